@@ -1,0 +1,248 @@
+"""Load and validate a configuration file.
+
+Errors name the file, the line, the key path and what would be valid, and never echo a
+secret: values under ``channels`` and anything that came from ``${ENV}`` are not shown.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError
+from .schema import Config
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (a silent override hides mistakes)."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise ConfigError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r} "
+                              f"(first on line {seen[key]}); remove one of them",
+                              line=key_node.start_mark.line + 1)
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def substitute_env(value: Any, env: dict[str, str], path: str = "") -> Any:
+    """Replace ``${VAR}`` (or ``${VAR:-default}``) in every string of a parsed document."""
+    if isinstance(value, dict):
+        return {k: substitute_env(v, env, f"{path}.{k}" if path else str(k))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute_env(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        def repl(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise _MissingEnv(name, path)
+        return _ENV.sub(repl, value)
+    return value
+
+
+class _MissingEnv(Exception):
+    def __init__(self, name: str, path: str) -> None:
+        self.name, self.path = name, path
+
+
+def _node_for(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[yaml.Node | None, bool]:
+    """The YAML node at a pydantic error location; the bool says whether it is a key node."""
+    node = root
+    is_key = False
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = None
+            for key_node, value_node in node.value:
+                if key_node.value == str(part):
+                    found = (key_node, value_node)
+                    break
+            if found is None:
+                return node, is_key
+            node, is_key = found[1], False
+            last_key = found[0]
+            if part == loc[-1]:
+                return (last_key, True) if not isinstance(node, yaml.ScalarNode) else (node,
+                                                                                       False)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return node, is_key
+            node = node.value[part]
+        else:
+            return node, is_key
+    return node, is_key
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _valid_keys(model: type[BaseModel] | None) -> list[str]:
+    return list(model.model_fields) if model else []
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that owns the mapping at ``loc`` (for 'valid keys')."""
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    args = getattr(annotation, "__args__", ())
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in args:
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    meta = getattr(annotation, "__origin__", None)
+    if meta is not None and hasattr(annotation, "__metadata__"):
+        return _inner_model(meta)
+    return None
+
+
+def _secret(loc: tuple[Any, ...]) -> bool:
+    return (bool(loc) and loc[0] in ("channels", "web")) or "headers" in loc
+
+
+def _explain(error: dict[str, Any], extra_valid: tuple[str, ...] = ()) -> str:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        valid = _valid_keys(_model_at(loc[:-1])) + list(extra_valid)
+        close = difflib.get_close_matches(key, valid, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return (f"unknown key {key!r}; {hint}valid keys here: {', '.join(valid)}")
+    if kind == "missing":
+        return "required key is missing; add it"
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "literal_error":
+        msg = "must be one of " + msg.removeprefix("Input should be ")
+    if not _secret(loc) and kind not in ("value_error",) and "input" in error:
+        shown = repr(error["input"])
+        if len(shown) <= 60:
+            msg += f" (got {shown})"
+    return msg
+
+
+def format_validation(exc: ValidationError, root: yaml.Node | None, file: str,
+                      prefix: tuple[Any, ...] = (),
+                      extra_valid: tuple[str, ...] = ()) -> ConfigError:
+    lines = []
+    first_line: int | None = None
+    for error in exc.errors():
+        loc = prefix + tuple(error["loc"])
+        node, _ = _node_for(root, loc)
+        line = node.start_mark.line + 1 if node is not None else None
+        first_line = first_line or line
+        where = f"{file}:{line}" if line else file
+        path = _path(loc) or "(top level)"
+        lines.append(f"{where}: {path}: {_explain({**error, 'loc': loc}, extra_valid)}")
+    return ConfigError("\n".join(lines), path=file, line=first_line)
+
+
+def load_config(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Config:
+    """Read, substitute and validate a config file; raise ``ConfigError`` on any problem."""
+    file = str(path)
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such file; create one with `reassess init {file}`",
+                          path=file) from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}", path=file) from None
+    return parse_config(text, file, env)
+
+
+def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None = None) -> Config:
+    env = dict(os.environ if env is None else env)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}:{exc.line}: {str(exc).split(': ', 1)[1]}", path=file,
+                          line=exc.line) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(f"{file}:{line}: not valid YAML: {exc.problem}; check the indentation "
+                          "and quoting on that line", path=file, line=line) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}:1: the top level must be a mapping (database:, vendors:, …)",
+                          path=file, line=1)
+    try:
+        data = substitute_env(data, env)
+    except _MissingEnv as exc:
+        loc = tuple(int(p) if p.isdigit() else p
+                    for p in re.split(r"[.\[\]]+", exc.path) if p)
+        node, _ = _node_for(root, loc)
+        line = node.start_mark.line + 1 if node is not None else None
+        raise ConfigError(f"{file}:{line}: {exc.path}: environment variable {exc.name} is not "
+                          f"set; export it or write ${{{exc.name}:-default}}",
+                          path=file, line=line) from None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise format_validation(exc, root, file) from None
+    _check_kinds(config, root, file)
+    return config
+
+
+def _check_kinds(config: Config, root: yaml.Node | None, file: str) -> None:
+    """Validate each source's kind-specific options with the kind's own Settings model."""
+    from sources import REGISTRY  # imported late: sources must not need config at import
+
+    for vi, vendor in enumerate(config.vendors):
+        for si, source in enumerate(vendor.sources):
+            kind = REGISTRY.get(source.kind)
+            loc: tuple[Any, ...] = ("vendors", vi, "sources", si)
+            if kind is None:
+                node, _ = _node_for(root, (*loc, "kind"))
+                line = node.start_mark.line + 1 if node is not None else None
+                raise ConfigError(f"{file}:{line}: {_path((*loc, 'kind'))}: kind "
+                                  f"{source.kind!r} is not available; valid kinds: "
+                                  f"{', '.join(sorted(REGISTRY))}", path=file, line=line)
+            try:
+                settings = kind.Settings.model_validate(source.settings())
+            except ValidationError as exc:
+                raise format_validation(exc, root, file, loc,
+                                        tuple(kind.Settings.model_fields)) from None
+            for pi, pattern in enumerate(settings.ignore):
+                try:
+                    re.compile(pattern)
+                except re.error as err:
+                    node, _ = _node_for(root, (*loc, "ignore", pi))
+                    line = node.start_mark.line + 1 if node is not None else None
+                    raise ConfigError(f"{file}:{line}: {_path((*loc, 'ignore', pi))}: not a "
+                                      f"valid regex: {err}", path=file, line=line) from None

@@ -1,0 +1,266 @@
+"""The configuration schema: what is watched, who owns it, where messages go.
+
+Every model forbids unknown keys, so a typo is an error that names the key, never a
+silently ignored setting. The configuration is the source of truth for *what* is
+watched; the database holds *what happened*.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from .durations import parse_duration, parse_period
+
+ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
+TRIGGER_TYPES = ("model_change", "new_capability", "subprocessor_change", "incident",
+                 "training_data_change", "policy_change", "review_due")
+SEVERITIES = ("low", "medium", "high", "critical")
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+TriggerTypeName = Literal["model_change", "new_capability", "subprocessor_change", "incident",
+                          "training_data_change", "policy_change", "review_due"]
+SeverityName = Literal["low", "medium", "high", "critical"]
+KindName = Literal["page", "subprocessors", "incidents", "changelog", "model_card"]
+
+# How often each kind is checked when neither source, vendor nor config says otherwise.
+KIND_INTERVALS: dict[str, float] = {
+    "incidents": 600.0, "changelog": 3600.0, "page": 6 * 3600.0,
+    "subprocessors": 6 * 3600.0, "model_card": 6 * 3600.0,
+}
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(BaseModel):
+    """One watched URL. Kind-specific options (``select``, ``ignore``, ``format`` …) are
+    checked against the kind's own ``Settings`` model; see ``reassess kinds``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: str = Field(pattern=ID_RE)
+    kind: KindName
+    url: str
+    interval: Duration | None = None
+    jitter: float | None = Field(default=None, ge=0, le=0.5)
+    confirm: int = Field(default=1, ge=1, le=20)
+    compare_versions: int = Field(default=3, ge=0, le=50)
+    timeout: Duration | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("url must start with http:// or https:// and name a host")
+        return value
+
+    def settings(self) -> dict[str, Any]:
+        """The kind-specific options as written (validated by the kind's Settings)."""
+        return dict(self.model_extra or {})
+
+
+class VendorConfig(Strict):
+    id: str = Field(pattern=ID_RE)
+    name: str
+    owner: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+    interval: Duration | None = None
+    sources: list[SourceConfig] = Field(default_factory=list)
+
+
+Disposition = Literal["approved", "approved_with_conditions", "rejected", "pending"]
+
+
+class AssessmentConfig(Strict):
+    id: str = Field(pattern=ID_RE)
+    vendor: str
+    system: str = ""
+    owner: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+    disposition: Disposition = "pending"
+    assessed: date | None = None
+    review_every: str | None = None
+    next_review: date | None = None
+    triggers: list[TriggerTypeName] = Field(default_factory=lambda: list(TRIGGER_TYPES))
+
+    @field_validator("review_every")
+    @classmethod
+    def _period(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_period(value)
+        return value
+
+
+class ChannelConfig(Strict):
+    urls: Annotated[list[str], BeforeValidator(_as_list)]
+    digest: str | None = None
+    immediate: SeverityName = "low"
+    min_severity: SeverityName = "low"
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(
+                r"^(daily|hourly|weekly( (mon|tue|wed|thu|fri|sat|sun))?)( \d{1,2}:\d{2})?$",
+                value.strip(), re.I):
+            raise ValueError("digest is like 'daily 09:00', 'hourly' or 'weekly mon 09:00'")
+        return value
+
+
+class RuleMatch(Strict):
+    type: Annotated[list[TriggerTypeName], BeforeValidator(_as_list)] | None = None
+    vendor: Annotated[list[str], BeforeValidator(_as_list)] | None = None
+    source: Annotated[list[str], BeforeValidator(_as_list)] | None = None
+    kind: Annotated[list[KindName], BeforeValidator(_as_list)] | None = None
+    entity: str | None = None
+    words: Annotated[list[str], BeforeValidator(_as_list)] | None = None
+    severity: Annotated[list[SeverityName], BeforeValidator(_as_list)] | None = None
+
+    @field_validator("entity")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"entity is not a valid regex: {exc}") from None
+        return value
+
+
+class RuleConfig(Strict):
+    name: str | None = None
+    match: RuleMatch = Field(default_factory=RuleMatch)
+    severity: SeverityName | None = None
+    suppress: bool = False
+    route: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+
+
+class HttpConfig(Strict):
+    transport: Literal["aiohttp", "httpx"] = "aiohttp"
+    timeout: Duration = 20.0
+    max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    concurrency: int = Field(default=32, ge=1, le=1024)
+    per_host: int = Field(default=8, ge=1, le=256)
+    host_spacing: Duration | None = None
+    retries: int = Field(default=2, ge=0, le=10)
+    user_agent: str | None = None
+
+
+class ScheduleConfig(Strict):
+    interval: Duration | None = None
+    intervals: dict[KindName, Duration] = Field(default_factory=dict)
+    jitter: float = Field(default=0.1, ge=0, le=0.5)
+    tick: Duration = 5.0
+    lease: Duration = 120.0
+
+
+class AlertConfig(Strict):
+    fail_after: int = Field(default=3, ge=1, le=100)
+
+
+class RetentionConfig(Strict):
+    check_runs: Duration = 90 * 86400.0
+
+
+class WebUser(Strict):
+    name: str
+    password_hash: str
+    role: Literal["viewer", "reviewer", "admin"] = "viewer"
+
+
+class ApiToken(Strict):
+    name: str
+    token_hash: str
+    role: Literal["viewer", "reviewer", "admin"] = "viewer"
+
+
+class WebConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    base_url: str | None = None
+    secret_key: str | None = None
+    public_read: bool | None = None
+    users: list[WebUser] = Field(default_factory=list)
+    tokens: list[ApiToken] = Field(default_factory=list)
+
+    def url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class Config(Strict):
+    """The whole configuration file."""
+
+    database: str = "sqlite:///reassess.db"
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    alerts: AlertConfig = Field(default_factory=AlertConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    vendors: list[VendorConfig] = Field(default_factory=list)
+    assessments: list[AssessmentConfig] = Field(default_factory=list)
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    rules: list[RuleConfig] = Field(default_factory=list)
+    web: WebConfig = Field(default_factory=WebConfig)
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        vendor_ids = [v.id for v in self.vendors]
+        _unique("vendors", vendor_ids)
+        _unique("sources", [s.id for v in self.vendors for s in v.sources])
+        _unique("assessments", [a.id for a in self.assessments])
+        known = set(vendor_ids)
+        for a in self.assessments:
+            if a.vendor not in known:
+                raise ValueError(f"assessment {a.id!r} names vendor {a.vendor!r}, which is not "
+                                 f"in vendors: (known: {', '.join(sorted(known)) or 'none'})")
+        channels = set(self.channels)
+        owners = [(f"vendor {v.id!r}", o) for v in self.vendors for o in v.owner]
+        owners += [(f"assessment {a.id!r}", o) for a in self.assessments for o in a.owner]
+        owners += [(f"rule {r.name or i + 1!r}", o) for i, r in enumerate(self.rules)
+                   for o in r.route]
+        for where, name in owners:
+            if name not in channels:
+                raise ValueError(f"{where} names channel {name!r}, which is not in channels: "
+                                 f"(known: {', '.join(sorted(channels)) or 'none'})")
+        return self
+
+    def vendor(self, vendor_id: str) -> VendorConfig:
+        for v in self.vendors:
+            if v.id == vendor_id:
+                return v
+        raise KeyError(vendor_id)
+
+    def sources(self) -> list[tuple[VendorConfig, SourceConfig]]:
+        return [(v, s) for v in self.vendors for s in v.sources]
+
+    def interval_for(self, vendor: VendorConfig, source: SourceConfig) -> float:
+        """Source, then vendor, then the global interval, then the kind's default."""
+        for value in (source.interval, vendor.interval, self.schedule.interval,
+                      self.schedule.intervals.get(source.kind)):
+            if value:
+                return value
+        return KIND_INTERVALS[source.kind]
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"duplicate id {i!r} in {what}; every id must be unique")
+        seen.add(i)

@@ -1,0 +1,193 @@
+"""The tables: what happened, as evidence.
+
+The config says *what* is watched; these rows say *what happened*: every check, every
+snapshot that differed, every trigger, every flag and resolution, every notification.
+JSON columns carry a ``schema_version`` where their shape may evolve.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default=None, sa_column=Column(JSON, **kw))
+
+
+class Vendor(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=80)
+    name: str
+    owner: list[str] | None = _json()
+    active: bool = True
+
+
+class Source(SQLModel, table=True):
+    """A watched URL with its schedule, HTTP validators and health."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    vendor_id: str = Field(index=True, max_length=80)
+    kind: str = Field(max_length=40)
+    url: str
+    interval_s: float = 3600.0
+    active: bool = True
+    # HTTP validators from the last successful fetch
+    etag: str | None = None
+    last_modified: str | None = None
+    # schedule
+    next_due_at: datetime | None = Field(default=None, index=True)
+    last_checked_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_outcome: str | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    # state of the content
+    current_snapshot_id: int | None = None
+    body_hash: str | None = None  # sha256 of the last fetched raw body: equal => unchanged
+    pending_hash: str | None = None  # a change awaiting confirmation or vanish-guard repeat
+    pending_count: int = 0
+    alert_state: str = "ok"  # ok | failing | vanished
+
+
+class Snapshot(SQLModel, table=True):
+    """Audit evidence: a normalised document as fetched, stored only when its hash changes."""
+
+    __table_args__ = (UniqueConstraint("source_id", "content_hash", name="uq_snapshot_content"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(index=True, max_length=80)
+    url: str
+    fetched_at: datetime
+    http_status: int
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str = Field(max_length=64)
+    parser_version: str
+    kind: str = Field(max_length=40)
+    document: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # zlib(canonical JSON)
+    size: int = 0  # items in the document (entities, entries, lines)
+
+
+class CheckRun(SQLModel, table=True):
+    __table_args__ = (Index("ix_checkrun_source_started", "source_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(max_length=80)
+    started_at: datetime = Field(index=True)
+    duration_ms: int = 0
+    outcome: str = Field(max_length=24)  # baseline|unchanged|not_modified|changed|failed|suspect|pending
+    http_status: int | None = None
+    error: str | None = None
+    snapshot_id: int | None = None
+    changes: int = 0
+    triggers: int = 0
+    worker: str | None = None
+
+
+class Trigger(SQLModel, table=True):
+    """A fired re-assessment trigger; ``dedupe_key`` makes a repeat impossible."""
+
+    __table_args__ = (
+        Index("ix_trigger_created", "created_at"),
+        Index("ix_trigger_vendor_created", "vendor_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True, max_length=64)
+    schema_version: int = 1
+    type: str = Field(index=True, max_length=40)
+    severity: str = Field(max_length=16)
+    title: str
+    vendor_id: str = Field(max_length=80)
+    source_id: str | None = Field(default=None, max_length=80)
+    assessment_id: str | None = Field(default=None, max_length=80)  # review_due
+    entities: list[str] | None = _json()
+    evidence: dict[str, Any] | None = _json()
+    changes: list[dict[str, Any]] | None = _json()
+    channels: list[str] | None = _json()
+    old_snapshot_id: int | None = None
+    new_snapshot_id: int | None = None
+    created_at: datetime
+    status: str = Field(default="open", max_length=16, index=True)  # open|acknowledged|suppressed
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    ack_note: str | None = None
+    rule: str | None = None
+
+
+class Assessment(SQLModel, table=True):
+    """The stored lifecycle of an assessment from the config register."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    vendor_id: str = Field(index=True, max_length=80)
+    system: str = ""
+    owner: list[str] | None = _json()
+    disposition: str = "pending"
+    assessed: date | None = None
+    next_review: date | None = None
+    review_every: str | None = None
+    trigger_types: list[str] | None = _json()
+    status: str = Field(default="current", max_length=24)  # current|re_review_required|in_review
+    baseline_at: datetime | None = None
+    updated_at: datetime | None = None
+    active: bool = True
+
+
+class AssessmentFlag(SQLModel, table=True):
+    """A trigger that flagged an assessment for re-review."""
+
+    __table_args__ = (UniqueConstraint("assessment_id", "trigger_id", name="uq_flag"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: str = Field(index=True, max_length=80)
+    trigger_id: int = Field(index=True)
+    created_at: datetime
+    resolved_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, with which note: acks, flags, reviews, resolutions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    by: str
+    action: str = Field(max_length=40)
+    object_type: str = Field(max_length=24)
+    object_id: str = Field(max_length=80, index=True)
+    note: str | None = None
+    data: dict[str, Any] | None = _json()
+
+
+class Outbox(SQLModel, table=True):
+    """A message to deliver to one channel; marked sent only after delivery."""
+
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True, max_length=120)
+    kind: str = Field(max_length=16)  # trigger|alert|digest|test
+    channel: str = Field(max_length=80)
+    trigger_id: int | None = Field(default=None, index=True)
+    payload: dict[str, Any] | None = _json()
+    status: str = Field(default="pending", max_length=16)  # pending|digest|sent|failed|batched
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+
+
+class JobLease(SQLModel, table=True):
+    """A periodic job (digest, review_due, retention) done once across all daemons."""
+
+    name: str = Field(primary_key=True, max_length=80)
+    owner: str | None = None
+    lease_until: datetime | None = None
+    last_run_at: datetime | None = None
