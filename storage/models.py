@@ -80,7 +80,8 @@ class CheckRun(SQLModel, table=True):
     source_id: str = Field(max_length=80)
     started_at: datetime = Field(index=True)
     duration_ms: int = 0
-    outcome: str = Field(max_length=24)  # baseline|unchanged|not_modified|changed|failed|suspect|pending
+    # baseline|unchanged|not_modified|changed|failed|suspect|pending
+    outcome: str = Field(max_length=24)
     http_status: int | None = None
     error: str | None = None
     snapshot_id: int | None = None
