@@ -48,6 +48,7 @@ class Source(SQLModel, table=True):
     lease_until: datetime | None = None
     # state of the content
     current_snapshot_id: int | None = None
+    current_hash: str | None = None  # content hash of the current snapshot
     body_hash: str | None = None  # sha256 of the last fetched raw body: equal => unchanged
     pending_hash: str | None = None  # a change awaiting confirmation or vanish-guard repeat
     pending_count: int = 0

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 20:45:42.938880
+Create Date: 2026-11-26 20:49:18.060373
 """
 
 from alembic import op
@@ -149,6 +149,7 @@ def upgrade() -> None:
     sa.Column('lease_owner', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('lease_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('current_snapshot_id', sa.Integer(), nullable=True),
+    sa.Column('current_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('body_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('pending_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('pending_count', sa.Integer(), nullable=False),

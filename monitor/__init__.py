@@ -1,0 +1,1 @@
+"""The daemon and the user's doors: CLI, scheduler, notifier, web UI."""

@@ -1,0 +1,160 @@
+"""What one fetch result means for its source: the decision half of a check.
+
+Given a source's stored state and a fetch result, decide the outcome: failed, not
+modified, unchanged, baseline, pending confirmation, suspect (vanish guard), reverted
+(a flap back to a recent version) or changed with trigger events. Reads of old
+documents go through a ``Reader`` so this module never touches the database itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from config.schema import SourceConfig, VendorConfig
+from sources.base import BaseSettings, Change, Document, KindModule
+from sources.fetch import FetchResult
+from triggers import RuleContext, TriggerEvent, evaluate
+
+# A drop to under this share of the previous size, from at least MIN_GUARDED items,
+# is held back as suspect until seen again (a redesign or a login wall, not a purge).
+VANISH_SHARE = 0.5
+MIN_GUARDED = 4
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A configured source, ready to check: its vendor, kind module and parsed settings."""
+
+    vendor: VendorConfig
+    source: SourceConfig
+    kind: KindModule
+    settings: BaseSettings
+
+    @property
+    def id(self) -> str:
+        return self.source.id
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """The stored state of a source that a check needs."""
+
+    id: str
+    current_snapshot_id: int | None = None
+    current_hash: str | None = None
+    body_hash: str | None = None
+    pending_hash: str | None = None
+    pending_count: int = 0
+    consecutive_failures: int = 0
+    alert_state: str = "ok"
+
+
+class Reader(Protocol):
+    def document(self, snapshot_id: int) -> Any: ...
+
+    def recent(self, source_id: str, n: int) -> dict[str, int]: ...
+
+
+@dataclass
+class Outcome:
+    """The result of one check, to be persisted in one transaction with its batch."""
+
+    watch: Watch
+    fetch: FetchResult
+    started_at: datetime
+    outcome: str
+    error: str | None = None
+    body_hash: str | None = None
+    document: Document | None = None
+    store_snapshot: bool = False
+    current_snapshot_id: int | None = None  # set when reverting to a stored version
+    old_snapshot_id: int | None = None
+    changes: list[Change] = field(default_factory=list)
+    events: list[TriggerEvent] = field(default_factory=list)
+    pending_hash: str | None = None
+    pending_count: int = 0
+    suspect: bool = False
+
+    @property
+    def source_id(self) -> str:
+        return self.watch.id
+
+
+RuleHook = Callable[[list[TriggerEvent], RuleContext, list[Change]], list[TriggerEvent]]
+
+
+def analyse(watch: Watch, state: SourceState, res: FetchResult, started_at: datetime,
+            reader: Reader, apply_rules: RuleHook | None = None) -> Outcome:
+    out = Outcome(watch=watch, fetch=res, started_at=started_at, outcome="unchanged")
+    if not res.ok:
+        out.outcome, out.error = "failed", res.error
+        return out
+    if res.not_modified:
+        out.outcome = "not_modified"
+        return out
+    body = res.body or b""
+    out.body_hash = hashlib.sha256(body).hexdigest()
+    if out.body_hash == state.body_hash and state.current_hash:
+        return out
+    try:
+        doc = watch.kind.parse(body, watch.settings)
+    except Exception as exc:  # a parser bug or hostile input must not stop the pass
+        out.outcome, out.error = "failed", f"parse error: {type(exc).__name__}: {exc}"[:500]
+        return out
+    out.document = doc
+    if doc.hash == state.current_hash:
+        return out
+    return _changed(out, watch, state, doc, reader, apply_rules)
+
+
+def _changed(out: Outcome, watch: Watch, state: SourceState, doc: Document, reader: Reader,
+             apply_rules: RuleHook | None) -> Outcome:
+    size = watch.kind.size(doc)
+    if state.current_snapshot_id is None:
+        if size == 0:
+            return _hold(out, state, doc, required=2, suspect=True, first="baseline")
+        out.outcome, out.store_snapshot = "baseline", True
+        return out
+    recent = reader.recent(watch.id, watch.source.compare_versions)
+    if doc.hash in recent:
+        out.outcome, out.current_snapshot_id = "reverted", recent[doc.hash]
+        return out
+    old = Document(kind=watch.kind.NAME, data=reader.document(state.current_snapshot_id))
+    old_size = watch.kind.size(old)
+    suspect = size == 0 or (old_size >= MIN_GUARDED and size < old_size * VANISH_SHARE)
+    required = max(watch.source.confirm, 2 if suspect else 1)
+    if required > 1:
+        held = _hold(out, state, doc, required=required, suspect=suspect)
+        if held.outcome != "accept":
+            return held
+    out.changes = watch.kind.diff(old, doc)
+    out.old_snapshot_id = state.current_snapshot_id
+    out.store_snapshot = True
+    out.outcome = "changed" if out.changes else "unchanged"
+    if out.changes:
+        ctx = RuleContext(vendor_id=watch.vendor.id, vendor_name=watch.vendor.name,
+                          source_id=watch.id, kind=watch.kind.NAME,
+                          old_hash=state.current_hash or "", new_hash=doc.hash)
+        events = evaluate(out.changes, ctx)
+        out.events = apply_rules(events, ctx, out.changes) if apply_rules else events
+    return out
+
+
+def _hold(out: Outcome, state: SourceState, doc: Document, *, required: int, suspect: bool,
+          first: str = "changed") -> Outcome:
+    """Count consecutive sightings of a new version; accept it once seen ``required`` times."""
+    count = state.pending_count + 1 if state.pending_hash == doc.hash else 1
+    if count >= required:
+        if first == "baseline":
+            out.outcome, out.store_snapshot = "baseline", True
+        else:
+            out.outcome = "accept"
+        return out
+    out.outcome = "suspect" if suspect else "pending"
+    out.suspect = suspect
+    out.pending_hash, out.pending_count = doc.hash, count
+    return out

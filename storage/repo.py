@@ -1,0 +1,210 @@
+"""Writes and reads the pipeline needs: config sync, source state, snapshots, triggers.
+
+Every write that must happen at most once is an insert guarded by a unique key
+(``ON CONFLICT DO NOTHING``), never a check-then-insert, so repeated checks, restarts
+and several daemons cannot duplicate a snapshot, trigger, flag or notification.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, SQLModel
+
+from config.schema import Config
+
+from .models import Assessment, Snapshot, Source, Trigger, Vendor
+
+
+def compress(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def decompress(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8")
+
+
+def insert_ignore(session: Session | Connection, model: type[SQLModel],
+                  values: dict[str, Any] | list[dict[str, Any]], key: Sequence[str],
+                  returning: Any = None) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING, for SQLite and PostgreSQL alike."""
+    dialect = session.get_bind().dialect.name if isinstance(session, Session) else \
+        session.dialect.name
+    table = model.__table__  # type: ignore[attr-defined]
+    ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    stmt = ins.values(values).on_conflict_do_nothing(index_elements=list(key))
+    if returning is not None:
+        stmt = stmt.returning(returning)
+    return session.execute(stmt)
+
+
+# --- configuration → rows -------------------------------------------------------------
+
+
+def sync_config(session: Session, config: Config, now: datetime) -> None:
+    """Make vendor, source and assessment rows match the config (the source of truth).
+
+    New sources are due now; a source whose URL or kind changed forgets its validators
+    and baseline; sources and assessments gone from the config are marked inactive,
+    never deleted, so their history stays.
+    """
+    vendors = {v.id: v for v in session.exec(select(Vendor)).scalars()}  # type: ignore[call-overload]
+    for vc in config.vendors:
+        row = vendors.pop(vc.id, None) or Vendor(id=vc.id, name=vc.name)
+        row.name, row.owner, row.active = vc.name, list(vc.owner), True
+        session.add(row)
+    for row in vendors.values():
+        row.active = False
+    sources = {s.id: s for s in session.exec(select(Source)).scalars()}  # type: ignore[call-overload]
+    for vc, sc in config.sources():
+        interval = config.interval_for(vc, sc)
+        row = sources.pop(sc.id, None)
+        if row is None:
+            row = Source(id=sc.id, vendor_id=vc.id, kind=sc.kind, url=sc.url,
+                         interval_s=interval, next_due_at=now)
+        elif row.url != sc.url or row.kind != sc.kind:
+            _rebase(row, sc.url, sc.kind, now)
+        if row.interval_s != interval and row.last_checked_at is not None:
+            row.next_due_at = min(row.next_due_at or now,
+                                  row.last_checked_at + timedelta(seconds=interval))
+        row.vendor_id, row.interval_s = vc.id, interval
+        row.active = sc.enabled
+        if row.next_due_at is None:
+            row.next_due_at = now
+        session.add(row)
+    for row in sources.values():
+        row.active = False
+    _sync_assessments(session, config, now)
+
+
+def _rebase(row: Source, url: str, kind: str, now: datetime) -> None:
+    row.url, row.kind = url, kind
+    row.etag = row.last_modified = row.body_hash = row.pending_hash = None
+    row.current_snapshot_id = None
+    row.pending_count = 0
+    row.next_due_at = now
+
+
+def _sync_assessments(session: Session, config: Config, now: datetime) -> None:
+    from config.durations import add_period
+
+    rows = {a.id: a for a in session.exec(select(Assessment)).scalars()}  # type: ignore[call-overload]
+    for ac in config.assessments:
+        row = rows.pop(ac.id, None)
+        if row is None:
+            row = Assessment(id=ac.id, vendor_id=ac.vendor, status="current", baseline_at=now,
+                             updated_at=now, assessed=ac.assessed, disposition=ac.disposition)
+        row.vendor_id, row.system, row.owner = ac.vendor, ac.system, list(ac.owner)
+        row.trigger_types, row.review_every, row.active = list(ac.triggers), ac.review_every, True
+        if row.assessed is None or (ac.assessed and ac.assessed > row.assessed):
+            row.assessed, row.disposition = ac.assessed, ac.disposition
+        if ac.next_review:
+            row.next_review = ac.next_review
+        elif ac.review_every and row.assessed:
+            row.next_review = add_period(row.assessed, ac.review_every)
+        session.add(row)
+    for row in rows.values():
+        row.active = False
+
+
+# --- source state and leases ---------------------------------------------------------
+
+
+def due_sources(session: Session, now: datetime, ids: Iterable[str] | None = None,
+                limit: int | None = None) -> list[Source]:
+    stmt = select(Source).where(Source.active.is_(True))  # type: ignore[attr-defined]
+    if ids is not None:
+        stmt = stmt.where(Source.id.in_(list(ids)))  # type: ignore[attr-defined]
+    else:
+        stmt = stmt.where(Source.next_due_at <= now)  # type: ignore[operator]
+    stmt = stmt.order_by(Source.next_due_at)  # type: ignore[arg-type]
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(session.exec(stmt).scalars())  # type: ignore[call-overload]
+
+
+def claim_due(session: Session, worker: str, now: datetime, lease: float,
+              limit: int = 500) -> list[Source]:
+    """Lease up to ``limit`` due sources to ``worker``; each is claimed by one worker only.
+
+    PostgreSQL skips rows another transaction has locked (``FOR UPDATE SKIP LOCKED``);
+    SQLite's write lock (``BEGIN IMMEDIATE``) serialises claimers. An expired lease —
+    its holder died — is free again.
+    """
+    free = or_(Source.lease_until.is_(None), Source.lease_until < now)  # type: ignore[union-attr,operator]
+    stmt = (select(Source).where(and_(Source.active.is_(True),  # type: ignore[attr-defined]
+                                      Source.next_due_at <= now, free))  # type: ignore[operator]
+            .order_by(Source.next_due_at).limit(limit))  # type: ignore[arg-type]
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(session.exec(stmt).scalars())  # type: ignore[call-overload]
+    until = now + timedelta(seconds=lease)
+    if rows:
+        session.execute(update(Source).where(Source.id.in_([r.id for r in rows]))  # type: ignore[attr-defined]
+                        .values(lease_owner=worker, lease_until=until))
+        for row in rows:
+            row.lease_owner, row.lease_until = worker, until
+    return rows
+
+
+def release(session: Session, source_ids: Sequence[str], worker: str) -> None:
+    if source_ids:
+        session.execute(update(Source)
+                        .where(and_(Source.id.in_(list(source_ids)),  # type: ignore[attr-defined]
+                                    Source.lease_owner == worker))
+                        .values(lease_owner=None, lease_until=None))
+
+
+# --- snapshots ------------------------------------------------------------------------
+
+
+def load_document(session: Session, snapshot_id: int) -> tuple[str, str] | None:
+    """(content hash, canonical JSON) of a snapshot."""
+    row = session.execute(select(Snapshot.content_hash, Snapshot.document)
+                          .where(Snapshot.id == snapshot_id)).first()
+    return (row[0], decompress(row[1])) if row else None
+
+
+def recent_hashes(session: Session, source_id: str, n: int) -> dict[str, int]:
+    """content hash → snapshot id for a source's ``n`` most recent snapshots."""
+    if n <= 0:
+        return {}
+    rows = session.execute(select(Snapshot.content_hash, Snapshot.id)
+                           .where(Snapshot.source_id == source_id)
+                           .order_by(Snapshot.id.desc()).limit(n)).all()  # type: ignore[union-attr]
+    return {h: i for h, i in rows}
+
+
+def store_snapshot(session: Session, values: dict[str, Any]) -> int:
+    """Insert a snapshot unless this content is stored already; its id either way."""
+    res = insert_ignore(session, Snapshot, values, ("source_id", "content_hash"),
+                        returning=Snapshot.id)
+    row = res.first()
+    if row is not None:
+        return int(row[0])
+    found = session.execute(select(Snapshot.id).where(
+        and_(Snapshot.source_id == values["source_id"],
+             Snapshot.content_hash == values["content_hash"]))).scalar_one()
+    return int(found)
+
+
+# --- triggers -------------------------------------------------------------------------
+
+
+def insert_trigger(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a trigger; None when its dedupe key fired before (here or on another daemon)."""
+    row = insert_ignore(session, Trigger, values, ("dedupe_key",), returning=Trigger.id).first()
+    return int(row[0]) if row else None
+
+
+def count(session: Session, model: type[SQLModel], *where: Any) -> int:
+    stmt = select(func.count()).select_from(model)  # type: ignore[arg-type]
+    for cond in where:
+        stmt = stmt.where(cond)
+    return int(session.execute(stmt).scalar_one())
