@@ -91,6 +91,16 @@ def _node_for(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[yaml.Node |
     return node, is_key
 
 
+def _typo_for(root: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """The key node near a missing key that looks like a misspelling of it."""
+    parent, _ = _node_for(root, loc[:-1])
+    if not isinstance(parent, yaml.MappingNode):
+        return None
+    keys = {str(k.value): k for k, _ in parent.value}
+    close = difflib.get_close_matches(str(loc[-1]), list(keys), n=1, cutoff=0.6)
+    return keys[close[0]] if close else None
+
+
 def _path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -143,7 +153,8 @@ def _explain(error: dict[str, Any], extra_valid: tuple[str, ...] = ()) -> str:
         hint = f"did you mean {close[0]!r}? " if close else ""
         return (f"unknown key {key!r}; {hint}valid keys here: {', '.join(valid)}")
     if kind == "missing":
-        return "required key is missing; add it"
+        return str(error.get("msg", "")) if "typo" in str(error.get("msg", "")) else \
+            "required key is missing; add it"
     msg = str(error["msg"]).removeprefix("Value error, ")
     if kind == "literal_error":
         msg = "must be one of " + msg.removeprefix("Input should be ")
@@ -163,6 +174,12 @@ def format_validation(exc: ValidationError, root: yaml.Node | None, file: str,
         loc = prefix + tuple(error["loc"])
         node, _ = _node_for(root, loc)
         line = node.start_mark.line + 1 if node is not None else None
+        if error["type"] == "missing":
+            typo = _typo_for(root, loc)
+            if typo is not None:
+                line = typo.start_mark.line + 1
+                error = {**error, "msg": f"required key is missing; is {typo.value!r} on "
+                                         f"line {line} a typo for {str(loc[-1])!r}?"}
         first_line = first_line or line
         where = f"{file}:{line}" if line else file
         path = _path(loc) or "(top level)"

@@ -1,0 +1,36 @@
+# The two commands of the README, and a few more. Each sets up what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: the simulated vendor site + the daemon + the web UI on config/demo.yaml
+demo: install
+	$(BIN)/reassess demo
+
+## make test: services (PostgreSQL, Chromium), lint, then the whole suite
+test: install
+	tools/test-services.sh
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+## make bench: the benchmark (N=1000 and 5000); figures in bench/results/
+bench: install
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache reassess-demo.db* reassess-demo.yaml

@@ -1,0 +1,103 @@
+"""Configuration: accepted shapes, and errors that name file, line and fix (exit 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load_config, parse_config
+
+BASE = """\
+database: sqlite:///reassess.db
+vendors:
+  - id: acme
+    name: Acme AI
+    sources:
+      - id: acme-subprocessors
+        kind: page
+        url: http://127.0.0.1:8765/acme/subprocessors
+        interval: 1h
+        select: "main"
+        ignore: ["Last updated: .*"]
+"""
+
+
+def test_issue_shape_is_accepted() -> None:
+    cfg = parse_config(BASE, "c.yaml")
+    source = cfg.vendors[0].sources[0]
+    assert source.interval == 3600
+    assert source.settings() == {"select": "main", "ignore": ["Last updated: .*"]}
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    (BASE.replace("interval: 1h", "interval: fast"), 9, ["interval", "30s"]),
+    (BASE.replace("select:", "selct:"), 10, ["selct", "did you mean 'select'"]),
+    (BASE.replace("    name: Acme AI", "    name: Acme AI\n    colour: red"), 5, ["colour"]),
+    (BASE.replace("kind: page", "kind: pagez"), 7, ["kind", "page"]),
+    (BASE.replace("url: http://", "url: ftp://"), 8, ["url", "http"]),
+    (BASE.replace('ignore: ["Last updated: .*"]', 'ignore: ["(unclosed"]'), 11, ["regex"]),
+    (BASE + "  - id: acme\n    name: Again\n", 1, ["duplicate id 'acme'"]),
+    ("vendors:\n  - id: a\n    name: [unclosed\n", 4, ["YAML"]),
+])
+def test_errors_name_file_line_and_fix(text: str, line: int, words: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "conf.yaml")
+    message = str(info.value)
+    assert f"conf.yaml:{line}:" in message, message
+    for word in words:
+        assert word in message, message
+
+
+def test_env_substitution_and_missing_variable() -> None:
+    text = BASE.replace("http://127.0.0.1:8765", "${SITE}")
+    cfg = parse_config(text, "c.yaml", env={"SITE": "http://10.0.0.1:9"})
+    assert cfg.vendors[0].sources[0].url.startswith("http://10.0.0.1:9/")
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "c.yaml", env={})
+    assert "SITE" in str(info.value) and "c.yaml:8" in str(info.value)
+
+
+def test_secret_values_are_not_echoed() -> None:
+    text = BASE + "channels:\n  sec:\n    urls: ${HOOK}\n    immediate: urgent\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "c.yaml", env={"HOOK": "json://hooks.example/T0SECRET"})
+    assert "T0SECRET" not in str(info.value)
+    assert "immediate" in str(info.value)
+
+
+def test_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.yaml")
+    assert "reassess init" in str(info.value)
+
+
+def test_validate_cli_exit_codes(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "good.yaml"
+    good.write_text(BASE)
+    res = run_cli("validate", "--config", str(good))
+    assert res.returncode == 0, res.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASE.replace("interval: 1h", "interval: soon"))
+    res = run_cli("validate", "--config", str(bad))
+    assert res.returncode == 2
+    assert f"{bad}:9:" in res.stderr and "interval" in res.stderr
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(BASE.replace("kind: page", "knd: page"))
+    res = run_cli("validate", "--config", str(typo))
+    assert res.returncode == 2 and ":7:" in res.stderr and "knd" in res.stderr
+
+
+def test_init_writes_a_valid_config(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "new.yaml"
+    assert run_cli("init", str(target)).returncode == 0
+    assert run_cli("validate", "--config", str(target)).returncode == 0
+    assert run_cli("init", str(target)).returncode == 2  # never overwrites silently
+
+
+def test_example_configs_are_valid() -> None:
+    from config import CONFIG_DIR
+
+    for name in ("example.yaml", "starter.yaml"):
+        load_config(CONFIG_DIR / name, env={"SLACK_WEBHOOK_URL": "json://127.0.0.1:9/x",
+                                            "SMTP_USER": "u", "SMTP_PASS": "p"})
