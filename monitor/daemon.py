@@ -5,7 +5,8 @@ asyncio loop: a dispatch tick that claims and checks due sources, and the jobs o
 features register (outbox delivery, digests, ``review_due``, retention). The due time of
 each source lives in the database, so a restart resumes where the last run stopped and
 several daemons can share one database. SIGTERM/SIGINT abandon in-flight checks (their
-changes are seen again next time) and exit 0 within seconds.
+changes are seen again next time) and exit 0 within seconds. SIGHUP, or a change of the
+config file seen at a dispatch tick, reloads the configuration (``Daemon.reload``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
+from config import ConfigError, load_config
 from config.schema import Config
 
 from .hooks import Hooks
@@ -44,6 +47,10 @@ class Daemon:
         self.stopping = asyncio.Event()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.last_tick_ok: float | None = None
+        self.started_at = time.monotonic()
+        # Features that keep state derived from the config re-derive it here on reload.
+        self.reload_hooks: list[Callable[[Config], None]] = []
+        self._config_mtime = _mtime(config_file)
 
     def add_periodic(self, name: str, seconds: float, job: Job) -> None:
         """Run ``job`` every ``seconds``; a run still going is not started again."""
@@ -67,15 +74,73 @@ class Daemon:
         return run
 
     async def dispatch(self) -> None:
-        """Claim and check the due sources, as many rounds as there are due ones."""
-        for _ in range(100):  # bounded: at most 100 claims of up to 500 sources per tick
-            summary = await self.checker.check_due(limit=500, progress=_log_outcome)
+        """Claim and check the due sources, as many rounds as there are due ones.
+
+        A round claims a few times the fetch concurrency, not everything due, so the
+        daemons sharing a database split a large batch between them.
+        """
+        self.reload_if_changed()
+        batch = min(500, max(50, 4 * self.config.http.concurrency))
+        for _ in range(100):  # bounded: at most 100 rounds per tick
+            summary = await self.checker.check_due(limit=batch, progress=_log_outcome)
             if summary.checked:
                 log.info("checked %d: %d changed, %d failed, %d triggers", summary.checked,
                          summary.changed, summary.failed, summary.triggers)
-            self.last_tick_ok = asyncio.get_running_loop().time()
-            if summary.checked < 500 or self.stopping.is_set():
+            self.last_tick_ok = time.monotonic()
+            if summary.checked < batch or self.stopping.is_set():
                 return
+
+    def reload(self) -> bool:
+        """Re-read the config file and apply it without a restart.
+
+        Added sources are due at once, removed ones stop (inactive, history kept), changed
+        intervals and settings apply from the next dispatch tick. A file that does not
+        load is refused with its error, and the running configuration stays.
+        """
+        if self.config_file is None:
+            log.warning("no configuration file to reload")
+            return False
+        self._config_mtime = _mtime(self.config_file)
+        try:
+            config = load_config(self.config_file)
+        except ConfigError as exc:
+            log.error("configuration NOT reloaded, the running one stays: %s", exc)
+            return False
+        if config.database != self.config.database:
+            log.warning("the database setting changed: that takes a restart; "
+                        "still using the current database")
+        before, tick = set(self.checker.watches), self.config.schedule.tick
+        try:
+            self.checker.reload(config)
+            self.config = config
+            self._reload_hooks(config)
+            self.checker.sync()
+        except Exception:
+            self._config_mtime = None  # try again at the next tick
+            log.exception("configuration reload failed while applying it; retrying")
+            return False
+        if config.schedule.tick != tick and self.scheduler.get_job("dispatch") is not None:
+            self.scheduler.reschedule_job("dispatch", trigger="interval",
+                                          seconds=config.schedule.tick)
+        after = set(self.checker.watches)
+        log.info("configuration reloaded: %d sources (%d added, %d removed)", len(after),
+                 len(after - before), len(before - after))
+        return True
+
+    def _reload_hooks(self, config: Config) -> None:
+        hooks = self.checker.hooks
+        if hasattr(hooks, "reload"):
+            hooks.reload(config)
+        elif hooks is not None:
+            hooks.config = config
+        for hook in self.reload_hooks:
+            hook(config)
+
+    def reload_if_changed(self) -> None:
+        """Reload when the config file's modification time moved (one ``stat`` a tick)."""
+        if self.config_file is not None and _mtime(self.config_file) != self._config_mtime:
+            log.info("%s changed on disk; reloading", self.config_file)
+            self.reload()
 
     def install_jobs(self) -> None:
         self.add_periodic("dispatch", self.config.schedule.tick, self.dispatch)
@@ -126,6 +191,13 @@ def _extensions() -> list[Callable[[Daemon], None]]:
         if register is not None:
             found.append(register)
     return found
+
+
+def _mtime(path: Path | None) -> int | None:
+    try:
+        return path.stat().st_mtime_ns if path is not None else None
+    except OSError:
+        return None
 
 
 def _soon() -> Any:

@@ -42,7 +42,7 @@ def next_due(now: datetime, interval: float, jitter: float, failures: int = 0) -
 
 
 def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, worker: str,
-            jitter: float, interval_of: Callable[[Outcome], float],
+            jitter: float | Callable[[Outcome], float], interval_of: Callable[[Outcome], float],
             failures_before: dict[str, int],
             on_trigger: TriggerHook | None = None,
             on_failure: FailureHook | None = None) -> int:
@@ -54,7 +54,8 @@ def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, wor
         snapshot_id = _snapshot(session, out) if out.store_snapshot else None
         new_triggers = _triggers(session, out, snapshot_id, now, on_trigger)
         fired += new_triggers
-        row = _source_update(out, snapshot_id, now, jitter, interval_of(out),
+        row = _source_update(out, snapshot_id, now,
+                             jitter(out) if callable(jitter) else jitter, interval_of(out),
                              failures_before.get(out.source_id, 0))
         updates.append(row)
         if on_failure is not None:

@@ -8,13 +8,14 @@ source now (``reassess check``) or the due ones it could claim (the daemon).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -23,7 +24,9 @@ from sources import get_kind
 from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
 from storage import repo
 from storage.db import session_scope
+from storage.leases import advisory_lock, renew_sources
 from storage.models import Source
+from triggers import TriggerEvent
 
 from .analyse import Outcome, SourceState, Watch, analyse
 from .clock import utcnow
@@ -98,6 +101,14 @@ class _DbReader:
 Progress = Callable[[Outcome], None]
 
 
+class Observer(Protocol):
+    """Sees every check and every newly stored trigger (the daemon's metrics)."""
+
+    def checked(self, out: Outcome) -> None: ...
+
+    def fired(self, events: list[TriggerEvent]) -> None: ...
+
+
 class Checker:
     """Runs checks for a config against a database; one instance per process."""
 
@@ -110,6 +121,7 @@ class Checker:
         self.fetch_options = fetch_options or FetchOptions.from_config(config.http)
         self.reader = _DbReader(engine)
         self.hooks = hooks
+        self.observer: Observer | None = None
 
     def reload(self, config: Config) -> None:
         self.config = config
@@ -118,6 +130,7 @@ class Checker:
 
     def sync(self, now: datetime | None = None) -> None:
         with session_scope(self.engine) as session:
+            advisory_lock(session, "sync_config")  # daemons starting together take turns
             repo.sync_config(session, self.config, now or utcnow())
 
     async def check(self, source_ids: Iterable[str] | None = None,
@@ -130,43 +143,75 @@ class Checker:
         return await self._run(rows, progress)
 
     async def check_due(self, limit: int = 500, progress: Progress | None = None) -> PassSummary:
-        """Claim the due sources no other daemon holds, and check them."""
-        now = utcnow()
-        with session_scope(self.engine) as session:
-            rows = repo.claim_due(session, self.worker, now, self.config.schedule.lease, limit)
-        return await self._run(rows, progress)
+        """Claim the due sources no other daemon holds, and check them.
 
-    async def _run(self, rows: list[Source], progress: Progress | None) -> PassSummary:
+        The leases are renewed while the checks are in flight, however long a busy host
+        makes them wait; each is cleared when its outcome is written. A source this
+        process does not watch (another replica's newer config) is released at once.
+        """
+        now = utcnow()
+        lease = self.config.schedule.lease
+        watches = self.watches
+        with session_scope(self.engine) as session:
+            rows = repo.claim_due(session, self.worker, now, lease, limit)
+            repo.release(session, [r.id for r in rows if r.id not in watches], self.worker)
+        held = {r.id for r in rows if r.id in watches}
+        if not held:
+            return PassSummary()
+        keeper = asyncio.ensure_future(self._keep_leases(held, lease))
+        try:
+            return await self._run(rows, progress, held=held, watches=watches)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_leases(self, held: set[str], lease: float) -> None:
+        while held:
+            await asyncio.sleep(max(lease / 3, 0.2))
+            try:
+                with session_scope(self.engine) as session:
+                    renew_sources(session, list(held), self.worker,
+                                  utcnow() + timedelta(seconds=lease))
+            except Exception:  # a missed renewal only risks a second fetch elsewhere
+                log.warning("could not renew %d source leases", len(held), exc_info=True)
+
+    async def _run(self, rows: list[Source], progress: Progress | None,
+                   held: set[str] | None = None,
+                   watches: dict[str, Watch] | None = None) -> PassSummary:
         summary = PassSummary()
-        rows = [r for r in rows if r.id in self.watches]
+        watches = watches or self.watches  # fixed for the pass: a reload may swap them
+        rows = [r for r in rows if r.id in watches]
         if not rows:
             return summary
         states = {r.id: _state(r) for r in rows}
         pending: list[Outcome] = []
         async with Fetcher(self.fetch_options) as fetcher:
-            tasks = [asyncio.ensure_future(self._one(fetcher, r)) for r in rows]
+            tasks = [asyncio.ensure_future(self._one(fetcher, r, watches[r.id])) for r in rows]
             try:
                 for next_done in asyncio.as_completed(tasks):
                     started, result = await next_done
-                    watch = self.watches[result.source_id]
+                    watch = watches[result.source_id]
                     out = analyse(watch, states[result.source_id], result, started,
                                   self.reader, self._rules_hook())
                     summary.add(out)
                     pending.append(out)
+                    if self.observer is not None:
+                        self.observer.checked(out)
                     if progress is not None:
                         progress(out)
                     if len(pending) >= BATCH:
-                        summary.triggers += self._flush(pending, states)
+                        summary.triggers += self._flush(pending, states, held)
                         pending = []
             finally:
                 for task in tasks:
                     task.cancel()
                 if pending:
-                    summary.triggers += self._flush(pending, states)
+                    summary.triggers += self._flush(pending, states, held)
         return summary
 
-    async def _one(self, fetcher: Fetcher, row: Source) -> tuple[datetime, FetchResult]:
-        watch = self.watches[row.id]
+    async def _one(self, fetcher: Fetcher, row: Source,
+                   watch: Watch) -> tuple[datetime, FetchResult]:
         started = utcnow()
         request = FetchRequest(source_id=row.id, url=watch.source.url, etag=row.etag,
                                last_modified=row.last_modified, headers=watch.source.headers,
@@ -176,17 +221,37 @@ class Checker:
     def _rules_hook(self) -> Any:
         return getattr(self.hooks, "apply_rules", None)
 
-    def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState]) -> int:
+    def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState],
+               held: set[str] | None = None) -> int:
         now = utcnow()
+        fired: list[TriggerEvent] = []
+        hook = getattr(self.hooks, "on_trigger", None)
+
+        def on_trigger(session: Any, trigger_id: int, event: TriggerEvent, *rest: Any) -> None:
+            fired.append(event)
+            if hook is not None:
+                hook(session, trigger_id, event, *rest)
+
         with session_scope(self.engine) as session:
-            return persist(
+            stored = persist(
                 session, outcomes, now=now, worker=self.worker,
-                jitter=self.config.schedule.jitter,
+                jitter=lambda o: _jitter(self.config, o),
                 interval_of=lambda o: self.config.interval_for(o.watch.vendor, o.watch.source),
                 failures_before={k: v.consecutive_failures for k, v in states.items()},
-                on_trigger=getattr(self.hooks, "on_trigger", None),
+                on_trigger=on_trigger,
                 on_failure=getattr(self.hooks, "on_failure", None),
             )
+        if held is not None:
+            held.difference_update(o.source_id for o in outcomes)  # persist cleared them
+        if self.observer is not None and fired:
+            self.observer.fired(fired)
+        return stored
+
+
+def _jitter(config: Config, out: Outcome) -> float:
+    """The source's own jitter, else the schedule's."""
+    own = out.watch.source.jitter
+    return config.schedule.jitter if own is None else own
 
 
 def _state(row: Source) -> SourceState:

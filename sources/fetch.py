@@ -151,12 +151,15 @@ class Fetcher:
         host = urlsplit(request.url).hostname or ""
         attempts = 0
         assert self._global is not None, "use Fetcher as an async context manager"
-        async with self._global, self._hosts.semaphore(host):
+        # The host's slot first, then a global one only for the request itself: a task
+        # queued behind a busy host, spacing out or backing off holds no global slot.
+        async with self._hosts.semaphore(host):
             while True:
                 attempts += 1
                 await self._hosts.wait_turn(host)
                 try:
-                    result = await self._get(request)
+                    async with self._global:
+                        result = await self._get(request)
                 except FetchError as exc:
                     transient = exc.status is None or exc.status in TRANSIENT_STATUS
                     if transient and attempts <= self.options.retries:

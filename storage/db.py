@@ -77,6 +77,9 @@ def migrate(engine: Engine) -> None:
     cfg = alembic_config(engine)
     try:
         with engine.begin() as conn:
+            from .leases import advisory_lock
+
+            advisory_lock(conn, "migrate")  # daemons starting together migrate one by one
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
