@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import page
+from . import changelog, incidents, page
 from .base import BaseSettings, Change, Document, KindModule
 
-_MODULES: tuple[ModuleType, ...] = (page,)
+_MODULES: tuple[ModuleType, ...] = (page, incidents, changelog)
 
 
 def _build(modules: tuple[ModuleType, ...]) -> dict[str, KindModule]:

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from sources.base import Change
 
+from .changelog import changelog_rule
 from .events import TriggerEvent
+from .incidents import incidents_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,8 @@ def page_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]
     )]
 
 
-DEFAULT_RULES: dict[str, DefaultRule] = {"page": page_rule}
+DEFAULT_RULES: dict[str, DefaultRule] = {"page": page_rule,
+                                      "incidents": incidents_rule, "changelog": changelog_rule}
 
 
 def evaluate(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:

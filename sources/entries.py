@@ -1,0 +1,233 @@
+"""Splitting changelog pages — HTML, Markdown, MDX — into entries (pure).
+
+An entry is a heading and the content that follows it, up to the next heading of the
+same or a higher level. The entry level is the heading level with the most headings that
+carry a date or a version (``## [1.4.0] - 2024-05-01``, ``### May 1, 2024``); without any,
+the level with the most headings (at least two). Headings wrapped one per container
+(``<article>``, ``<div class="entry">``) take the whole container, so a date printed above
+the heading stays with its entry. MDX entry components (``<Update label="…"
+description="…">``) are entries of their own; other components keep their text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+from collections import Counter
+from typing import Any
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+
+from .feeds import find_date, markdown_html
+from .formats import _BLOCK, normalise_space, soup, strip_noise, text_lines
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+ENTRY_COMPONENTS = ("Update", "ChangelogEntry", "ChangelogItem", "Release", "ReleaseNote",
+                    "Entry", "VersionEntry")
+VERSION_RX = re.compile(r"(?:\bv|\bversion\s*|\brelease\s*|\[)(\d+(?:\.\d+)+(?:-[\w.]+)?)|"
+                        r"\b(\d+\.\d+\.\d+(?:-[\w.]+)?)\b", re.I)
+
+_FRONT = re.compile(r"\A\s*---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_MDX_LINE = re.compile(r"^[ \t]*(import\s.+?\sfrom\s+['\"].+?['\"];?|import\s+['\"].+?['\"];?|"
+                       r"export\s+(const|let|default|function)\b.*)[ \t]*$", re.M)
+_COMMENTS = re.compile(r"\{/\*.*?\*/\}|<!--.*?-->", re.S)
+_ATTRS = r"(?:[^>\"'{]|\"[^\"]*\"|'[^']*'|\{[^}]*\})*"
+_ENTRY_TAG = re.compile(rf"<(?P<tag>{'|'.join(ENTRY_COMPONENTS)})\b(?P<attrs>{_ATTRS})>"
+                        r"(?P<body>.*?)</(?P=tag)\s*>", re.S)
+_ATTR = re.compile(r"([\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|\{\s*[\"'`]([^\"'`]*)[\"'`]\s*\})")
+_JSX_TAG = re.compile(rf"</?[A-Z][\w.]*{_ATTRS}/?>")
+_TITLE_JUNK = re.compile(r"^[\s#¶🔗§]+|[\s#¶🔗§]+$|\s*(link to this heading|permalink)\s*$",
+                         re.I)
+
+
+def has_version(text: str) -> bool:
+    return bool(VERSION_RX.search(text))
+
+
+def _entry_section(m: re.Match[str]) -> str:
+    attrs = {a[0].lower(): a[1] or a[2] or a[3] for a in _ATTR.findall(m.group("attrs"))}
+    label = attrs.get("label") or attrs.get("title") or attrs.get("version") or attrs.get(
+        "name") or ""
+    extra = attrs.get("description") or attrs.get("date") or ""
+    title = f"{label} — {extra}" if label and extra else label or extra
+    body = textwrap.dedent(m.group("body").strip("\n"))
+    return (f'\n\n<section data-entry="1" data-title="{html.escape(title, quote=True)}">\n\n'
+            f"{body}\n\n</section>\n\n")
+
+
+def markdown_to_html(text: str) -> str:
+    """Markdown / MDX → HTML: front matter, imports and comments dropped, entry components
+    turned into ``<section data-entry>``, other components unwrapped."""
+    text = _FRONT.sub("", text.replace("\r\n", "\n"), count=1)
+    text = _COMMENTS.sub("", _MDX_LINE.sub("", text))
+    text = _ENTRY_TAG.sub(_entry_section, text)
+    text = _JSX_TAG.sub("", text)
+    return markdown_html(text)
+
+
+def _title(node: Tag) -> str:
+    return _TITLE_JUNK.sub("", normalise_space(node.get_text(" "))).strip()
+
+
+def _level(tag: Tag) -> int:
+    return int(tag.name[1])
+
+
+def _entry_level(headings: list[Tag]) -> int | None:
+    dated: Counter[int] = Counter()
+    count: Counter[int] = Counter()
+    for h in headings:
+        title = _title(h)
+        if not title:
+            continue
+        count[_level(h)] += 1
+        if find_date(title) or has_version(title):
+            dated[_level(h)] += 1
+    if dated:
+        return max(dated, key=lambda lvl: (dated[lvl], -lvl))
+    candidates = [lvl for lvl, n in count.items() if n >= 2]
+    return max(candidates, key=lambda lvl: (count[lvl], -lvl)) if candidates else None
+
+
+def _raw(title: str, lines: list[str], date_hint: str | None = None) -> dict[str, Any]:
+    date = find_date(title) or date_hint
+    if not date:
+        date = next((d for d in map(find_date, lines[:3]) if d), None)
+    return {"title": title, "date": date, "lines": lines}
+
+
+def _time_hint(box: Tag) -> str | None:
+    stamp = box.find("time")
+    if isinstance(stamp, Tag):
+        return find_date(str(stamp.get("datetime") or "")) or find_date(stamp.get_text(" "))
+    return None
+
+
+def _boxes(root: Tag, chosen: list[Tag]) -> list[Tag] | None:
+    """One container per heading, when each heading sits in its own box with its content."""
+    if len(chosen) < 2:
+        return None
+    counts: Counter[int] = Counter()
+    for h in chosen:
+        for parent in h.parents:
+            counts[id(parent)] += 1
+            if parent is root:
+                break
+    boxes = []
+    for h in chosen:
+        box: Tag = h
+        while box.parent is not None and box.parent is not root and counts[id(box.parent)] == 1:
+            box = box.parent
+        if box is h or len(normalise_space(box.get_text(" "))) <= len(_title(h)) + 2:
+            return None
+        boxes.append(box)
+    return boxes
+
+
+def _walk(root: Tag, chosen: list[Tag], level: int) -> list[dict[str, Any]]:
+    """Headings in document order; the text between them belongs to the one before."""
+    for el in root.find_all(_BLOCK):
+        el.insert_after("\n")
+    for cell in root.find_all(["td", "th"]):
+        cell.insert_after(" | ")
+    chosen_ids = {id(h) for h in chosen}
+    entries: list[dict[str, Any]] = []
+    buf: list[str] | None = None
+    skip: set[int] = set()
+    for node in list(root.descendants):
+        if id(node) in skip:
+            continue
+        if isinstance(node, Tag):
+            if node.name in HEADINGS and (id(node) in chosen_ids or _level(node) < level):
+                skip = {id(d) for d in node.descendants}
+                buf = None
+                if id(node) in chosen_ids:
+                    buf = []
+                    entries.append({"title": _title(node), "buf": buf})
+            continue
+        if buf is not None and type(node) is NavigableString:
+            buf.append(str(node))
+    out = []
+    for entry in entries:
+        lines = [normalise_space(line).strip(" |") for line in "".join(entry["buf"]).split("\n")]
+        out.append(_raw(entry["title"], [line for line in lines if line]))
+    return out
+
+
+def _from_headings(root: Tag) -> list[dict[str, Any]] | None:
+    headings = [h for h in root.find_all(HEADINGS) if isinstance(h, Tag)]
+    level = _entry_level(headings)
+    if level is None:
+        return None
+    chosen = [h for h in headings if _level(h) == level and _title(h)]
+    boxes = _boxes(root, chosen)
+    if boxes is None:
+        return _walk(root, chosen, level)
+    out = []
+    for h, box in zip(chosen, boxes, strict=True):
+        title, hint = _title(h), _time_hint(box)
+        h.decompose()
+        out.append(_raw(title, text_lines([box]), hint))
+    return out
+
+
+def _from_blocks(root: Tag) -> list[dict[str, Any]]:
+    """No usable headings: ``<article>`` elements, or dated list items."""
+    articles = root.find_all("article")
+    if len(articles) >= 2:
+        out = []
+        for art in articles:
+            lines = text_lines([art])
+            if lines:
+                out.append(_raw(lines[0], lines[1:], _time_hint(art)))
+        return out
+    items = [li for li in root.find_all("li") if find_date(li.get_text(" "))]
+    if len(items) < 2:
+        return []
+    out = []
+    for li in items:
+        lines = text_lines([li])
+        if lines:
+            out.append(_raw(lines[0][:200], lines[1:] if len(lines[0]) <= 200 else lines))
+    return out
+
+
+def _prune(root: BeautifulSoup | Tag) -> None:
+    """Site chrome: navigation, sidebars, and page-level headers and footers."""
+    for tag in root.find_all(["nav", "aside", "header", "footer"]):
+        if tag.name in ("nav", "aside") or tag.find_parent(["article", "section"]) is None:
+            tag.decompose()
+
+
+def html_entries(doc: BeautifulSoup, roots: list[Tag]) -> list[dict[str, Any]]:
+    """Raw entries ``{"title", "date", "lines"}`` of an HTML changelog."""
+    strip_noise(doc)
+    out: list[dict[str, Any]] = []
+    for root in roots:
+        sections = root.select("section[data-entry]")
+        if sections:
+            for sec in sections:
+                title = normalise_space(str(sec.get("data-title") or ""))
+                lines = text_lines([sec])
+                out.append(_raw(title or (lines[0] if lines else ""), lines))
+            continue
+        _prune(root)
+        found = _from_headings(root)
+        out.extend(found if found is not None else _from_blocks(root))
+    return out
+
+
+def page_roots(doc: BeautifulSoup, selector: str | None) -> list[Tag]:
+    """The ``select``ed elements; else the page's single ``<main>``; else the body."""
+    if selector:
+        return list(doc.select(selector))
+    mains = doc.find_all("main") or doc.select("[role=main]")
+    if len(mains) == 1 and isinstance(mains[0], Tag):
+        return [mains[0]]
+    return [doc.body] if doc.body is not None else [doc]  # type: ignore[list-item]
+
+
+def markdown_entries(text: str) -> list[dict[str, Any]]:
+    doc = soup(markdown_to_html(text))
+    return html_entries(doc, page_roots(doc, None))

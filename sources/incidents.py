@@ -1,0 +1,159 @@
+"""incidents — status and incident feeds, as a set of incidents keyed by a stable id.
+
+Formats (detected from the content, or forced with ``format:``):
+
+* Atlassian Statuspage: ``history.rss``, ``history.atom`` (the update log in each entry's
+  HTML is read: latest status, latest update, "This incident affected: …"),
+  ``/api/v2/incidents.json``, ``summary.json``, ``scheduled-maintenances.json``,
+  ``incidents/unresolved.json`` and subscriber webhook payloads;
+* any other RSS 1.0/2.0 or Atom feed (status from "[Resolved]"-style titles);
+* JSON lists of incidents under any common name (``incidents``, ``ongoing_incidents``,
+  ``items``, ``data`` …; incident.io, Google status ``incidents.json``, Better Stack,
+  JSON Feed), with id/title/status/impact fields in their usual spellings;
+* HTML status pages: one incident per ``/incidents/<id>`` link (Statuspage's
+  ``impact-major`` classes give the impact); other HTML or Markdown pages (security
+  advisories, post-mortem lists) as one incident per dated heading.
+
+The document holds each incident's id (guid, Atom id or link, tracking parameters
+removed), title, status, impact (none | minor | major | critical | maintenance), whether
+it is scheduled maintenance, created and resolved times (UTC), affected components and
+the latest update. Feed-level dates, entry order, ``updated`` stamps, whitespace and
+markup are not part of it. ``ignore`` regexes are removed from titles and update text;
+``select`` narrows an HTML page.
+
+Changes: an incident added, removed (dropped off the feed or resolved out of
+``summary.json``), or modified (status, impact, title, components, latest update).
+
+Triggers: ``incident`` for each new incident (severity from the impact: critical →
+critical, major → high, minor → medium, none → low; with no impact, from the words:
+data exposure / breach / unauthorized access / security incident → critical, outage /
+unavailable / down → high, else medium; security words never rate below high), and again
+when an incident's impact rises (minor → major). Status updates, resolutions and removals
+are recorded changes that fire nothing. Scheduled maintenance fires nothing.
+
+Example::
+
+    - id: acme-status
+      kind: incidents
+      url: https://status.acme.example/history.rss
+      ignore: ["Posted \\\\d+ \\\\w+ ago"]
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from config.errors import ParseError
+
+from .base import BaseSettings, Change, Document
+from .entries import html_entries, markdown_entries, page_roots
+from .feeds import load_json, looks_blocked, parse_feed
+from .formats import decode, detect, select_root, soup, text_lines
+from .statuslog import from_entries, from_feed_entry, from_html, from_json
+
+NAME = "incidents"
+PARSER_VERSION = "1"
+MAX_INCIDENTS = 1000
+COMPARED = ("title", "status", "impact", "maintenance", "components", "latest", "resolved")
+
+
+class Settings(BaseSettings):
+    """Only the common options: ``select`` (HTML), ``ignore``, ``format``."""
+
+
+def _incidents(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
+    fmt = settings.format or detect(body)
+    if fmt == "json":
+        return from_json(load_json(body))
+    if fmt in ("rss", "atom") or (fmt == "text" and re.search(rb"<(rss|feed|rdf:RDF)\b",
+                                                               body[:2048])):
+        feed = parse_feed(body)
+        return [inc for inc in map(from_feed_entry, feed.entries) if inc]
+    if fmt == "html":
+        doc = soup(body)
+        roots = select_root(doc, settings.select)
+        found = from_html(doc, roots)
+        if found or looks_blocked(text_lines(select_root(soup(body), settings.select))):
+            return found
+        doc = soup(body)
+        return from_entries(html_entries(doc, page_roots(doc, settings.select)))
+    if fmt == "markdown":
+        return from_entries(markdown_entries(decode(body)))
+    return []
+
+
+def _ignore(inc: dict[str, Any], patterns: tuple[str, ...]) -> dict[str, Any]:
+    if not patterns:
+        return inc
+    rxs = [re.compile(p) for p in patterns]
+
+    def strip(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for rx in rxs:
+            text = rx.sub("", text)
+        return " ".join(text.split()) or None
+
+    latest = inc["latest"]
+    if latest:
+        latest = {**latest, "text": strip(latest["text"]), "at": strip(latest["at"])}
+    return {**inc, "title": strip(inc["title"]) or inc["id"], "latest": latest}
+
+
+def parse(body: bytes, settings: BaseSettings) -> Document:
+    try:
+        found = _incidents(body, settings)
+    except ParseError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ParseError(f"cannot read incidents: {exc}") from exc
+    by_id: dict[str, dict[str, Any]] = {}
+    for inc in found[:MAX_INCIDENTS]:
+        by_id.setdefault(inc["id"], _ignore(inc, settings.ignore))
+    incidents = [by_id[key] for key in sorted(by_id)]
+    return Document(kind=NAME, data={"incidents": incidents}, parser_version=PARSER_VERSION)
+
+
+def diff(old: Document, new: Document) -> list[Change]:
+    before = {inc["id"]: inc for inc in old.data.get("incidents", [])}
+    after = {inc["id"]: inc for inc in new.data.get("incidents", [])}
+    changes = [Change("added", key, None, after[key], path="entry")
+               for key in sorted(after.keys() - before.keys())]
+    for key in sorted(before.keys() & after.keys()):
+        fields = tuple(f for f in COMPARED if before[key].get(f) != after[key].get(f))
+        if fields:
+            changes.append(Change("modified", key, before[key], after[key], path="entry",
+                                  fields=fields))
+    changes += [Change("removed", key, before[key], None, path="entry")
+                for key in sorted(before.keys() - after.keys())]
+    return changes
+
+
+def size(document: Document) -> int:
+    return len(document.data.get("incidents", []))
+
+
+def _label(inc: dict[str, Any]) -> str:
+    parts = [p for p in (inc.get("impact"), inc.get("status")) if p]
+    return f"{inc.get('title')} ({', '.join(parts)})" if parts else str(inc.get("title"))
+
+
+def describe(change: Change) -> str:
+    inc = change.after if change.after is not None else change.before
+    noun = "maintenance" if inc.get("maintenance") else "incident"
+    if change.op == "added":
+        what = "New scheduled maintenance" if noun == "maintenance" else "New incident"
+        return f"{what}: {_label(inc)}"
+    if change.op == "removed":
+        return f"{noun.capitalize()} no longer listed: {inc.get('title')}"
+    old = change.before
+    if "impact" in change.fields:
+        return (f"Incident impact changed: {inc.get('title')} "
+                f"({old.get('impact') or 'unknown'} → {inc.get('impact') or 'unknown'})")
+    if "status" in change.fields:
+        if inc.get("status") in ("resolved", "completed", "postmortem"):
+            return f"{noun.capitalize()} {inc['status']}: {inc.get('title')}"
+        return (f"{noun.capitalize()} status: {inc.get('title')} "
+                f"({old.get('status') or 'unknown'} → {inc.get('status') or 'unknown'})")
+    return f"{noun.capitalize()} updated: {inc.get('title')} ({', '.join(change.fields)})"
