@@ -27,7 +27,9 @@ class Hooks:
 
     def apply_rules(self, events: list[TriggerEvent], ctx: RuleContext,
                     changes: list[Change]) -> list[TriggerEvent]:
-        return events
+        from triggers.policy import Policy
+
+        return Policy.build(self.config.rules).apply(events, ctx, changes)
 
     def on_trigger(self, session: Session, trigger_id: int, event: TriggerEvent,
                    out: Outcome, flagged: list[Assessment], now: datetime) -> None:

@@ -20,10 +20,18 @@ def run_check(config: Config, engine: Engine, source_ids: list[str], *,
     checker = Checker(config, engine, hooks=Hooks(config))
     checker.sync()
     summary = _with_progress(checker, source_ids)
+    summary.triggers += _review_due(config, engine)
     _print_summary(summary)
     if notify:
         deliver_pending(config, engine)
     return summary
+
+
+def _review_due(config: Config, engine: Engine) -> int:
+    """Periodic reviews that fell due: cron use of ``check`` needs no daemon for them."""
+    from .lifecycle_jobs import fire_review_due
+
+    return fire_review_due(config, engine)
 
 
 def _with_progress(checker: Checker, source_ids: list[str]) -> PassSummary:

@@ -54,7 +54,14 @@ from config.errors import ParseError
 from triggers.changelog import classify
 
 from .base import BaseSettings, Change, Document
-from .entries import VERSION_RX, has_version, html_entries, markdown_entries, page_roots
+from .entries import (
+    VERSION_RX,
+    has_version,
+    html_entries,
+    markdown_entries,
+    page_roots,
+    version_of,
+)
 from .feeds import (
     DATE_RX,
     as_text,
@@ -196,20 +203,39 @@ def _ignore(text: str, rxs: list[re.Pattern[str]]) -> str:
     return " ".join(text.split())
 
 
-def _entry(raw: dict[str, Any], settings: Settings, rxs: list[re.Pattern[str]]) -> dict:
+def _clean(raw: dict[str, Any], rxs: list[re.Pattern[str]]) -> dict[str, Any]:
+    """Title and lines with noise and ``ignore`` matches removed; an untitled entry takes
+    its first line as title."""
     title = _ignore(raw.get("title") or "", rxs)
     lines = [_ignore(line, rxs)[:MAX_LINE] for line in clean_lines(raw.get("lines") or [])]
     lines = [line for line in lines if line][:MAX_LINES]
     if not title and lines:
         title, lines = lines[0][:200], lines[1:]
-    key = raw.get("key")
-    if key is None or str(key).strip() == "":
-        date = raw.get("date")
-        key = f"{title} ({date})" if date and not find_date(title) else title
-    signals = classify(title, lines, settings.classify, settings.exclude,
-                       settings.builtin_rules)
-    return {"id": clean_key(key), "title": title, "date": raw.get("date"),
+    return {**raw, "title": title, "lines": lines}
+
+
+def _entry(raw: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    title, lines = raw["title"], raw["lines"]
+    extra = {str(kind): patterns for kind, patterns in settings.classify.items()}
+    signals = classify(title, lines, extra, settings.exclude, settings.builtin_rules)
+    return {"id": clean_key(raw.get("key") or title), "title": title, "date": raw.get("date"),
             "link": raw.get("link"), "text": lines, "signals": signals}
+
+
+def _page_keys(raw: list[dict[str, Any]]) -> None:
+    """Keys for entries of a page (no guid): the version its title names when that is
+    unique, else the title, with the date only to tell equal titles apart — so a re-dated
+    or re-worded heading, or an edit to the text, is an edit, not a new release."""
+    pending = [r for r in raw if r.get("key") in (None, "")]
+    versions = [version_of(r.get("title") or "") for r in pending]
+    titles = [" ".join(str(r.get("title") or "").split()) for r in pending]
+    for item, version, title in zip(pending, versions, titles, strict=True):
+        if version and versions.count(version) == 1:
+            item["key"] = version
+        elif titles.count(title) > 1 and item.get("date") and not find_date(title):
+            item["key"] = f"{title} ({item['date']})"
+        else:
+            item["key"] = title
 
 
 def parse(body: bytes, settings: BaseSettings) -> Document:
@@ -222,11 +248,11 @@ def parse(body: bytes, settings: BaseSettings) -> Document:
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ParseError(f"cannot read changelog entries: {exc}") from exc
     rxs = [re.compile(p) for p in opts.ignore]
+    cleaned = [c for c in (_clean(r, rxs) for r in raw[:MAX_ENTRIES]) if c["title"]]
+    _page_keys(cleaned)
     entries: dict[str, dict[str, Any]] = {}
-    for item in raw[:MAX_ENTRIES]:
-        entry = _entry(item, opts, rxs)
-        if not entry["title"] and not entry["text"]:
-            continue
+    for item in cleaned:
+        entry = _entry(item, opts)
         key, n = entry["id"], 2
         while entry["id"] in entries:
             entry["id"] = f"{key} #{n}"
@@ -242,7 +268,7 @@ def diff(old: Document, new: Document) -> list[Change]:
     added = sorted(after.keys() - before.keys())
     removed = sorted(before.keys() - after.keys())
     changes: list[Change] = []
-    by_text = {}
+    by_text: dict[tuple[str, ...], str] = {}
     for key in removed:
         if before[key]["text"]:
             by_text.setdefault(tuple(before[key]["text"]), key)
@@ -278,14 +304,14 @@ _HEADER_LINE = re.compile(r"^(full changelog|what'?s changed|new contributors)\b
 def _summary(entry: dict[str, Any]) -> str:
     """The statement that best says what an entry is about: its first classified one,
     else its first line that is more than a version, a date or a section heading."""
-    title = entry.get("title")
-    signals = [s for s in entry.get("signals") or [] if s["text"] != title]
+    title = str(entry.get("title") or "")
+    signals = [s for s in entry.get("signals") or [] if s["text"] not in title]
     if signals:
         return str(signals[0]["text"])[:160]
     for line in entry.get("text") or []:
         bare = VERSION_RX.sub("", line)
         bare = DATE_RX.sub("", bare).strip(" ()[]-–—:#⚠")
-        if len(bare) > 12 and line != title and not _HEADER_LINE.match(line):
+        if len(bare) > 12 and line not in title and not _HEADER_LINE.match(line):
             return line[:160]
     return ""
 

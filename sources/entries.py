@@ -19,7 +19,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from .feeds import find_date, markdown_html
+from .feeds import DAY_MONTH_RX, find_date, flatten_text, markdown_html
 from .formats import _BLOCK, normalise_space, soup, strip_noise, text_lines
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -67,7 +67,14 @@ def markdown_to_html(text: str) -> str:
 
 
 def _title(node: Tag) -> str:
-    return _TITLE_JUNK.sub("", normalise_space(node.get_text(" "))).strip()
+    title = _TITLE_JUNK.sub("", normalise_space(node.get_text(" "))).strip()
+    return re.sub(r"\[([^\]]*)\]", r"\1", title)  # "[1.4.0]" with or without its link
+
+
+def version_of(title: str) -> str | None:
+    """The one version a title names ("v1.4.0", "[2.0.0] - …"), if exactly one."""
+    found = {a or b for a, b in VERSION_RX.findall(title)}
+    return found.pop() if len(found) == 1 else None
 
 
 def _level(tag: Tag) -> int:
@@ -91,9 +98,12 @@ def _entry_level(headings: list[Tag]) -> int | None:
 
 
 def _raw(title: str, lines: list[str], date_hint: str | None = None) -> dict[str, Any]:
+    """A raw entry; its date from the title, a ``<time>``, or a short dateline under the
+    title (never from a sentence: "will be retired on 2025-01-31" is no entry date)."""
     date = find_date(title) or date_hint
     if not date:
-        date = next((d for d in map(find_date, lines[:3]) if d), None)
+        date = next((d for d in (find_date(ln) for ln in lines[:2] if len(ln) <= 40) if d),
+                    None)
     return {"title": title, "date": date, "lines": lines}
 
 
@@ -172,15 +182,36 @@ def _from_headings(root: Tag) -> list[dict[str, Any]] | None:
     return out
 
 
+def _repeated(root: Tag) -> list[Tag]:
+    """Sibling-like elements sharing a tag and class whose text opens with a date
+    (``<div class="changelog-entry">Nov 20 …``), outermost ones only."""
+    groups: dict[tuple[str, str], list[Tag]] = {}
+    for el in root.find_all(True):
+        cls = " ".join(sorted(str(c) for c in el.get("class") or []))
+        if cls and el.name not in HEADINGS and el.name not in ("time", "span", "a"):
+            head = normalise_space(el.get_text(" "))[:80]
+            if len(head) > 20 and (find_date(head) or DAY_MONTH_RX.search(head[:30])):
+                groups.setdefault((el.name, cls), []).append(el)
+    best = max((g for g in groups.values() if len(g) >= 2), key=len, default=[])
+    chosen = {id(el) for el in best}
+    return [el for el in best if not any(id(p) in chosen for p in el.parents)]
+
+
 def _from_blocks(root: Tag) -> list[dict[str, Any]]:
-    """No usable headings: ``<article>`` elements, or dated list items."""
-    articles = root.find_all("article")
-    if len(articles) >= 2:
+    """No usable headings: ``<article>`` elements, repeated dated blocks, or dated list
+    items."""
+    blocks: list[Tag] = [a for a in root.find_all("article") if isinstance(a, Tag)]
+    if len(blocks) < 2:
+        blocks = _repeated(root)
+    if len(blocks) >= 2:
         out = []
-        for art in articles:
-            lines = text_lines([art])
+        for block in blocks:
+            lines = text_lines([block])
             if lines:
-                out.append(_raw(lines[0], lines[1:], _time_hint(art)))
+                # short leading lines (a date, a tag) join the first real line as title
+                cut = next((i for i, ln in enumerate(lines) if len(ln) > 20), len(lines) - 1)
+                title = " · ".join(lines[:cut + 1])[:200]
+                out.append(_raw(title, lines[cut + 1:], _time_hint(block)))
         return out
     items = [li for li in root.find_all("li") if find_date(li.get_text(" "))]
     if len(items) < 2:
@@ -203,6 +234,7 @@ def _prune(root: BeautifulSoup | Tag) -> None:
 def html_entries(doc: BeautifulSoup, roots: list[Tag]) -> list[dict[str, Any]]:
     """Raw entries ``{"title", "date", "lines"}`` of an HTML changelog."""
     strip_noise(doc)
+    flatten_text(doc)
     out: list[dict[str, Any]] = []
     for root in roots:
         sections = root.select("section[data-entry]")

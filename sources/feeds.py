@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
+from bs4 import BeautifulSoup, NavigableString, Tag
 from markdown_it import MarkdownIt
 
 from config.errors import ParseError
@@ -111,11 +112,12 @@ _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 _MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 _MONTHS["sept"] = 9
 _MON = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+DAY_MONTH_RX = re.compile(rf"\b{_MON}\s+\d{{1,2}}(st|nd|rd|th)?\b|\b\d{{1,2}}\s+{_MON}\b", re.I)
 DATE_RX = re.compile(
-    r"\b(?P<iso>(?P<y1>20\d\d|19\d\d)[-/.](?P<m1>\d{1,2})[-/.](?P<d1>\d{1,2}))\b"
+    r"(?<![\w-])(?P<iso>(?P<y1>20\d\d|19\d\d)[-/.](?P<m1>\d{1,2})[-/.](?P<d1>\d{1,2}))\b"
     rf"|\b(?P<mon2>{_MON})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>(?:19|20)\d\d)\b"
     rf"|\b(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon3>{_MON}),?\s+(?P<y3>(?:19|20)\d\d)\b"
-    rf"|\b(?P<mon4>{_MON})\s+(?P<y4>(?:19|20)\d\d)\b",
+    rf"|\b(?P<mon4>{_MON}),?\s+(?P<y4>(?:19|20)\d\d)\b",
     re.I)
 
 
@@ -169,8 +171,17 @@ def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]
     else:
         doc = soup(fragment)
         strip_noise(doc)
+        flatten_text(doc)
         lines = text_lines([doc])
     return clean_lines(lines)
+
+
+def flatten_text(root: BeautifulSoup | Tag) -> None:
+    """Source line breaks inside HTML text are spaces (outside ``<pre>``): re-wrapping a
+    paragraph is not a change. Only block elements start new lines."""
+    for node in root.find_all(string=True):
+        if "\n" in node and type(node) is NavigableString and node.find_parent("pre") is None:
+            node.replace_with(node.replace("\n", " "))
 
 
 _STAMP_LINE = re.compile(

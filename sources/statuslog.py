@@ -26,6 +26,7 @@ from .feeds import (
     as_text,
     clean_key,
     clean_url,
+    flatten_text,
     fragment_lines,
     iso_time,
     json_items,
@@ -206,6 +207,7 @@ def from_feed_entry(entry: Any) -> dict[str, Any] | None:
         html = entry["content"][0].get("value") or ""
     html = html or entry.get("summary") or entry.get("description") or ""
     updates, components, scheduled = update_log(html) if "<" in html else ([], [], False)
+    latest: dict[str, Any] | None
     if updates:
         latest = updates[0]
         status = current_status(updates)
@@ -246,7 +248,8 @@ def _json_updates(rec: dict[str, Any]) -> list[dict[str, Any]]:
         at = iso_time(pick(upd, AT_KEYS))
         out.append((at or "", -pos, _update(pick(upd, ("status", "state", "to_status",
                                                         "incident_status")), text, at), upd))
-    out.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    if all(item[0] for item in out):  # timestamps decide; ties by content, not position
+        out.sort(key=lambda item: (item[0], str(item[2])), reverse=True)
     return [item[2] | {"_components": _names(pick(item[3], ("affected_components",
                                                             "component_statuses")))}
             for item in out]
@@ -323,6 +326,7 @@ def _classes_up_to(anchor: Tag, box: Tag) -> str:
 def from_html(doc: BeautifulSoup, roots: list[Tag]) -> list[dict[str, Any]]:
     """Status pages in HTML: one incident per ``/incidents/<id>`` link and its container."""
     strip_noise(doc)
+    flatten_text(doc)
     anchors: dict[str, Tag] = {}
     keys_in: dict[int, set[str]] = {}
     for root in roots:
@@ -342,6 +346,8 @@ def from_html(doc: BeautifulSoup, roots: list[Tag]) -> list[dict[str, Any]]:
         for upd in box.select(".update"):
             log, _, _ = update_log(f"<div>{upd.decode_contents()}</div>")
             updates.extend(log)
+        if not updates and box is not anchor:
+            updates = update_log(str(box))[0]
         if not updates:
             lines = [ln for ln in text_lines([box]) if ln != title]
             updates = [_update(None, " ".join(lines), None)] if lines else []

@@ -135,7 +135,7 @@ def incidents_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerE
                 continue
             impact, old_impact = inc.get("impact"), change.before.get("impact")
             rose = impact in IMPACT_SEVERITY and impact != old_impact and severity_rank(
-                IMPACT_SEVERITY[impact]) > severity_rank(IMPACT_SEVERITY.get(old_impact, old))
+                IMPACT_SEVERITY[impact]) > severity_rank(IMPACT_SEVERITY.get(str(old_impact), old))
             basis = f"impact:{impact}" if rose else f"severity:{new}"
             events.append(_event(
                 inc, new, f"{ctx.vendor_name} incident escalated: {inc.get('title')} "
