@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import changelog, incidents, page
+from . import changelog, incidents, model_card, page, subprocessors
 from .base import BaseSettings, Change, Document, KindModule
 
-_MODULES: tuple[ModuleType, ...] = (page, incidents, changelog)
+_MODULES: tuple[ModuleType, ...] = (page, incidents, changelog, subprocessors, model_card)
 
 
 def _build(modules: tuple[ModuleType, ...]) -> dict[str, KindModule]:

@@ -14,6 +14,8 @@ from sources.base import Change
 from .changelog import changelog_rule
 from .events import TriggerEvent
 from .incidents import incidents_rule
+from .model_card import model_card_rule
+from .subprocessors import subprocessor_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,9 @@ def page_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]
 
 
 DEFAULT_RULES: dict[str, DefaultRule] = {"page": page_rule,
-                                      "incidents": incidents_rule, "changelog": changelog_rule}
+                                      "incidents": incidents_rule, "changelog": changelog_rule,
+                                      "subprocessors": subprocessor_rule,
+                                      "model_card": model_card_rule}
 
 
 def evaluate(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:

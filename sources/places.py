@@ -1,0 +1,177 @@
+"""Countries and regions as subprocessor lists write them, for locations (pure data).
+
+``places_in(text)`` finds the canonical places a location text names: "USA", "U.S." and
+"United States of America" are all ``united states``; ``EU``, ``EEA``, ``Global`` are
+regions. Two- and three-letter codes count only in upper case (``US`` but not "us"),
+and ISO codes only when ``codes=True`` (a location cell, not free text).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# "ISO code|Canonical name|alias|alias": one country a line.
+_COUNTRIES = """
+AE|United Arab Emirates|UAE|U.A.E.
+AR|Argentina
+AT|Austria
+AU|Australia
+BE|Belgium
+BG|Bulgaria
+BR|Brazil
+CA|Canada
+CH|Switzerland
+CL|Chile
+CN|China|PRC|People's Republic of China
+CO|Colombia
+CR|Costa Rica
+CY|Cyprus
+CZ|Czech Republic|Czechia
+DE|Germany|Deutschland
+DK|Denmark
+EE|Estonia
+EG|Egypt
+ES|Spain
+FI|Finland
+FR|France
+GB|United Kingdom|UK|U.K.|Great Britain|Britain|England|Scotland|Wales|Northern Ireland
+GR|Greece
+HK|Hong Kong|Hong Kong SAR
+HR|Croatia
+HU|Hungary
+ID|Indonesia
+IE|Ireland|Republic of Ireland
+IL|Israel
+IN|India
+IS|Iceland
+IT|Italy
+JP|Japan
+KE|Kenya
+KR|South Korea|Korea|Republic of Korea
+LT|Lithuania
+LU|Luxembourg
+LV|Latvia
+MA|Morocco
+MT|Malta
+MX|Mexico
+MY|Malaysia
+NG|Nigeria
+NL|Netherlands|The Netherlands|Holland
+NO|Norway
+NZ|New Zealand
+PE|Peru
+PH|Philippines
+PK|Pakistan
+PL|Poland
+PT|Portugal
+QA|Qatar
+RO|Romania
+RS|Serbia
+RU|Russia|Russian Federation
+SA|Saudi Arabia|KSA
+SE|Sweden
+SG|Singapore
+SI|Slovenia
+SK|Slovakia
+TH|Thailand
+TR|Turkey|Türkiye|Turkiye
+TW|Taiwan
+UA|Ukraine
+US|United States|United States of America|USA|U.S.|U.S.A.|US|America
+UY|Uruguay
+VN|Vietnam|Viet Nam
+ZA|South Africa
+"""
+
+_REGIONS = """
+European Union|EU|E.U.
+European Economic Area|EEA
+Europe
+Global|Worldwide|World-wide|Globally|International|Multiple countries|Various
+Asia Pacific|APAC|Asia-Pacific
+EMEA
+North America
+Latin America|LATAM|South America
+Middle East
+Africa
+Asia
+Oceania
+Americas
+"""
+
+
+def _table() -> list[tuple[str, str, bool]]:
+    """(alias, canonical, is_code) for every spelling, longest first."""
+    rows: list[tuple[str, str, bool]] = []
+    for line in _COUNTRIES.strip().splitlines():
+        code, name, *aliases = line.split("|")
+        canonical = name.casefold()
+        rows.append((code, canonical, True))
+        rows.extend((alias, canonical, False) for alias in (name, *aliases))
+    for line in _REGIONS.strip().splitlines():
+        name, *aliases = line.split("|")
+        rows.extend((alias, name.casefold(), False) for alias in (name, *aliases))
+    rows.sort(key=lambda r: -len(r[0]))
+    return rows
+
+
+def _pattern(alias: str) -> str:
+    body = re.escape(alias).replace(r"\ ", r"\s+")
+    return rf"(?<![\w.]){body}(?![\w])" if alias[-1] == "." else rf"(?<![\w.]){body}\b"
+
+
+@lru_cache(maxsize=2)
+def _matchers(codes: bool) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
+    """A case-sensitive pattern for short upper-case spellings, an insensitive one for names."""
+    lookup: dict[str, str] = {}
+    strict: list[str] = []
+    loose: list[str] = []
+    for alias, canonical, is_code in _table():
+        if is_code and not codes:
+            continue
+        short = len(alias.replace(".", "")) <= 3 and alias.upper() == alias
+        key = alias if short else alias.casefold()
+        if key in lookup:
+            continue
+        lookup[key] = canonical
+        (strict if short else loose).append(_pattern(alias))
+    return (re.compile("|".join(strict)), re.compile("|".join(loose), re.I), lookup)
+
+
+def places_in(text: str, *, codes: bool = False) -> list[str]:
+    """The canonical countries and regions a text names, in order of first mention."""
+    strict, loose, lookup = _matchers(codes)
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for rx, fold in ((loose, True), (strict, False)):
+        for m in rx.finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            word = re.sub(r"\s+", " ", m.group(0))
+            canonical = lookup.get(word.casefold() if fold else word)
+            if canonical:
+                taken.append((m.start(), m.end()))
+                found.append((m.start(), canonical))
+    out: list[str] = []
+    for _, name in sorted(found):
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def canonical_place(part: str) -> str | None:
+    """The canonical place when ``part`` is nothing but one place name, else ``None``."""
+    strict, loose, lookup = _matchers(True)
+    bare = part.strip(" .")
+    for clean in (part.strip(), bare, bare + "."):
+        if strict.fullmatch(clean):
+            return lookup.get(clean)
+        if loose.fullmatch(clean):
+            return lookup.get(re.sub(r"\s+", " ", clean).casefold())
+    return None
+
+
+def is_region(name: str) -> bool:
+    """True for EU, Global, APAC …: places that are not one country."""
+    return name in {line.split("|")[0].casefold() for line in _REGIONS.strip().splitlines()}

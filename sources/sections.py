@@ -1,0 +1,175 @@
+"""A page or rendered Markdown split into sections by heading, as normalised text (pure).
+
+Each block (paragraph, list item, table row, code line) is one line; the line breaks
+inside a paragraph are spaces, so re-wrapped Markdown reads the same. List items start
+with "- " whatever their marker or number; table rows are cells joined by " | ".
+Headings lose their numbering ("3.2 Limitations" → "Limitations"), anchor marks and
+"[optional]"; repeated headings get " (2)", " (3)". The one top-level heading that opens
+the page is its *title*; the text before the first other heading is ``(intro)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bs4 import Tag
+from bs4.element import NavigableString, PreformattedString
+
+from .markup import clean_text, drop_inline_dates, is_date_noise, text_parts
+
+INTRO = "(intro)"
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_INLINE = {"a", "span", "strong", "em", "b", "i", "u", "s", "code", "small", "sup", "sub", "mark",
+           "abbr", "cite", "q", "time", "kbd", "var", "label", "font", "del", "ins", "tt", "big",
+           "bdi", "bdo", "data", "dfn", "samp", "wbr"}
+_INLINE_STOP = [*_HEADINGS, "p", "div", "ul", "ol", "table"]
+_SKIP = {"hr", "img", "picture", "video", "audio", "source", "track", "map", "area"}
+
+Event = tuple[str, int, str]  # ("h", level, heading) or ("t", 0, line)
+
+
+class _Walker:
+    """Turns a tree into heading and line events in document order."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def walk(self, node: Tag, prefix: str = "") -> None:
+        buf: list[str] = []
+        for child in node.children:
+            if isinstance(child, NavigableString):
+                if not isinstance(child, PreformattedString):
+                    buf.append(str(child))
+                continue
+            if not isinstance(child, Tag) or child.name in _SKIP:
+                continue
+            if child.name == "br":
+                buf.append(" ")
+            elif child.name in _INLINE and not child.find(_INLINE_STOP):
+                buf.append(child.get_text())
+            else:
+                self._block(child, self._flush(buf, prefix))
+                prefix = ""
+        self._flush(buf, prefix)
+
+    def _flush(self, buf: list[str], prefix: str) -> str:
+        text = clean_text("".join(buf))
+        buf.clear()
+        if text:
+            self.events.append(("t", 0, prefix + text))
+            return ""
+        return prefix
+
+    def _block(self, tag: Tag, prefix: str) -> None:
+        name = tag.name
+        if name in _HEADINGS:
+            self.events.append(("h", _HEADINGS[name], heading_text(tag)))
+        elif name == "pre":
+            for line in tag.get_text().splitlines():
+                if line.strip():
+                    self.events.append(("t", 0, clean_text(line) if len(line) > 400
+                                        else line.rstrip().replace("\t", "    ")))
+        elif name == "table":
+            for row in tag.find_all("tr"):
+                if row.find_parent("table") is tag:
+                    cells = [" ".join(text_parts(c)) for c in row.find_all(["td", "th"],
+                                                                            recursive=False)]
+                    if any(cells):
+                        self.events.append(("t", 0, " | ".join(cells)))
+        elif name in ("ul", "ol"):
+            for item in tag.find_all("li", recursive=False):
+                self.walk(item, prefix="- ")
+        else:
+            self.walk(tag, prefix)
+
+
+_NUMBERING = re.compile(r"^\s*((\d+\.)+\d*|\d+\)|[ivxIVX]+\.|[A-Z]\.)\s+")
+
+
+def heading_text(tag: Tag) -> str:
+    """A heading's words: no numbering, anchor marks, "[optional]" or trailing colon."""
+    text = " ".join(text_parts(tag))
+    text = re.sub(r"\[optional\]", "", text, flags=re.I)
+    text = text.strip(" #¶§🔗:")
+    return _NUMBERING.sub("", text).strip()
+
+
+def heading_key(heading: str) -> str:
+    """What two headings are matched by: case and punctuation do not count."""
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", heading.casefold())).strip()
+
+
+def events(roots: Iterable[Tag]) -> list[Event]:
+    walker = _Walker()
+    for root in roots:
+        walker.walk(root)
+    return walker.events
+
+
+def _title_at(found: list[Event]) -> tuple[int | None, set[int]]:
+    """The title heading (the first, when it is top-level and the next heading is deeper
+    or only repeats it, as a Hub page's "org / model" over the card's "model"), and the
+    headings folded into it."""
+    heads = [(i, e) for i, e in enumerate(found) if e[0] == "h" and e[2]]
+    if not heads:
+        return None, set()
+    first, (_, level, text) = heads[0]
+    if level > min(e[1] for _, e in heads):
+        return None, set()
+    if len(heads) == 1 or heads[1][1][1] > level:
+        return first, {first}
+    second = heads[1][1][2].casefold()
+    if second in text.casefold() or text.casefold() in second:
+        rest = [e[1] for _, e in heads[2:]]
+        if not rest or min(rest) > level:
+            return first, {first, heads[1][0]}
+    return None, set()
+
+
+# Hub page panels that change with other people's activity, not with the card.
+_VOLATILE = re.compile(r"^(spaces? using|collections? including|models? (trained|fine-?tuned) on|"
+                       r"(adapters|finetunes|fine-tunes|quantizations|merges) of|"
+                       r"inference providers|downloads last month)\b", re.I)
+_COUNTER = re.compile(r"^[\d.,\s]+[kmb]?$", re.I)
+
+
+def split_sections(roots: Iterable[Tag], ignore: Iterable[str] = (),
+                   ) -> tuple[str | None, dict[str, str]]:
+    """(title, {heading: text}) of the content under ``roots``."""
+    rx = [re.compile(p) for p in ignore]
+    found = events(roots)
+    title_at, folded = _title_at(found)
+    sections: dict[str, list[str]] = {}
+    seen: dict[str, int] = {}
+    current = INTRO
+    for i, (kind, _, text) in enumerate(found):
+        if kind == "h":
+            if i in folded or not text:
+                current = INTRO if i in folded else current
+                continue
+            if _VOLATILE.match(text):
+                current = ""
+                continue
+            key = heading_key(text)
+            seen[key] = seen.get(key, 0) + 1
+            current = text if seen[key] == 1 else f"{text} ({seen[key]})"
+            sections.setdefault(current, [])
+            continue
+        line = _clean_line(text, rx)
+        if line and current != "" and not _COUNTER.match(line):
+            sections.setdefault(current, []).append(line)
+    title = found[title_at][2] if title_at is not None else None
+    return title, {k: "\n".join(v) for k, v in sections.items()}
+
+
+def _clean_line(line: str, rx: list[re.Pattern[str]]) -> str:
+    if is_date_noise(line.removeprefix("- ")):
+        return ""
+    for pattern in rx:
+        line = pattern.sub("", line)
+    if not line.startswith(" "):
+        line = drop_inline_dates(line)
+        if is_date_noise(line.removeprefix("- ")):
+            return ""
+    return line.rstrip() if line.strip() not in ("", "-") else ""

@@ -1,0 +1,353 @@
+"""Tables of entities: HTML and ARIA grids, header roles, headerless tables (pure).
+
+A table becomes *records*: one dict per row, keyed ``name``, ``purpose``, ``location``
+(found from the headers, whatever their wording) and a slug per other column. Headers are
+``<th>``/``<thead>``/``columnheader`` cells or a first row that reads like headers; a
+table without headers is read by its values (the column of countries is the location,
+the first other column the name). Cookie tables, change logs and layout tables are not
+entity tables and give no records.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bs4 import Tag
+
+from .markup import clean_text, text_parts
+from .places import places_in
+
+ROLES = ("name", "purpose", "location")
+
+_SKIP = re.compile(r"^(#|no|nr|num|number|s ?no|sr ?no|sl ?no|id|index|rank|logo|icon|flag)$|"
+                   r"\b(date|dated|updated|added|effective|since|modified|as of|reviewed)\b")
+_COOKIE = re.compile(r"\b(cookies?|expir\w*|duration|lifespan|retention period)\b")
+_NAME_WORD = (r"(sub ?processors?|processors?|vendors?|providers?|suppliers?|"
+              r"sub ?contractors?|contractors?|partners?|entity|entities|company|companies|"
+              r"organi[sz]ations?|part(y|ies)|recipients?|affiliates?|tools?|firms?|"
+              r"dienstleister|unterauftragsverarbeiter|anbieter|sous traitants?|prestataires?|"
+              r"fournisseurs?|subencargados?|proveedores?|empresa|soci[eé]t[eé]|unternehmen)")
+_STRONG_NAME = re.compile(r"\b(sub ?processors?|processors?|vendors?|providers?|suppliers?|"
+                          r"sub ?contractors?|third part(y|ies)|entity|entities)\b")
+_LOCATION = re.compile(r"\b(locations?|countr(y|ies)|regions?|jurisdictions?|territor(y|ies)|"
+                       r"where|headquarters?|hq|address(es)?|geograph\w*|data (center|centre)s?|"
+                       r"located|cit(y|ies)|based|place|residency|standort|ort|land|sitz|"
+                       r"localisation|pays|lieu|ubicaci[oó]n|pa[ií]s|sede)\b")
+_CORPORATE = re.compile(r"\b(corporate|headquarters?|hq|registered|incorporat\w*|legal|entity|"
+                        r"company|office|address(es)?|domicile)\b")
+_PROCESSING = re.compile(r"\b(processing|processed|data|hosting|hosted|stored?|storage|"
+                         r"servers?|where)\b")
+_NOT_PURPOSE = re.compile(r"(categor\w* of (personal )?data|data categor\w*|types? of (personal )?"
+                          r"data|data (types?|subjects?|processed|elements)|personal data|"
+                          r"applicable|products?|plans?|transfer|mechanism|safeguards?|website|"
+                          r"urls?|links?|contact|certif\w*|dpa|privacy polic\w*|changes?|updates?|"
+                          r"action)")
+_PURPOSE_STRONG = re.compile(r"\b(purposes?|zweck|finalit[eé]s?|finalidad|prop[oó]sito)\b")
+_PURPOSE = re.compile(r"\b(nature|activit(y|ies)|functions?|descriptions?|described|"
+                      r"services? (provided|performed|offered|rendered)|services?|"
+                      r"leistung\w*|t[aä]tigkeit\w*|servicios?|prestations?)\b")
+_PURPOSE_WEAK = re.compile(r"\b(processing|role|scope|usage|use|used|uses|categor(y|ies)|type|"
+                           r"details|reason|why|what)\b")
+
+
+def norm_header(text: str) -> str:
+    """Lower-case words of a header (or a camelCase / snake_case JSON key)."""
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", clean_text(text))
+    text = re.sub(r"\(s\)", "s", text.casefold())
+    text = re.sub(r"[-_/]", " ", text)
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s#]", " ", text)).strip()
+
+
+def slug(text: str) -> str:
+    return re.sub(r"\s+", "_", norm_header(text)) or "column"
+
+
+def role_scores(header: str) -> dict[str, int]:
+    """How strongly a normalised header names each role (``skip``: a column to drop)."""
+    h = header
+    if not h:
+        return {}
+    if _SKIP.search(h):
+        return {"skip": 9}
+    out: dict[str, int] = {}
+    if re.search(r"\b(names?|nom|nombre)\b", h):
+        out["name"] = 7
+    elif re.search(rf"\b{_NAME_WORD}$", h):
+        out["name"] = 6
+    elif re.search(rf"\b{_NAME_WORD}\b", h):
+        out["name"] = 3
+    if _LOCATION.search(h):
+        out["location"] = 3 if _CORPORATE.search(h) else 7 if _PROCESSING.search(h) else 6
+    if not _NOT_PURPOSE.search(h):
+        if _PURPOSE_STRONG.search(h):
+            out["purpose"] = 7
+        elif _PURPOSE.search(h):
+            out["purpose"] = 5
+        elif _PURPOSE_WEAK.search(h):
+            out["purpose"] = 2
+    return out
+
+
+def _override(header: str, wanted: str | None) -> bool:
+    if not wanted:
+        return False
+    want = norm_header(wanted)
+    return bool(want) and (header == want or want in header)
+
+
+def header_columns(headers: Sequence[str], overrides: Mapping[str, str | None] | None = None,
+                   ) -> dict[int, str] | None:
+    """Field key per column (``name``/``purpose``/``location``/slug), ``None`` if no entities.
+
+    Each role goes to the column that names it most strongly; a table with no name header
+    takes its first free column as the name. Cookie tables and tables whose headers name
+    no role are not entity tables.
+    """
+    norm = [norm_header(h) for h in headers]
+    if any(_COOKIE.search(h) for h in norm):
+        return None
+    candidates: list[tuple[int, int, int, str]] = []
+    skipped: set[int] = set()
+    for i, h in enumerate(norm):
+        scores = role_scores(h)
+        for role in ROLES:
+            if _override(h, (overrides or {}).get(f"{role}_column")):
+                scores[role] = 100
+        if scores.get("skip") and not any(scores.get(r, 0) >= 100 for r in ROLES):
+            skipped.add(i)
+            continue
+        for role, score in scores.items():
+            if role in ROLES:
+                candidates.append((-score, ROLES.index(role) * -1, i, role))
+    assigned: dict[str, tuple[int, int]] = {}
+    used: set[int] = set()
+    for neg, _, i, role in sorted(candidates):
+        if role not in assigned and i not in used:
+            assigned[role] = (i, -neg)
+            used.add(i)
+    if not _qualifies(assigned, norm, len(headers)):
+        return None
+    if any(re.search(r"\bdate\b", h) for h in norm) and not (
+            {"purpose", "location"} & assigned.keys()):
+        return None  # a change log: "Date | Subprocessor | Change"
+    if "name" not in assigned:
+        free = [i for i in range(len(headers)) if i not in used and i not in skipped
+                and not _NOT_PURPOSE.search(norm[i]) and "data" not in norm[i].split()]
+        if not free:
+            return None
+        assigned["name"] = (free[0], 0)
+        used.add(free[0])
+    columns = {i: role for role, (i, _) in assigned.items()}
+    for i, h in enumerate(headers):
+        if i not in columns and i not in skipped and norm[i]:
+            columns[i] = slug(h)
+    return columns
+
+
+def _qualifies(assigned: Mapping[str, tuple[int, int]], norm: Sequence[str], ncols: int) -> bool:
+    score = {role: s for role, (_, s) in assigned.items()}
+    if "name" in score and ("purpose" in score or "location" in score):
+        return True
+    if score.get("name", 0) >= 6 and _STRONG_NAME.search(norm[assigned["name"][0]]):
+        return True
+    if "location" in score and "purpose" in score:
+        return True
+    return (score.get("location", 0) >= 6 or score.get("purpose", 0) >= 5) and ncols <= 4
+
+
+def looks_like_header(cells: Sequence[str]) -> bool:
+    """A first row of plain cells that reads like column headers, not like an entity."""
+    filled = [c for c in cells if c.strip()]
+    if len(filled) < 2 or any(len(c.split()) > 6 or re.search(r"\d", c) for c in filled):
+        return False
+    scores = [role_scores(norm_header(c)) for c in filled]
+    if not all(scores):
+        return False
+    return any(max(s.values()) >= 5 for s in scores) or len(filled) >= 3
+
+
+_NUMERIC = re.compile(r"^[\d\s.,#()/-]*$")
+
+
+def value_columns(rows: Sequence[Sequence[str]]) -> tuple[dict[int, str], bool] | None:
+    """Roles of a headerless table from its values, and whether a location column was found."""
+    ncols = max((len(r) for r in rows), default=0)
+    if ncols < 2 or len(rows) < 2:
+        return None
+    location, skipped = None, set()
+    for i in range(ncols):
+        values = [r[i] for r in rows if i < len(r) and r[i]]
+        if not values or all(_NUMERIC.match(v) for v in values):
+            skipped.add(i)
+            continue
+        placed = sum(1 for v in values if places_in(v, codes=True) and len(v.split()) <= 8)
+        if location is None and placed >= 0.6 * len(values):
+            location = i
+    free = [i for i in range(ncols) if i not in skipped and i != location]
+    if not free:
+        return None
+    names = [r[free[0]] for r in rows if free[0] < len(r) and r[free[0]]]
+    if not names or sum(len(n.split()) for n in names) / len(names) > 8:
+        return None
+    columns = {free[0]: "name"}
+    if len(free) > 1:
+        columns[free[1]] = "purpose"
+    if location is not None:
+        columns[location] = "location"
+    for i in free[2:]:
+        columns[i] = f"column_{i + 1}"
+    return columns, location is not None
+
+
+@dataclass
+class Grid:
+    """A table's cells with spans expanded: header texts (if any), rows, row group labels."""
+
+    header: list[str] | None
+    rows: list[list[str]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    heading: str = ""
+
+
+_TABLE_ROLE = re.compile("^(table|grid|treegrid)$")
+
+
+def _cells(row: Tag, aria: bool) -> list[Tag]:
+    if aria:
+        return [c for c in row.find_all(True, attrs={"role": re.compile(
+            r"^(cell|gridcell|columnheader|rowheader)$")}) if c.find_parent(True, attrs={
+                "role": "row"}) is row]
+    return row.find_all(["td", "th"], recursive=False)
+
+
+def _rows(table: Tag, aria: bool) -> list[Tag]:
+    if aria:
+        return [r for r in table.find_all(True, attrs={"role": "row"})
+                if r.find_parent(True, attrs={"role": _TABLE_ROLE}) is table]
+    return [r for r in table.find_all("tr") if r.find_parent("table") is table]
+
+
+def _is_header_cell(cell: Tag) -> bool:
+    return cell.name == "th" or cell.get("role") == "columnheader"
+
+
+def _span(cell: Tag, attr: str) -> int:
+    try:
+        return max(1, min(int(str(cell.get(attr) or 1)), 50))
+    except ValueError:
+        return 1
+
+
+def read_grid(table: Tag) -> Grid:
+    """Expand a ``<table>`` (or ARIA ``role=table``) into header, rows and group labels."""
+    aria = table.name != "table"
+    pending: dict[int, tuple[int, str]] = {}
+    raw: list[tuple[list[str], bool, bool]] = []
+    for tr in _rows(table, aria):
+        cells = _cells(tr, aria)
+        if not cells:
+            continue
+        texts: list[str] = []
+        col = 0
+        for cell in cells:
+            while col in pending:
+                texts.append(pending[col][1])
+                col = _advance(pending, col)
+            text = "; ".join(text_parts(cell))
+            rowspan = _span(cell, "rowspan")
+            for _ in range(_span(cell, "colspan")):
+                if rowspan > 1:
+                    pending[col] = (rowspan - 1, text)
+                texts.append(text)
+                col += 1
+        while col in pending:
+            texts.append(pending[col][1])
+            col = _advance(pending, col)
+        is_header = all(_is_header_cell(c) for c in cells) or tr.find_parent("thead") is not None
+        label = len(cells) == 1 and _span(cells[0], "colspan") > 1
+        raw.append((texts, is_header, label))
+    return _grid_from(raw, table)
+
+
+def _advance(pending: dict[int, tuple[int, str]], col: int) -> int:
+    left, text = pending[col]
+    if left <= 1:
+        del pending[col]
+    else:
+        pending[col] = (left - 1, text)
+    return col + 1
+
+
+def _grid_from(raw: list[tuple[list[str], bool, bool]], table: Tag) -> Grid:
+    headers: list[list[str]] = []
+    while raw and raw[0][1] and not raw[0][2]:
+        headers.append(raw.pop(0)[0])
+    if not headers and raw and looks_like_header(raw[0][0]):
+        headers.append(raw.pop(0)[0])
+    width = max((len(r[0]) for r in raw), default=0)
+    header = _merge_headers(headers, width) if headers else None
+    grid = Grid(header=header, heading=_heading(table))
+    label = ""
+    for texts, is_header, is_label in raw:
+        filled = [t for t in texts if t]
+        if is_label or (is_header and len(set(filled)) <= 1):
+            label = filled[0] if filled else ""
+            continue
+        if header and [norm_header(t) for t in texts] == [norm_header(h) for h in header]:
+            continue
+        grid.rows.append(texts)
+        grid.labels.append(label)
+    return grid
+
+
+def _merge_headers(rows: list[list[str]], width: int) -> list[str]:
+    merged: list[str] = []
+    for i in range(max(width, *(len(r) for r in rows))):
+        words: list[str] = []
+        for row in rows:
+            if i < len(row) and row[i] and row[i] not in words:
+                words.append(row[i])
+        merged.append(" ".join(words))
+    return merged
+
+
+def _heading(table: Tag) -> str:
+    caption = table.find("caption")
+    if isinstance(caption, Tag):
+        text = " ".join(text_parts(caption))
+        if text:
+            return text
+    heading = table.find_previous(["h1", "h2", "h3", "h4", "h5", "h6"])
+    return " ".join(text_parts(heading)) if isinstance(heading, Tag) else ""
+
+
+def find_tables(root: Tag) -> list[Tag]:
+    """``<table>`` and ARIA table elements, outermost layout tables excluded."""
+    found = list(root.find_all("table"))
+    found += root.find_all(True, attrs={"role": _TABLE_ROLE})
+    unique = []
+    for table in found:
+        if table in unique or (table.name == "table" and table.find("table") is not None):
+            continue
+        unique.append(table)
+    return unique
+
+
+def records(header: Sequence[str] | None, rows: Sequence[Sequence[str]],
+            overrides: Mapping[str, str | None] | None = None,
+            ) -> tuple[list[dict[str, str]], bool]:
+    """One record per row (``{}`` for an empty row), and whether the table was recognised
+    with confidence (by its headers, or a headerless table with a column of countries)."""
+    columns: dict[int, str] | None
+    confident = True
+    if header is not None:
+        columns = header_columns(header, overrides)
+    else:
+        found = value_columns(rows)
+        columns, confident = found if found else (None, False)
+    if not columns:
+        return [], False
+    return [{key: row[i] for i, key in columns.items() if i < len(row) and row[i]}
+            for row in rows], confident
