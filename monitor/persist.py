@@ -123,9 +123,11 @@ def _source_update(out: Outcome, snapshot_id: int | None, now: datetime, jitter:
         return row
     row.update(consecutive_failures=0, last_error=None, last_success_at=now,
                next_due_at=next_due(now, interval, jitter))
+    # Clears a pending change on anything but a repeat of it; a 304 answers the validators
+    # of the current version, so a change that reverts before its confirmation ends here.
+    row["pending_hash"], row["pending_count"] = out.pending_hash, out.pending_count
     if out.fetch.not_modified:
         return row
-    row["pending_hash"], row["pending_count"] = out.pending_hash, out.pending_count
     if out.outcome in ("pending", "suspect"):
         # Keep the old validators and body hash: the next check must fetch and parse the
         # same new body again to count it, not be answered 304.

@@ -1,21 +1,36 @@
-"""Assessment lifecycle writes: flags from triggers, the audit trail.
+"""Assessment lifecycle writes: flags from triggers, acks, reviews, resolutions, audit.
 
 ``current`` → ``re_review_required`` (a trigger of a type the assessment watches) →
-``in_review`` (optional) → ``current`` again when resolved.
+``in_review`` (optional) → ``current`` again when resolved. Every step writes an
+``AuditEvent`` (who, when, note, data) in the same transaction as the change it records.
+
+Concurrency: a flag is an insert guarded by ``uq_flag``; status moves are conditional
+``UPDATE``s, and ``resolve`` locks the assessment row before closing its flags, so a flag
+written by a check running at the same moment is either closed by the resolve or leaves
+the assessment ``re_review_required`` — never an open flag on a ``current`` assessment.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
-from .models import Assessment, AssessmentFlag, AuditEvent
+from config.durations import add_period
+from config.errors import ReassessError
+
+from .models import Assessment, AssessmentFlag, AuditEvent, Trigger
 from .repo import insert_ignore
 
 SYSTEM = "reassess"
+STATUSES = ("current", "re_review_required", "in_review")
+DISPOSITIONS = ("approved", "approved_with_conditions", "rejected", "pending")
+
+
+class LifecycleError(ReassessError):
+    """A lifecycle operation on something that does not exist or cannot take it."""
 
 
 def audit(session: Session, *, at: datetime, by: str, action: str, object_type: str,
@@ -32,7 +47,7 @@ def flag_assessments(session: Session, trigger_id: int, vendor_id: str, trigger_
     if assessment_id is not None:
         stmt = stmt.where(Assessment.id == assessment_id)
     flagged = []
-    for row in session.execute(stmt).scalars():
+    for row in session.execute(stmt.order_by(Assessment.id)).scalars():
         if trigger_type not in (row.trigger_types or []):
             continue
         res = insert_ignore(session, AssessmentFlag,
@@ -41,11 +56,135 @@ def flag_assessments(session: Session, trigger_id: int, vendor_id: str, trigger_
         if not res.rowcount:
             continue
         flagged.append(row)
-        if row.status == "current":
-            audit(session, at=now, by=SYSTEM, action="flagged", object_type="assessment",
-                  object_id=row.id, data={"trigger_id": trigger_id, "from": row.status,
-                                          "to": "re_review_required"})
-            row.status = "re_review_required"
-            row.updated_at = now
-            session.add(row)
+        moved = session.execute(
+            update(Assessment)
+            .where(Assessment.id == row.id, Assessment.status == "current")
+            .values(status="re_review_required", updated_at=now)).rowcount
+        before = "current" if moved else row.status
+        audit(session, at=now, by=SYSTEM, action="flagged", object_type="assessment",
+              object_id=row.id, data={"trigger_id": trigger_id, "type": trigger_type,
+                                      "from": before,
+                                      "to": "re_review_required" if moved else before})
+        if moved:
+            row.status, row.updated_at = "re_review_required", now
     return flagged
+
+
+def _trigger(session: Session, trigger_id: int) -> Trigger:
+    row = session.get(Trigger, trigger_id)
+    if row is None:
+        raise LifecycleError(f"no trigger {trigger_id}; list them with `reassess triggers`")
+    return row
+
+
+def _assessment(session: Session, assessment_id: str, *, lock: bool = False) -> Assessment:
+    stmt = select(Assessment).where(Assessment.id == assessment_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    # populate_existing: a row already in the session may be stale once the lock is held
+    row = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    if row is None:
+        raise LifecycleError(f"no assessment {assessment_id!r}; list them with "
+                             "`reassess assessments`")
+    return row
+
+
+def acknowledge(session: Session, trigger_id: int, *, by: str, now: datetime,
+                note: str | None = None) -> tuple[Trigger, bool]:
+    """Mark an open trigger acknowledged; (trigger, False) when it was not open."""
+    row = _trigger(session, trigger_id)
+    moved = session.execute(
+        update(Trigger).where(Trigger.id == trigger_id, Trigger.status == "open")
+        .values(status="acknowledged", acked_by=by, acked_at=now, ack_note=note)).rowcount
+    if not moved:
+        session.refresh(row)
+        return row, False
+    audit(session, at=now, by=by, action="acknowledged", object_type="trigger",
+          object_id=str(trigger_id), note=note, data={"from": "open", "to": "acknowledged"})
+    session.refresh(row)
+    return row, True
+
+
+def start_review(session: Session, assessment_id: str, *, by: str, now: datetime,
+                 note: str | None = None) -> tuple[Assessment, bool]:
+    """Move an assessment to ``in_review``; (row, False) when it already was."""
+    row = _assessment(session, assessment_id, lock=True)
+    before = row.status
+    if before == "in_review":
+        return row, False
+    row.status, row.updated_at = "in_review", now
+    session.add(row)
+    audit(session, at=now, by=by, action="review_started", object_type="assessment",
+          object_id=assessment_id, note=note, data={"from": before, "to": "in_review"})
+    return row, True
+
+
+def resolve(session: Session, assessment_id: str, *, by: str, now: datetime, note: str,
+            disposition: str | None = None, assessed: date | None = None) -> dict[str, Any]:
+    """Return an assessment to ``current``: close its flags and re-baseline it.
+
+    ``assessed`` (default: today) becomes the assessment date and ``next_review`` is
+    recomputed from ``review_every``; a later change flags the assessment again.
+    """
+    if not note or not note.strip():
+        raise LifecycleError("a resolution needs a note saying what was decided")
+    if disposition is not None and disposition not in DISPOSITIONS:
+        raise LifecycleError(f"disposition {disposition!r} is not valid; valid: "
+                             f"{', '.join(DISPOSITIONS)}")
+    row = _assessment(session, assessment_id, lock=True)
+    new_assessed = assessed or now.date()
+    closed = close_flags(session, assessment_id, now)
+    data: dict[str, Any] = {
+        "from": row.status, "to": "current", "triggers": closed,
+        "disposition": {"from": row.disposition, "to": disposition or row.disposition},
+        "assessed": {"from": _iso(row.assessed), "to": new_assessed.isoformat()},
+    }
+    row.next_review = next_review_after(new_assessed, row.review_every, row.next_review)
+    data["next_review"] = _iso(row.next_review)
+    row.status, row.assessed, row.baseline_at, row.updated_at = "current", new_assessed, now, now
+    if disposition:
+        row.disposition = disposition
+    session.add(row)
+    audit(session, at=now, by=by, action="resolved", object_type="assessment",
+          object_id=assessment_id, note=note.strip(), data=data)
+    return data
+
+
+def close_flags(session: Session, assessment_id: str, now: datetime) -> list[int]:
+    """Resolve the open flags of an assessment; the ids of their triggers."""
+    ids = [int(i) for i in session.execute(
+        select(AssessmentFlag.trigger_id).where(
+            AssessmentFlag.assessment_id == assessment_id,
+            AssessmentFlag.resolved_at.is_(None))  # type: ignore[union-attr]
+        .order_by(AssessmentFlag.trigger_id)).scalars()]
+    if ids:
+        session.execute(update(AssessmentFlag).where(
+            AssessmentFlag.assessment_id == assessment_id,
+            AssessmentFlag.resolved_at.is_(None))  # type: ignore[union-attr]
+            .values(resolved_at=now))
+    return ids
+
+
+def next_review_after(assessed: date, review_every: str | None,
+                      previous: date | None) -> date | None:
+    """The review date after an assessment: ``review_every`` on, else a still-future date."""
+    if review_every:
+        return add_period(assessed, review_every)
+    return previous if previous and previous > assessed else None
+
+
+def rebaseline(session: Session, row: Assessment, *, now: datetime, assessed: date,
+               disposition: str) -> None:
+    """The config's ``assessed`` date moved past the stored one: a resolution, by config."""
+    closed = close_flags(session, row.id, now)
+    audit(session, at=now, by="config", action="rebaselined", object_type="assessment",
+          object_id=row.id, note="assessed date updated in the configuration",
+          data={"from": row.status, "to": "current", "triggers": closed,
+                "assessed": {"from": _iso(row.assessed), "to": assessed.isoformat()},
+                "disposition": {"from": row.disposition, "to": disposition}})
+    row.status, row.assessed, row.disposition = "current", assessed, disposition
+    row.baseline_at = row.updated_at = now
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None

@@ -92,7 +92,16 @@ def _rebase(row: Source, url: str, kind: str, now: datetime) -> None:
 
 
 def _sync_assessments(session: Session, config: Config, now: datetime) -> None:
+    """The register's fields always follow the config; its lifecycle stays in the database.
+
+    While the stored ``assessed`` date is the config's, the config's disposition and review
+    date apply. A ``reassess resolve`` records a later date, and from then on the stored
+    disposition and review date stand, so a re-sync never undoes a resolution; a config
+    ``assessed`` date later than the stored one re-baselines the assessment, like a resolve.
+    """
     from config.durations import add_period
+
+    from .lifecycle import rebaseline
 
     rows = {a.id: a for a in session.exec(select(Assessment)).scalars()}  # type: ignore[call-overload]
     for ac in config.assessments:
@@ -100,12 +109,15 @@ def _sync_assessments(session: Session, config: Config, now: datetime) -> None:
         if row is None:
             row = Assessment(id=ac.id, vendor_id=ac.vendor, status="current", baseline_at=now,
                              updated_at=now, assessed=ac.assessed, disposition=ac.disposition)
+        elif ac.assessed and (row.assessed is None or ac.assessed > row.assessed):
+            rebaseline(session, row, now=now, assessed=ac.assessed, disposition=ac.disposition)
         row.vendor_id, row.system, row.owner = ac.vendor, ac.system, list(ac.owner)
         row.trigger_types, row.review_every, row.active = list(ac.triggers), ac.review_every, True
-        if row.assessed is None or (ac.assessed and ac.assessed > row.assessed):
-            row.assessed, row.disposition = ac.assessed, ac.disposition
-        if ac.next_review:
-            row.next_review = ac.next_review
+        if row.assessed == ac.assessed:
+            row.disposition = ac.disposition
+            row.next_review = ac.next_review or (
+                add_period(ac.assessed, ac.review_every) if ac.assessed and ac.review_every
+                else None)
         elif ac.review_every and row.assessed:
             row.next_review = add_period(row.assessed, ac.review_every)
         session.add(row)
