@@ -46,14 +46,17 @@ def triggers(run_cli: Callable[..., Any], config: Path) -> list[dict[str, Any]]:
 def test_check_baseline_change_nochange_down(site: Any, db_url: str, make_config: Any,
                                              run_cli: Callable[..., Any]) -> None:
     config = make_config(CONFIG, db=db_url, site=site.base_url, interval="1h")
+    policy = ("<h1>DPA</h1><h2>Retention</h2><p>Customer content is retained for {} days.</p>"
+              "<h2>Training</h2><p>We do not train on customer content.</p>"
+              "<h2>Security</h2><p>Data is encrypted at rest and in transit.</p>")
+    site.control("acme", "set_page", path="dpa", html=policy.format(30))
 
     first = run_cli("check", "--config", str(config))
     assert first.returncode == 0, first.stderr
     assert "baseline 1" in first.stdout
     assert triggers(run_cli, config) == []
 
-    site.control("acme", "set_page", path="dpa",
-                 html="<h1>DPA</h1><p>Customer content is retained for 90 days.</p>")
+    site.control("acme", "set_page", path="dpa", html=policy.format(90))
     second = run_cli("check", "--config", str(config))
     assert second.returncode == 0, second.stderr
     fired = triggers(run_cli, config)
