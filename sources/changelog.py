@@ -76,6 +76,7 @@ from .feeds import (
     looks_blocked,
     parse_feed,
     pick,
+    sniff_feed,
     struct_iso,
 )
 from .formats import decode, detect, soup, text_lines
@@ -123,7 +124,9 @@ _MD_SIGNS = re.compile(r"^(#{1,6} \S|---\s*$)|<Update\b|^\s*\[[^\]]+\]:\s*http",
 def _format(body: bytes, settings: BaseSettings) -> str:
     if settings.format:
         return settings.format
-    fmt = detect(body)
+    fmt: str = detect(body)
+    if fmt not in ("json", "rss", "atom"):
+        fmt = sniff_feed(body) or fmt
     if fmt == "html":
         head = decode(body[:4096]).lstrip().lower()
         if not head.startswith(("<!doctype", "<html", "<?xml")) and _MD_SIGNS.search(
@@ -166,6 +169,10 @@ def _json_entries(data: Any) -> list[dict[str, Any]]:
         if rec.get("draft") is True:
             continue
         body = pick(rec, _J_BODY)
+        if isinstance(body, dict):  # {"added": [...], "fixed": [...]}
+            body = "\n\n".join(f"### {k}\n\n" + "\n".join(
+                f"- {as_text(i) or ''}" for i in (v if isinstance(v, list) else [v]))
+                for k, v in body.items())
         if isinstance(body, list):
             body = "\n".join(f"- {as_text(b) or ''}" for b in body)
         text = str(body) if body is not None and not isinstance(body, dict) else ""

@@ -62,6 +62,21 @@ def clean_key(value: Any) -> str:
     return text
 
 
+_FEED_ROOT = re.compile(rb"<(rss|rdf:RDF|feed)\b[^>]*>", re.I)
+
+
+def sniff_feed(body: bytes) -> str | None:
+    """``rss`` or ``atom`` for an XML feed that ``detect`` missed (a stylesheet processing
+    instruction or a long comment before the root element)."""
+    head = body[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"<"):
+        return None
+    m = _FEED_ROOT.search(head)
+    if not m or re.search(rb"<(html|body)\b", head[:m.start()], re.I):
+        return None
+    return "atom" if m.group(1).lower() == b"feed" else "rss"
+
+
 def parse_feed(body: bytes) -> Any:
     """feedparser on bytes only: never a URL, never a file, no sanitising or URI rewriting."""
     with warnings.catch_warnings():
@@ -233,6 +248,10 @@ def json_items(data: Any, keys: tuple[str, ...], depth: int = 0) -> list[tuple[s
             found.extend((key, _flat(item)) for item in value if isinstance(item, dict))
         elif isinstance(value, dict) and key in ("incident", "release", "entry", "item"):
             found.append((key, _flat(value)))
+        elif isinstance(value, dict) and value and all(isinstance(v, dict)
+                                                       for v in value.values()):
+            # records keyed by their id: {"incidents": {"abc": {...}}}
+            found.extend((key, {"id": k, **_flat(v)}) for k, v in sorted(value.items()))
     if found:
         return found
     for key, value in data.items():

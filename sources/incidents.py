@@ -48,7 +48,7 @@ from config.errors import ParseError
 
 from .base import BaseSettings, Change, Document
 from .entries import html_entries, markdown_entries, page_roots
-from .feeds import load_json, looks_blocked, parse_feed
+from .feeds import load_json, looks_blocked, parse_feed, sniff_feed
 from .formats import decode, detect, select_root, soup, text_lines
 from .statuslog import from_entries, from_feed_entry, from_html, from_json
 
@@ -63,11 +63,12 @@ class Settings(BaseSettings):
 
 
 def _incidents(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
-    fmt = settings.format or detect(body)
+    fmt: str = settings.format or detect(body)
+    if fmt not in ("json", "rss", "atom") and not settings.format:
+        fmt = sniff_feed(body) or fmt
     if fmt == "json":
         return from_json(load_json(body))
-    if fmt in ("rss", "atom") or (fmt == "text" and re.search(rb"<(rss|feed|rdf:RDF)\b",
-                                                               body[:2048])):
+    if fmt in ("rss", "atom"):
         feed = parse_feed(body)
         return [inc for inc in map(from_feed_entry, feed.entries) if inc]
     if fmt == "html":

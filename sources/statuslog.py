@@ -61,9 +61,10 @@ IMPACT_KEYS = ("impact", "impact_override", "current_worst_impact", "worst_impac
                "aggregate_state")
 CREATED_KEYS = ("created_at", "started_at", "starts_at", "start", "begin", "createdAt",
                 "startedAt", "startsAt", "published_at", "date_published", "published",
-                "start_time", "startTime", "date", "created")
+                "start_time", "startTime", "opened_at", "reported_at", "detected_at",
+                "occurred_at", "date", "created")
 RESOLVED_KEYS = ("resolved_at", "resolvedAt", "ended_at", "endedAt", "ends_at", "end",
-                 "end_time", "endTime", "closed_at")
+                 "end_time", "endTime", "closed_at", "mitigated_at", "fixed_at")
 LINK_KEYS = ("shortlink", "url", "link", "html_url", "permalink", "uri", "href")
 UPDATE_KEYS = ("incident_updates", "updates", "timeline", "history")
 TEXT_KEYS = ("body", "text", "message", "message_string", "last_update_message",
