@@ -45,7 +45,9 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -257,9 +259,13 @@ def parse(body: bytes, settings: BaseSettings) -> Document:
     rxs = [re.compile(p) for p in opts.ignore]
     cleaned = [c for c in (_clean(r, rxs) for r in raw[:MAX_ENTRIES]) if c["title"]]
     _page_keys(cleaned)
+    built = [_entry(item, opts) for item in cleaned]
+    counts = Counter(entry["id"] for entry in built)
     entries: dict[str, dict[str, Any]] = {}
-    for item in cleaned:
-        entry = _entry(item, opts)
+    for entry in built:
+        if counts[entry["id"]] > 1:  # equal keys told apart by content, never by position
+            digest = hashlib.sha256("\n".join(entry["text"]).encode()).hexdigest()[:8]
+            entry["id"] = f"{entry['id']} #{digest}"
         key, n = entry["id"], 2
         while entry["id"] in entries:
             entry["id"] = f"{key} #{n}"

@@ -84,16 +84,20 @@ def _level(tag: Tag) -> int:
 def _entry_level(headings: list[Tag]) -> int | None:
     dated: Counter[int] = Counter()
     count: Counter[int] = Counter()
+    distinct: dict[int, set[str]] = {}
     for h in headings:
         title = _title(h)
         if not title:
             continue
         count[_level(h)] += 1
+        distinct.setdefault(_level(h), set()).add(title.lower())
         if find_date(title) or has_version(title):
             dated[_level(h)] += 1
     if dated:
         return max(dated, key=lambda lvl: (dated[lvl], -lvl))
-    candidates = [lvl for lvl, n in count.items() if n >= 2]
+    # undated headings that repeat ("New features", "Bug fixes") are sections, not entries
+    candidates = [lvl for lvl, n in count.items()
+                  if n >= 2 and len(distinct[lvl]) >= 0.8 * n]
     return max(candidates, key=lambda lvl: (count[lvl], -lvl)) if candidates else None
 
 
@@ -197,6 +201,19 @@ def _repeated(root: Tag) -> list[Tag]:
     return [el for el in best if not any(id(p) in chosen for p in el.parents)]
 
 
+def _lead(lines: list[str]) -> list[str]:
+    """A block's title: its leading dateline, version and tag lines ("Nov 20", "v0.1.1",
+    "Update"), else its first line."""
+    lead: list[str] = []
+    for line in lines[:4]:
+        dateline = bool(find_date(line) or DAY_MONTH_RX.search(line) or has_version(line))
+        if (dateline and len(line) <= 40) or len(line.split()) == 1:
+            lead.append(line)
+        else:
+            break
+    return lead or lines[:1]
+
+
 def _from_blocks(root: Tag) -> list[dict[str, Any]]:
     """No usable headings: ``<article>`` elements, repeated dated blocks, or dated list
     items."""
@@ -208,10 +225,8 @@ def _from_blocks(root: Tag) -> list[dict[str, Any]]:
         for block in blocks:
             lines = text_lines([block])
             if lines:
-                # short leading lines (a date, a tag) join the first real line as title
-                cut = next((i for i, ln in enumerate(lines) if len(ln) > 20), len(lines) - 1)
-                title = " · ".join(lines[:cut + 1])[:200]
-                out.append(_raw(title, lines[cut + 1:], _time_hint(block)))
+                lead = _lead(lines)
+                out.append(_raw(" · ".join(lead)[:200], lines[len(lead):], _time_hint(block)))
         return out
     items = [li for li in root.find_all("li") if find_date(li.get_text(" "))]
     if len(items) < 2:
