@@ -1,0 +1,113 @@
+"""What a signed-in user does in the browser: sign in and out, ack, review, resolve.
+
+Every POST carries the session's CSRF token (form field ``csrf``); acks and resolutions
+need the ``reviewer`` role and are written through ``storage.lifecycle`` with the user's
+name in the audit trail. Success redirects (303) back to the page, so a reload never
+repeats the action.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from monitor.clock import utcnow
+from storage import lifecycle
+
+from .auth import ANONYMOUS, check_csrf, new_csrf, safe_next
+from .context import db, page_html, state
+
+router = APIRouter(include_in_schema=False)
+
+
+def can_review() -> bool:
+    return hasattr(lifecycle, "start_review")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> Response:
+    st = state(request)
+    session = st.auth.read_session(request)
+    # the sign-in form needs a CSRF token too: an anonymous session carries it
+    token = session.csrf if session else new_csrf()
+    response = page_html(request, "login.html", ANONYMOUS, title="Sign in", csrf=token,
+                         next=safe_next(next), error=None, users=bool(st.auth.users))
+    if session is None:
+        st.auth.write_session(response, None, csrf=token)
+    return response
+
+
+@router.post("/login")
+def login(request: Request, name: str = Form(""), password: str = Form(""),
+          csrf: str = Form(""), next: str = Form("/")) -> Response:
+    st = state(request)
+    check_csrf(request, st.auth.read_session(request), csrf, st.auth.origins)
+    found = st.auth.check_password(name.strip(), password)
+    if found is None:
+        return page_html(request, "login.html", ANONYMOUS, status=401, title="Sign in",
+                         next=safe_next(next), error="Wrong name or password.",
+                         users=bool(st.auth.users))
+    response = RedirectResponse(st.url(safe_next(next)), 303)
+    st.auth.write_session(response, found.name)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    st = state(request)
+    check_csrf(request, st.auth.read_session(request), csrf, st.auth.origins)
+    response = RedirectResponse(st.url("/"), 303)
+    st.auth.write_session(response, None)
+    return response
+
+
+def _act(request: Request, csrf: str) -> str:
+    """The acting user's name, once signed in, allowed and not forged."""
+    return state(request).auth.actor(request, csrf, "reviewer").name
+
+
+def _lifecycle_error(exc: Exception) -> HTTPException:
+    missing = str(exc).startswith("no ")
+    return HTTPException(404 if missing else 400, str(exc))
+
+
+@router.post("/triggers/{trigger_id}/ack")
+def ack(request: Request, trigger_id: int, csrf: str = Form(""), note: str = Form(""),
+        session: Session = Depends(db)) -> Response:
+    by = _act(request, csrf)
+    try:
+        _row, moved = lifecycle.acknowledge(session, trigger_id, by=by, now=utcnow(),
+                                            note=note.strip() or None)
+    except lifecycle.LifecycleError as exc:
+        raise _lifecycle_error(exc) from exc
+    done = "acknowledged" if moved else "already"
+    return RedirectResponse(state(request).url(f"/triggers/{trigger_id}?done={done}"), 303)
+
+
+@router.post("/assessments/{assessment_id}/review")
+def review(request: Request, assessment_id: str, csrf: str = Form(""), note: str = Form(""),
+           session: Session = Depends(db)) -> Response:
+    by = _act(request, csrf)
+    try:
+        lifecycle.start_review(session, assessment_id, by=by, now=utcnow(),
+                               note=note.strip() or None)
+    except lifecycle.LifecycleError as exc:
+        raise _lifecycle_error(exc) from exc
+    target = f"/assessments/{quote(assessment_id)}?done=in_review"
+    return RedirectResponse(state(request).url(target), 303)
+
+
+@router.post("/assessments/{assessment_id}/resolve")
+def resolve(request: Request, assessment_id: str, csrf: str = Form(""), note: str = Form(""),
+            disposition: str = Form(""), session: Session = Depends(db)) -> Response:
+    by = _act(request, csrf)
+    try:
+        lifecycle.resolve(session, assessment_id, by=by, now=utcnow(), note=note,
+                          disposition=disposition or None)
+    except lifecycle.LifecycleError as exc:
+        raise _lifecycle_error(exc) from exc
+    target = f"/assessments/{quote(assessment_id)}?done=resolved"
+    return RedirectResponse(state(request).url(target), 303)

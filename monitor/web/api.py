@@ -1,0 +1,416 @@
+"""The JSON API under ``/api``: the same data as the pages, described at ``/openapi.json``.
+
+Reads follow the read policy (session, bearer token, or public read on loopback);
+``POST /api/triggers/{id}/ack`` and ``POST /api/assessments/{id}/resolve`` need the
+reviewer role, by bearer token or by session plus the ``X-CSRF-Token`` header.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlmodel import Session
+
+from monitor.clock import utcnow
+from storage import lifecycle
+from storage import queries as q
+from storage.models import Assessment, AuditEvent, Outbox, Snapshot, Source, Trigger
+from storage.repo import decompress
+
+from .auth import CSRF_HEADER, Principal
+from .context import db, parse_filter, state
+
+router = APIRouter(prefix="/api", tags=["api"])
+MAX_LIMIT = 1000
+
+
+def reader(request: Request) -> Principal:
+    return state(request).auth.reader(request)
+
+
+def reviewer(request: Request) -> Principal:
+    return state(request).auth.actor(request, request.headers.get(CSRF_HEADER), "reviewer")
+
+
+# --- models -----------------------------------------------------------------------------
+
+
+class TriggerOut(BaseModel):
+    id: int
+    type: str
+    severity: str
+    title: str
+    entities: list[str]
+    vendor: str
+    source: str | None
+    created_at: datetime
+    status: str = Field(description="open, acknowledged or suppressed")
+    assessments: list[str] = Field(description="ids of the assessments it flagged")
+    dedupe_key: str
+    acked_by: str | None
+    acked_at: datetime | None
+    evidence: dict[str, Any]
+    changes: int = Field(description="how many changes it carries (see the detail)")
+    schema_version: int
+
+
+class TriggerPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[TriggerOut]
+
+
+class ChangeOut(BaseModel):
+    op: str
+    key: str
+    before: Any = None
+    after: Any = None
+    path: str | None = None
+    fields: list[str] = Field(default_factory=list)
+
+
+class SnapshotMeta(BaseModel):
+    id: int
+    source: str
+    kind: str
+    url: str
+    fetched_at: datetime
+    http_status: int
+    etag: str | None
+    last_modified: str | None
+    content_hash: str
+    parser_version: str
+    size: int
+
+
+class SnapshotOut(SnapshotMeta):
+    document: Any = Field(description="the normalised document, as hashed")
+
+
+class FlagOut(BaseModel):
+    assessment: str
+    assessment_status: str
+    flagged_at: datetime
+    resolved_at: datetime | None
+
+
+class NotificationOut(BaseModel):
+    id: int
+    channel: str
+    kind: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class AuditOut(BaseModel):
+    at: datetime
+    by: str
+    action: str
+    note: str | None
+    data: dict[str, Any] | None
+
+
+class TriggerDetail(BaseModel):
+    trigger: TriggerOut
+    kind: str | None
+    ack_note: str | None
+    changes: list[ChangeOut]
+    flags: list[FlagOut]
+    notifications: list[NotificationOut]
+    old_snapshot: SnapshotMeta | None
+    new_snapshot: SnapshotMeta | None
+    history: list[AuditOut]
+
+
+class AssessmentOut(BaseModel):
+    id: str
+    vendor: str
+    system: str
+    owner: list[str]
+    status: str = Field(description="current, re_review_required or in_review")
+    disposition: str
+    assessed: date | None
+    next_review: date | None
+    review_every: str | None
+    open_flags: int
+    updated_at: datetime | None
+    active: bool
+
+
+class AssessmentFlagOut(BaseModel):
+    trigger: TriggerOut
+    flagged_at: datetime
+    resolved_at: datetime | None
+
+
+class AssessmentDetail(BaseModel):
+    assessment: AssessmentOut
+    flags: list[AssessmentFlagOut]
+    history: list[AuditOut]
+
+
+class SourceOut(BaseModel):
+    id: str
+    kind: str
+    url: str
+    active: bool
+    last_checked_at: datetime | None
+    last_success_at: datetime | None
+    last_outcome: str | None
+    consecutive_failures: int
+    last_error: str | None
+    next_due_at: datetime | None
+    alert_state: str
+    current_snapshot_id: int | None
+
+
+class VendorOut(BaseModel):
+    id: str
+    name: str
+    active: bool
+    sources: int
+    failing_sources: int
+    open_triggers: int
+
+
+class VendorDetail(BaseModel):
+    vendor: VendorOut
+    sources: list[SourceOut]
+    assessments: list[AssessmentOut]
+    snapshots: list[SnapshotMeta] = Field(description="the 50 newest")
+
+
+class Summary(BaseModel):
+    open_triggers: dict[str, dict[str, int]] = Field(description="type → severity → count")
+    needs_review: list[str]
+    failing_sources: list[str]
+
+
+class AckIn(BaseModel):
+    note: str | None = None
+
+
+class AckOut(BaseModel):
+    trigger: TriggerOut
+    changed: bool = Field(description="false when the trigger was not open")
+
+
+class ResolveIn(BaseModel):
+    note: str = Field(min_length=1, description="what was decided")
+    disposition: Literal["approved", "approved_with_conditions", "rejected", "pending"] | None \
+        = None
+
+
+class ResolveOut(BaseModel):
+    assessment: AssessmentOut
+    result: dict[str, Any]
+
+
+# --- conversions ---------------------------------------------------------------------
+
+
+def trigger_out(row: Trigger, assessments: list[str] | None = None) -> TriggerOut:
+    return TriggerOut.model_validate(q.trigger_dict(row, assessments))
+
+
+def snapshot_meta(row: Snapshot | None) -> SnapshotMeta | None:
+    if row is None or row.id is None:
+        return None
+    return SnapshotMeta(id=row.id, source=row.source_id, kind=row.kind, url=row.url,
+                        fetched_at=row.fetched_at, http_status=row.http_status, etag=row.etag,
+                        last_modified=row.last_modified, content_hash=row.content_hash,
+                        parser_version=row.parser_version, size=row.size)
+
+
+def assessment_out(row: Assessment, open_flags: int) -> AssessmentOut:
+    return AssessmentOut(id=row.id, vendor=row.vendor_id, system=row.system,
+                         owner=row.owner or [], status=row.status, disposition=row.disposition,
+                         assessed=row.assessed, next_review=row.next_review,
+                         review_every=row.review_every, open_flags=open_flags,
+                         updated_at=row.updated_at, active=row.active)
+
+
+def notification_out(row: Outbox) -> NotificationOut:
+    from .render import redact
+
+    return NotificationOut(id=row.id or 0, channel=row.channel, kind=row.kind,
+                           status=row.status, attempts=row.attempts, created_at=row.created_at,
+                           sent_at=row.sent_at, last_error=redact(row.last_error))
+
+
+def audit_out(row: AuditEvent) -> AuditOut:
+    return AuditOut(at=row.at, by=row.by, action=row.action, note=row.note, data=row.data)
+
+
+# --- routes ----------------------------------------------------------------------------
+
+
+@router.get("/triggers", response_model=TriggerPage, summary="Trigger history, newest first")
+def list_triggers(
+        request: Request,
+        vendor: str | None = Query(None, description="vendor id"),
+        type: str | None = Query(None, description="trigger type"),
+        severity: str | None = Query(None, description="low, medium, high or critical"),
+        status: str | None = Query(None, description="open, acknowledged or suppressed"),
+        source: str | None = Query(None, description="source id"),
+        assessment: str | None = Query(None, description="assessment id it flagged"),
+        since: str | None = Query(None, description="YYYY-MM-DD or ISO datetime (from)"),
+        until: str | None = Query(None, description="YYYY-MM-DD (inclusive) or ISO datetime"),
+        limit: int = Query(100, ge=1, le=MAX_LIMIT), offset: int = Query(0, ge=0),
+        _me: Principal = Depends(reader), session: Session = Depends(db)) -> TriggerPage:
+    flt, errors = parse_filter({"vendor": vendor, "type": type, "severity": severity,
+                                "status": status, "source": source, "assessment": assessment,
+                                "since": since, "until": until})
+    if errors:
+        raise HTTPException(422, "; ".join(errors))
+    rows = q.list_triggers(session, flt, limit=limit, offset=offset)
+    flags = q.flags_by_trigger(session, [r.id for r in rows if r.id is not None])
+    return TriggerPage(total=q.count_triggers(session, flt), limit=limit, offset=offset,
+                       items=[trigger_out(r, flags.get(r.id or 0)) for r in rows])
+
+
+def _trigger(session: Session, trigger_id: int) -> Trigger:
+    row = session.get(Trigger, trigger_id)
+    if row is None:
+        raise HTTPException(404, f"there is no trigger {trigger_id}")
+    return row
+
+
+@router.get("/triggers/{trigger_id}", response_model=TriggerDetail,
+            summary="One trigger with its changes, flags, notifications and snapshots")
+def get_trigger(trigger_id: int, _me: Principal = Depends(reader),
+                session: Session = Depends(db)) -> TriggerDetail:
+    row = _trigger(session, trigger_id)
+    flagged = q.trigger_assessments(session, trigger_id)
+    ids = [i for i in (row.old_snapshot_id, row.new_snapshot_id) if i]
+    snaps = {s.id: s for s in q.snapshot_meta(session, Snapshot.id.in_(ids))}  # type: ignore[union-attr]
+    source = session.get(Source, row.source_id) if row.source_id else None
+    return TriggerDetail(
+        trigger=trigger_out(row, [a.id for a, _ in flagged]),
+        kind=source.kind if source else None, ack_note=row.ack_note,
+        changes=[ChangeOut.model_validate(c) for c in row.changes or []],
+        flags=[FlagOut(assessment=a.id, assessment_status=a.status, flagged_at=f.created_at,
+                       resolved_at=f.resolved_at) for a, f in flagged],
+        notifications=[notification_out(n) for n in q.trigger_notifications(session,
+                                                                             trigger_id)],
+        old_snapshot=snapshot_meta(snaps.get(row.old_snapshot_id)),
+        new_snapshot=snapshot_meta(snaps.get(row.new_snapshot_id)),
+        history=[audit_out(e) for e in q.audit_trail(session, "trigger", str(trigger_id))])
+
+
+@router.post("/triggers/{trigger_id}/ack", response_model=AckOut,
+             summary="Acknowledge an open trigger (reviewer)")
+def ack_trigger(trigger_id: int, body: AckIn | None = None, me: Principal = Depends(reviewer),
+                session: Session = Depends(db)) -> AckOut:
+    _trigger(session, trigger_id)
+    note = (body.note or "").strip() or None if body else None
+    row, moved = lifecycle.acknowledge(session, trigger_id, by=me.name, now=utcnow(),
+                                       note=note)
+    flags = q.flags_by_trigger(session, [trigger_id])
+    return AckOut(trigger=trigger_out(row, flags.get(trigger_id)), changed=moved)
+
+
+@router.get("/assessments", response_model=list[AssessmentOut],
+            summary="Assessments, those needing re-review first")
+def list_assessments(_me: Principal = Depends(reader),
+                     session: Session = Depends(db)) -> list[AssessmentOut]:
+    return [assessment_out(a, n) for a, n in q.assessment_overview(session)]
+
+
+def _assessment(session: Session, assessment_id: str) -> Assessment:
+    row = session.get(Assessment, assessment_id)
+    if row is None:
+        raise HTTPException(404, f"there is no assessment {assessment_id!r}")
+    return row
+
+
+@router.get("/assessments/{assessment_id}", response_model=AssessmentDetail,
+            summary="One assessment with its flags and history")
+def get_assessment(assessment_id: str, _me: Principal = Depends(reader),
+                   session: Session = Depends(db)) -> AssessmentDetail:
+    row = _assessment(session, assessment_id)
+    flags = q.assessment_flags(session, assessment_id)
+    open_flags = sum(1 for f, _ in flags if f.resolved_at is None)
+    return AssessmentDetail(
+        assessment=assessment_out(row, open_flags),
+        flags=[AssessmentFlagOut(trigger=trigger_out(t), flagged_at=f.created_at,
+                                 resolved_at=f.resolved_at) for f, t in flags],
+        history=[audit_out(e) for e in q.audit_trail(session, "assessment", assessment_id)])
+
+
+@router.post("/assessments/{assessment_id}/resolve", response_model=ResolveOut,
+             summary="Resolve an assessment: close its flags, re-baseline it (reviewer)")
+def resolve_assessment(assessment_id: str, body: ResolveIn,
+                       me: Principal = Depends(reviewer),
+                       session: Session = Depends(db)) -> ResolveOut:
+    _assessment(session, assessment_id)
+    try:
+        result = lifecycle.resolve(session, assessment_id, by=me.name, now=utcnow(),
+                                   note=body.note, disposition=body.disposition)
+    except lifecycle.LifecycleError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    session.flush()
+    return ResolveOut(assessment=assessment_out(_assessment(session, assessment_id), 0),
+                      result=result)
+
+
+@router.get("/vendors", response_model=list[VendorOut], summary="Vendors")
+def list_vendors(_me: Principal = Depends(reader),
+                 session: Session = Depends(db)) -> list[VendorOut]:
+    return [VendorOut(id=v.id, name=v.name, active=v.active, sources=n, failing_sources=bad,
+                      open_triggers=o) for v, n, bad, o in q.vendor_overview(session)]
+
+
+@router.get("/vendors/{vendor_id}", response_model=VendorDetail,
+            summary="One vendor with its sources, assessments and newest snapshots")
+def get_vendor(vendor_id: str, _me: Principal = Depends(reader),
+               session: Session = Depends(db)) -> VendorDetail:
+    found = [x for x in q.vendor_overview(session) if x[0].id == vendor_id]
+    if not found:
+        raise HTTPException(404, f"there is no vendor {vendor_id!r}")
+    v, n, bad, o = found[0]
+    sources = session.execute(select(Source).where(Source.vendor_id == vendor_id)
+                              .order_by(Source.id)).scalars()
+    snaps, _ = q.vendor_snapshots(session, vendor_id, limit=50)
+    return VendorDetail(
+        vendor=VendorOut(id=v.id, name=v.name, active=v.active, sources=n, failing_sources=bad,
+                         open_triggers=o),
+        sources=[SourceOut(id=s.id, kind=s.kind, url=s.url, active=s.active,
+                           last_checked_at=s.last_checked_at, last_success_at=s.last_success_at,
+                           last_outcome=s.last_outcome,
+                           consecutive_failures=s.consecutive_failures,
+                           last_error=s.last_error, next_due_at=s.next_due_at,
+                           alert_state=s.alert_state, current_snapshot_id=s.current_snapshot_id)
+                 for s in sources],
+        assessments=[assessment_out(a, k) for a, k in q.assessment_overview(session, vendor_id)],
+        snapshots=[m for m in map(snapshot_meta, snaps) if m is not None])
+
+
+@router.get("/snapshots/{snapshot_id}", response_model=SnapshotOut,
+            summary="A snapshot: its evidence fields and normalised document")
+def get_snapshot(snapshot_id: int, _me: Principal = Depends(reader),
+                 session: Session = Depends(db)) -> SnapshotOut:
+    row = session.get(Snapshot, snapshot_id)
+    meta = snapshot_meta(row)
+    if row is None or meta is None:
+        raise HTTPException(404, f"there is no snapshot {snapshot_id}")
+    return SnapshotOut(**meta.model_dump(), document=json.loads(decompress(row.document)))
+
+
+@router.get("/summary", response_model=Summary, summary="What the dashboard shows, in short")
+def summary(_me: Principal = Depends(reader), session: Session = Depends(db)) -> Summary:
+    counts: dict[str, dict[str, int]] = {}
+    for (t, s), n in q.open_trigger_counts(session).items():
+        counts.setdefault(t, {})[s] = n
+    return Summary(open_triggers=counts,
+                   needs_review=[a.id for a, _, _ in q.needs_review(session)],
+                   failing_sources=[s.id for s in q.failing_sources(session)])

@@ -1,0 +1,219 @@
+"""The HTML pages: dashboard, trigger history and detail, vendors, assessments, snapshots.
+
+Every page reads through ``storage.queries`` with bounded, paginated queries; every
+string reaches the browser through an autoescaping template.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from monitor.clock import utcnow
+from storage import queries as q
+from storage.models import Assessment, Snapshot, Source, Trigger, Vendor
+from storage.repo import decompress
+from triggers.events import SEVERITIES, TRIGGER_TYPES
+
+from . import render as r
+from .actions import router as actions_router
+from .auth import Principal
+from .context import db, filter_params, page_html, parse_filter, query, state
+from .timeline import DAYS, timeline_svg
+
+router = APIRouter(include_in_schema=False)
+router.include_router(actions_router)
+
+PER_PAGE = 50
+TIMELINE_ROWS = 40
+
+
+def reader(request: Request) -> Principal:
+    return state(request).auth.reader(request)
+
+
+def vendor_names(session: Session) -> dict[str, str]:
+    return {v: n for v, n in session.execute(select(Vendor.id, Vendor.name))}
+
+
+def _page_number(request: Request, name: str = "page") -> int:
+    try:
+        return max(1, int(request.query_params.get(name, "1")))
+    except ValueError:
+        return 1
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, me: Principal = Depends(reader),
+              session: Session = Depends(db)) -> HTMLResponse:
+    names = vendor_names(session)
+    today = utcnow().date()
+    since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(DAYS - 1)
+    rows = q.trigger_timeline(session, since)
+    busy = sorted({v for v, *_ in rows}, key=lambda v: names.get(v, v).lower())
+    chart = timeline_svg(rows, [(v, names.get(v, v)) for v in busy[:TIMELINE_ROWS]], today,
+                         lambda qs: state(request).url(f"/triggers?{qs}")) if rows else ""
+    counts = q.open_trigger_counts(session)
+    matrix = [(t, [counts.get((t, s), 0) for s in SEVERITIES]) for t in TRIGGER_TYPES
+              if any(counts.get((t, s)) for s in SEVERITIES)]
+    return page_html(
+        request, "dashboard.html", me, title="Dashboard", names=names,
+        needs=q.needs_review(session, per_assessment=5), matrix=matrix,
+        open_total=sum(counts.values()), chart=chart, more_vendors=max(0, len(busy) -
+                                                                        TIMELINE_ROWS),
+        failing=q.failing_sources(session), recent=q.list_triggers(session, limit=10))
+
+
+@router.get("/triggers", response_class=HTMLResponse)
+def history(request: Request, me: Principal = Depends(reader),
+            session: Session = Depends(db)) -> HTMLResponse:
+    params = dict(request.query_params)
+    flt, errors = parse_filter(params)
+    keep = filter_params(params)
+    total = q.count_triggers(session, flt)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(_page_number(request), pages)
+    rows = q.list_triggers(session, flt, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    flags = q.flags_by_trigger(session, [t.id for t in rows if t.id is not None])
+    return page_html(request, "triggers.html", me, title="Trigger history", rows=rows,
+                     flags=flags, names=vendor_names(session), total=total, page=page,
+                     pages=pages, errors=errors, f=keep, qs=query(keep),
+                     page_link=lambda n: "?" + query(keep, page=n))
+
+
+def _snapshot_rows(session: Session, trigger: Trigger) -> dict[int, Snapshot]:
+    ids = [i for i in (trigger.old_snapshot_id, trigger.new_snapshot_id) if i]
+    if not ids:
+        return {}
+    return {s.id: s for s in q.snapshot_meta(session, Snapshot.id.in_(ids))  # type: ignore[union-attr]
+            if s.id is not None}
+
+
+def _page_diff(session: Session, trigger: Trigger) -> list[r.Row] | None:
+    """The side-by-side diff of a page trigger from its two snapshots, when both exist."""
+    docs = []
+    for snapshot_id in (trigger.old_snapshot_id, trigger.new_snapshot_id):
+        row = session.get(Snapshot, snapshot_id) if snapshot_id else None
+        lines = r.page_lines(json.loads(decompress(row.document))) if row else None
+        if lines is None:
+            return None
+        docs.append(lines)
+    return r.side_by_side(docs[0], docs[1])
+
+
+@router.get("/triggers/{trigger_id}", response_class=HTMLResponse)
+def trigger_detail(request: Request, trigger_id: int, me: Principal = Depends(reader),
+                   session: Session = Depends(db)) -> HTMLResponse:
+    trigger = session.get(Trigger, trigger_id)
+    if trigger is None:
+        raise HTTPException(404, f"there is no trigger {trigger_id}")
+    source = session.get(Source, trigger.source_id) if trigger.source_id else None
+    snapshots = _snapshot_rows(session, trigger)
+    kind = source.kind if source else next((s.kind for s in snapshots.values()), None)
+    groups = r.group_changes(trigger.changes or [], kind)
+    diff = _page_diff(session, trigger) if "line" in groups else None
+    return page_html(
+        request, "trigger.html", me, title=f"Trigger {trigger_id}", t=trigger, source=source,
+        vendor=session.get(Vendor, trigger.vendor_id), kind=kind, groups=groups, diff=diff,
+        old=snapshots.get(trigger.old_snapshot_id or 0),
+        new=snapshots.get(trigger.new_snapshot_id or 0),
+        flagged=q.trigger_assessments(session, trigger_id),
+        notifications=q.trigger_notifications(session, trigger_id),
+        audit=q.audit_trail(session, "trigger", str(trigger_id)),
+        done=request.query_params.get("done"), evidence=_evidence(trigger))
+
+
+def _evidence(trigger: Trigger) -> list[tuple[str, Any]]:
+    return [(k, v) for k, v in (trigger.evidence or {}).items() if k != "changes"]
+
+
+@router.get("/vendors", response_class=HTMLResponse)
+def vendors(request: Request, me: Principal = Depends(reader),
+            session: Session = Depends(db)) -> HTMLResponse:
+    return page_html(request, "vendors.html", me, title="Vendors",
+                     rows=q.vendor_overview(session))
+
+
+@router.get("/vendors/{vendor_id}", response_class=HTMLResponse)
+def vendor(request: Request, vendor_id: str, me: Principal = Depends(reader),
+           session: Session = Depends(db)) -> HTMLResponse:
+    row = session.get(Vendor, vendor_id)
+    if row is None:
+        raise HTTPException(404, f"there is no vendor {vendor_id!r}")
+    sources = list(session.execute(select(Source).where(Source.vendor_id == vendor_id)
+                                   .order_by(Source.id)).scalars())
+    page = _page_number(request, "snapshots")
+    snaps, n_snaps = q.vendor_snapshots(session, vendor_id, limit=25, offset=(page - 1) * 25)
+    flt = q.TriggerFilter(vendor=vendor_id)
+    return page_html(
+        request, "vendor.html", me, title=row.name, v=row, sources=sources, snaps=snaps,
+        snap_page=page, snap_pages=max(1, math.ceil(n_snaps / 25)), n_snaps=n_snaps,
+        assessments=q.assessment_overview(session, vendor_id),
+        recent=q.list_triggers(session, flt, limit=10), n_triggers=q.count_triggers(
+            session, flt), names={row.id: row.name},
+        configured=_source_config(request, vendor_id) if me.can("admin") else None)
+
+
+def _source_config(request: Request, vendor_id: str) -> list[dict[str, Any]]:
+    """What the config says about a vendor's sources (admins only; header values hidden)."""
+    cfg = state(request).config
+    try:
+        vc = cfg.vendor(vendor_id)
+    except KeyError:
+        return []
+    return [{"id": s.id, "kind": s.kind, "url": s.url, "enabled": s.enabled,
+             "interval": cfg.interval_for(vc, s), "confirm": s.confirm,
+             "settings": s.settings(), "headers": dict.fromkeys(s.headers, "••••")}
+            for s in vc.sources]
+
+
+@router.get("/assessments", response_class=HTMLResponse)
+def assessments(request: Request, me: Principal = Depends(reader),
+                session: Session = Depends(db)) -> HTMLResponse:
+    return page_html(request, "assessments.html", me, title="Assessments",
+                     rows=q.assessment_overview(session), names=vendor_names(session))
+
+
+@router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
+def assessment(request: Request, assessment_id: str, me: Principal = Depends(reader),
+               session: Session = Depends(db)) -> HTMLResponse:
+    from .actions import can_review
+
+    row = session.get(Assessment, assessment_id)
+    if row is None:
+        raise HTTPException(404, f"there is no assessment {assessment_id!r}")
+    flags = q.assessment_flags(session, assessment_id)
+    return page_html(
+        request, "assessment.html", me, title=f"Assessment {row.id}", a=row, flags=flags,
+        open_flags=sum(1 for f, _ in flags if f.resolved_at is None),
+        vendor=session.get(Vendor, row.vendor_id),
+        audit=q.audit_trail(session, "assessment", assessment_id),
+        done=request.query_params.get("done"), can_review=can_review(),
+        dispositions=("approved", "approved_with_conditions", "rejected", "pending"))
+
+
+@router.get("/snapshots/{snapshot_id}", response_class=HTMLResponse)
+def snapshot(request: Request, snapshot_id: int, me: Principal = Depends(reader),
+             session: Session = Depends(db)) -> HTMLResponse:
+    row = session.get(Snapshot, snapshot_id)
+    if row is None:
+        raise HTTPException(404, f"there is no snapshot {snapshot_id}")
+    canonical = decompress(row.document)
+    source = session.get(Source, row.source_id)
+    used = list(session.execute(
+        select(Trigger).where(or_(Trigger.new_snapshot_id == snapshot_id,
+                                  Trigger.old_snapshot_id == snapshot_id))
+        .order_by(Trigger.id.desc()).limit(50)).scalars())  # type: ignore[union-attr]
+    siblings = q.snapshot_meta(session, Snapshot.source_id == row.source_id, limit=50)
+    return page_html(
+        request, "snapshot.html", me, title=f"Snapshot {snapshot_id}", s=row, source=source,
+        vendor=session.get(Vendor, source.vendor_id) if source else None,
+        blocks=r.document_blocks(json.loads(canonical)), raw=canonical[:200_000],
+        truncated=len(canonical) > 200_000, used=used, siblings=siblings)
