@@ -78,10 +78,11 @@ from .feeds import (
     looks_blocked,
     parse_feed,
     pick,
+    quiet_soup,
     sniff_feed,
     struct_iso,
 )
-from .formats import decode, detect, soup, text_lines
+from .formats import decode, detect, text_lines
 
 NAME = "changelog"
 PARSER_VERSION = "1"
@@ -195,10 +196,10 @@ def _raw_entries(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
     if fmt == "json":
         return _json_entries(load_json(body))
     if fmt == "html":
-        doc = soup(body)
+        doc = quiet_soup(body)
         roots = page_roots(doc, settings.select)
         found = html_entries(doc, roots)
-        if len(found) <= 2 and looks_blocked(text_lines(page_roots(soup(body), None))):
+        if len(found) <= 2 and looks_blocked(text_lines(page_roots(quiet_soup(body), None))):
             return []
         return found
     if fmt in ("markdown", "text"):

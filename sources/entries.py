@@ -19,8 +19,8 @@ from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from .feeds import DAY_MONTH_RX, find_date, flatten_text, markdown_html
-from .formats import _BLOCK, normalise_space, soup, strip_noise, text_lines
+from .feeds import DAY_MONTH_RX, find_date, flatten_text, markdown_html, quiet_soup
+from .formats import _BLOCK, normalise_space, strip_noise, text_lines
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 ENTRY_COMPONENTS = ("Update", "ChangelogEntry", "ChangelogItem", "Release", "ReleaseNote",
@@ -276,5 +276,5 @@ def page_roots(doc: BeautifulSoup, selector: str | None) -> list[Tag]:
 
 
 def markdown_entries(text: str) -> list[dict[str, Any]]:
-    doc = soup(markdown_to_html(text))
+    doc = quiet_soup(markdown_to_html(text))
     return html_entries(doc, page_roots(doc, None))

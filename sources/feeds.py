@@ -171,6 +171,14 @@ RELATIVE_TIME = re.compile(
     r"months?|years?)\s+ago|\d+\s+min(ute)?s?\s+read)\b", re.I)
 
 
+def quiet_soup(markup: bytes | str) -> BeautifulSoup:
+    """``formats.soup`` without bs4's advice (a body that looks like a URL, XML read as
+    HTML): garbage is parsed, never warned about."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return soup(markup)
+
+
 def markdown_html(text: str) -> str:
     return _MD.render(text)
 
@@ -184,7 +192,7 @@ def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]
     if not _HTML_TAG.search(fragment):
         lines = [normalise_space(line) for line in fragment.splitlines()]
     else:
-        doc = soup(fragment)
+        doc = quiet_soup(fragment)
         strip_noise(doc)
         flatten_text(doc)
         lines = text_lines([doc])

@@ -48,8 +48,8 @@ from config.errors import ParseError
 
 from .base import BaseSettings, Change, Document
 from .entries import html_entries, markdown_entries, page_roots
-from .feeds import load_json, looks_blocked, parse_feed, sniff_feed
-from .formats import decode, detect, select_root, soup, text_lines
+from .feeds import load_json, looks_blocked, parse_feed, quiet_soup, sniff_feed
+from .formats import decode, detect, select_root, text_lines
 from .statuslog import from_entries, from_feed_entry, from_html, from_json
 
 NAME = "incidents"
@@ -72,12 +72,12 @@ def _incidents(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
         feed = parse_feed(body)
         return [inc for inc in map(from_feed_entry, feed.entries) if inc]
     if fmt == "html":
-        doc = soup(body)
+        doc = quiet_soup(body)
         roots = select_root(doc, settings.select)
         found = from_html(doc, roots)
-        if found or looks_blocked(text_lines(select_root(soup(body), settings.select))):
+        if found or looks_blocked(text_lines(select_root(quiet_soup(body), settings.select))):
             return found
-        doc = soup(body)
+        doc = quiet_soup(body)
         return from_entries(html_entries(doc, page_roots(doc, settings.select)))
     if fmt == "markdown":
         return from_entries(markdown_entries(decode(body)))

@@ -31,9 +31,10 @@ from .feeds import (
     iso_time,
     json_items,
     pick,
+    quiet_soup,
     struct_iso,
 )
-from .formats import normalise_space, soup, strip_noise, text_lines
+from .formats import normalise_space, strip_noise, text_lines
 
 INCIDENT_STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
 MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
@@ -136,7 +137,7 @@ _AFFECTED = re.compile(r"this (?:incident|scheduled maintenance|maintenance) aff
 def update_log(html: str) -> tuple[list[dict[str, Any]], list[str], bool]:
     """A Statuspage feed description → (updates newest first, affected components,
     whether it announces a scheduled event)."""
-    doc = soup(html)
+    doc = quiet_soup(html)
     updates: list[dict[str, Any]] = []
     components: list[str] = []
     scheduled = False

@@ -3,6 +3,7 @@ update log, severities, dedupe bases, garbage input, determinism and no network.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -271,6 +272,20 @@ def test_garbage_gives_an_empty_document_or_a_parse_error(kind_name: str, body: 
     except ParseError:
         return
     assert kind.size(doc) == 0
+
+
+ODD = [b"http://example.com/feed", b"/etc/passwd", b"a < b and c > d", b"<<<>>>",
+       b"<?xml version='1.0'?>", b'{"a":', "<p>caf\u00e9</p>".encode("latin-1"),
+       b"<rss><channel><item><title>x</title></item></channel></rss>"]
+
+
+@pytest.mark.parametrize("kind_name", ["incidents", "changelog"])
+def test_any_forced_format_on_odd_bodies_never_raises_or_warns(kind_name: str) -> None:
+    kind = get_kind(kind_name)
+    for fmt in (None, "html", "rss", "atom", "json", "markdown", "text", "csv"):
+        for body in ODD + GARBAGE:
+            with contextlib.suppress(ParseError):
+                kind.parse(body, kind.Settings(format=fmt))
 
 
 @pytest.mark.parametrize("kind_name", ["incidents", "changelog"])
