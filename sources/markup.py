@@ -154,7 +154,7 @@ DATE = (rf"(\d{{4}}-\d{{2}}-\d{{2}}([t ][\d:.]+(z|[+-]\d\d:?\d\d)?)?|"
         rf"{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?,?\s+\d{{4}}|"
         rf"\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{4}})")
 _DATE_LINE = re.compile(
-    rf"^\W*((published|posted|released|date|updated|modified|revised|effective( date)?|as of|"
+    rf"^\W*((published|posted|date|updated|modified|revised|effective( date)?|as of|"
     rf"generated|rendered|fetched|retrieved|last\s+\w+)(\s+(on|at|date))?\s*:?\s*{DATE}\W*|"
     rf"last\s+(updated|modified|revised|reviewed|edited|refreshed)\b.{{0,40}}|"
     rf"this (page|list|document) was (last )?(updated|modified|generated|rendered)\b.{{0,60}}|"

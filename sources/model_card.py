@@ -2,9 +2,11 @@
 
 Accepts Markdown (or MDX) with or without YAML front matter (``base_model``,
 ``datasets``, ``license``, ``pipeline_tag``, ``language``, ``tags``, ``model-index`` …),
-HTML model card pages (navigation, header, footer, scripts and cookie banners dropped),
-and the Hub's ``/api/models/{id}`` JSON (its ``cardData``). The format is detected from
-the content; ``format:`` forces it.
+HTML model card pages (navigation, header, footer, scripts and cookie banners dropped;
+a metadata ``<dl>`` or a two-column "Model details" table becomes fields, as the front
+matter would: "Base model" → ``base_model``), and the Hub's ``/api/models/{id}`` JSON
+(its ``cardData``). The format is detected from the content; ``format:`` forces it. A
+bot challenge, login wall or empty app shell parses to an empty document.
 
 The document is ``{"fields": {…front matter…}, "sections": {heading: text}}``: YAML key
 order, the order of list values (tags, datasets, languages) and of ``model-index``

@@ -131,7 +131,12 @@ def _title_at(found: list[Event]) -> tuple[int | None, set[int]]:
 _VOLATILE = re.compile(r"^(spaces? using|collections? including|models? (trained|fine-?tuned) on|"
                        r"(adapters|finetunes|fine-tunes|quantizations|merges) of|"
                        r"inference providers|downloads last month)\b", re.I)
+# A date on the line after one of these labels is a fact about the model, not page noise.
+_DATE_LABEL = re.compile(r"(cut-?off|release|launch|deprecat|retire|shutdown|sunset|"
+                         r"end of life|available|snapshot|version|training data)\W*$", re.I)
 _COUNTER = re.compile(r"^[\d.,\s]+[kmb]?$", re.I)
+_COUNTER_LABEL = re.compile(r"\b(downloads?|likes?|views?|stars?|followers?|forks?|watchers?|"
+                            r"installs?|used by|last month|this week)\W*$", re.I)
 
 
 def split_sections(roots: Iterable[Tag], ignore: Iterable[str] = (),
@@ -156,14 +161,19 @@ def split_sections(roots: Iterable[Tag], ignore: Iterable[str] = (),
             current = text if seen[key] == 1 else f"{text} ({seen[key]})"
             sections.setdefault(current, [])
             continue
-        line = _clean_line(text, rx)
-        if line and current != "" and not _COUNTER.match(line):
+        lines = sections.get(current) or [""]
+        line = _clean_line(text, rx, keep_dates=bool(_DATE_LABEL.search(lines[-1])))
+        counter = _COUNTER.match(line) and _COUNTER_LABEL.search(lines[-1])
+        if line and current != "" and not counter:
             sections.setdefault(current, []).append(line)
     title = found[title_at][2] if title_at is not None else None
     return title, {k: "\n".join(v) for k, v in sections.items()}
 
 
-def _clean_line(line: str, rx: list[re.Pattern[str]]) -> str:
+def _clean_line(line: str, rx: list[re.Pattern[str]], keep_dates: bool = False) -> str:
+    """A line without ignored text and dates that say when the page was made, or ""."""
+    if keep_dates:
+        return line.rstrip()
     if is_date_noise(line.removeprefix("- ")):
         return ""
     for pattern in rx:

@@ -2,11 +2,13 @@
 
 Accepts HTML tables (the entity name, purpose/service and location/country/region columns
 are found by their headers, whatever their wording; several tables on one page; a first
-row of headers or no headers at all), Markdown/MDX tables with or without YAML front
-matter, HTML lists ("Name – purpose – location"), definition lists, headings followed by
-"Purpose: …" / "Location: …" lines, CSV (also ``;`` or tab separated) and JSON (a list
-of objects, or an object keyed by name). The format is detected from the content;
-``format:`` forces it.
+row of headers or no headers at all; ARIA tables and CMS grids of divs), Markdown/MDX
+tables with or without YAML front matter, HTML lists ("Name – purpose – location"),
+definition lists, headings followed by "Purpose: …" / "Location: …" lines, CSV (also
+``;`` or tab separated) and JSON (a list of objects, or an object keyed by name). The
+format is detected from the content; ``format:`` forces it. Navigation, headers,
+footers, cookie banners and scripts are dropped; a bot challenge or login wall parses
+to an empty list (the vanish guard's business, not a change).
 
 The document is the set of entities keyed by their normalised name (case, footnote
 markers, punctuation and legal suffixes such as "Inc." do not count), each with
@@ -58,6 +60,7 @@ from .entities import (
     text_key,
 )
 from .formats import decode, soup
+from .grids import div_grids, find_tables, read_grid
 from .markup import (
     clean_text,
     content_root,
@@ -67,7 +70,7 @@ from .markup import (
     markdown_soup,
     split_front_matter,
 )
-from .tables import find_tables, read_grid, records, slug, value_columns
+from .tables import is_location, records, slug, value_columns
 
 NAME = "subprocessors"
 PARSER_VERSION = "1"
@@ -130,9 +133,11 @@ def _table_records(roots: Iterable[Tag], overrides: dict[str, str | None],
     sure: list[dict[str, str]] = []
     unsure: list[dict[str, str]] = []
     for root in roots:
-        for table in find_tables(root):
-            grid = read_grid(table)
+        grids = [(read_grid(table), True) for table in find_tables(root)]
+        for grid, real in grids + [(g, False) for g in div_grids(root)]:
             rows, confident = records(grid.header, grid.rows, overrides)
+            if not (real or confident):
+                continue  # a grid of divs counts only when it reads as a table for sure
             for record, label in zip(rows, grid.labels, strict=False):
                 if record and (label or grid.heading):
                     record["section"] = label or grid.heading
@@ -203,8 +208,19 @@ def json_records(data: Any, overrides: dict[str, str | None], depth: int = 0,
     return out
 
 
+def _flat(obj: dict[str, Any]) -> dict[str, Any]:
+    """An object with the fields of its nested objects lifted (JSON:API ``attributes``)."""
+    out = {str(k): v for k, v in obj.items() if not isinstance(v, dict)}
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            for inner, v in value.items():
+                out[str(inner) if str(inner) not in out else f"{key} {inner}"] = v
+    return out
+
+
 def _object_rows(objects: list[dict[str, Any]], overrides: dict[str, str | None],
                  ) -> list[dict[str, str]]:
+    objects = [_flat(obj) for obj in objects]
     keys: list[str] = []
     for obj in objects:
         keys += [str(k) for k, v in obj.items() if _scalar(v) is not None and str(k) not in keys]
@@ -220,6 +236,9 @@ def _value(text: str, ignore: list[re.Pattern[str]]) -> str:
     return re.sub(r"\s+", " ", text).strip(" ;,")
 
 
+_NOT_A_NAME = re.compile(r"^\s*([*†‡¹²³⁴⁵]|\[\d+\]|\(\d+\)|notes?\b|footnotes?\b)", re.I)
+
+
 def build_entities(found: Iterable[dict[str, str]], ignore: Iterable[str] = (),
                    ) -> dict[str, dict[str, str]]:
     """Records merged by normalised name; values of repeated rows joined, sorted."""
@@ -227,10 +246,15 @@ def build_entities(found: Iterable[dict[str, str]], ignore: Iterable[str] = (),
     merged: dict[str, dict[str, set[str]]] = {}
     for record in found:
         values = {k: _value(v, rx) for k, v in record.items()}
-        name = display_name(values.pop("name", "").split("; ")[0])
+        raw = values.pop("name", "").split("; ")[0]
+        if _NOT_A_NAME.match(raw) or len(raw.split()) > 12:
+            continue  # a footnote or a note written into the table
+        name = display_name(raw)
         key = name_key(name)
         if not key or len(name) > 150 or is_date_noise(name):
             continue
+        if not values.get("location") and is_location(values.get("section", "")):
+            values["location"] = values["section"]  # listed under a "United States" heading
         slot = merged.setdefault(key, {"name": set()})
         slot["name"].add(name)
         for field, value in values.items():

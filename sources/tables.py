@@ -1,22 +1,18 @@
-"""Tables of entities: HTML and ARIA grids, header roles, headerless tables (pure).
+"""Which column of an entity table holds what: header roles, headerless tables (pure).
 
-A table becomes *records*: one dict per row, keyed ``name``, ``purpose``, ``location``
-(found from the headers, whatever their wording) and a slug per other column. Headers are
-``<th>``/``<thead>``/``columnheader`` cells or a first row that reads like headers; a
-table without headers is read by its values (the column of countries is the location,
-the first other column the name). Cookie tables, change logs and layout tables are not
-entity tables and give no records.
+A table (a grid of cell texts, see ``grids``; a CSV; the keys of JSON objects) becomes
+*records*: one dict per row, keyed ``name``, ``purpose``, ``location`` (found from the
+headers, whatever their wording) and a slug per other column. A table without headers is
+read by its values (the column of countries is the location, the first other column the
+name). Cookie tables and change logs are not entity tables and give no records.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
-from bs4 import Tag
-
-from .markup import clean_text, text_parts
+from .markup import clean_text
 from .places import places_in
 
 ROLES = ("name", "purpose", "location")
@@ -168,6 +164,20 @@ def looks_like_header(cells: Sequence[str]) -> bool:
     return any(max(s.values()) >= 5 for s in scores) or len(filled) >= 3
 
 
+def is_location(value: str) -> bool:
+    """A value that is mostly place names: "Germany (Frankfurt)", "US, EU", "Global"."""
+    if len(value.split()) > 8:
+        return False
+    found = places_in(value, codes=True)
+    if not found:
+        return False
+    rest = re.sub(r"[^\w\s]", " ", value)
+    for word in ("and", "the", "of", *(w for p in found for w in p.split())):
+        rest = re.sub(rf"\b{re.escape(word)}\b", " ", rest, flags=re.I)
+    rest = re.sub(r"\b(US|UK|EU|EEA|UAE|USA|[A-Z]{2})\b", " ", rest)
+    return len(rest.split()) <= 2
+
+
 _NUMERIC = re.compile(r"^[\d\s.,#()/-]*$")
 
 
@@ -182,7 +192,7 @@ def value_columns(rows: Sequence[Sequence[str]]) -> tuple[dict[int, str], bool] 
         if not values or all(_NUMERIC.match(v) for v in values):
             skipped.add(i)
             continue
-        placed = sum(1 for v in values if places_in(v, codes=True) and len(v.split()) <= 8)
+        placed = sum(1 for v in values if is_location(v))
         if location is None and placed >= 0.6 * len(values):
             location = i
     free = [i for i in range(ncols) if i not in skipped and i != location]
@@ -199,140 +209,6 @@ def value_columns(rows: Sequence[Sequence[str]]) -> tuple[dict[int, str], bool] 
     for i in free[2:]:
         columns[i] = f"column_{i + 1}"
     return columns, location is not None
-
-
-@dataclass
-class Grid:
-    """A table's cells with spans expanded: header texts (if any), rows, row group labels."""
-
-    header: list[str] | None
-    rows: list[list[str]] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
-    heading: str = ""
-
-
-_TABLE_ROLE = re.compile("^(table|grid|treegrid)$")
-
-
-def _cells(row: Tag, aria: bool) -> list[Tag]:
-    if aria:
-        return [c for c in row.find_all(True, attrs={"role": re.compile(
-            r"^(cell|gridcell|columnheader|rowheader)$")}) if c.find_parent(True, attrs={
-                "role": "row"}) is row]
-    return row.find_all(["td", "th"], recursive=False)
-
-
-def _rows(table: Tag, aria: bool) -> list[Tag]:
-    if aria:
-        return [r for r in table.find_all(True, attrs={"role": "row"})
-                if r.find_parent(True, attrs={"role": _TABLE_ROLE}) is table]
-    return [r for r in table.find_all("tr") if r.find_parent("table") is table]
-
-
-def _is_header_cell(cell: Tag) -> bool:
-    return cell.name == "th" or cell.get("role") == "columnheader"
-
-
-def _span(cell: Tag, attr: str) -> int:
-    try:
-        return max(1, min(int(str(cell.get(attr) or 1)), 50))
-    except ValueError:
-        return 1
-
-
-def read_grid(table: Tag) -> Grid:
-    """Expand a ``<table>`` (or ARIA ``role=table``) into header, rows and group labels."""
-    aria = table.name != "table"
-    pending: dict[int, tuple[int, str]] = {}
-    raw: list[tuple[list[str], bool, bool]] = []
-    for tr in _rows(table, aria):
-        cells = _cells(tr, aria)
-        if not cells:
-            continue
-        texts: list[str] = []
-        col = 0
-        for cell in cells:
-            while col in pending:
-                texts.append(pending[col][1])
-                col = _advance(pending, col)
-            text = "; ".join(text_parts(cell))
-            rowspan = _span(cell, "rowspan")
-            for _ in range(_span(cell, "colspan")):
-                if rowspan > 1:
-                    pending[col] = (rowspan - 1, text)
-                texts.append(text)
-                col += 1
-        while col in pending:
-            texts.append(pending[col][1])
-            col = _advance(pending, col)
-        is_header = all(_is_header_cell(c) for c in cells) or tr.find_parent("thead") is not None
-        label = len(cells) == 1 and _span(cells[0], "colspan") > 1
-        raw.append((texts, is_header, label))
-    return _grid_from(raw, table)
-
-
-def _advance(pending: dict[int, tuple[int, str]], col: int) -> int:
-    left, text = pending[col]
-    if left <= 1:
-        del pending[col]
-    else:
-        pending[col] = (left - 1, text)
-    return col + 1
-
-
-def _grid_from(raw: list[tuple[list[str], bool, bool]], table: Tag) -> Grid:
-    headers: list[list[str]] = []
-    while raw and raw[0][1] and not raw[0][2]:
-        headers.append(raw.pop(0)[0])
-    if not headers and raw and looks_like_header(raw[0][0]):
-        headers.append(raw.pop(0)[0])
-    width = max((len(r[0]) for r in raw), default=0)
-    header = _merge_headers(headers, width) if headers else None
-    grid = Grid(header=header, heading=_heading(table))
-    label = ""
-    for texts, is_header, is_label in raw:
-        filled = [t for t in texts if t]
-        if is_label or (is_header and len(set(filled)) <= 1):
-            label = filled[0] if filled else ""
-            continue
-        if header and [norm_header(t) for t in texts] == [norm_header(h) for h in header]:
-            continue
-        grid.rows.append(texts)
-        grid.labels.append(label)
-    return grid
-
-
-def _merge_headers(rows: list[list[str]], width: int) -> list[str]:
-    merged: list[str] = []
-    for i in range(max(width, *(len(r) for r in rows))):
-        words: list[str] = []
-        for row in rows:
-            if i < len(row) and row[i] and row[i] not in words:
-                words.append(row[i])
-        merged.append(" ".join(words))
-    return merged
-
-
-def _heading(table: Tag) -> str:
-    caption = table.find("caption")
-    if isinstance(caption, Tag):
-        text = " ".join(text_parts(caption))
-        if text:
-            return text
-    heading = table.find_previous(["h1", "h2", "h3", "h4", "h5", "h6"])
-    return " ".join(text_parts(heading)) if isinstance(heading, Tag) else ""
-
-
-def find_tables(root: Tag) -> list[Tag]:
-    """``<table>`` and ARIA table elements, outermost layout tables excluded."""
-    found = list(root.find_all("table"))
-    found += root.find_all(True, attrs={"role": _TABLE_ROLE})
-    unique = []
-    for table in found:
-        if table in unique or (table.name == "table" and table.find("table") is not None):
-            continue
-        unique.append(table)
-    return unique
 
 
 def records(header: Sequence[str] | None, rows: Sequence[Sequence[str]],

@@ -21,7 +21,8 @@ from sources.base import Change, Document
 from sources.entities import display_name, location_key, name_key, text_key
 from sources.places import places_in
 from sources.tables import header_columns, looks_like_header, value_columns
-from triggers.model_card import heading_class, model_card_rule
+from triggers.card_sections import heading_class
+from triggers.model_card import model_card_rule
 from triggers.rules import RuleContext
 from triggers.subprocessors import is_ai_provider, subprocessor_rule
 

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from sources.base import Change
 
+from .card_sections import CAPABILITY_WORDS, LABEL, Finding, section_findings
 from .events import TriggerEvent, severity_rank
 
 if TYPE_CHECKING:
     from .rules import RuleContext
 
-Finding = tuple[str, str, str, tuple[str, ...]]  # (type, severity, reason, entities)
 
 _COSMETIC = {"widget", "thumbnail", "emoji", "colorfrom", "colorto", "pinned", "inference",
              "sdk", "sdk_version", "app_file", "short_description"}
@@ -44,50 +44,6 @@ _POLICY = re.compile(r"^(licen[cs]e\w*|gated|extra_gated\w*|terms\w*|acceptable_
 _CAPABILITY_FIELD = re.compile(r"^(\w*modalit\w*|capabilit\w*|features?|tools?|context_window|"
                                r"context_length|max_\w*tokens|supported_\w+)$")
 _EVAL = re.compile(r"^(model_index|eval_results|metrics|results)$")
-CAPABILITY_WORDS = re.compile(
-    r"\b(vision|image|images|audio|speech|video|multimodal|multi-modal|tool[- ]use|tools|"
-    r"function[- ]calling|browsing|web search|agents?|agentic|memory|fine-?tuning|"
-    r"structured outputs?|json mode|code (execution|interpreter)|computer use|reasoning|"
-    r"long[- ]context|context window|image-text-to-text|text-to-image|text-to-speech|"
-    r"automatic-speech-recognition|image-to-text|visual question answering)\b", re.I)
-_NEW_CAPABILITY = re.compile(
-    r"\b(now (supports?|accepts?|available|can)|new(ly)? (supports?|capabilit\w*|features?)|"
-    r"adds? support|added support|support(s|ed)? for|can now|introduc\w+)\b", re.I)
-_TRAIN = re.compile(r"\b(train\w*|fine-?tun\w*|model improvement|improve (our|the) models?)\b",
-                    re.I)
-_WHOSE = re.compile(r"\b(customers?|users?|clients?|consumers?|your|personal|business|"
-                    r"enterprise|api)\b", re.I)
-_WHAT = re.compile(r"\b(data|prompts?|inputs?|outputs?|content|conversations?|completions?|"
-                   r"chats?|interactions?|feedback|messages?|files?)\b", re.I)
-
-_H_TRAINING = re.compile(r"train\w*( and \w+)? data|train(ing)? (set|corpus|mix)|pre-?training|"
-                         r"datasets?\b|"
-                         r"data (sources?|collection|provenance|cut-?off|freshness|mixture)|"
-                         r"knowledge cut-?off|corpus|fine-?tuning data|instruction data")
-_H_EVAL = re.compile(r"eval|test|benchmark|validation")
-_H_POLICY = re.compile(r"licen[cs]e|terms|usage polic|acceptable use|privacy|"
-                       r"data (retention|usage|use)|governance|legal|gated|access")
-_H_LIMITS = re.compile(r"limitation|bias|risk|safety|harm|ethic|eval|result|benchmark|"
-                       r"performance|metric|testing|red[- ]?team|out[- ]of[- ]scope|misuse|"
-                       r"responsib|known issue|caveat|fairness|alignment|guardrail|recommend|"
-                       r"warning|hallucinat|accuracy|mitigat|consideration|prohibited")
-_H_CAPABILITY = re.compile(r"capabilit|intended use|^uses?$|direct use|downstream use|use cases?|"
-                           r"features?|modalit|^inputs?|^outputs?|tool use|function calling|"
-                           r"supported languages|^languages?$|context (window|length)|"
-                           r"what'?s new|new in|" + CAPABILITY_WORDS.pattern, )
-_H_IDENTITY = re.compile(r"^\(intro\)$|model (details|description|information|summary|"
-                         r"overview|architecture|version|sources|family|type|card)|overview|"
-                         r"architecture|technical spec|specification|^versions?$|base model|"
-                         r"release|about|introduction|summary|^model$|parameters")
-_LABEL = re.compile(r"^(?:- )?([^:|]{1,60}?)\s*[:|]\s*\S")
-_L_BASE = re.compile(r"base model|fine-?tuned from|parent model|based on|built on")
-_L_IDENTITY = re.compile(r"model (name|id|version|type)|^version|^name$|^model$|release")
-_L_DATA = re.compile(r"training data|datasets?|cut-?off|pre-?training data|data sources?")
-_L_POLICY = re.compile(r"licen[cs]e|terms of use|usage policy")
-_L_CAPABILITY = re.compile(r"languages?|input|output|modalit|capabilit|context (window|length)|"
-                           r"max(imum)? (output|input) tokens|supported")
-
-
 def _norm(key: str) -> str:
     return re.sub(r"[\s-]+", "_", key.strip().casefold())
 
@@ -191,104 +147,6 @@ def _arrow(change: Change) -> str:
     return f"{show(change.before)} → {show(change.after)}"
 
 
-def heading_class(heading: str) -> str:
-    h = heading.casefold()
-    if _H_TRAINING.search(h) and ("train" in h or not _H_EVAL.search(h)):
-        return "training"
-    if _H_POLICY.search(h):
-        return "policy"
-    limits, capability = bool(_H_LIMITS.search(h)), bool(_H_CAPABILITY.search(h))
-    if capability and limits:
-        return "mixed"
-    if limits:
-        return "limits"
-    if capability:
-        return "capability"
-    return "identity" if _H_IDENTITY.search(h) else "other"
-
-
-def _line_finding(line: str, added: bool) -> Finding | None:
-    match = _LABEL.match(line.replace("*", "").strip())
-    if not match:
-        return None
-    label = match.group(1).casefold().strip()
-    if _L_BASE.search(label):
-        return ("model_change", "high", f"base model line changed: {line[:80]}", ())
-    if _L_DATA.search(label):
-        return ("training_data_change", "medium", f"training data line changed: {line[:80]}", ())
-    if _L_POLICY.search(label):
-        return ("policy_change", "medium", f"licence line changed: {line[:80]}", ())
-    if _L_IDENTITY.search(label):
-        return ("model_change", "medium", f"model identity line changed: {line[:80]}", ())
-    if _L_CAPABILITY.search(label) and added:
-        return ("new_capability", "medium", f"capability line added: {line[:80]}", ())
-    return None
-
-
-def section_findings(change: Change) -> list[Finding]:
-    """What one section change means, by its heading and the lines that changed."""
-    heading = str(change.after if change.fields == ("heading",) else change.key)
-    cls = heading_class(heading)
-    if change.fields == ("heading",):
-        return [("model_change", "low", f"section renamed: {change.before} → {heading}", ())]
-    before = [x for x in str(change.before or "").split("\n") if x]
-    after = [x for x in str(change.after or "").split("\n") if x]
-    added = [x for x in after if x not in set(before)]
-    removed = [x for x in before if x not in set(after)]
-    verb = {"added": "added", "removed": "removed", "modified": "edited"}[change.op]
-    what = f"section “{heading}” {verb}"
-    findings: list[Finding] = []
-    rest_added: list[str] = []
-    rest_removed: list[str] = []
-    for lines, is_added, rest in ((added, True, rest_added), (removed, False, rest_removed)):
-        for line in lines:
-            found = _line_finding(line, is_added)
-            if found and change.op == "modified":
-                findings.append(found)
-            else:
-                rest.append(line)
-    if any(_about_customer_training(x) for x in _new_sentences(before, after)):
-        findings.append(("training_data_change", "high",
-                         f"{what}: use of customer data for training", ()))
-    if rest_added or rest_removed or change.op != "modified":
-        findings += _class_findings(cls, what, rest_added, bool(rest_added) or
-                                    change.op == "added")
-    return findings
-
-
-def _sentences(lines: list[str]) -> set[str]:
-    return {s for line in lines for s in re.split(r"(?<=[.!?])\s+", line) if s}
-
-
-def _new_sentences(before: list[str], after: list[str]) -> set[str]:
-    """Sentences added or removed: a paragraph edit elsewhere does not count."""
-    a, b = _sentences(before), _sentences(after)
-    return a ^ b
-
-
-def _about_customer_training(sentence: str) -> bool:
-    """Whether a sentence says something about training on customers' or users' data."""
-    return bool(_TRAIN.search(sentence) and _WHOSE.search(sentence) and _WHAT.search(sentence))
-
-
-def _class_findings(cls: str, what: str, added: list[str], grew: bool) -> list[Finding]:
-    capability_text = any(CAPABILITY_WORDS.search(x) and _NEW_CAPABILITY.search(x)
-                          for x in added)
-    if cls == "training":
-        return [("training_data_change", "medium", what, ())]
-    if cls == "policy":
-        return [("policy_change", "medium", what, ())]
-    if cls == "capability" or (cls == "mixed" and capability_text):
-        return [("new_capability", "medium", what, ())] if grew else [
-            ("model_change", "low", what, ())]
-    if cls in ("limits", "mixed"):
-        return [("model_change", "low", f"{what} (behaviour documentation)", ())]
-    found: list[Finding] = [("model_change", "medium" if cls == "identity" else "low", what, ())]
-    if capability_text:
-        found.append(("new_capability", "medium", f"{what}: new capability described", ()))
-    return found
-
-
 def _field_values(changes: Sequence[Change]) -> set[str]:
     """Every string a changed field held before or after: lines that show them are echoes."""
     out: set[str] = set()
@@ -309,7 +167,7 @@ def _only_field_values(change: Change, values: set[str]) -> bool:
     changed = [x for x in after if x not in before] + [x for x in before if x not in after]
     for line in changed:
         text = line.removeprefix("- ").strip()
-        label = _LABEL.match(text)
+        label = LABEL.match(text)
         bare = text[label.end(1):].lstrip(" :|") if label else text
         if text.casefold() not in values and bare.casefold() not in values:
             return False
@@ -355,7 +213,8 @@ def model_card_rule(changes: Sequence[Change], ctx: RuleContext) -> list[Trigger
         else:
             findings = section_findings(change)
         for finding in findings:
-            grouped.setdefault(finding[0], []).append((finding, change))
+            if finding[0]:
+                grouped.setdefault(finding[0], []).append((finding, change))
     events = []
     for kind in sorted(grouped):
         items = sorted(grouped[kind], key=lambda fc: -severity_rank(fc[0][1]))
