@@ -87,7 +87,7 @@ MODEL_HIGH = (r"\b(deprecat|retir|sunset|shut(s|ting)? ?down|decommission|discon
 CAPABILITIES: dict[str, str] = {
     "function calling": r"\bfunction[-_ ]call\w*",
     "tool use": r"\btool[-_ ]?(use|calling|calls?|choice|search)\b|\bparallel[-_ ]tool|"
-                r"\b(built-in|custom|server|client) tools?\b|\btools? support\b",
+                r"\b(built-in|custom|server|client) tools?\b|\btools? support\b|\buse tools\b",
     "image input": r"\bimage (inputs?|understanding|analysis|recognition|uploads?)\b|"
                    r"\bvision\b|\bmulti-?modal\b|\bimages? as inputs?\b|"
                    r"\b(upload|attach|send|analy[sz]e|understand|see|read) images?\b",
@@ -104,6 +104,9 @@ CAPABILITIES: dict[str, str] = {
                     r"\b(real-?time|live) (web )?search\b|\bsearch grounding\b|"
                     r"\bgrounding with (google )?search\b|\bweb (access|fetch)\b",
     "agents": r"\bai agents?\b|\bagents? (sdk|api|builder|framework|mode|platform)\b|"
+              r"\b(introduc\w*|launch\w*|releas\w*|new)\s+"
+              r"(?:(?!support|human|live|user|customer|sales|service)[\w.-]+\s+){0,2}agents?\b|"
+              r"\bbuild(ing)? (ai )?agents\b|"
               r"\bagentic\b|\bautonomous agents?\b|\bcomputer use\b|\bbrowser use\b|"
               r"\bassistants? api\b|\bdeep research\b|\bbackground (tasks|agents?)\b",
     "fine-tuning": r"\bfine[- ]?tun\w*|\bcustom models?\b|\bmodel customi[sz]ation\b|"
