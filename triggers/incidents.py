@@ -34,13 +34,16 @@ IMPACT_SEVERITY = {"critical": "critical", "major": "high", "minor": "medium", "
 
 # (severity, pattern): the first that matches wins, so list the worst first.
 SECURITY_WORDS: tuple[tuple[str, str], ...] = (
-    ("critical", r"\bdata (breach|exposure|leak(age)?)\b|\bbreach(ed)?\b|"
+    ("critical", r"\bdata (breach|exposure|leak(age)?)\b|"
+                 r"(?<!sla )(?<!slo )\bbreach(ed)?\b(?!\s+(of\s+)?(the\s+|our\s+)?(sla|slo))|"
                  r"\bunauthori[sz]ed (access|disclosure|use)\b|\bcompromised?\b|"
                  r"\bsecurity incident\b|\bexposed (customer|user|personal|account)\b|"
                  r"\b(customer|user|personal) (data|information) (was |were )?(exposed|leaked)\b|"
                  r"\bransomware\b|\bexfiltrat\w*"),
     ("high", r"\bsecurity (issue|event|vulnerability|advisory|problem|concern)\b|"
-             r"\bunauthori[sz]ed\b|\bsuspicious activity\b|\bmalicious\b|\bvulnerabilit(y|ies)\b|"
+             r"(?<!401 )\bunauthori[sz]ed\b(?!\s*(\(?401\)?\s*)?(errors?|responses?|"
+             r"status(es)?|exceptions?|codes?)\b)|\bsuspicious activity\b|\bmalicious\b|"
+             r"\bvulnerabilit(y|ies)\b|"
              r"\b(harmful|unsafe) (output|content|responses?)\b"),
 )
 OUTAGE_WORDS: tuple[tuple[str, str], ...] = (
