@@ -47,7 +47,8 @@ from pydantic import Field
 from config.errors import ParseError
 
 from .base import BaseSettings, Change, ChangeOp, Document, canonical_json
-from .formats import decode, soup
+from .feeds import quiet_soup
+from .formats import decode
 from .markup import (
     clean_text,
     content_root,
@@ -92,7 +93,7 @@ def _parse(body: bytes, settings: BaseSettings) -> tuple[dict[str, Any], dict[st
         return _select(_hub_fields(json.loads(text)), {}, settings)
     fields: dict[str, Any] = {}
     if fmt in ("html", "rss", "atom"):
-        roots = content_root(soup(body), settings.select)
+        roots = content_root(quiet_soup(body), settings.select)
         fields = html_fields(roots)
     else:
         front, rest = split_front_matter(text)

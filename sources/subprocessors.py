@@ -59,6 +59,7 @@ from .entities import (
     strip_footnotes,
     text_key,
 )
+from .feeds import quiet_soup
 from .formats import decode, soup
 from .grids import div_grids, find_tables, read_grid
 from .markup import (
@@ -115,7 +116,7 @@ def _records(body: bytes, settings: BaseSettings) -> list[dict[str, str]]:
         return html_records(soup(f"<html><body><ul>{lines}</ul></body></html>"), settings)
     if fmt == "markdown":
         return html_records(markdown_soup(split_front_matter(text)[1]), settings)
-    return html_records(soup(body), settings)
+    return html_records(quiet_soup(body), settings)
 
 
 def html_records(doc: BeautifulSoup, settings: BaseSettings) -> list[dict[str, str]]:

@@ -268,6 +268,16 @@ def test_garbage_is_an_empty_document_or_a_parse_error(kind: object, body: bytes
 
 
 @pytest.mark.parametrize("kind", [subprocessors, model_card])
+@pytest.mark.parametrize("body", [b"https://trust.acme.example/subprocessors", b"list.html",
+                                  b'<?xml version="1.0"?><rss><channel></channel></rss>'])
+@pytest.mark.parametrize("format_", ["html", None])
+def test_bodies_bs4_would_advise_on_parse_quietly(kind: object, body: bytes,
+                                                  format_: str | None) -> None:
+    doc = kind.parse(body, kind.Settings(format=format_))  # type: ignore[attr-defined]
+    assert kind.size(doc) == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", [subprocessors, model_card])
 @pytest.mark.parametrize("format_", ["json", "csv", "markdown", "html", "text"])
 def test_forced_formats_on_garbage(kind: object, format_: str) -> None:
     settings = kind.Settings(format=format_)  # type: ignore[attr-defined]
