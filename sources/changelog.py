@@ -67,6 +67,7 @@ from .entries import (
 from .feeds import (
     DATE_RX,
     as_text,
+    check_regexes,
     clean_key,
     clean_lines,
     clean_url,
@@ -103,22 +104,13 @@ class Settings(BaseSettings):
     @classmethod
     def _regexes(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         for kind, patterns in value.items():
-            _check(patterns, f"classify.{kind}")
+            check_regexes(patterns, f"classify.{kind}")
         return value
 
     @field_validator("exclude", "ignore")
     @classmethod
     def _exclude(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check(value, "pattern")
-
-
-def _check(patterns: tuple[str, ...], where: str) -> tuple[str, ...]:
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"{where}: invalid regex {pattern!r}: {exc}") from None
-    return patterns
+        return check_regexes(value, "pattern")
 
 
 _MD_SIGNS = re.compile(r"^(#{1,6} \S|---\s*$)|<Update\b|^\s*\[[^\]]+\]:\s*http", re.M)

@@ -28,8 +28,12 @@ Triggers: ``incident`` for each new incident (severity from the impact: critical
 critical, major → high, minor → medium, none → low; with no impact, from the words:
 data exposure / breach / unauthorized access / security incident → critical, outage /
 unavailable / down → high, else medium; security words never rate below high), and again
-when an incident's impact rises (minor → major). Status updates, resolutions and removals
-are recorded changes that fire nothing. Scheduled maintenance fires nothing.
+when an incident's impact rises (minor → major) — or, in feeds without an impact, when a
+retitled incident reads worse or an update reports a security finding. Status updates,
+resolutions, impact drops and removals are recorded changes that fire nothing. Scheduled
+maintenance (impact ``maintenance``, "THIS IS A SCHEDULED EVENT", scheduled / in progress /
+verifying / completed statuses) is recorded and fires nothing: planned work is no reason
+to re-assess a vendor, and owners would learn to ignore the noise.
 
 Example::
 
@@ -44,11 +48,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import field_validator
+
 from config.errors import ParseError
 
 from .base import BaseSettings, Change, Document
 from .entries import html_entries, markdown_entries, page_roots
-from .feeds import load_json, looks_blocked, parse_feed, quiet_soup, sniff_feed
+from .feeds import check_regexes, load_json, looks_blocked, parse_feed, quiet_soup, sniff_feed
 from .formats import decode, detect, select_root, text_lines
 from .statuslog import from_entries, from_feed_entry, from_html, from_json
 
@@ -60,6 +66,11 @@ COMPARED = ("title", "status", "impact", "maintenance", "components", "latest", 
 
 class Settings(BaseSettings):
     """Only the common options: ``select`` (HTML), ``ignore``, ``format``."""
+
+    @field_validator("ignore")
+    @classmethod
+    def _ignore_regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return check_regexes(value, "ignore")
 
 
 def _incidents(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
@@ -84,10 +95,9 @@ def _incidents(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
     return []
 
 
-def _ignore(inc: dict[str, Any], patterns: tuple[str, ...]) -> dict[str, Any]:
-    if not patterns:
+def _ignore(inc: dict[str, Any], rxs: list[re.Pattern[str]]) -> dict[str, Any]:
+    if not rxs:
         return inc
-    rxs = [re.compile(p) for p in patterns]
 
     def strip(text: str | None) -> str | None:
         if text is None:
@@ -109,9 +119,10 @@ def parse(body: bytes, settings: BaseSettings) -> Document:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ParseError(f"cannot read incidents: {exc}") from exc
+    rxs = [re.compile(p) for p in settings.ignore]
     by_id: dict[str, dict[str, Any]] = {}
     for inc in found[:MAX_INCIDENTS]:
-        by_id.setdefault(inc["id"], _ignore(inc, settings.ignore))
+        by_id.setdefault(inc["id"], _ignore(inc, rxs))
     incidents = [by_id[key] for key in sorted(by_id)]
     return Document(kind=NAME, data={"incidents": incidents}, parser_version=PARSER_VERSION)
 

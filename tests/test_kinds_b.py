@@ -106,6 +106,8 @@ def test_changelog_settings_are_strict() -> None:
         changelog.Settings.model_validate({"classify": {"review_due": ["x"]}})
     with pytest.raises(ValidationError):
         changelog.Settings.model_validate({"clasify": {}})
+    with pytest.raises(ValidationError):
+        incidents.Settings.model_validate({"ignore": ["[unclosed"]})
 
 
 # --------------------------------------------------------------------------- Statuspage log
