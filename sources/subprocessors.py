@@ -133,16 +133,21 @@ def _table_records(roots: Iterable[Tag], overrides: dict[str, str | None],
                    ) -> list[dict[str, str]]:
     sure: list[dict[str, str]] = []
     unsure: list[dict[str, str]] = []
-    for root in roots:
-        grids = [(read_grid(table), True) for table in find_tables(root)]
-        for grid, real in grids + [(g, False) for g in div_grids(root)]:
-            rows, confident = records(grid.header, grid.rows, overrides)
-            if not (real or confident):
-                continue  # a grid of divs counts only when it reads as a table for sure
-            for record, label in zip(rows, grid.labels, strict=False):
-                if record and (label or grid.heading):
-                    record["section"] = label or grid.heading
-                (sure if confident else unsure).append(record)
+    grids = [(read_grid(t), True) for root in roots for t in find_tables(root)]
+    grids += [(g, False) for root in roots for g in div_grids(root)]
+    # A table without a header row reads like the headed table of its width on the page.
+    headers = {len(g.header): g.header for g, _ in reversed(grids)
+               if g.header and records(g.header, [], overrides)[1]}
+    for grid, real in grids:
+        width = max((len(r) for r in grid.rows), default=0)
+        header = grid.header or headers.get(width)
+        rows, confident = records(header, grid.rows, overrides)
+        if not (real or confident):
+            continue  # a grid of divs counts only when it reads as a table for sure
+        for record, label in zip(rows, grid.labels, strict=False):
+            if record and (label or grid.heading):
+                record["section"] = label or grid.heading
+            (sure if confident else unsure).append(record)
     return [r for r in (sure or unsure) if r]
 
 

@@ -171,8 +171,8 @@ def section_findings(change: Change) -> list[Finding]:
         findings.append(("training_data_change", "high",
                          f"{what}: use of customer data for training", ()))
     if rest_added or rest_removed or change.op != "modified":
-        findings += _class_findings(cls, what, rest_added, bool(rest_added) or
-                                    change.op == "added")
+        grew = change.op == "added" or bool(_words(rest_added) - _words(rest_removed))
+        findings += _class_findings(cls, what, rest_added, grew)
     return findings
 
 
@@ -189,6 +189,16 @@ def _new_sentences(before: list[str], after: list[str]) -> set[str]:
 def _about_customer_training(sentence: str) -> bool:
     """Whether a sentence says something about training on customers' or users' data."""
     return bool(_TRAIN.search(sentence) and _WHOSE.search(sentence) and _WHAT.search(sentence))
+
+
+_SMALL = {"the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "by", "is", "are",
+          "be", "it", "its", "as", "at", "this", "that", "can", "may", "also", "such"}
+
+
+def _words(lines: list[str]) -> set[str]:
+    """The content words of some lines: what an edit says that was not said before."""
+    words = re.findall(r"[\w'-]+", " ".join(lines).casefold())
+    return {w for w in words if w not in _SMALL and len(w) > 1}
 
 
 def _class_findings(cls: str, what: str, added: list[str], grew: bool) -> list[Finding]:
