@@ -99,13 +99,18 @@ def _advance(pending: dict[int, tuple[int, str]], col: int) -> int:
 
 def _grid_from(raw: list[tuple[list[str], bool, bool]], table: Tag) -> Grid:
     headers: list[list[str]] = []
-    while raw and raw[0][1] and not raw[0][2]:
-        headers.append(raw.pop(0)[0])
+    title = ""
+    while raw and raw[0][1]:
+        texts, _, is_label = raw.pop(0)
+        if is_label or len({t for t in texts if t}) <= 1:
+            title = next((t for t in texts if t), title)  # a title row above the headers
+        else:
+            headers.append(texts)
     if not headers and raw and looks_like_header(raw[0][0]):
         headers.append(raw.pop(0)[0])
     width = max((len(r[0]) for r in raw), default=0)
     header = _merge_headers(headers, width) if headers else None
-    grid = Grid(header=header, heading=_heading(table))
+    grid = Grid(header=header, heading=title or _heading(table))
     label = ""
     for texts, is_header, is_label in raw:
         filled = [t for t in texts if t]

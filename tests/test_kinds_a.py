@@ -133,6 +133,30 @@ def test_group_rows_and_rowspans() -> None:
     assert got["section"] == "Infrastructure"
 
 
+def test_title_row_in_thead_and_headerless_sibling_table() -> None:
+    html = """<table><thead><tr><th colspan="3">Infrastructure</th></tr>
+    <tr><th>Name</th><th>Purpose</th><th>Country</th></tr></thead>
+    <tbody><tr><td>AWS</td><td>Hosting</td><td>US</td></tr></tbody></table>
+    <h2>AI providers</h2><table><tr><td>OpenAI</td><td>LLM inference</td><td>US</td></tr>
+    <tr><td>Cohere</td><td>Embeddings</td><td>Frankfurt and Toronto</td></tr></table>"""
+    got = entities(html)
+    assert got["amazon web services"]["section"] == "Infrastructure"
+    assert got["cohere"] == {"name": "Cohere", "purpose": "Embeddings",
+                             "location": "Frankfurt and Toronto", "section": "AI providers"}
+
+
+def test_div_grid_with_a_header_row() -> None:
+    rows = [("Cohere", "LLM inference", "Canada"), ("Stripe", "Payments", "United States"),
+            ("Hetzner", "Hosting", "Germany (Falkenstein)")]
+    items = "".join(f'<div role="listitem" class="w-dyn-item"><div>{n}</div><div>{p}</div>'
+                    f"<div>{loc}</div></div>" for n, p, loc in rows)
+    html = ('<main><div class="head"><div>Subprocessor</div><div>Purpose</div>'
+            f'<div>Location</div></div><div role="list" class="w-dyn-items">{items}</div></main>')
+    got = entities(html)
+    assert set(got) == {"cohere", "stripe", "hetzner"}
+    assert got["hetzner"]["location"] == "Germany (Falkenstein)"
+
+
 def test_settings_select_and_ignore_apply() -> None:
     html = ("<div id='a'>" + table(["Subprocessor", "Purpose", "Location"],
                                    [["Acme", "Mail (v12)", "US"]]) + "</div><div id='b'>"
