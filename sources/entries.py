@@ -37,6 +37,10 @@ _ENTRY_TAG = re.compile(rf"<(?P<tag>{'|'.join(ENTRY_COMPONENTS)})\b(?P<attrs>{_A
                         r"(?P<body>.*?)</(?P=tag)\s*>", re.S)
 _ATTR = re.compile(r"([\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|\{\s*[\"'`]([^\"'`]*)[\"'`]\s*\})")
 _JSX_TAG = re.compile(rf"</?[A-Z][\w.]*{_ATTRS}/?>")
+_MD_HEADING = re.compile(r"^ {0,3}(#{1,6} \S|(=+|-+)[ \t]*$)", re.M)
+# plain-text changelogs: a short line that opens with a version or a date is a heading
+_PLAIN_HEADING = re.compile(r"^[ \t]*((?:version\s+|release\s+|v)?\d+\.\d+(?:\.\d+)*\b[^\n]{0,60}|"
+                            r"\d{4}-\d\d-\d\d\b[^\n]{0,60})[ \t]*$", re.M | re.I)
 _TITLE_JUNK = re.compile(r"^[\s#¶🔗§]+|[\s#¶🔗§]+$|\s*(link to this heading|permalink)\s*$",
                          re.I)
 
@@ -63,6 +67,8 @@ def markdown_to_html(text: str) -> str:
     text = _COMMENTS.sub("", _MDX_LINE.sub("", text))
     text = _ENTRY_TAG.sub(_entry_section, text)
     text = _JSX_TAG.sub("", text)
+    if len(_MD_HEADING.findall(text)) < 2 and "data-entry" not in text:
+        text = _PLAIN_HEADING.sub(lambda m: f"\n## {m.group(1)}\n", text)
     return markdown_html(text)
 
 

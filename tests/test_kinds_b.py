@@ -353,3 +353,13 @@ def test_kind_modules_import_in_any_order() -> None:
     for code in ("import triggers; import sources", "import sources.changelog",
                  "import triggers.changelog", "import triggers.incidents; import sources"):
         subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_plain_text_changelog_versions_are_entries() -> None:
+    old = (b"ACME SDK CHANGES\n================\n\n1.2.0 (2024-05-01)\n  * Streaming support\n"
+           b"  * Fixed retries\n\n1.1.0 (2024-04-01)\n  * Timeouts per request\n")
+    new = old.replace(b"1.2.0 (2024-05-01)", b"1.3.0 (2024-06-01)\n"
+                      b"  * Added function calling support\n\n1.2.0 (2024-05-01)")
+    result = diff_bodies("changelog", old, new)
+    assert [(c["op"], c["key"]) for c in result["changes"]] == [("added", "1.3.0")]
+    assert [t["type"] for t in result["triggers"]] == ["new_capability"]
