@@ -178,10 +178,8 @@ def _leading_name(node: Tag, bold_only: bool = False) -> str | None:
     allowed = ("strong", "b") if bold_only else ("strong", "b", "a", "em", "span", "code")
     for child in node.children:
         if isinstance(child, Tag):
-            if child.name in allowed and child.get_text(
-                    strip=True):
-                text = " ".join(text_parts(child))
-                return text or None
+            if child.name in allowed and child.get_text(strip=True):
+                return " ".join(text_parts(child)) or None
             return None
         if str(child).strip():
             return None
