@@ -233,7 +233,18 @@ def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None =
     except ValidationError as exc:
         raise format_validation(exc, root, file) from None
     _check_kinds(config, root, file)
+    _check_channels(config, root, file)
     return config
+
+
+def _check_channels(config: Config, root: yaml.Node | None, file: str) -> None:
+    from .apprise_urls import check_channel_urls
+
+    def line_of(loc: tuple[Any, ...]) -> int | None:
+        node, _ = _node_for(root, loc)
+        return node.start_mark.line + 1 if node is not None else None
+
+    check_channel_urls(config, line_of, file)
 
 
 def _check_kinds(config: Config, root: yaml.Node | None, file: str) -> None:

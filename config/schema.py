@@ -175,6 +175,15 @@ class AlertConfig(Strict):
     fail_after: int = Field(default=3, ge=1, le=100)
 
 
+class NotifyConfig(Strict):
+    """Outbox delivery: how often the daemon delivers, and how failed sends are retried."""
+
+    tick: Duration = 5.0
+    retry: Duration = 30.0
+    retry_max: Duration = 3600.0
+    attempts: int = Field(default=12, ge=1, le=100)
+
+
 class RetentionConfig(Strict):
     check_runs: Duration = 90 * 86400.0
 
@@ -211,6 +220,7 @@ class Config(Strict):
     http: HttpConfig = Field(default_factory=HttpConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     vendors: list[VendorConfig] = Field(default_factory=list)
     assessments: list[AssessmentConfig] = Field(default_factory=list)

@@ -33,8 +33,13 @@ class Hooks:
 
     def on_trigger(self, session: Session, trigger_id: int, event: TriggerEvent,
                    out: Outcome, flagged: list[Assessment], now: datetime) -> None:
-        return None
+        from .routing import enqueue_for_trigger, trigger_from_event
+
+        trigger = trigger_from_event(trigger_id, event, out.watch.vendor.id, out.source_id, now)
+        enqueue_for_trigger(session, self.config, trigger, flagged, now)
 
     def on_failure(self, session: Session, out: Outcome, row: dict[str, Any],
                    now: datetime) -> None:
-        return None
+        from .routing import source_alerts
+
+        source_alerts(session, self.config, out, row, now)

@@ -23,7 +23,20 @@ _SECRET_PATTERNS = [
 ]
 
 
+# Exact secrets known from the configuration (apprise URLs and their tokens), longest first.
+_KNOWN: list[str] = []
+
+
+def add_secrets(values: list[str]) -> None:
+    """Redact these exact strings wherever they appear (short ones would mask words)."""
+    merged = set(_KNOWN) | {v for v in values if v and len(v) >= 4}
+    _KNOWN[:] = sorted(merged, key=len, reverse=True)
+
+
 def redact(text: str) -> str:
+    for secret in _KNOWN:
+        if secret in text:
+            text = text.replace(secret, "***")
     for rx, repl in _SECRET_PATTERNS:
         text = rx.sub(repl, text)
     return text

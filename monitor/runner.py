@@ -64,4 +64,6 @@ def deliver_pending(config: Config, engine: Engine) -> None:
         if exc.name != "monitor.notify":
             raise
         return
-    deliver_due(config, engine)
+    report = deliver_due(config, engine)
+    if report:
+        out.print(str(report), markup=False)

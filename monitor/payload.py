@@ -1,0 +1,167 @@
+"""The machine-readable notification document, ``reassess.notification/1``, as a schema.
+
+``json://``, ``jsons://``, ``form://`` and ``xml://`` channels receive this document
+(as JSON text in apprise's ``message`` field); the outbox stores it. These models are
+its specification: ``docs/notification.schema.json`` is generated from them
+(``python -m monitor.payload > docs/notification.schema.json``) and a test keeps the two
+equal. Within version 1, fields are only ever added, never renamed or removed.
+Strings that come from vendor documents are untrusted text, capped in length.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+Schema = Literal["reassess.notification/1"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class VendorRef(_Model):
+    id: str
+    name: str
+
+
+class SourceRef(_Model):
+    id: str
+    kind: str = Field(description="subprocessors, incidents, changelog, model_card or page")
+    url: str
+
+
+class AssessmentRef(_Model):
+    id: str
+    system: str
+    disposition: str = Field(description="approved, approved_with_conditions, rejected, "
+                                         "pending")
+    status: str = Field(description="after this trigger: re_review_required, in_review …")
+    owner: list[str]
+
+
+class ChangeData(_Model):
+    op: Literal["added", "removed", "modified"]
+    key: str = Field(description="the entity, entry, field or section changed")
+    before: Any = Field(description="old value (an object for entities), null when added")
+    after: Any = Field(description="new value, null when removed")
+    path: str | None = None
+    fields: list[str] | None = Field(default=None, description="sub-fields a modification "
+                                                               "touched")
+
+
+class Delivery(_Model):
+    id: str = Field(description="the outbox row's key: the same on every retry of this "
+                                "message, so a receiver can drop repeats")
+    channel: str
+    attempt: int
+
+
+class TriggerData(_Model):
+    id: int = Field(description="the trigger id; the same in every message about it")
+    type: str = Field(description="model_change, new_capability, subprocessor_change, "
+                                  "incident, training_data_change, policy_change, review_due")
+    severity: Literal["low", "medium", "high", "critical"]
+    title: str
+    status: str
+    created_at: str | None = Field(description="ISO 8601, UTC")
+    rule: str | None = Field(description="the rules that applied, if any")
+    link: str = Field(description="the trigger in the web UI")
+    vendor: VendorRef
+    source: SourceRef | None = Field(description="null for review_due")
+    assessments: list[AssessmentRef] = Field(description="the assessments it flagged")
+    entities: list[str]
+    summary: list[str] = Field(description="one readable line per change (first 20)")
+    changes: list[ChangeData] = Field(description="structured before/after (first 50)")
+    changes_total: int
+    evidence: dict[str, Any]
+
+
+class DigestTrigger(TriggerData):
+    changes: list[ChangeData] | None = None  # type: ignore[assignment]
+    evidence: dict[str, Any] | None = None  # type: ignore[assignment]
+
+
+class TriggerNotification(_Model):
+    """One re-assessment trigger."""
+
+    schema_: Schema = Field(alias="schema")
+    kind: Literal["trigger"]
+    trigger: TriggerData
+    delivery: Delivery | None = None
+
+
+class DigestNotification(_Model):
+    """Triggers gathered for a channel's digest (without changes and evidence)."""
+
+    schema_: Schema = Field(alias="schema")
+    kind: Literal["digest"]
+    channel: str
+    period_end: str
+    triggers: list[DigestTrigger]
+    delivery: Delivery | None = None
+
+
+class AlertData(_Model):
+    state: Literal["failing", "vanished", "recovered"]
+    previous: Literal["ok", "failing", "vanished"]
+    outcome: str = Field(description="the check outcome that changed the state")
+    at: str | None
+    consecutive_failures: int
+    error: str | None
+    vendor: VendorRef
+    source: SourceRef
+    link: str
+
+
+class AlertNotification(_Model):
+    """An operational alert: a source failing, its content vanished, or recovered."""
+
+    schema_: Schema = Field(alias="schema")
+    kind: Literal["alert"]
+    alert: AlertData
+    delivery: Delivery | None = None
+
+
+class TestNotification(_Model):
+    """``reassess notify-test``."""
+
+    schema_: Schema = Field(alias="schema")
+    kind: Literal["test"]
+    channel: str
+    at: str
+    delivery: Delivery | None = None
+
+
+Notification = Annotated[TriggerNotification | DigestNotification | AlertNotification
+                         | TestNotification, Field(discriminator="kind")]
+ADAPTER: TypeAdapter[Any] = TypeAdapter(Notification)
+
+
+def validate(document: dict[str, Any]) -> Any:
+    """Check a document against the schema (raises ``pydantic.ValidationError``)."""
+    return ADAPTER.validate_python(document)
+
+
+def json_schema() -> dict[str, Any]:
+    """The published schema: open to fields added later in version 1 (our own checks are
+    strict, receivers should ignore what they do not know)."""
+    schema = _open(ADAPTER.json_schema(by_alias=True))
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://reassess.example/schemas/notification-1.json",
+            "title": "reassess.notification/1", **schema}
+
+
+def _open(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _open(v) for k, v in node.items()
+                if not (k == "additionalProperties" and v is False)}
+    if isinstance(node, list):
+        return [_open(v) for v in node]
+    return node
+
+
+if __name__ == "__main__":
+    print(json.dumps(json_schema(), indent=2, sort_keys=True))
