@@ -390,3 +390,44 @@ def test_digest_gathers_lower_severities_into_one_message(
     assert posts[1]["title"] == "[reassess] digest for grc: 1 trigger"
     assert {r.status for r in outbox_rows(engine) if r.channel == "grc"} == {"sent", "batched"}
     engine.dispose()
+
+
+def test_two_notifiers_deliver_each_row_once(db_url: str, make_config: Any,
+                                             http: HttpSink) -> None:
+    """Two daemons sharing the database: every row is claimed, and sent, by one of them."""
+    import threading
+
+    from monitor.channels import scheme, url_key
+    from monitor.messages import SCHEMA
+    from storage import outbox
+    from storage.db import make_engine
+
+    path = make_config('database: "{db}"\nchannels:\n'
+                       '  hook: {{urls: ["json://127.0.0.1:{port}/hook"]}}\n',
+                       db=db_url, port=http.port)
+    config = load_config(path)
+    engine = open_database(db_url)
+    now = utcnow()
+    url = config.channels["hook"].urls[0]
+    rows = [{"dedupe_key": f"test:{i}", "kind": "test", "channel": "hook", "status": "pending",
+             "attempts": 0, "next_attempt_at": None, "created_at": now,
+             "payload": {"version": 1, "url_key": url_key(url), "url_index": 0,
+                         "scheme": scheme(url),
+                         "document": {"schema": SCHEMA, "kind": "test", "channel": "hook",
+                                      "at": now.isoformat()}}} for i in range(40)]
+    with session_scope(engine) as s:
+        outbox.enqueue(s, rows)
+    engines = [make_engine(db_url), make_engine(db_url)]
+    reports: list[Any] = []
+    threads = [threading.Thread(target=lambda e=e, w=w: reports.append(
+        deliver_due(config, e, worker=w))) for e, w in zip(engines, ("a", "b"), strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    ids = [json.loads(p["message"])["delivery"]["id"] for p in http.json_posts("/hook")]
+    assert sorted(ids) == sorted(r["dedupe_key"] for r in rows)  # each once, none lost
+    assert sum(r.sent for r in reports) == 40
+    assert {r.status for r in outbox_rows(engine)} == {"sent"}
+    for e in (engine, *engines):
+        e.dispose()
