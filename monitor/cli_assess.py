@@ -267,8 +267,8 @@ def rules(config: Path = ConfigOption,
     from triggers.policy import Policy
 
     cfg = get_config(config)
-    data = {"kinds": _kind_rules(), "rules": Policy.build(cfg.rules).to_list(),
-            "routing": ROUTING}
+    data: dict[str, Any] = {"kinds": _kind_rules(),
+                            "rules": Policy.build(cfg.rules).to_list(), "routing": ROUTING}
     if as_json:
         _emit(data)
         return

@@ -98,8 +98,11 @@ def _enqueue(session: Session, config: Config, trigger_id: int, flagged: list[As
 
 
 def register_jobs(daemon: Any) -> None:
-    """Run ``fire_review_due`` hourly in the daemon (done once across daemons by its key)."""
+    """Run ``fire_review_due`` hourly, by one of the daemons sharing the database (a job
+    lease); were two to run it at once, the dedupe key would still store each trigger once."""
+    from .jobs import add_once
+
     async def job() -> None:
         await asyncio.to_thread(fire_review_due, daemon.config, daemon.engine)
 
-    daemon.add_periodic("review_due", REVIEW_DUE_EVERY, job)
+    add_once(daemon, "review_due", due=REVIEW_DUE_EVERY, job=job)

@@ -197,7 +197,7 @@ def test_daemon_job_fires_review_due_once(engine: Engine, tmp_path: Path) -> Non
     cfg = register(tmp_path, assessed="2000-01-01", next_review="2000-06-01")
     synced(engine, cfg)
     jobs: dict[str, Any] = {}
-    daemon = SimpleNamespace(config=cfg, engine=engine,
+    daemon = SimpleNamespace(config=cfg, engine=engine, checker=SimpleNamespace(worker="t"),
                              add_periodic=lambda name, seconds, job: jobs.update({name: job}))
     register_jobs(daemon)
     for _ in range(2):  # twice, as two daemons or two ticks would
