@@ -443,6 +443,15 @@ def test_timeline_svg_escapes_and_links() -> None:
         "/triggers?vendor=v1&since=2026-03-01&until=2026-03-01"
 
 
+def test_sign_in_goes_back_only_to_local_paths() -> None:
+    from monitor.web.auth import safe_next
+
+    assert safe_next("/triggers?vendor=acme") == "/triggers?vendor=acme"
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example",
+                   "/\t/evil.example", "javascript:alert(1)", "", None):
+        assert safe_next(target) == "/", target
+
+
 def test_side_by_side_diff() -> None:
     rows = side_by_side(["a", "b", "c", "d"], ["a", "B", "c", "d", "e"], context=0)
     assert [(r.kind, r.left, r.right) for r in rows] == [

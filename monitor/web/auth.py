@@ -227,6 +227,7 @@ def check_csrf(request: Request, session: SessionData | None, token: str | None,
 
 def safe_next(target: str | None) -> str:
     """Only a local path is a place to go back to after signing in (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(c.isspace() or ord(c) < 32 for c in target)):
         return "/"
     return target
