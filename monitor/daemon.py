@@ -54,24 +54,35 @@ class Daemon:
 
     def add_periodic(self, name: str, seconds: float, job: Job) -> None:
         """Run ``job`` every ``seconds``; a run still going is not started again."""
+        # The guard skips a run while the last is going, quietly: APScheduler's own
+        # max_instances would log a warning at every tick of a long dispatch.
         self.scheduler.add_job(self._guard(name, job), "interval", seconds=seconds, id=name,
-                               max_instances=1, coalesce=True, next_run_time=_soon())
+                               max_instances=2, coalesce=True, next_run_time=_soon())
 
     def _guard(self, name: str, job: Job) -> Job:
+        busy: list[bool] = []
+
         async def run() -> None:
-            if self.stopping.is_set():
+            if self.stopping.is_set() or busy:
                 return
-            task = asyncio.ensure_future(job())
-            self.tasks.add(task)
+            busy.append(True)
             try:
-                await task
-            except asyncio.CancelledError:
-                log.info("job %s abandoned at shutdown", name)
-            except Exception:
-                log.exception("job %s failed; it runs again at its next time", name)
+                await self._run_job(name, job)
             finally:
-                self.tasks.discard(task)
+                busy.clear()
         return run
+
+    async def _run_job(self, name: str, job: Job) -> None:
+        task = asyncio.ensure_future(job())
+        self.tasks.add(task)
+        try:
+            await task
+        except asyncio.CancelledError:
+            log.info("job %s abandoned at shutdown", name)
+        except Exception:
+            log.exception("job %s failed; it runs again at its next time", name)
+        finally:
+            self.tasks.discard(task)
 
     async def dispatch(self) -> None:
         """Claim and check the due sources, as many rounds as there are due ones.
@@ -106,9 +117,12 @@ class Daemon:
         except ConfigError as exc:
             log.error("configuration NOT reloaded, the running one stays: %s", exc)
             return False
-        if config.database != self.config.database:
-            log.warning("the database setting changed: that takes a restart; "
-                        "still using the current database")
+        for what, old, new in (("database", self.config.database, config.database),
+                               ("web.host/web.port", (self.config.web.host, self.config.web.port),
+                                (config.web.host, config.web.port))):
+            if old != new:
+                log.warning("%s changed: that takes a restart; still using the current one",
+                            what)
         before, tick = set(self.checker.watches), self.config.schedule.tick
         try:
             self.checker.reload(config)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from .persist import persist
 log = logging.getLogger("reassess.check")
 
 BATCH = 200  # outcomes written per transaction
+FLUSH_AFTER = 1.0  # seconds: a slow source does not hold back the others' outcomes
 
 
 def build_watches(config: Config) -> dict[str, Watch]:
@@ -186,6 +188,7 @@ class Checker:
             return summary
         states = {r.id: _state(r) for r in rows}
         pending: list[Outcome] = []
+        flushed = time.monotonic()
         async with Fetcher(self.fetch_options) as fetcher:
             tasks = [asyncio.ensure_future(self._one(fetcher, r, watches[r.id])) for r in rows]
             try:
@@ -200,9 +203,9 @@ class Checker:
                         self.observer.checked(out)
                     if progress is not None:
                         progress(out)
-                    if len(pending) >= BATCH:
+                    if len(pending) >= BATCH or time.monotonic() - flushed >= FLUSH_AFTER:
                         summary.triggers += self._flush(pending, states, held)
-                        pending = []
+                        pending, flushed = [], time.monotonic()
             finally:
                 for task in tasks:
                     task.cancel()

@@ -8,6 +8,7 @@ servers (a recording server here, the simulated vendor site elsewhere).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -212,7 +213,7 @@ def test_requests_to_one_host_are_spaced(recorder: RecordingServer) -> None:
     assert all(r.ok for r in results)
     for host in ("127.0.0.1", "127.0.0.2"):
         times = sorted(t for h, t in recorder.starts if h == host)
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert len(times) == 6 and min(gaps) >= 0.08, gaps  # spacing is a lower bound
     # the two hosts are spaced independently: b did not wait for a's six turns
     assert recorder.first_start("127.0.0.2") < recorder.last_start("127.0.0.1")
