@@ -309,6 +309,12 @@ def test_ack_and_resolve_through_the_forms(fresh: Demo) -> None:
         assert r.status_code == 303 and r.headers["location"].endswith("?done=acknowledged")
         page = rita.get(r.headers["location"]).text
         assert "Acknowledged." in page and "by rita" in page and "seen &lt;b&gt;" in page
+        page = rita.get("/assessments/acme-code-review").text
+        assert 'class="inline ack-inline"' in page
+        other = re.search(r'action="/triggers/(\d+)/ack" class="inline ack-inline"', page)
+        r = rita.post(f"/triggers/{other.group(1)}/ack",
+                      data={"csrf": csrf, "back": "/assessments/acme-code-review"})
+        assert r.headers["location"] == "/assessments/acme-code-review?done=acknowledged"
         r = rita.post("/assessments/acme-code-review/review", data={"csrf": csrf})
         assert r.status_code == 303
         r = rita.post("/assessments/acme-code-review/resolve",
@@ -441,6 +447,18 @@ def test_timeline_svg_escapes_and_links() -> None:
     assert '<script>alert("x")</script>, 2026-05-20: 4 triggers (3 high, 1 low)' in tips
     assert tree.find(f".//{ns}a").get("href") == \
         "/triggers?vendor=v1&since=2026-03-01&until=2026-03-01"
+
+
+def test_repeated_wrong_passwords_lock_the_name_out() -> None:
+    from monitor.web.auth import LOCKOUT_AFTER, Auth, AuthError
+
+    auth = Auth(demo_config("http://127.0.0.1:9", "sqlite://").web)
+    for _ in range(LOCKOUT_AFTER):
+        assert auth.check_password("rita", "wrong") is None
+    with pytest.raises(AuthError) as refused:
+        auth.check_password("RITA", PASSWORDS["rita"])
+    assert refused.value.status == 429
+    assert auth.check_password("vera", PASSWORDS["vera"]) is not None  # others unaffected
 
 
 def test_sign_in_goes_back_only_to_local_paths() -> None:

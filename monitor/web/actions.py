@@ -76,7 +76,7 @@ def _lifecycle_error(exc: Exception) -> HTTPException:
 
 @router.post("/triggers/{trigger_id}/ack")
 def ack(request: Request, trigger_id: int, csrf: str = Form(""), note: str = Form(""),
-        session: Session = Depends(db)) -> Response:
+        back: str = Form(""), session: Session = Depends(db)) -> Response:
     by = _act(request, csrf)
     try:
         _row, moved = lifecycle.acknowledge(session, trigger_id, by=by, now=utcnow(),
@@ -84,7 +84,8 @@ def ack(request: Request, trigger_id: int, csrf: str = Form(""), note: str = For
     except lifecycle.LifecycleError as exc:
         raise _lifecycle_error(exc) from exc
     done = "acknowledged" if moved else "already"
-    return RedirectResponse(state(request).url(f"/triggers/{trigger_id}?done={done}"), 303)
+    target = safe_next(back) if back else f"/triggers/{trigger_id}"
+    return RedirectResponse(state(request).url(f"{target}?done={done}"), 303)
 
 
 @router.post("/assessments/{assessment_id}/review")

@@ -9,6 +9,8 @@
   ``X-CSRF-Token``) and must not come from another origin.
 * Scripts use ``Authorization: Bearer <token>``; ``web.tokens`` holds argon2 hashes of
   the tokens. A bearer request needs no CSRF token: browsers never add that header.
+* Ten failed sign-ins for one name within ten minutes lock that name out (429) until
+  the oldest miss is ten minutes old.
 * Roles: ``viewer`` reads, ``reviewer`` also acks and resolves, ``admin`` also sees
   source configuration. Reading needs no sign-in only when ``public_read`` (by default:
   bound to a loopback host).
@@ -21,6 +23,7 @@ import hmac
 import ipaddress
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +41,7 @@ log = logging.getLogger("reassess.web")
 ROLES = {"viewer": 0, "reviewer": 1, "admin": 2}
 COOKIE = "reassess_session"
 SESSION_AGE = 12 * 3600
+LOCKOUT_AFTER, LOCKOUT_WINDOW = 10, 600.0  # failed sign-ins per name, seconds
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 
@@ -110,11 +114,28 @@ class Auth:
         self.secure = (web.base_url or "").startswith("https://")
         self.origins = {urlsplit(web.base_url).netloc.lower()} if web.base_url else set()
         self._token_cache: dict[str, Principal | None] = {}
+        self._misses: dict[str, list[float]] = {}
         self._dummy = hash_secret(secrets.token_urlsafe(16))
 
     # --- passwords and tokens -------------------------------------------------------
 
     def check_password(self, name: str, password: str) -> Principal | None:
+        """The user, if the password is right; ``AuthError(429)`` after too many misses."""
+        key = name.casefold()
+        now = time.monotonic()
+        misses = [t for t in self._misses.get(key, []) if now - t < LOCKOUT_WINDOW]
+        if len(misses) >= LOCKOUT_AFTER:
+            raise AuthError(429, "too many failed sign-ins for this name; wait a few minutes")
+        found = self._verify(name, password)
+        if found is None:
+            if len(self._misses) > 10_000:
+                self._misses.clear()
+            self._misses[key] = [*misses, now]
+        else:
+            self._misses.pop(key, None)
+        return found
+
+    def _verify(self, name: str, password: str) -> Principal | None:
         user = self.users.get(name)
         try:
             # An unknown name costs the same as a wrong password.
