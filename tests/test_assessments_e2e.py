@@ -230,6 +230,22 @@ def test_resolve_then_a_later_change_flags_again(site: Any, sqlite_url: str,
     assert rows[1]["status"] == "acknowledged"
     assert rows[1]["assessments"] == "acme-marketing;acme-support"
 
+    from typer.testing import CliRunner  # the filters, in-process: the same app, faster
+
+    from monitor.cli import app
+
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    for args, expected in ((("--status", "open"), [second.id]),
+                           (("--status", "acknowledged"), [first.id]),
+                           (("--vendor", "northwind"), []),
+                           (("--type", "policy_change", "--severity", "medium"),
+                            [second.id, first.id]),
+                           (("--type", "incident"), []), (("--since", tomorrow), []),
+                           (("--until", tomorrow, "--vendor", "acme"), [second.id, first.id])):
+        res = CliRunner().invoke(app, ["triggers", "--json", "--config", str(cfg), *args])
+        assert res.exit_code == 0, res.output
+        assert [t["id"] for t in json.loads(res.stdout)] == expected, args
+
 
 def test_review_due_fires_exactly_once(site: Any, sqlite_url: str, make_config: Any,
                                        run_cli: Cli) -> None:
