@@ -115,6 +115,8 @@ def triggers_cmd(config: Path = ConfigOption,
         fail(f"--type {type_!r} is not a trigger type; valid: {', '.join(TRIGGER_TYPES)}", 2)
     if severity and severity not in SEVERITIES:
         fail(f"--severity {severity!r} is not valid; valid: {', '.join(SEVERITIES)}", 2)
+    if status and status not in ("open", "acknowledged", "suppressed"):
+        fail(f"--status {status!r} is not valid; valid: open, acknowledged, suppressed", 2)
     cfg = get_config(config)
     flt = TriggerFilter(vendor=vendor, type=type_, severity=severity, status=status,
                         since=_when(since, "--since"), until=_when(until, "--until"))
