@@ -280,7 +280,8 @@ def test_review_due_fires_exactly_once(site: Any, sqlite_url: str, make_config: 
 def test_cli_usage_errors(site: Any, sqlite_url: str, make_config: Any, run_cli: Cli) -> None:
     cfg = config(make_config, site, sqlite_url)
     for args in (("show", "42"), ("resolve", "acme-support"),  # --note is required
-                 ("resolve", "acme-support", "--note", "x", "--disposition", "maybe")):
+                 ("resolve", "acme-support", "--note", "x", "--disposition", "maybe"),
+                 ("triggers", "--status", "closed")):
         res = run_cli(*args, "--config", str(cfg))
         assert res.returncode == 2, (args, res.stdout, res.stderr)
     rules = as_json(run_cli, cfg, "rules")
