@@ -461,6 +461,18 @@ def test_repeated_wrong_passwords_lock_the_name_out() -> None:
     assert auth.check_password("vera", PASSWORDS["vera"]) is not None  # others unaffected
 
 
+def test_reload_applies_new_users_and_keeps_sessions() -> None:
+    from monitor.web.app import create_app, reconfigure
+
+    config = demo_config("http://127.0.0.1:9", "sqlite://", secret_key=None)
+    app = create_app(config, create_engine("sqlite://"))
+    before = app.state.web.auth
+    web = config.web.model_copy(update={"users": config.web.users[:1]})
+    reconfigure(app, config.model_copy(update={"web": web}))
+    after = app.state.web.auth
+    assert list(after.users) == ["vera"] and after.secret == before.secret
+
+
 def test_sign_in_goes_back_only_to_local_paths() -> None:
     from monitor.web.auth import safe_next
 
