@@ -10,8 +10,8 @@ the shared database at scrape time, so they are the same on every replica):
 =========================================== ======= ===========================================
 ``reassess_checks_total{outcome}``          counter checks by outcome (changed, failed …)
 ``reassess_check_duration_seconds``         histo   fetch time of a check, retries included
-``reassess_triggers_total{type}``           counter re-assessment triggers stored (not
-                                                    suppressed ones)
+``reassess_triggers_total{type}``           counter re-assessment triggers stored by checks
+                                                    (not suppressed ones, not review_due)
 ``reassess_sources_active``                 gauge   active sources
 ``reassess_sources_failing``                gauge   active sources whose last check failed
 ``reassess_sources_overdue``                gauge   due for longer than the lease: nobody is
@@ -39,6 +39,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from config.schema import Config
 from storage.db import session_scope
@@ -138,23 +139,23 @@ class DatabaseCollector(Collector):
 
 def database_facts(engine: Engine, lease: float) -> dict[str, Any]:
     now = utcnow()
-    active = Source.active.is_(True)  # type: ignore[attr-defined]
+    active = col(Source.active).is_(True)
     with session_scope(engine) as session:
         def n(model: type, *where: Any) -> int:
             stmt = select(func.count()).select_from(model).where(*where)
             return int(session.execute(stmt).scalar_one())
 
-        overdue = and_(active, Source.next_due_at < now - timedelta(seconds=lease))  # type: ignore[operator]
-        outbox = dict(session.execute(select(Outbox.status, func.count())  # type: ignore[call-overload]
-                                      .group_by(Outbox.status)).all())
+        overdue = and_(active, col(Source.next_due_at) < now - timedelta(seconds=lease))
+        outbox: dict[str, int] = {status: int(n) for status, n in session.execute(
+            select(col(Outbox.status), func.count()).group_by(col(Outbox.status))).all()}
         return {
             "sources_active": n(Source, active),
-            "sources_failing": n(Source, active, Source.consecutive_failures > 0),  # type: ignore[operator]
+            "sources_failing": n(Source, active, col(Source.consecutive_failures) > 0),
             "sources_overdue": n(Source, overdue),
             "outbox_pending": int(outbox.get("pending", 0)),
             "outbox_failed": int(outbox.get("failed", 0)),
             "outbox_digest_waiting": int(outbox.get("digest", 0)),
-            "last_success_at": session.execute(select(func.max(Source.last_success_at))
+            "last_success_at": session.execute(select(func.max(col(Source.last_success_at)))
                                                .where(active)).scalar_one(),
         }
 
@@ -201,7 +202,7 @@ class Ops:
         return facts
 
     def report(self) -> dict[str, Any]:
-        """The whole health answer without a web app: database probe included."""
+        """The whole ``/healthz`` answer without the web app (its database probe too)."""
         body: dict[str, Any] = {"status": "ok", "database": "ok"}
         try:
             with self.daemon.engine.connect() as conn:
@@ -227,23 +228,17 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def ops_router(ops: Ops) -> APIRouter:
-    """``GET /metrics`` (Prometheus text format) and ``GET /healthz/ops`` (the facts)."""
+    """``GET /metrics`` in the Prometheus text format (no sign-in: counts, no secrets)."""
     from fastapi import APIRouter
-    from fastapi.responses import JSONResponse, Response
+    from fastapi.responses import Response
 
     router = APIRouter(tags=["operations"])
 
     def metrics() -> Response:  # sync: FastAPI runs it in a thread, off the event loop
         return Response(ops.metrics.render(), media_type=CONTENT_TYPE)
 
-    def report() -> JSONResponse:
-        body = ops.report()
-        return JSONResponse(body, status_code=503 if body["status"] == "error" else 200)
-
     router.add_api_route("/metrics", metrics, methods=["GET"], summary="Prometheus metrics",
                          include_in_schema=False)
-    router.add_api_route("/healthz/ops", report, methods=["GET"], include_in_schema=False,
-                         summary="Scheduler, database and last successful check")
     return router
 
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .models import JobLease, Source
 from .repo import insert_ignore
@@ -49,8 +49,8 @@ def renew_sources(session: Session, source_ids: Collection[str], worker: str,
     if not source_ids:
         return 0
     res = session.execute(update(Source)
-                          .where(and_(Source.id.in_(list(source_ids)),  # type: ignore[attr-defined]
-                                      Source.lease_owner == worker))
+                          .where(and_(col(Source.id).in_(list(source_ids)),
+                                      col(Source.lease_owner) == worker))
                           .values(lease_until=until))
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -65,21 +65,21 @@ def claim_job(session: Session, name: str, due: Due, owner: str, now: datetime,
               lease: float) -> bool:
     """Take the job ``name`` for ``owner`` if it is due and nobody holds it."""
     insert_ignore(session, JobLease, {"name": name}, ("name",))
-    stmt = select(JobLease).where(JobLease.name == name)
+    stmt = select(JobLease).where(col(JobLease.name) == name)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     row = session.execute(stmt).scalar_one()
     held = row.lease_until is not None and row.lease_until > now
     if held or not is_due(due, row.last_run_at, now):
         return False
-    session.execute(update(JobLease).where(JobLease.name == name)
+    session.execute(update(JobLease).where(col(JobLease.name) == name)
                     .values(owner=owner, lease_until=now + timedelta(seconds=lease)))
     return True
 
 
 def renew_job(session: Session, name: str, owner: str, until: datetime) -> bool:
     res = session.execute(update(JobLease)
-                          .where(and_(JobLease.name == name, JobLease.owner == owner))
+                          .where(and_(col(JobLease.name) == name, col(JobLease.owner) == owner))
                           .values(lease_until=until))
     return bool(res.rowcount)  # type: ignore[attr-defined]
 
@@ -92,6 +92,6 @@ def finish_job(session: Session, name: str, owner: str, *, started: datetime, ok
     if ok:
         values["last_run_at"] = started
     session.execute(update(JobLease)
-                    .where(and_(JobLease.name == name, JobLease.owner == owner))
+                    .where(and_(col(JobLease.name) == name, col(JobLease.owner) == owner))
                     .values(**values))
 

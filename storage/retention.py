@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, union
+from sqlalchemy import CompoundSelect, Select, delete, func, select, union
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from .db import session_scope
 from .models import CheckRun, Snapshot, Source, Trigger
@@ -37,38 +39,36 @@ def prune(engine: Engine, now: datetime, *, older_than: float, keep_versions: in
           batch: int = BATCH) -> PruneResult:
     """Delete check runs and unreferenced snapshots older than ``older_than`` seconds."""
     cutoff = now - timedelta(seconds=older_than)
-    runs = _delete_batches(engine, CheckRun, select(CheckRun.id)
-                           .where(CheckRun.started_at < cutoff), batch)  # type: ignore[arg-type,operator]
-    snaps = _delete_batches(engine, Snapshot, select(Snapshot.id).where(
-        Snapshot.fetched_at < cutoff,  # type: ignore[arg-type]
-        Snapshot.id.not_in(_kept_snapshots(keep_versions))), batch)  # type: ignore[union-attr]
+    runs = _delete_batches(engine, CheckRun, select(col(CheckRun.id))
+                           .where(col(CheckRun.started_at) < cutoff), batch)
+    snaps = _delete_batches(engine, Snapshot, select(col(Snapshot.id)).where(
+        col(Snapshot.fetched_at) < cutoff,
+        col(Snapshot.id).not_in(_kept_snapshots(keep_versions))), batch)
     return PruneResult(check_runs=runs, snapshots=snaps)
 
 
-def _kept_snapshots(keep_versions: int) -> object:
+def _kept_snapshots(keep_versions: int) -> CompoundSelect:
     """Ids of every snapshot something still refers to (never NULL: NOT IN needs that)."""
-    refs = [
-        select(Trigger.old_snapshot_id.label("id")).where(  # type: ignore[attr-defined]
-            Trigger.old_snapshot_id.is_not(None)),  # type: ignore[union-attr]
-        select(Trigger.new_snapshot_id).where(Trigger.new_snapshot_id.is_not(None)),  # type: ignore[call-overload,union-attr]
-        select(Source.current_snapshot_id).where(Source.current_snapshot_id.is_not(None)),  # type: ignore[call-overload,union-attr]
-        select(CheckRun.snapshot_id).where(CheckRun.snapshot_id.is_not(None)),  # type: ignore[call-overload,union-attr]
-    ]
+    refs: list[Select[Any]] = [
+        select(col(ref).label("id")).where(col(ref).is_not(None))
+        for ref in (Trigger.old_snapshot_id, Trigger.new_snapshot_id,
+                    Source.current_snapshot_id, CheckRun.snapshot_id)]
     if keep_versions > 0:
-        ranked = select(Snapshot.id, func.row_number().over(  # type: ignore[call-overload]
-            partition_by=Snapshot.source_id, order_by=Snapshot.id.desc()).label("rn")  # type: ignore[union-attr]
+        ranked = select(col(Snapshot.id), func.row_number().over(
+            partition_by=col(Snapshot.source_id), order_by=col(Snapshot.id).desc()).label("rn")
         ).subquery()
         refs.append(select(ranked.c.id).where(ranked.c.rn <= keep_versions))
     return union(*refs)
 
 
-def _delete_batches(engine: Engine, model: type, ids: object, batch: int) -> int:
+def _delete_batches(engine: Engine, model: type[CheckRun] | type[Snapshot],
+                    ids: Select[Any], batch: int) -> int:
     total = 0
     while True:
         with session_scope(engine) as session:
-            chunk = list(session.execute(ids.limit(batch)).scalars())  # type: ignore[attr-defined]
+            chunk = list(session.execute(ids.limit(batch)).scalars())
             if chunk:
-                session.execute(delete(model).where(model.id.in_(chunk)))  # type: ignore[attr-defined]
+                session.execute(delete(model).where(col(model.id).in_(chunk)))
         total += len(chunk)
         if len(chunk) < batch:
             return total
