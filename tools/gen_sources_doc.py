@@ -1,0 +1,89 @@
+"""Write ``docs/sources.md`` from the kinds' docstrings, so the doc matches the code.
+
+``tests/test_docs.py`` fails when the file is stale; run this script to refresh it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sources import REGISTRY  # noqa: E402
+
+HEAD = """\
+# Source kinds
+
+A source is one URL of one *kind*. The kind decides how the body is read (parse), what
+counts as a change (diff) and which re-assessment triggers a change fires (rules). This
+page is generated from the kinds' own help text (`python tools/gen_sources_doc.py`);
+`reassess kinds` prints the same.
+
+## What every kind shares
+
+- **Format detection.** HTML, RSS 1.0/2.0, Atom, JSON, CSV and Markdown/MDX (with or
+  without YAML front matter) are told apart by their content, not the URL or the
+  Content-Type; `format:` forces one.
+- **`select`** (a CSS selector) narrows an HTML body; **`ignore`** (regexes) removes
+  volatile text before diffing. Both are checked when the config loads.
+- **Noise is removed while parsing**: scripts, styles, hidden elements, nonces, CSRF
+  tokens, tracking query strings (`utm_*` …), "last updated" and "page generated"
+  lines, and order where order means nothing. A document is canonical JSON; its hash
+  decides whether anything changed, so a noise-only fetch costs no diff and no row.
+- **A failed fetch is never diffed**: an HTTP error, a timeout, an empty or oversized
+  body is recorded on the source and retried with backoff.
+- **Vanish guard**: a fetch that parses to nothing (a bot challenge, a login wall, a
+  redesign the parser no longer reads) or loses more than half of at least four items at
+  once is held as *suspect* and alerted on, not reported as "everything was removed";
+  seen again on the next check, it is accepted as real.
+- **`confirm: N`** (default 1): a change fires only after N consecutive checks saw it.
+- **`compare_versions: N`** (default 3): a return to one of the last N stored versions
+  (CDN variants, A/B tests) is not a change; a genuinely new version still fires.
+- **`reassess diff --kind KIND OLD NEW [--json]`** runs parse, diff and the kind's rules
+  on two files, offline; `--json` prints `{"kind", "changed", "changes", "triggers"}`.
+
+Every change fires through the rules engine afterwards: configured `rules:` may raise or
+lower severity, suppress or route (see [assessments.md](assessments.md)).
+"""
+
+
+def render() -> str:
+    parts = [HEAD]
+    for name, module in sorted(REGISTRY.items()):
+        doc = (module.__doc__ or "").strip()
+        title, _, body = doc.partition("\n")
+        parts.append(f"\n## `{name}`\n\n{title.split('—', 1)[-1].strip()}\n\n"
+                     f"{_rst_to_md(body.strip())}\n")
+    return "".join(parts)
+
+
+def _rst_to_md(text: str) -> str:
+    out: list[str] = []
+    in_code = False
+    for line in text.splitlines():
+        if line.rstrip().endswith("::"):
+            out.append(line.rstrip()[:-2].rstrip() + ":")
+            out.append("\n```yaml")
+            in_code = True
+            continue
+        if in_code and not line.strip() and out[-1] == "\n```yaml":
+            continue
+        if in_code and line.strip() and not line.startswith(" "):
+            out.append("```\n")
+            in_code = False
+        out.append(line[4:] if in_code else line.replace("``", "`"))
+    if in_code:
+        out.append("```")
+    return "\n".join(out).strip()
+
+
+def main() -> None:
+    target = ROOT / "docs" / "sources.md"
+    target.write_text(render(), encoding="utf-8")
+    print(f"wrote {target.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
