@@ -229,15 +229,9 @@ def demo(port: int = typer.Option(8765, "--port", help="Port of the simulated ve
 
 def _register_extensions() -> None:
     """Commands that live beside their feature (assessments, notifications, web)."""
-    import importlib
+    from . import cli_assess, cli_notify, cli_web
 
-    for name in ("monitor.cli_assess", "monitor.cli_notify", "monitor.cli_web"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in (cli_assess, cli_notify, cli_web):
         module.register(app)
 
 

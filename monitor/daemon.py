@@ -190,21 +190,14 @@ class Daemon:
 
 
 def _extensions() -> list[Callable[[Daemon], None]]:
-    """Jobs that live beside their feature: notifier, lifecycle, web, operations."""
-    import importlib
+    """Jobs that live beside their feature: notifier, lifecycle, web, operations.
 
-    found = []
-    for name in ("monitor.notify", "monitor.lifecycle_jobs", "monitor.web", "monitor.ops"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        register = getattr(module, "register_jobs", None)
-        if register is not None:
-            found.append(register)
-    return found
+    Imported here, not at the top, so ``reassess check`` never loads the web stack.
+    """
+    from . import lifecycle_jobs, notify, ops, web
+
+    return [notify.register_jobs, lifecycle_jobs.register_jobs, web.register_jobs,
+            ops.register_jobs]
 
 
 def _mtime(path: Path | None) -> int | None:
