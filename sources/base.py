@@ -47,13 +47,25 @@ class Document:
     kind: str
     data: Any
     parser_version: str = "1"
+    # Serialised once: a check asks for the hash and the JSON several times (compare,
+    # store, update the source), and documents are never changed after ``parse``.
+    _canonical: str | None = field(default=None, init=False, repr=False, compare=False)
+    _hash: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def canonical(self) -> str:
-        return canonical_json(self.data)
+        text = self._canonical
+        if text is None:
+            text = canonical_json(self.data)
+            object.__setattr__(self, "_canonical", text)
+        return text
 
     @property
     def hash(self) -> str:
-        return hashlib.sha256(self.canonical().encode()).hexdigest()
+        digest = self._hash
+        if digest is None:
+            digest = hashlib.sha256(self.canonical().encode()).hexdigest()
+            object.__setattr__(self, "_hash", digest)
+        return digest
 
     @classmethod
     def from_json(cls, kind: str, text: str | bytes, parser_version: str = "1") -> Document:

@@ -21,6 +21,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
+from . import fasthtml
 from .feeds import (
     RELATIVE_TIME,
     as_text,
@@ -137,6 +138,12 @@ _AFFECTED = re.compile(r"this (?:incident|scheduled maintenance|maintenance) aff
 def update_log(html: str) -> tuple[list[dict[str, Any]], list[str], bool]:
     """A Statuspage feed description → (updates newest first, affected components,
     whether it announces a scheduled event)."""
+    if fasthtml.ENABLED:  # the same steps on lxml's tree (fasthtml.py)
+        fast = fasthtml.update_log(html, affected=_AFFECTED, status_words=STATUS_WORDS,
+                                   relative_time=RELATIVE_TIME, normalise=normalise_space,
+                                   split_components=split_components, make_update=_update)
+        if fast is not None:
+            return fast
     doc = quiet_soup(html)
     updates: list[dict[str, Any]] = []
     components: list[str] = []

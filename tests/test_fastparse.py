@@ -1,0 +1,190 @@
+"""The lxml fast paths (``sources/fastfeed.py``, ``sources/fasthtml.py``) are invisible:
+every kind gives the same documents with them on and off, field by field and line by
+line, over the file cases, the simulated vendor site (as generated and after changes)
+and hostile markup. When the reference code they mirror changes, the fingerprint test
+says which function to re-check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sources import REGISTRY, fastfeed, fasthtml, feeds, formats, statuslog
+
+CASES = Path(__file__).parent / "cases"
+SITE_VENDORS = 6
+SITE_ROUNDS = 3
+
+HOSTILE = [
+    "<p>a<script>x</script>b<!--c-->d<style>y</style>e<template><p>t</p></template>f</p>",
+    "<div>one<br>two<br/>three</div><p hidden>gone</p><p aria-hidden='true'>gone</p>",
+    "<table><tr><th>Name</th><td>Acme<p>inner</p></td></tr><tr><td></td></tr></table>",
+    "<ul><li>a</li><li><ul><li>nested\nline</li></ul></li></ul><pre>keep\nbreak</pre>",
+    "text first <b>bold</b>\n<i>it</i>  <span style='display: none'>x</span> tail",
+    "<p>Ruby <ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby> &amp; &nbsp;&lt;x&gt;</p>",
+    "<form><input value=v>in form</form>after<!-- c --> <noscript>n</noscript> end",
+    "<p>unclosed <b>bold <i>both</p><p>next</i></b> para",
+    "<p><small>Sep 1, 10:00 UTC</small><br><strong>Resolved</strong> - Fixed.</p>"
+    "<p><small>2 hours ago</small><strong>Investigating</strong>\n - Looking.</p>"
+    "<p>This incident affected: API, Chat (EU, US), and Batch.</p>",
+    "<div><p><strong>THIS IS A SCHEDULED EVENT Sep 3</strong></p></div>"
+    "<p><b>Update</b> - <small>Sep 2</small> still<br>working</p><p><strong></strong>x</p>",
+    "<p><strong>Monitoring</strong><small>now</small><br><br>two\n\nbreaks</p>",
+    "<p><strong>A label far too long to be a status word really</strong> - x</p>",
+    "<p><small><strong>Resolved</strong></small> - nested</p><p><strong><small>x</small>"
+    "Identified</strong> - y</p>",
+    "<p>x<rt><br></rt><strong>Resolved</strong> - ruby</p>",
+    "\ufeff<p>bom</p>",
+    "<html><head><title>t</title></head><body><h1>T</h1>body</body></html>",
+    "<p>" + "word " * 200 + "</p>" * 3,
+]
+
+
+def _case_bodies() -> Iterator[tuple[str, str, bytes]]:
+    for path in sorted(CASES.glob("*/*/*")):
+        if path.is_file() and path.stem in ("old", "new"):
+            kind = path.parent.parent.name
+            yield kind, f"{path.parent.parent.name}/{path.parent.name}/{path.name}", \
+                path.read_bytes()
+
+
+def _site_bodies() -> Iterator[tuple[str, str, bytes]]:
+    from monitor.vendorsite import DOCS, VendorSite
+
+    site = VendorSite.generated(SITE_VENDORS, seed=3)
+    for rnd in range(SITE_ROUNDS):
+        if rnd:
+            site.mutate_random(SITE_VENDORS * 4, seed=rnd)
+        for vendor in site.vendors:
+            for doc, spec in DOCS.items():
+                yield spec.kind, f"site/{vendor}/{doc}#{rnd}", site.document(vendor, doc)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[tuple[str, str, bytes]]:
+    return list(_case_bodies()) + list(_site_bodies())
+
+
+def _slow(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastfeed, "ENABLED", False)
+    monkeypatch.setattr(fasthtml, "ENABLED", False)
+
+
+def _parse(kind: str, body: bytes) -> Any:
+    module = REGISTRY[kind]
+    try:
+        doc = module.parse(body, module.Settings())
+    except Exception as exc:  # the same failure is the same answer
+        return ("error", type(exc).__name__, str(exc))
+    return doc.canonical()
+
+
+def test_every_kind_gives_the_same_documents(corpus: list[tuple[str, str, bytes]],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = {name: _parse(kind, body) for kind, name, body in corpus if kind in REGISTRY}
+    _slow(monkeypatch)
+    slow = {name: _parse(kind, body) for kind, name, body in corpus if kind in REGISTRY}
+    differ = [name for name in fast if fast[name] != slow[name]]
+    assert not differ, f"fast and slow parses differ for {differ[:10]}"
+    assert len(fast) > 100
+
+
+def _feeds(corpus: list[tuple[str, str, bytes]]) -> list[tuple[str, bytes]]:
+    return [(name, body) for kind, name, body in corpus
+            if formats.detect(body) in ("rss", "atom")]
+
+
+FIELDS = ("id", "title", "link", "summary", "published", "published_parsed", "updated",
+          "updated_parsed")
+
+
+def _fields(entry: Any) -> dict[str, Any]:
+    out = {f: dict.get(entry, f, "<absent>") for f in FIELDS}
+    content = dict.get(entry, "content")
+    out["content"] = [dict(c) for c in content] if content else content
+    return out
+
+
+def test_fast_feed_entries_are_feedparsers(corpus: list[tuple[str, str, bytes]]) -> None:
+    fast_count = 0
+    for name, body in _feeds(corpus):
+        fast = fastfeed.parse(body, feeds._feedparser)
+        if fast is None:
+            continue
+        fast_count += 1
+        slow = feeds._feedparser(body)
+        assert len(fast.entries) == len(slow.entries), name
+        for i, (a, b) in enumerate(zip(fast.entries, slow.entries, strict=True)):
+            assert _fields(a) == _fields(b), f"{name} entry {i}"
+        assert fast.entries and fast.entries[0].get("author") == slow.entries[0].get("author")
+    assert fast_count >= 20, "the fast path should take the plain feeds"
+
+
+def test_fast_feed_declines_what_it_does_not_reproduce() -> None:
+    atom = b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>1</id>%s</entry></feed>'
+    for extra in (b"<title type='xhtml'><div>x</div></title>", b"<title>a</title><title>b</title>",
+                  b"<content src='http://x/'/>", b"<source><title>s</title></source>",
+                  b"<foo:bar xmlns:foo='urn:x'/>"):
+        assert fastfeed.parse(atom % extra, feeds._feedparser) is None, extra
+    assert fastfeed.parse(b"<?xml version='1.0' encoding='latin-1'?><rss version='2.0'>"
+                          b"<channel/></rss>", feeds._feedparser) is None
+    assert fastfeed.parse(b"<rss version='2.0'><channel><item>&nbsp;</item></channel></rss>",
+                          feeds._feedparser) is None
+    plain = fastfeed.parse(atom % b"<title>t</title>", feeds._feedparser)
+    assert plain is not None and plain.entries[0]["title"] == "t"
+    assert plain.bozo == feeds._feedparser(atom % b"<title>t</title>").bozo  # from feedparser
+
+
+def _fragments(corpus: list[tuple[str, str, bytes]]) -> list[str]:
+    out = list(HOSTILE)
+    for _, body in _feeds(corpus):
+        for entry in feeds._feedparser(body).entries:
+            for value in (entry.get("summary"), *(c.get("value") for c in
+                                                  entry.get("content") or [])):
+                if value and value not in out:
+                    out.append(value)
+    return out
+
+
+def test_fragment_lines_are_bs4s(corpus: list[tuple[str, str, bytes]],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    fragments = _fragments(corpus)
+    fast = [feeds.fragment_lines(f) for f in fragments]
+    _slow(monkeypatch)
+    slow = [feeds.fragment_lines(f) for f in fragments]
+    for fragment, a, b in zip(fragments, fast, slow, strict=True):
+        assert a == b, fragment[:200]
+    assert len(fragments) > 50
+
+
+def test_update_log_is_bs4s(corpus: list[tuple[str, str, bytes]],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    fragments = _fragments(corpus)
+    fast = [statuslog.update_log(f) for f in fragments]
+    _slow(monkeypatch)
+    slow = [statuslog.update_log(f) for f in fragments]
+    for fragment, a, b in zip(fragments, fast, slow, strict=True):
+        assert a == b, fragment[:200]
+
+
+# The code the fast paths mirror. A change there may need the same change in
+# fasthtml.py / fastfeed.py: re-check, make the differential tests above pass, then
+# update the fingerprint printed by the failure.
+MIRRORED = (formats.strip_noise, formats._is_hidden, formats.text_lines, formats.soup,
+            feeds.fragment_lines, feeds.flatten_text, statuslog.update_log)
+FINGERPRINT = "1ccfbe585fb6dc80"
+
+
+def test_mirrored_code_is_the_code_the_fast_paths_were_checked_against() -> None:
+    source = "\n".join(inspect.getsource(f) for f in MIRRORED) + repr(
+        (formats.NOISE_TAGS, sorted(formats._BLOCK)))
+    got = hashlib.sha256(source.encode()).hexdigest()[:16]
+    assert got == FINGERPRINT, (
+        f"code mirrored by sources/fasthtml.py changed (fingerprint {got}): check the "
+        f"fast path still matches, then set FINGERPRINT = {got!r} in {__file__}")
