@@ -13,8 +13,8 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,7 +26,6 @@ from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
 from storage import repo
 from storage.db import session_scope
 from storage.leases import advisory_lock, renew_sources
-from storage.models import Source
 from triggers import TriggerEvent
 
 from .analyse import Outcome, SourceState, Watch, analyse
@@ -35,7 +34,12 @@ from .persist import persist
 
 log = logging.getLogger("reassess.check")
 
+# A source as a check reads it: a ``Source`` (claimed by the daemon) or a row of
+# ``repo.CHECK_COLUMNS`` (``reassess check``); both answer the same attribute names.
+SourceRow = Any
+
 BATCH = 200  # outcomes written per transaction
+BACKLOG = 64  # fetched results at most waiting for analysis (at least 2 × concurrency)
 FLUSH_AFTER = 1.0  # seconds: a slow source does not hold back the others' outcomes
 
 
@@ -138,10 +142,9 @@ class Checker:
     async def check(self, source_ids: Iterable[str] | None = None,
                     progress: Progress | None = None) -> PassSummary:
         """Check the given sources (default: every active one) now, whatever is due."""
-        now = utcnow()
         with session_scope(self.engine) as session:
-            rows = repo.due_sources(session, now, ids=list(source_ids) if source_ids is not None
-                                    else list(self.watches))
+            rows = repo.check_rows(session, list(source_ids) if source_ids is not None
+                                   else list(self.watches))
         return await self._run(rows, progress)
 
     async def check_due(self, limit: int = 500, progress: Progress | None = None) -> PassSummary:
@@ -178,7 +181,7 @@ class Checker:
             except Exception:  # a missed renewal only risks a second fetch elsewhere
                 log.warning("could not renew %d source leases", len(held), exc_info=True)
 
-    async def _run(self, rows: list[Source], progress: Progress | None,
+    async def _run(self, rows: Sequence[SourceRow], progress: Progress | None,
                    held: set[str] | None = None,
                    watches: dict[str, Watch] | None = None) -> PassSummary:
         summary = PassSummary()
@@ -189,14 +192,37 @@ class Checker:
         states = {r.id: _state(r) for r in rows}
         pending: list[Outcome] = []
         flushed = time.monotonic()
-        async with Fetcher(self.fetch_options) as fetcher:
-            tasks = [asyncio.ensure_future(self._one(fetcher, r, watches[r.id])) for r in rows]
+        # Fetched bodies wait here for the (CPU-bound) analysis: bounded, or a first pass
+        # over thousands of sources holds every body in memory at once.
+        backlog = asyncio.Semaphore(max(BACKLOG, 2 * self.fetch_options.concurrency))
+        # Results come through a queue, not as the tasks' return values: a finished task
+        # would keep its body alive until the end of the pass.
+        results: asyncio.Queue[tuple[datetime, FetchResult] | Exception] = asyncio.Queue()
+
+        async def one(row: SourceRow) -> None:
             try:
-                for next_done in asyncio.as_completed(tasks):
-                    started, result = await next_done
+                item: tuple[datetime, FetchResult] | Exception = await self._one(
+                    fetcher, row, watches[row.id], backlog)
+            except Exception as exc:  # re-raised by the loop below, as a task's would be
+                item = exc
+            results.put_nowait(item)
+
+        async with Fetcher(self.fetch_options) as fetcher:
+            tasks = [asyncio.ensure_future(one(r)) for r in rows]
+            try:
+                for _ in range(len(tasks)):
+                    item = await results.get()
+                    if isinstance(item, Exception):
+                        raise item
+                    started, result = item
+                    del item
                     watch = watches[result.source_id]
                     out = analyse(watch, states[result.source_id], result, started,
                                   self.reader, self._rules_hook())
+                    backlog.release()
+                    if result.body is not None:  # analysed: the batch needs no body
+                        out.fetch = replace(result, body=None)
+                    del result
                     summary.add(out)
                     pending.append(out)
                     if self.observer is not None:
@@ -213,13 +239,13 @@ class Checker:
                     summary.triggers += self._flush(pending, states, held)
         return summary
 
-    async def _one(self, fetcher: Fetcher, row: Source,
-                   watch: Watch) -> tuple[datetime, FetchResult]:
+    async def _one(self, fetcher: Fetcher, row: SourceRow, watch: Watch,
+                   backlog: asyncio.Semaphore | None = None) -> tuple[datetime, FetchResult]:
         started = utcnow()
         request = FetchRequest(source_id=row.id, url=watch.source.url, etag=row.etag,
                                last_modified=row.last_modified, headers=watch.source.headers,
                                timeout=watch.source.timeout)
-        return started, await fetcher.fetch(request)
+        return started, await fetcher.fetch(request, backlog)
 
     def _rules_hook(self) -> Any:
         return getattr(self.hooks, "apply_rules", None)
@@ -257,7 +283,7 @@ def _jitter(config: Config, out: Outcome) -> float:
     return config.schedule.jitter if own is None else own
 
 
-def _state(row: Source) -> SourceState:
+def _state(row: SourceRow) -> SourceState:
     return SourceState(id=row.id, current_snapshot_id=row.current_snapshot_id,
                        current_hash=row.current_hash, body_hash=row.body_hash,
                        pending_hash=row.pending_hash, pending_count=row.pending_count,

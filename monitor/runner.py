@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
 
 from config.schema import Config
@@ -37,6 +36,8 @@ def _review_due(config: Config, engine: Engine) -> int:
 def _with_progress(checker: Checker, source_ids: list[str]) -> PassSummary:
     if not err.is_terminal:
         return asyncio.run(checker.check(source_ids))
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
     with Progress(*columns, console=err, transient=True) as bar:

@@ -145,8 +145,14 @@ class Fetcher:
 
         return AiohttpTransport(limits=limits, client=session)
 
-    async def fetch(self, request: FetchRequest) -> FetchResult:
-        """Fetch once with retries on transient errors; never raises for HTTP trouble."""
+    async def fetch(self, request: FetchRequest,
+                    backlog: asyncio.Semaphore | None = None) -> FetchResult:
+        """Fetch once with retries on transient errors; never raises for HTTP trouble.
+
+        With ``backlog``, a slot of it is taken once the host admits the request and is
+        left for the caller to release when it has dealt with the result: results (and
+        their bodies) never pile up faster than the caller consumes them.
+        """
         started = time.monotonic()
         host = urlsplit(request.url).hostname or ""
         attempts = 0
@@ -154,6 +160,8 @@ class Fetcher:
         # The host's slot first, then a global one only for the request itself: a task
         # queued behind a busy host, spacing out or backing off holds no global slot.
         async with self._hosts.semaphore(host):
+            if backlog is not None:
+                await backlog.acquire()
             while True:
                 attempts += 1
                 await self._hosts.wait_turn(host)
