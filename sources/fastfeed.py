@@ -116,6 +116,8 @@ def _raw(el: Any) -> str:
 
 def _repair(out: str) -> str:
     """feedparser's repairs of every text value: UTF-8 read as latin-1, then cp1252."""
+    if out.isascii():  # neither repair changes ASCII
+        return out
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         out = out.encode("iso-8859-1").decode("utf-8")
     return out.translate(_cp1252)

@@ -115,6 +115,10 @@ def get_text(el: Any, separator: str = "") -> str:
     return separator.join(texts(el))
 
 
+def _itertext(el: Any, separator: str = "") -> str:
+    return separator.join(el.itertext())
+
+
 def visible_lines(markup: str, noise: Iterable[str], hidden: Callable[[Any], bool],
                   blocks: frozenset[str] | set[str], normalise: Callable[[str], str],
                   flatten: bool = False) -> list[str]:
@@ -166,10 +170,12 @@ def update_log(html: str, *, affected: re.Pattern[str], status_words: Iterable[s
         return updates, components, scheduled
     if next(root.iter("rt", "rp"), None) is not None:
         return None  # a "\n" put in place of a <br> inside these still counts in bs4
+    # Without script/style/template text, bs4's strings are exactly lxml's itertext().
+    text_of = _itertext if next(root.iter(*SKIP_TEXT), None) is None else get_text
     for para in list(root.iter("p", "div")):
         if _has_descendant(para, ("p", "div")):
             continue
-        found = affected.search(normalise(get_text(para, " ")))
+        found = affected.search(normalise(text_of(para, " ")))
         if found:
             components = split_components(found.group(1))
         strong = _find(para, ("strong", "b"), recursive=False)
@@ -177,27 +183,28 @@ def update_log(html: str, *, affected: re.Pattern[str], status_words: Iterable[s
             strong = _find(para, ("strong", "b"))
         if strong is None:
             continue
-        label = normalise(get_text(strong))
+        label = normalise(text_of(strong))
         if label.upper().startswith("THIS IS A SCHEDULED EVENT"):
             scheduled = True
             continue
         small = _find(para, ("small",))
         if label.lower() not in status_words and (small is None or len(label) > 30):
             continue
-        at = normalise(relative_time.sub("", get_text(small))) if small is not None else None
-        body = _body_text(para, small, strong, normalise)
+        at = normalise(relative_time.sub("", text_of(small))) if small is not None else None
+        body = _body_text(para, small, strong, normalise, text_of)
         updates.append(make_update(label, body.lstrip("-–—: "), at))
     return updates, components, scheduled
 
 
-def _body_text(para: Any, small: Any, strong: Any, normalise: Callable[[str], str]) -> str:
+def _body_text(para: Any, small: Any, strong: Any, normalise: Callable[[str], str],
+               text_of: Callable[..., str]) -> str:
     """The paragraph's text once ``<br>`` became "\\n" and ``small``/``strong`` left it."""
     for br in list(para.iter("br")):
         _replace_with_text(br, "\n")
     for node in (small, strong):
         if node is not None:
             drop(node)
-    return normalise(get_text(para))
+    return normalise(text_of(para))
 
 
 def _replace_with_text(el: Any, text: str) -> None:
