@@ -11,6 +11,7 @@ and says so.
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import sqlite3
@@ -90,6 +91,20 @@ def _trigger_seen(db: Path, after_id: int, source_id: str) -> bool:
                             (after_id, source_id)).fetchone() is not None
 
 
+def _proc_cpu_s(pid: int) -> float:
+    """user + sys seconds of a live process (and its reaped children), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:15]) / ticks
+
+
+def _proc_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def probe(site: Site, docs: list[Doc], config: Path, db: Path, workdir: Path, *,
           interval: float, receiver: Receiver | None, rounds: int = 2, per_round: int = 4,
           seed: int = 7) -> dict[str, Any]:
@@ -104,6 +119,7 @@ def probe(site: Site, docs: list[Doc], config: Path, db: Path, workdir: Path, *,
     rng = random.Random(seed)
     delays: list[float] = []
     missed = 0
+    steady: dict[str, float] = {}
     try:
         deadline = time.monotonic() + max(120.0, len(docs) / 20)
         while _checked_since(db, start_id) < len(docs):
@@ -111,6 +127,8 @@ def probe(site: Site, docs: list[Doc], config: Path, db: Path, workdir: Path, *,
                 raise RuntimeError(f"the daemon did not check every source; see "
                                    f"{workdir / 'daemon.log'}")
             time.sleep(0.2)
+        steady_at, steady_cpu = time.monotonic(), _proc_cpu_s(proc.pid)
+        steady_runs = _max_id(db, "checkrun")
         candidates = [d for d in docs if d.kind == "subprocessors"] or docs
         for r in range(rounds):
             time.sleep(rng.uniform(0, interval))  # a random phase against the schedule
@@ -130,6 +148,11 @@ def probe(site: Site, docs: list[Doc], config: Path, db: Path, workdir: Path, *,
                         del waiting[sid]
                 time.sleep(0.02)
             missed += len(waiting)
+        window = time.monotonic() - steady_at
+        steady = {"window_s": round(window, 1),
+                  "checks_per_s": round((_max_id(db, "checkrun") - steady_runs) / window, 1),
+                  "cpu_share": round((_proc_cpu_s(proc.pid) - steady_cpu) / window, 3),
+                  "peak_rss_mb": round(_proc_hwm_mb(proc.pid), 1)}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -147,6 +170,7 @@ def probe(site: Site, docs: list[Doc], config: Path, db: Path, workdir: Path, *,
         "max_s": round(max(delays), 2) if delays else None,
         "over_interval_s": round(max(delays) - interval, 2) if delays else None,
         "delays_s": [round(d, 2) for d in delays],
+        "daemon": steady,
     }
 
 

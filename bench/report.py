@@ -191,6 +191,11 @@ def lines(size: dict[str, Any]) -> list[str]:
                    f"change → {lat['measured']}: median {lat['median_s']} s, max "
                    f"{lat['max_s']} s at interval {lat['interval_s']:g} s "
                    f"({lat['samples']} samples, {lat['missed']} missed)"))
+        d = lat.get("daemon") or {}
+        if d:
+            out.append(f"N={n:<5} daemon: steady state {d['checks_per_s']} checks/s over "
+                       f"{d['window_s']} s, {d['cpu_share']:.0%} of a core, "
+                       f"{d['peak_rss_mb']} MB peak")
     return out
 
 

@@ -59,6 +59,41 @@ def sync_config(session: Session, config: Config, now: datetime) -> None:
     and baseline; sources and assessments gone from the config are marked inactive,
     never deleted, so their history stays.
     """
+    if not _vendors_match(session, config):
+        _sync_vendors(session, config)
+    if not _sources_match(session, config):
+        _sync_sources(session, config, now)
+    _sync_assessments(session, config, now)
+
+
+# Every `reassess check` and daemon start syncs; usually nothing changed, and a plain
+# read of the columns the sync writes says so without loading thousands of ORM objects.
+
+
+def _vendors_match(session: Session, config: Config) -> bool:
+    rows = session.execute(select(Vendor.id, Vendor.name, Vendor.owner, Vendor.active)).all()
+    stored = {r.id: r for r in rows}
+    for vc in config.vendors:
+        r = stored.pop(vc.id, None)
+        if r is None or r.name != vc.name or r.owner != list(vc.owner) or not r.active:
+            return False
+    return not any(r.active for r in stored.values())
+
+
+def _sources_match(session: Session, config: Config) -> bool:
+    rows = session.execute(select(Source.id, Source.vendor_id, Source.kind, Source.url,
+                                  Source.interval_s, Source.active, Source.next_due_at)).all()
+    stored = {r.id: r for r in rows}
+    for vc, sc in config.sources():
+        r = stored.pop(sc.id, None)
+        if (r is None or r.url != sc.url or r.kind != sc.kind or r.vendor_id != vc.id
+                or r.interval_s != config.interval_for(vc, sc) or r.active != sc.enabled
+                or r.next_due_at is None):
+            return False
+    return not any(r.active for r in stored.values())
+
+
+def _sync_vendors(session: Session, config: Config) -> None:
     vendors = {v.id: v for v in session.exec(select(Vendor)).scalars()}  # type: ignore[call-overload]
     for vc in config.vendors:
         row = vendors.pop(vc.id, None) or Vendor(id=vc.id, name=vc.name)
@@ -66,6 +101,9 @@ def sync_config(session: Session, config: Config, now: datetime) -> None:
         session.add(row)
     for row in vendors.values():
         row.active = False
+
+
+def _sync_sources(session: Session, config: Config, now: datetime) -> None:
     sources = {s.id: s for s in session.exec(select(Source)).scalars()}  # type: ignore[call-overload]
     new: list[dict[str, Any]] = []
     for vc, sc in config.sources():
@@ -90,7 +128,6 @@ def sync_config(session: Session, config: Config, now: datetime) -> None:
         row.active = False
     if new:
         session.execute(insert(Source), new)
-    _sync_assessments(session, config, now)
 
 
 def _rebase(row: Source, url: str, kind: str, now: datetime) -> None:
