@@ -43,13 +43,38 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="the daemon's check interval in seconds (default 20; --quick 10)")
     p.add_argument("--latency-rounds", type=int, default=None,
                    help="rounds of changes the latency probe times (default 2; --quick 1)")
+    p.add_argument("--rescore", type=Path, default=None, metavar="JSON",
+                   help="recompute ratios, targets and summary of a results file, and exit")
     p.add_argument("--workdir", type=Path, default=None,
                    help="keep the databases and logs here (default: a temp dir)")
     return p.parse_args(argv)
 
 
+def rescore(path: Path) -> int:
+    """Ratios, targets and summary again from a results file's figures (same file)."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    results = {int(n): size for n, size in doc["sizes"].items()}
+    for size in results.values():
+        size["ratios"] = report.ratios(size)
+    doc["targets"] = report.targets(results)
+    doc["summary"] = report.summary(results, doc["targets"])
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    _print(results, doc["targets"], doc["summary"])
+    return 0
+
+
+def _print(results: dict[int, dict[str, Any]], tgs: dict[str, dict[str, Any]],
+           summary: str) -> None:
+    for key, t in tgs.items():
+        mark = {True: "met", False: "MISSED", None: "n/a"}[t["met"]]
+        print(f"target {key}: {mark}: {t['target']} — {t['detail']}")
+    print(summary)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.rescore:
+        return rescore(args.rescore)
     sizes = args.sizes or ([200] if args.quick else [1000, 5000])
     opts = Options(concurrency=args.concurrency, urlwatch=not args.no_urlwatch,
                    daemon=not args.no_daemon,
@@ -70,11 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             for line in report.lines(size):
                 print(line, flush=True)
     tgs = report.targets(results)
-    for key, t in tgs.items():
-        mark = {True: "met", False: "MISSED", None: "n/a"}[t["met"]]
-        print(f"target {key}: {mark}: {t['target']} — {t['detail']}")
     line = report.summary(results, tgs)
-    print(line)
+    _print(results, tgs, line)
     doc = {"schema": 1, "date": datetime.now(UTC).isoformat(timespec="seconds"),
            "machine": machine(), "options": asdict(opts), "duration_s": round(
                time.time() - started, 1), "sizes": {str(n): v for n, v in results.items()},
