@@ -76,7 +76,6 @@ from .feeds import (
     iso_date,
     json_items,
     load_json,
-    looks_blocked,
     parse_feed,
     pick,
     quiet_soup,
@@ -84,6 +83,7 @@ from .feeds import (
     struct_iso,
 )
 from .formats import decode, detect, text_lines
+from .markup import looks_like_wall
 
 NAME = "changelog"
 PARSER_VERSION = "1"
@@ -191,9 +191,10 @@ def _raw_entries(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
         doc = quiet_soup(body)
         roots = page_roots(doc, settings.select)
         found = html_entries(doc, roots)
-        if len(found) <= 2 and looks_blocked(text_lines(page_roots(quiet_soup(body), None))):
-            return []
-        return found
+        if len(found) > 2:
+            return found
+        page = text_lines(page_roots(quiet_soup(body), None))
+        return [] if looks_like_wall(" ".join(page)) else found
     if fmt in ("markdown", "text"):
         return markdown_entries(decode(body))
     return []

@@ -19,8 +19,9 @@ from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from .feeds import DAY_MONTH_RX, find_date, flatten_text, markdown_html, quiet_soup
-from .formats import _BLOCK, normalise_space, strip_noise, text_lines
+from .feeds import DAY_MONTH_RX, find_date, flatten_text, quiet_soup
+from .formats import _BLOCK, normalise_space, select_root, strip_noise, text_lines
+from .markup import markdown_html
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 ENTRY_COMPONENTS = ("Update", "ChangelogEntry", "ChangelogItem", "Release", "ReleaseNote",
@@ -272,13 +273,15 @@ def html_entries(doc: BeautifulSoup, roots: list[Tag]) -> list[dict[str, Any]]:
 
 
 def page_roots(doc: BeautifulSoup, selector: str | None) -> list[Tag]:
-    """The ``select``ed elements; else the page's single ``<main>``; else the body."""
-    if selector:
-        return list(doc.select(selector))
-    mains = doc.find_all("main") or doc.select("[role=main]")
-    if len(mains) == 1 and isinstance(mains[0], Tag):
-        return [mains[0]]
-    return [doc.body] if doc.body is not None else [doc]  # type: ignore[list-item]
+    """The ``select``ed elements; else the page's single ``<main>``; else the body.
+
+    Unlike ``markup.content_root`` this leaves the tree alone: a changelog's entries may
+    sit in ``<header>``s of ``<section>``s, which ``html_entries`` prunes for itself."""
+    if not selector:
+        mains = doc.find_all("main") or doc.select("[role=main]")
+        if len(mains) == 1 and isinstance(mains[0], Tag):
+            return [mains[0]]
+    return select_root(doc, selector)
 
 
 def markdown_entries(text: str) -> list[dict[str, Any]]:

@@ -5,8 +5,10 @@
 * ``clean_url`` / ``clean_key`` drop tracking parameters so a link is a stable key;
 * ``iso_time`` / ``iso_date`` normalise timestamps to UTC, whatever their spelling;
 * ``fragment_lines`` turns an HTML or Markdown fragment into clean text lines;
-* ``json_items`` / ``pick`` find the list of records in a JSON body, whatever it is called;
-* ``looks_blocked`` recognises bot-challenge and login pages, which hold no entries.
+* ``json_items`` / ``pick`` find the list of records in a JSON body, whatever it is called.
+
+Markdown rendering (``markdown_html``) and wall detection (``looks_like_wall``) are
+``markup``'s, shared with the structured kinds.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
 from bs4 import BeautifulSoup, NavigableString, Tag
-from markdown_it import MarkdownIt
 
 from config.errors import ParseError
 
 from . import fastfeed, fasthtml
 from .formats import _BLOCK, NOISE_TAGS, decode, normalise_space, soup, strip_noise, text_lines
+from .markup import markdown_html
 
 _TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi|igshid|"
@@ -186,7 +188,6 @@ def iso_date(value: Any) -> str | None:
     return find_date(str(value)) if value else None
 
 
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
 _HTML_TAG = re.compile(r"<(/?[a-z][a-z0-9]*)(\s[^<>]*)?/?>", re.I)
 RELATIVE_TIME = re.compile(
     r"\b(just now|(\d+|an?|one|few)\s+(seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|"
@@ -199,10 +200,6 @@ def quiet_soup(markup: bytes | str) -> BeautifulSoup:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return soup(markup)
-
-
-def markdown_html(text: str) -> str:
-    return _MD.render(text)
 
 
 def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]:
@@ -320,15 +317,3 @@ def as_text(value: Any) -> str | None:
         return None
     return normalise_space(str(value)) or None
 
-
-_BLOCKED = re.compile(
-    r"(just a moment\.\.\.|checking (if the site connection is secure|your browser)|"
-    r"enable javascript and cookies to continue|attention required!? \| cloudflare|"
-    r"verify you are (a )?human|are you a robot|access denied|captcha|"
-    r"please (sign|log) in to continue|you need to enable javascript)", re.I)
-
-
-def looks_blocked(lines: list[str]) -> bool:
-    """A short page that is a bot challenge or a login wall, not content."""
-    text = " ".join(lines)
-    return len(text) < 3000 and bool(_BLOCKED.search(text))

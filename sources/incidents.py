@@ -54,8 +54,9 @@ from config.errors import ParseError
 
 from .base import BaseSettings, Change, Document
 from .entries import html_entries, markdown_entries, page_roots
-from .feeds import check_regexes, load_json, looks_blocked, parse_feed, quiet_soup, sniff_feed
+from .feeds import check_regexes, load_json, parse_feed, quiet_soup, sniff_feed
 from .formats import decode, detect, select_root, text_lines
+from .markup import looks_like_wall
 from .statuslog import from_entries, from_feed_entry, from_html, from_json
 
 NAME = "incidents"
@@ -86,7 +87,9 @@ def _incidents(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
         doc = quiet_soup(body)
         roots = select_root(doc, settings.select)
         found = from_html(doc, roots)
-        if found or looks_blocked(text_lines(select_root(quiet_soup(body), settings.select))):
+        if found:
+            return found
+        if looks_like_wall(" ".join(text_lines(select_root(quiet_soup(body), settings.select)))):
             return found
         doc = quiet_soup(body)
         return from_entries(html_entries(doc, page_roots(doc, settings.select)))

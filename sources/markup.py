@@ -2,10 +2,12 @@
 
 * ``detect_format``: ``formats.detect`` plus Markdown that embeds HTML (model cards with
   ``<p align="center">``, MDX with components) and front matter,
-* ``split_front_matter`` and ``markdown_soup`` (Markdown/MDX → HTML via markdown-it),
+* ``split_front_matter``, ``markdown_html`` (Markdown → HTML via markdown-it; shared with
+  the feed-shaped kinds) and ``markdown_soup`` (Markdown/MDX, parsed),
 * ``content_root``: the page without its chrome (nav, header, footer, cookie banners),
 * ``clean_text`` / ``is_date_noise``: text normalisation and "last updated" lines,
-* ``looks_like_wall``: bot challenges and login walls, which must parse to nothing.
+* ``looks_like_wall``: bot challenges and login walls, which must parse to nothing (every
+  kind uses this one).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bs4.element import NavigableString, PreformattedString
 from markdown_it import MarkdownIt
 
 from .base import Format
-from .formats import decode, detect, soup, strip_noise
+from .formats import decode, detect, select_root, soup, strip_noise
 
 _FRONT_MATTER = re.compile(r"\A[ \t]*---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?",
                            re.S | re.M)
@@ -68,12 +70,22 @@ def _strip_mdx(text: str) -> str:
 
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+_MD_STRIKE = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+
+
+def markdown_html(text: str, *, strikethrough: bool = True) -> str:
+    """Markdown rendered as HTML: CommonMark with raw HTML and tables; ``~~struck~~`` text
+    becomes ``<s>`` unless ``strikethrough`` is off (then the tildes stay in the text)."""
+    return (_MD_STRIKE if strikethrough else _MD).render(text)
 
 
 def markdown_soup(text: str) -> BeautifulSoup:
-    """Markdown or MDX (front matter already split off) rendered and parsed as HTML."""
+    """Markdown or MDX (front matter already split off) rendered and parsed as HTML.
+
+    Struck text keeps its tildes: in a card or a list, "Do ~~not~~ use" must not read as
+    "Do not use"."""
     text = _strip_mdx(_MDX_COMMENT.sub("", text))
-    return soup("<html><body>" + _MD.render(text) + "</body></html>")
+    return soup("<html><body>" + markdown_html(text, strikethrough=False) + "</body></html>")
 
 
 _CHROME_TAGS = ("nav", "footer")
@@ -117,8 +129,7 @@ def content_root(doc: BeautifulSoup, select: str | None) -> list[Tag]:
     main = doc.find("main") or doc.find(True, attrs={"role": "main"})
     if isinstance(main, Tag) and main.find(["h1", "h2", "h3", "table", "ul", "dl", "p"]):
         return [main]
-    body = doc.body
-    return [body] if body is not None else [doc]  # type: ignore[list-item]
+    return select_root(doc, None)
 
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
@@ -180,14 +191,17 @@ _WALL = re.compile(
     r"enable javascript and cookies|attention required|verify (that )?you are (a )?human|"
     r"are you a robot|captcha|access denied|request unsuccessful|ddos protection|"
     r"please (sign|log) ?in|(sign|log) ?in to (continue|view|access)|"
-    r"you (need|must) (to )?(sign|log) ?in|(you need to )?enable javascript to run this app",
+    r"you (need|must) (to )?(sign|log) ?in|you need to enable javascript|"
+    r"enable javascript to run this app",
     re.I)
 
 
 def looks_like_wall(text: str) -> bool:
-    """A short page that is a bot challenge, a login wall or an empty app shell."""
-    words = len(text.split())
-    return words < 400 and bool(_WALL.search(text))
+    """A short page (under 400 words or 3,000 characters) that is a bot challenge, a login
+    wall or an empty app shell. Callers ask only when a page gave (almost) nothing, so a
+    long page, or one with records, that mentions a captcha is never a wall."""
+    short = len(text) < 3000 or len(text.split()) < 400
+    return short and bool(_WALL.search(text))
 
 
 _SEP = "\x1e"
