@@ -225,7 +225,16 @@ def run_daemon(config: Config, *, config_file: Path | None = None, log_format: s
                web: bool = True, engine: Engine | None = None) -> int:
     from .common import get_engine
 
+    # Until the event loop takes over the signals, a stop request during start-up
+    # (migrations, config sync) ends the process cleanly instead of killing it.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop_during_startup)
     setup_logging(log_format)
     daemon = Daemon(config, engine or get_engine(config), config_file)
     daemon.web_enabled = web  # type: ignore[attr-defined]
     return asyncio.run(daemon.serve())
+
+
+def _stop_during_startup(signum: int, _frame: object) -> None:
+    log.info("stopping during start-up (signal %d)", signum)
+    raise SystemExit(0)
