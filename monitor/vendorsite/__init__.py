@@ -65,7 +65,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 log = logging.getLogger("reassess.vendorsite")
-SITEDATA = Path(__file__).with_name("sitedata")
+SITEDATA = Path(__file__).resolve().parent.parent / "sitedata"
 DEMO_VENDORS = ("acme", "northwind", "heliosml")
 ANCHOR = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)  # initial content is dated before this
 TOPICS = ("subprocessors", "incidents", "changelog", "model_card", "dpa")

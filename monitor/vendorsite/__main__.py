@@ -1,0 +1,5 @@
+"""``python -m monitor.vendorsite``."""
+
+from . import main
+
+raise SystemExit(main())
