@@ -1,5 +1,5 @@
 """``python -m monitor.vendorsite``."""
 
-from . import main
+from .cli import main
 
 raise SystemExit(main())
