@@ -23,13 +23,18 @@ from .analyse import Outcome
 
 class Hooks:
     def __init__(self, config: Config) -> None:
+        self.reload(config)
+
+    def reload(self, config: Config) -> None:
+        """Take a new config: its rules, channels and owners apply from the next check."""
+        from triggers.policy import Policy
+
         self.config = config
+        self.policy = Policy.build(config.rules)
 
     def apply_rules(self, events: list[TriggerEvent], ctx: RuleContext,
                     changes: list[Change]) -> list[TriggerEvent]:
-        from triggers.policy import Policy
-
-        return Policy.build(self.config.rules).apply(events, ctx, changes)
+        return self.policy.apply(events, ctx, changes)
 
     def on_trigger(self, session: Session, trigger_id: int, event: TriggerEvent,
                    out: Outcome, flagged: list[Assessment], now: datetime) -> None:

@@ -136,6 +136,9 @@ class Checker:
         self.config = config
         self.watches = build_watches(config)
         self.fetch_options = FetchOptions.from_config(config.http)
+        reload_hooks = getattr(self.hooks, "reload", None)
+        if reload_hooks is not None:
+            reload_hooks(config)
 
     def sync(self, now: datetime | None = None) -> None:
         with session_scope(self.engine) as session:

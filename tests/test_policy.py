@@ -136,3 +136,23 @@ def test_rule_config_rejects_bad_values() -> None:
         rule(severity="urgent")
     with pytest.raises(ValidationError):
         rule(match={"colour": "red"})
+
+
+def test_a_reloaded_checker_applies_the_new_rules(tmp_path: Any) -> None:
+    """SIGHUP reloads reach the rules: the hooks must not keep the old config's policy."""
+    from config import parse_config
+    from monitor.hooks import Hooks
+    from monitor.pipeline import Checker
+    from storage.db import open_database
+
+    base = ("database: sqlite:///{db}\nvendors:\n  - id: acme\n    name: Acme AI\n"
+            "    sources:\n      - {{id: s, kind: page, url: 'http://127.0.0.1:9/x'}}\n")
+    old = parse_config(base.format(db=tmp_path / "r.db"))
+    new = parse_config(base.format(db=tmp_path / "r.db")
+                       + "rules:\n  - {name: quiet, match: {vendor: acme}, suppress: true}\n")
+    engine = open_database(old.database)
+    checker = Checker(old, engine, hooks=Hooks(old))
+    assert not checker.hooks.apply_rules([event()], CTX, [])[0].suppressed
+    checker.reload(new)
+    assert checker.hooks.apply_rules([event()], CTX, [])[0].suppressed
+    engine.dispose()
