@@ -58,13 +58,9 @@ def _print_summary(s: PassSummary) -> None:
 
 
 def deliver_pending(config: Config, engine: Engine) -> None:
-    """Deliver what is waiting in the outbox (the notifier, when installed)."""
-    try:
-        from .notify import deliver_due
-    except ModuleNotFoundError as exc:
-        if exc.name != "monitor.notify":
-            raise
-        return
+    """Deliver what is waiting in the outbox: cron-style use needs no daemon."""
+    from .notify import deliver_due
+
     report = deliver_due(config, engine)
     if report:
         out.print(str(report), markup=False)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from procs import wait_for
 from sqlalchemy import select
 
 from storage.db import open_database, session_scope
@@ -99,15 +100,6 @@ def test_noise_only_changes_fire_nothing(site: Any, sqlite_url: str, make_config
     assert triggers(run_cli, config) == []
 
 
-def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _checks(engine: Any) -> int:
     with session_scope(engine) as s:
         return len(s.execute(select(CheckRun.id)).all())
@@ -137,7 +129,7 @@ def test_daemon_rechecks_after_interval_and_resumes(site: Any, db_url: str,
     engine = open_database(db_url)
     proc = _daemon(config)
     try:
-        _wait(lambda: _checks(engine) >= 2, 20, "a second check after the interval")
+        wait_for(lambda: _checks(engine) >= 2, 20, "a second check after the interval")
     finally:
         _stop(proc)
     with session_scope(engine) as s:
@@ -150,7 +142,7 @@ def test_daemon_rechecks_after_interval_and_resumes(site: Any, db_url: str,
     before = _checks(engine)
     proc = _daemon(config)
     try:
-        _wait(lambda: _checks(engine) > before, 20, "the resumed daemon's next check")
+        wait_for(lambda: _checks(engine) > before, 20, "the resumed daemon's next check")
     finally:
         _stop(proc)
     with session_scope(engine) as s:
@@ -166,7 +158,7 @@ def test_restart_does_not_recheck_what_is_not_due(site: Any, sqlite_url: str,
     engine = open_database(sqlite_url)
     proc = _daemon(config)
     try:
-        _wait(lambda: _checks(engine) == 1, 20, "the first check")
+        wait_for(lambda: _checks(engine) == 1, 20, "the first check")
     finally:
         _stop(proc)
     proc = _daemon(config)

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 from apprise.plugins.slack import NotifySlack
-from notify_receivers import SMTP_PASSWORD, HttpSink, MailSink, parts, wait_for
+from notify_receivers import SMTP_PASSWORD, HttpSink, MailSink, parts
+from procs import wait_for
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
