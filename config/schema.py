@@ -171,6 +171,20 @@ class ScheduleConfig(Strict):
     lease: Duration = 120.0
 
 
+class ParseConfig(Strict):
+    """Where bodies are parsed: ``workers`` processes beside the event loop's (``auto``:
+    one per CPU beyond the first, at most four; ``0``: in the event loop's process)."""
+
+    workers: int | Literal["auto"] = Field(default="auto")
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not 0 <= value <= 64:
+            raise ValueError("must be 'auto' or a number of processes from 0 to 64")
+        return value
+
+
 class AlertConfig(Strict):
     fail_after: int = Field(default=3, ge=1, le=100)
 
@@ -219,6 +233,7 @@ class Config(Strict):
     database: str = "sqlite:///reassess.db"
     http: HttpConfig = Field(default_factory=HttpConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    parse: ParseConfig = Field(default_factory=ParseConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)

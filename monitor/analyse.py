@@ -87,8 +87,29 @@ class Outcome:
 RuleHook = Callable[[list[TriggerEvent], RuleContext, list[Change]], list[TriggerEvent]]
 
 
+# ``triage`` leaves this outcome on a body that must be parsed before anything is known.
+PARSE = "parse"
+
+
 def analyse(watch: Watch, state: SourceState, res: FetchResult, started_at: datetime,
             reader: Reader, apply_rules: RuleHook | None = None) -> Outcome:
+    """Everything at once, the parse included (``triage`` → ``parse_body`` → ``conclude``)."""
+    out = triage(watch, state, res, started_at)
+    if out.outcome != PARSE:
+        return out
+    try:
+        doc = parse_body(watch, res.body or b"")
+    except Exception as exc:  # a parser bug or hostile input must not stop the pass
+        return parse_failed(out, exc)
+    return conclude(out, watch, state, doc, reader, apply_rules)
+
+
+def triage(watch: Watch, state: SourceState, res: FetchResult, started_at: datetime) -> Outcome:
+    """Decide what needs no parse: a failure, a 304, a body identical to the last one.
+
+    Anything else comes back with ``outcome == PARSE`` and its body hash set; the parse
+    may run elsewhere (``monitor/parsing.py``) before ``conclude`` finishes the outcome.
+    """
     out = Outcome(watch=watch, fetch=res, started_at=started_at, outcome="unchanged")
     if not res.ok:
         out.outcome, out.error = "failed", res.error
@@ -96,15 +117,29 @@ def analyse(watch: Watch, state: SourceState, res: FetchResult, started_at: date
     if res.not_modified:
         out.outcome = "not_modified"
         return out
-    body = res.body or b""
-    out.body_hash = hashlib.sha256(body).hexdigest()
+    out.body_hash = hashlib.sha256(res.body or b"").hexdigest()
     if out.body_hash == state.body_hash and state.current_hash:
         return out
-    try:
-        doc = watch.kind.parse(body, watch.settings)
-    except Exception as exc:  # a parser bug or hostile input must not stop the pass
-        out.outcome, out.error = "failed", f"parse error: {type(exc).__name__}: {exc}"[:500]
-        return out
+    out.outcome = PARSE
+    return out
+
+
+def parse_body(watch: Watch, body: bytes) -> Document:
+    """The kind's parse, serialised and hashed (what a worker process hands back)."""
+    doc = watch.kind.parse(body, watch.settings)
+    doc.hash  # noqa: B018 - computed once, where the parse runs
+    return doc
+
+
+def parse_failed(out: Outcome, exc: BaseException) -> Outcome:
+    out.outcome, out.error = "failed", f"parse error: {type(exc).__name__}: {exc}"[:500]
+    return out
+
+
+def conclude(out: Outcome, watch: Watch, state: SourceState, doc: Document, reader: Reader,
+             apply_rules: RuleHook | None = None) -> Outcome:
+    """The rest of a check once its body is parsed: unchanged, baseline, held or changed."""
+    out.outcome = "unchanged"
     out.document = doc
     if doc.hash == state.current_hash:
         return out

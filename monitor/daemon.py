@@ -168,6 +168,7 @@ class Daemon:
         with contextlib.suppress(NotImplementedError, AttributeError):
             loop.add_signal_handler(signal.SIGHUP, self._on_hup)
         self.checker.sync()
+        self.checker.start_pool()  # forked before the jobs start threads
         self.install_jobs()
         self.scheduler.start()
         log.info("reassess running: %d sources, tick %gs", len(self.checker.watches),
@@ -179,6 +180,7 @@ class Daemon:
             task.cancel()
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=5)
+        self.checker.close()
         return 0
 
     def _on_hup(self) -> None:

@@ -30,8 +30,9 @@ from storage.db import session_scope
 from storage.leases import advisory_lock, renew_sources
 from triggers import TriggerEvent
 
-from .analyse import Outcome, SourceState, Watch, analyse
+from .analyse import PARSE, Outcome, SourceState, Watch, conclude, parse_failed, triage
 from .clock import utcnow
+from .parsing import POOL_MIN, ParsePool, worker_count
 from .persist import persist
 
 log = logging.getLogger("reassess.check")
@@ -131,6 +132,16 @@ class Checker:
         self.reader = _DbReader(engine)
         self.hooks = hooks
         self.observer: Observer | None = None
+        self.pool = ParsePool(worker_count(config.parse.workers))
+
+    def start_pool(self, sources: int | None = None) -> None:
+        """Fork the parse workers (before any thread starts) if the work is worth it."""
+        if (sources if sources is not None else len(self.watches)) >= POOL_MIN:
+            self.pool.start()
+
+    def close(self) -> None:
+        """Stop and reap the parse workers."""
+        self.pool.close()
 
     def reload(self, config: Config) -> None:
         self.config = config
@@ -151,6 +162,7 @@ class Checker:
         with session_scope(self.engine) as session:
             rows = repo.check_rows(session, list(source_ids) if source_ids is not None
                                    else list(self.watches))
+        self.start_pool(len(rows))
         return await self._run(rows, progress)
 
     async def check_due(self, limit: int = 500, progress: Progress | None = None) -> PassSummary:
@@ -203,7 +215,8 @@ class Checker:
         backlog = asyncio.Semaphore(max(BACKLOG, 2 * self.fetch_options.concurrency))
         # Results come through a queue, not as the tasks' return values: a finished task
         # would keep its body alive until the end of the pass.
-        results: asyncio.Queue[tuple[datetime, FetchResult] | Exception] = asyncio.Queue()
+        # Parsed bodies come back through it too, as (outcome, document or parse error).
+        results: asyncio.Queue[Any] = asyncio.Queue()
 
         async def one(row: SourceRow) -> None:
             try:
@@ -213,35 +226,70 @@ class Checker:
                 item = exc
             results.put_nowait(item)
 
+        async def parse(out: Outcome, body: bytes) -> None:
+            watch = out.watch
+            try:
+                doc = await self.pool.parse(watch.kind.NAME, watch.settings, body)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a parser bug or hostile input must not stop the pass
+                results.put_nowait((out, exc))
+            else:
+                results.put_nowait((out, doc))
+
+        def record(out: Outcome) -> None:
+            nonlocal pending, flushed
+            backlog.release()
+            if out.fetch.body is not None:  # analysed: the batch needs no body
+                out.fetch = replace(out.fetch, body=None)
+            summary.add(out)
+            pending.append(out)
+            if self.observer is not None:
+                self.observer.checked(out)
+            if progress is not None:
+                progress(out)
+            if len(pending) >= BATCH or time.monotonic() - flushed >= FLUSH_AFTER:
+                summary.triggers += self._flush(pending, states, held)
+                pending, flushed = [], time.monotonic()
+
+        parsing: set[asyncio.Task[None]] = set()
+        hook = self._rules_hook()
         async with Fetcher(self.fetch_options) as fetcher:
             tasks = _Tasks(one, _interleaved(rows, watches),
                            max(SPAWN, 4 * self.fetch_options.concurrency))
             tasks.start()
             try:
-                for _ in range(len(rows)):
+                done = 0
+                while done < len(rows):
                     item = await results.get()
                     if isinstance(item, Exception):
                         raise item
+                    if isinstance(item[0], Outcome):  # a parse came back
+                        out, parsed = item
+                        del item
+                        state = states[out.source_id]
+                        out = (parse_failed(out, parsed) if isinstance(parsed, BaseException)
+                               else conclude(out, out.watch, state, parsed, self.reader, hook))
+                        done += 1
+                        record(out)
+                        continue
                     started, result = item
                     del item
-                    watch = watches[result.source_id]
-                    out = analyse(watch, states[result.source_id], result, started,
-                                  self.reader, self._rules_hook())
-                    backlog.release()
-                    if result.body is not None:  # analysed: the batch needs no body
-                        out.fetch = replace(result, body=None)
+                    out = triage(watches[result.source_id], states[result.source_id], result,
+                                 started)
+                    if out.outcome == PARSE:  # the body goes to a parse worker
+                        task = asyncio.ensure_future(parse(out, result.body or b""))
+                        parsing.add(task)
+                        task.add_done_callback(parsing.discard)
+                        del result
+                        continue
                     del result
-                    summary.add(out)
-                    pending.append(out)
-                    if self.observer is not None:
-                        self.observer.checked(out)
-                    if progress is not None:
-                        progress(out)
-                    if len(pending) >= BATCH or time.monotonic() - flushed >= FLUSH_AFTER:
-                        summary.triggers += self._flush(pending, states, held)
-                        pending, flushed = [], time.monotonic()
+                    done += 1
+                    record(out)
             finally:
                 tasks.cancel()
+                for task in list(parsing):
+                    task.cancel()
                 if pending:
                     summary.triggers += self._flush(pending, states, held)
         return summary

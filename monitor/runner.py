@@ -18,7 +18,10 @@ def run_check(config: Config, engine: Engine, source_ids: list[str], *,
               notify: bool = True) -> PassSummary:
     checker = Checker(config, engine, hooks=Hooks(config))
     checker.sync()
-    summary = _with_progress(checker, source_ids)
+    try:
+        summary = _with_progress(checker, source_ids)
+    finally:
+        checker.close()
     summary.triggers += _review_due(config, engine)
     _print_summary(summary)
     if notify:

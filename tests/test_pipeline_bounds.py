@@ -41,8 +41,11 @@ def test_a_pass_larger_than_its_bounds_checks_every_source(
     engine = open_database(config.database)
     checker = Checker(config, engine)
     checker.sync()
-    first = asyncio.run(checker.check())
-    assert first.checked == 12 and first.baseline == 12 and first.failed == 0
-    again = asyncio.run(checker.check())
-    assert again.checked == 12 and again.failed == 0
+    try:
+        first = asyncio.run(checker.check())
+        assert first.checked == 12 and first.baseline == 12 and first.failed == 0
+        again = asyncio.run(checker.check())
+        assert again.checked == 12 and again.failed == 0
+    finally:
+        checker.close()
     engine.dispose()
