@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .procs import Site, bin_path, child_env
+from .procs import Site, TreeMemory, bin_path, child_env, tree
 from .workload import Doc
 
 
@@ -92,10 +92,17 @@ def _trigger_seen(db: Path, after_id: int, source_id: str) -> bool:
 
 
 def _proc_cpu_s(pid: int) -> float:
-    """user + sys seconds of a live process (and its reaped children), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """user + sys seconds of a live process, its live descendants (the parse workers) and
+    the children it reaped, from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    return sum(int(f) for f in fields[11:15]) / ticks
+    total = 0
+    for p in tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])
+    return total / ticks
 
 
 def _proc_hwm_mb(pid: int) -> float:
@@ -116,6 +123,8 @@ def probe(site: Site, docs: list[Doc], config: Path, db: Path, workdir: Path, *,
     start_id = _max_id(db, "checkrun")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, env=child_env(), cwd=workdir)
+    memory = TreeMemory(proc.pid, period=0.2)
+    memory.start()
     rng = random.Random(seed)
     delays: list[float] = []
     missed = 0
@@ -152,8 +161,11 @@ def probe(site: Site, docs: list[Doc], config: Path, db: Path, workdir: Path, *,
         steady = {"window_s": round(window, 1),
                   "checks_per_s": round((_max_id(db, "checkrun") - steady_runs) / window, 1),
                   "cpu_share": round((_proc_cpu_s(proc.pid) - steady_cpu) / window, 3),
-                  "peak_rss_mb": round(_proc_hwm_mb(proc.pid), 1)}
+                  "peak_rss_mb": round(_proc_hwm_mb(proc.pid), 1),
+                  "peak_tree_pss_mb": round(memory.peak_kb / 1024, 1),
+                  "processes": memory.max_processes}
     finally:
+        memory.stop()
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=30)

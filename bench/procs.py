@@ -4,6 +4,11 @@ Every measured thing (a ``reassess check`` pass, the bare loop, urlwatch) runs a
 child and is reaped with ``os.wait4``, whose rusage covers that child alone (and the
 grandchildren it waited for), so the figures are the tool's own and never the site's or
 the harness's. The simulated vendor site runs in another child, never measured.
+
+``ru_maxrss`` is the largest single process's peak, not the sum over a tool's processes
+(reassess's parse workers), so a sampler also reads the proportional set size (PSS:
+shared pages split between the processes sharing them) of the child's whole process tree
+every 50 ms: ``peak_tree_pss_mb`` is the most memory the tool held at once.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class Measured:
     exit_code: int
     stdout: str
     stderr: str
+    peak_tree_pss_mb: float = 0.0
+    max_processes: int = 1
 
     @property
     def cpu_s(self) -> float:
@@ -49,6 +56,8 @@ class Measured:
             "user_s": round(self.user_s, 3),
             "sys_s": round(self.sys_s, 3),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "peak_tree_pss_mb": round(self.peak_tree_pss_mb, 1),
+            "processes": self.max_processes,
             "exit_code": self.exit_code,
         }
 
@@ -79,13 +88,63 @@ def measure(argv: Sequence[str], workdir: Path, *, env: dict[str, str] | None = 
         started = time.perf_counter()
         proc = subprocess.Popen(list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                 env=env or child_env(), cwd=workdir)
-        status, usage = _wait4(proc, timeout)
+        sampler = TreeMemory(proc.pid)
+        sampler.start()
+        try:
+            status, usage = _wait4(proc, timeout)
+        finally:
+            sampler.stop()
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Measured(wall_s=wall, user_s=usage.ru_utime, sys_s=usage.ru_stime,
                     peak_rss_mb=usage.ru_maxrss / 1024.0, exit_code=proc.returncode,
                     stdout=out_path.read_text(errors="replace"),
-                    stderr=err_path.read_text(errors="replace"))
+                    stderr=err_path.read_text(errors="replace"),
+                    peak_tree_pss_mb=sampler.peak_kb / 1024.0,  # 0: ended before a sample
+                    max_processes=max(1, sampler.max_processes))
+
+
+class TreeMemory(threading.Thread):
+    """Samples the summed PSS of ``pid`` and its descendants (Linux ``/proc``)."""
+
+    def __init__(self, pid: int, period: float = 0.05) -> None:
+        super().__init__(daemon=True, name=f"pss-{pid}")
+        self.pid, self.period = pid, period
+        self.peak_kb = 0
+        self.max_processes = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.period):
+            pids = tree(self.pid)
+            total = sum(_pss_kb(p) for p in pids)
+            self.peak_kb = max(self.peak_kb, total)
+            self.max_processes = max(self.max_processes, len(pids))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=5)
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants."""
+    found, todo = [], [pid]
+    while todo and len(found) < 256:
+        p = todo.pop()
+        found.append(p)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/smaps_rollup") as fh:
+        for line in fh:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
 
 
 def _wait4(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any]:

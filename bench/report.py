@@ -84,12 +84,19 @@ def _t_pass1_1000(s: dict[int, dict[str, Any]]) -> tuple[bool | None, str]:
     return rate >= 1.5, f"{rate}× urlwatch's checks/s"
 
 
+def _memory(f: dict[str, Any]) -> float:
+    """A tool's memory: its largest process's peak RSS or, when it runs several processes
+    (parse workers), the peak PSS summed over all of them, whichever is larger."""
+    return max(f.get("peak_rss_mb", 0), f.get("peak_tree_pss_mb", 0))
+
+
 def _t_rss(s: dict[int, dict[str, Any]]) -> tuple[bool | None, str]:
     passes = _at(s, 5000, "reassess") or {}
-    checks = max((p.get("peak_rss_mb", 0) for p in passes.values()), default=None)
+    checks = max((_memory(p) for p in passes.values()), default=None)
     if checks is None:
         return None, "needs N=5000"
-    daemon = _at(s, 5000, "latency", "daemon", "peak_rss_mb")
+    daemon_f = _at(s, 5000, "latency", "daemon")
+    daemon = _memory(daemon_f) if daemon_f else None
     peak = max(checks, daemon or 0)
     detail = f"{checks} MB for `reassess check`"
     if daemon:
@@ -154,6 +161,8 @@ def _pass_line(tool: str, n: int, p: str, f: dict[str, Any] | None) -> str:
         return f"N={n:<5} {p} {tool:<9} error: {f['error']}"
     line = (f"N={n:<5} {p} {tool:<9} {f['wall_s']:7.2f} s  {f['checks_per_s']:7.1f} checks/s"
             f"  {f['cpu_ms_per_check']:6.2f} CPU ms/check  {f['peak_rss_mb']:6.1f} MB peak")
+    if f.get("processes", 1) > 1:
+        line += f" ({f['processes']} processes: {f.get('peak_tree_pss_mb', 0):.1f} MB PSS in all)"
     if f.get("error"):
         line += f"  (error: {f['error']})"
     return line
@@ -200,7 +209,9 @@ def lines(size: dict[str, Any]) -> list[str]:
         if d:
             out.append(f"N={n:<5} daemon: steady state {d['checks_per_s']} checks/s over "
                        f"{d['window_s']} s, {d['cpu_share']:.0%} of a core, "
-                       f"{d['peak_rss_mb']} MB peak")
+                       f"{d['peak_rss_mb']} MB peak"
+                       + (f" ({d['processes']} processes: {d.get('peak_tree_pss_mb')} MB PSS "
+                          "in all)" if d.get("processes", 1) > 1 else ""))
     return out
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PASS_KEYS = {"checks", "wall_s", "checks_per_s", "cpu_ms_per_check", "user_s", "sys_s",
-             "peak_rss_mb", "exit_code"}
+             "peak_rss_mb", "peak_tree_pss_mb", "processes", "exit_code"}
 
 
 def test_quick_benchmark_writes_every_figure(tmp_path: Path) -> None:
@@ -36,6 +36,10 @@ def test_quick_benchmark_writes_every_figure(tmp_path: Path) -> None:
             assert figures["requests"] == 60, (tool, p)  # one request per check, no retries
             assert figures["wall_s"] > 0 and figures["peak_rss_mb"] > 0
     assert size["reassess"]["pass1"]["outcomes"]["baseline"] == 60
+    # 60 sources fork parse workers on a machine with a second core: the sampler sees them
+    if doc["machine"]["nproc"] >= 2:
+        assert size["reassess"]["pass1"]["processes"] >= 2
+        assert size["reassess"]["pass1"]["peak_tree_pss_mb"] > 0
     assert size["changed_documents"] >= 1
     assert size["reassess"]["pass2"]["outcomes"]["changed"] >= 1
     ratios = size["ratios"]
