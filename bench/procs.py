@@ -69,7 +69,7 @@ def bin_path(name: str) -> Path | None:
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
     env.pop("REASSESS_CONFIG", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.update(extra)
