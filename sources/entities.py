@@ -15,12 +15,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-
-from bs4 import Tag
+from typing import TYPE_CHECKING
 
 from .markup import text_parts
 from .places import canonical_place, places_in
 from .tables import ROLES, norm_header, role_scores, slug
+
+if TYPE_CHECKING:  # bs4 is imported when a tree is read, not with the module
+    from bs4 import Tag
 
 _FOOTNOTE = re.compile(r"(\s*(\[\d{1,3}\]|\(\d{1,2}\)|\[[a-z*†‡]\]|[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰⁺]+))+\s*$")
 _LEADING_MARK = re.compile(r"^\s*[*†‡§•·▪►✓✔-]+\s+")
@@ -175,6 +177,8 @@ def split_item(node: Tag) -> tuple[str, dict[str, str], bool] | None:
 
 
 def _leading_name(node: Tag, bold_only: bool = False) -> str | None:
+    from bs4 import Tag
+
     allowed = ("strong", "b") if bold_only else ("strong", "b", "a", "em", "span", "code")
     for child in node.children:
         if isinstance(child, Tag):
@@ -193,11 +197,15 @@ _SECTIONS = ["ul", "ol", "dl", "table"]
 
 
 def _context(node: Tag) -> str:
+    from bs4 import Tag
+
     before = node.find_previous([*_HEADINGS, "p"])
     return " ".join(text_parts(before)) if isinstance(before, Tag) else ""
 
 
 def _section(node: Tag) -> str:
+    from bs4 import Tag
+
     heading = node.find_previous(_HEADINGS)
     return " ".join(text_parts(heading)) if isinstance(heading, Tag) else ""
 
@@ -252,6 +260,8 @@ def dl_records(roots: Iterable[Tag]) -> list[dict[str, str]]:
 
 def card_records(roots: Iterable[Tag]) -> list[dict[str, str]]:
     """Entities written as a heading followed by "Purpose: …" / "Location: …" lines."""
+    from bs4 import Tag
+
     out: list[dict[str, str]] = []
     for root in roots:
         for heading in root.find_all(_HEADINGS[1:]):

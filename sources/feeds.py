@@ -22,17 +22,18 @@ import time
 import warnings
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-import feedparser
-from bs4 import BeautifulSoup, NavigableString, Tag
 
 from config.errors import ParseError
 
-from . import fastfeed, fasthtml
 from .formats import _BLOCK, NOISE_TAGS, decode, normalise_space, soup, strip_noise, text_lines
 from .markup import markdown_html
+
+# feedparser, bs4 and the lxml fast paths (fastfeed, fasthtml) are imported where a body is
+# parsed: loading a kind, or the rules, must not cost their import.
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
 
 _TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi|igshid|"
@@ -95,6 +96,8 @@ def parse_feed(body: bytes) -> Any:
 
     Plain Atom 1.0 and RSS 2.0 take ``fastfeed``'s lxml path, which gives the same entry
     fields and asks feedparser for anything else."""
+    from . import fastfeed
+
     if fastfeed.ENABLED:
         fast = fastfeed.parse(body, _feedparser)
         if fast is not None:
@@ -103,6 +106,8 @@ def parse_feed(body: bytes) -> Any:
 
 
 def _feedparser(body: bytes) -> Any:
+    import feedparser
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return feedparser.parse(io.BytesIO(body), resolve_relative_uris=False,
@@ -204,6 +209,8 @@ def quiet_soup(markup: bytes | str) -> BeautifulSoup:
 
 def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]:
     """Clean text lines of an HTML (or, with ``markdown``, Markdown) fragment."""
+    from . import fasthtml
+
     if not fragment:
         return []
     if markdown:
@@ -224,6 +231,8 @@ def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]
 def flatten_text(root: BeautifulSoup | Tag) -> None:
     """Source line breaks inside HTML text are spaces (outside ``<pre>``): re-wrapping a
     paragraph is not a change. Only block elements start new lines."""
+    from bs4 import NavigableString
+
     for node in root.find_all(string=True):
         if "\n" in node and type(node) is NavigableString and node.find_parent("pre") is None:
             node.replace_with(node.replace("\n", " "))

@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-
-from bs4 import BeautifulSoup, Comment, Tag
+from typing import TYPE_CHECKING
 
 from .base import Format
+
+if TYPE_CHECKING:  # bs4 is imported where a body is parsed, not when a kind is loaded
+    from bs4 import BeautifulSoup, Tag
 
 MAX_BODY = 5 * 1024 * 1024
 
@@ -62,6 +64,8 @@ NOISE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "canva
 
 
 def soup(body: bytes | str) -> BeautifulSoup:
+    from bs4 import BeautifulSoup
+
     return BeautifulSoup(body, "lxml")
 
 
@@ -72,6 +76,8 @@ def strip_noise(root: BeautifulSoup | Tag) -> None:
     """Remove scripts, styles, comments and hidden elements in place."""
     # Plain walks rather than find_all: bs4's filter machinery made this a third of the
     # parse time of a subprocessor page. Same three steps, same order.
+    from bs4 import Comment, Tag
+
     for node in [n for n in root.descendants if isinstance(n, Comment)]:
         node.extract()
     for tag in [n for n in root.descendants if isinstance(n, Tag) and n.name in _NOISE]:

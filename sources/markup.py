@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-from bs4 import BeautifulSoup, Tag
-from bs4.element import NavigableString, PreformattedString
-from markdown_it import MarkdownIt
+from functools import cache
+from typing import TYPE_CHECKING
 
 from .base import Format
 from .formats import decode, detect, select_root, soup, strip_noise
+
+if TYPE_CHECKING:  # bs4 and markdown-it are imported on first use, not with the module
+    from bs4 import BeautifulSoup, Tag
+    from markdown_it import MarkdownIt
 
 _FRONT_MATTER = re.compile(r"\A[ \t]*---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?",
                            re.S | re.M)
@@ -69,14 +71,19 @@ def _strip_mdx(text: str) -> str:
     return "\n".join(out)
 
 
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
-_MD_STRIKE = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough")
+@cache
+def _markdown(strikethrough: bool) -> MarkdownIt:
+    """The renderer, built once: CommonMark with raw HTML and tables (and ``~~``)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    return md.enable("strikethrough") if strikethrough else md
 
 
 def markdown_html(text: str, *, strikethrough: bool = True) -> str:
     """Markdown rendered as HTML: CommonMark with raw HTML and tables; ``~~struck~~`` text
     becomes ``<s>`` unless ``strikethrough`` is off (then the tildes stay in the text)."""
-    return (_MD_STRIKE if strikethrough else _MD).render(text)
+    return _markdown(strikethrough).render(text)
 
 
 def markdown_soup(text: str) -> BeautifulSoup:
@@ -122,6 +129,8 @@ def strip_chrome(root: BeautifulSoup | Tag) -> None:
 
 def content_root(doc: BeautifulSoup, select: str | None) -> list[Tag]:
     """The parts of a page worth reading: what ``select`` picks, else the main content."""
+    from bs4 import Tag
+
     strip_noise(doc)
     if select:
         return list(doc.select(select))
@@ -211,31 +220,35 @@ _BLOCKS = {"p", "div", "li", "ul", "ol", "dl", "dt", "dd", "tr", "table", "secti
 _FOOTNOTE_SUP = re.compile(r"^\s*(\[?\(?[\d*†‡§a-z]{1,3}\)?\]?[,\s]*)+$")
 
 
-def _pieces(node: Tag, out: list[str]) -> None:
-    for child in node.children:
-        if isinstance(child, Tag):
-            name = child.name
-            if name == "br":
-                out.append(_SEP)
-            elif name == "sup" and _FOOTNOTE_SUP.match(child.get_text()):
-                continue
-            elif name in _BLOCKS:
-                out.append(_SEP)
-                _pieces(child, out)
-                out.append(_SEP)
-            else:
-                _pieces(child, out)
-        elif isinstance(child, NavigableString) and not isinstance(child, PreformattedString):
-            out.append(str(child))
-
-
 def text_parts(node: Tag) -> list[str]:
     """The node's visible text, split at line breaks and block boundaries, each part clean.
 
     Source newlines inside a paragraph are spaces (re-wrapping is not a change); footnote
     superscripts are dropped. The tree is not modified.
     """
+    # Imported here, once per call, not in the recursive walk: bs4 loads with the first parse.
+    from bs4.element import NavigableString, PreformattedString, Tag
+
     out: list[str] = []
-    _pieces(node, out)
+
+    def pieces(node: Tag) -> None:
+        for child in node.children:
+            if isinstance(child, Tag):
+                name = child.name
+                if name == "br":
+                    out.append(_SEP)
+                elif name == "sup" and _FOOTNOTE_SUP.match(child.get_text()):
+                    continue
+                elif name in _BLOCKS:
+                    out.append(_SEP)
+                    pieces(child)
+                    out.append(_SEP)
+                else:
+                    pieces(child)
+            elif isinstance(child, NavigableString) and not isinstance(child,
+                                                                       PreformattedString):
+                out.append(str(child))
+
+    pieces(node)
     parts = (clean_text(p) for p in "".join(out).split(_SEP))
     return [p for p in parts if p]

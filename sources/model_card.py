@@ -38,10 +38,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from bs4 import Tag
 from pydantic import Field
 
 from config.errors import ParseError
@@ -59,6 +58,9 @@ from .markup import (
     text_parts,
 )
 from .sections import INTRO, heading_key, split_sections
+
+if TYPE_CHECKING:  # bs4 is imported when a card is parsed, not when the kind is loaded
+    from bs4 import Tag
 
 NAME = "model_card"
 PARSER_VERSION = "1"

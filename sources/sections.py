@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-
-from bs4 import Tag
-from bs4.element import NavigableString, PreformattedString
+from typing import TYPE_CHECKING
 
 from .markup import clean_text, drop_inline_dates, is_date_noise, text_parts
+
+if TYPE_CHECKING:  # bs4 is imported when a tree is walked, not with the module
+    from bs4 import Tag
 
 INTRO = "(intro)"
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -33,16 +34,20 @@ class _Walker:
     """Turns a tree into heading and line events in document order."""
 
     def __init__(self) -> None:
+        from bs4.element import NavigableString, PreformattedString, Tag
+
         self.events: list[Event] = []
+        self._types = (NavigableString, PreformattedString, Tag)
 
     def walk(self, node: Tag, prefix: str = "") -> None:
+        navigable, preformatted, tag = self._types
         buf: list[str] = []
         for child in node.children:
-            if isinstance(child, NavigableString):
-                if not isinstance(child, PreformattedString):
+            if isinstance(child, navigable):
+                if not isinstance(child, preformatted):
                     buf.append(str(child))
                 continue
-            if not isinstance(child, Tag) or child.name in _SKIP:
+            if not isinstance(child, tag) or child.name in _SKIP:
                 continue
             if child.name == "br":
                 buf.append(" ")
