@@ -1,29 +1,61 @@
 """Source kinds: one module per kind, listed explicitly in ``REGISTRY``.
 
 Adding a kind is one module plus one line here. A duplicate name is an error.
+
+A kind's module is imported the first time the registry hands it out, so a process
+loads only the kinds its configuration uses (``reassess check`` start-up time).
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+from collections.abc import Iterator, Mapping
+from importlib import import_module
 
-from . import changelog, incidents, model_card, page, subprocessors
 from .base import BaseSettings, Change, Document, KindModule
 
-_MODULES: tuple[ModuleType, ...] = (page, incidents, changelog, subprocessors, model_card)
+# Kind name → module, in the order the kinds were added.
+_KINDS: dict[str, str] = {
+    "page": "sources.page",
+    "incidents": "sources.incidents",
+    "changelog": "sources.changelog",
+    "subprocessors": "sources.subprocessors",
+    "model_card": "sources.model_card",
+}
 
 
-def _build(modules: tuple[ModuleType, ...]) -> dict[str, KindModule]:
-    registry: dict[str, KindModule] = {}
-    for module in modules:
-        name = module.NAME
-        if name in registry:
-            raise RuntimeError(f"source kind {name!r} registered twice")
-        registry[name] = module  # type: ignore[assignment]
-    return registry
+class _Registry(Mapping[str, KindModule]):
+    """Kind name → kind module, each module imported on first access."""
+
+    def __init__(self, kinds: Mapping[str, str]) -> None:
+        self._paths = dict(kinds)
+        self._loaded: dict[str, KindModule] = {}
+
+    def __getitem__(self, name: str) -> KindModule:
+        module = self._loaded.get(name)
+        if module is None:
+            if name not in self._paths:
+                raise KeyError(name)
+            module = import_module(self._paths[name])  # type: ignore[assignment]
+            if name != module.NAME:
+                raise RuntimeError(f"source kind {module.NAME!r} ({self._paths[name]}) "
+                                   f"registered as {name!r}")
+            self._loaded[name] = module
+        return module
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, name: object) -> bool:  # no import to answer it
+        return name in self._paths
+
+    def __repr__(self) -> str:
+        return f"REGISTRY({', '.join(self._paths)})"
 
 
-REGISTRY: dict[str, KindModule] = _build(_MODULES)
+REGISTRY: Mapping[str, KindModule] = _Registry(_KINDS)
 
 
 def get_kind(name: str) -> KindModule:
