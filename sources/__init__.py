@@ -8,10 +8,18 @@ loads only the kinds its configuration uses (``reassess check`` start-up time).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from importlib import import_module
 
 from .base import BaseSettings, Change, Document, KindModule
+
+# httpx imports its command-line client (click, rich, pygments: ~70 ms) whenever those
+# happen to be installed, and sources.fetch imports httpx. reassess never runs that client;
+# without it ``httpx.main`` is httpx's own stub, exactly as when the ``httpx[cli]`` extra is
+# not installed. Only if httpx is not loaded yet: a process that already has it keeps it.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 # Kind name → module, in the order the kinds were added.
 _KINDS: dict[str, str] = {
