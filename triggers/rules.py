@@ -6,16 +6,13 @@ old and new document hashes) and the configured rules in, trigger events out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import import_module
 
 from sources.base import Change
 
-from .changelog import changelog_rule
 from .events import TriggerEvent
-from .incidents import incidents_rule
-from .model_card import model_card_rule
-from .subprocessors import subprocessor_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +51,38 @@ def page_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]
     )]
 
 
-DEFAULT_RULES: dict[str, DefaultRule] = {"page": page_rule,
-                                      "incidents": incidents_rule, "changelog": changelog_rule,
-                                      "subprocessors": subprocessor_rule,
-                                      "model_card": model_card_rule}
+class _Rules(Mapping[str, DefaultRule]):
+    """Kind → its built-in rule; a kind's rule module is imported when first asked for,
+    so a process loads the rules (and their patterns) of the kinds it checks only."""
+
+    def __init__(self, rules: Mapping[str, tuple[str, str]]) -> None:
+        self._where = dict(rules)
+        self._loaded: dict[str, DefaultRule] = {"page": page_rule}
+
+    def __getitem__(self, kind: str) -> DefaultRule:
+        rule = self._loaded.get(kind)
+        if rule is None:
+            module, name = self._where[kind]
+            rule = self._loaded[kind] = getattr(import_module(module, __package__), name)
+        return rule
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._where
+
+
+DEFAULT_RULES: Mapping[str, DefaultRule] = _Rules({
+    "page": (__name__, "page_rule"),
+    "incidents": (".incidents", "incidents_rule"),
+    "changelog": (".changelog", "changelog_rule"),
+    "subprocessors": (".subprocessors", "subprocessor_rule"),
+    "model_card": (".model_card", "model_card_rule"),
+})
 
 
 def evaluate(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:
