@@ -13,15 +13,17 @@ import logging
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
-
-import apprise
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from config.apprise_urls import load_apprise, scheme, why_invalid
 from config.schema import ChannelConfig
 
 from .logs import add_secrets, redact
 from .messages import Rendered
+
+if TYPE_CHECKING:  # apprise is imported when a URL is first read or sent to, not before
+    import apprise
 
 APP_ID = "reassess"
 SEND_TIMEOUT = 30.0
@@ -37,6 +39,8 @@ def url_key(url: str) -> str:
 
 
 def asset() -> apprise.AppriseAsset:
+    import apprise
+
     # service_timeout bounds one send, so a hung service cannot hold a delivery round
     return apprise.AppriseAsset(app_id=APP_ID, app_desc="reassess notifications",
                                 storage_mode="memory", service_timeout=SEND_TIMEOUT)
@@ -44,6 +48,8 @@ def asset() -> apprise.AppriseAsset:
 
 def instantiate(url: str) -> Any:
     """The apprise plugin for ``url``, or None when apprise does not accept it."""
+    import apprise
+
     load_apprise()
     return apprise.Apprise.instantiate(url, asset=asset(), suppress_exceptions=True)
 
@@ -128,15 +134,23 @@ _HANDLER = _Capture(logging.WARNING)
 logging.getLogger("apprise").addHandler(_HANDLER)
 
 
-_NOTIFY_TYPES = {"info": apprise.NotifyType.INFO, "success": apprise.NotifyType.SUCCESS,
-                 "warning": apprise.NotifyType.WARNING, "failure": apprise.NotifyType.FAILURE}
-_BODY_FORMATS = {"markdown": apprise.NotifyFormat.MARKDOWN, "html": apprise.NotifyFormat.HTML,
-                 "text": apprise.NotifyFormat.TEXT}
+@cache
+def _kinds() -> tuple[dict[str, apprise.NotifyType], dict[str, apprise.NotifyFormat]]:
+    """Our notify types and body formats as apprise's (built once, on the first send)."""
+    import apprise
+
+    return ({"info": apprise.NotifyType.INFO, "success": apprise.NotifyType.SUCCESS,
+             "warning": apprise.NotifyType.WARNING, "failure": apprise.NotifyType.FAILURE},
+            {"markdown": apprise.NotifyFormat.MARKDOWN, "html": apprise.NotifyFormat.HTML,
+             "text": apprise.NotifyFormat.TEXT})
 
 
 def send(url: str, message: Rendered) -> SendResult:
     """Send one rendered message to one URL (blocking); never raises, never leaks the URL."""
+    import apprise
+
     load_apprise()
+    notify_types, body_formats = _kinds()
     sender = apprise.Apprise(asset=asset())
     if not sender.add(url):
         return SendResult(False, why_invalid(url))
@@ -144,8 +158,8 @@ def send(url: str, message: Rendered) -> SendResult:
     token = _CURRENT.set(lines)
     try:
         ok = bool(sender.notify(body=message.body, title=message.title,
-                                notify_type=_NOTIFY_TYPES[message.notify_type],
-                                body_format=_BODY_FORMATS[message.body_format]))
+                                notify_type=notify_types[message.notify_type],
+                                body_format=body_formats[message.body_format]))
     except Exception as exc:  # a plugin bug must not stop the notifier
         ok = False
         lines.append(f"{type(exc).__name__}: {exc}")
