@@ -27,28 +27,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sources.base import Change
 
-from .changelog_patterns import (
-    CAPABILITIES,
-    CAPABILITY_VERBS,
-    MODEL_HIGH,
-    MODEL_NAMES,
-    MODEL_PHRASES,
-    MODEL_STRONG,
-    MODEL_VERBS,
-    MODEL_WEAK_CONTEXT,
-    POLICY_TERMS,
-    POLICY_VERBS,
-    SECTION_VERBS,
-    SKIP,
-    SKIP_SECTIONS,
-    TRAINING_DATA,
-)
+from . import changelog_patterns as P
 from .events import TriggerEvent
 
 if TYPE_CHECKING:
@@ -60,68 +45,284 @@ LABELS = {"model_change": "model change", "new_capability": "new capability",
 SEVERITY = {"model_change": "medium", "new_capability": "medium",
             "training_data_change": "high", "policy_change": "medium"}
 
-_SECTION_WORDS = re.compile(
+_SECTION_WORDS = (
     r"^\W*(added|new|new features?|features?|feat|what'?s new|highlights|introduced|launch\w*|"
     r"new models?|new capabilities|deprecated|deprecations?|upcoming deprecations?|removed|"
     r"retired|retirements?|sunset|end of life|changed|changes|updated|updates|improved|"
     r"improvements?|enhancements?|fixed|fixes|bug ?fixes|security|chores?|misc\w*|other|"
     r"documentation|docs|breaking changes?|performance|internal|dependencies|refactor\w*|"
-    r"tests?|build( system)?|ci|miscellaneous chores|reverts?)\W*$", re.I)
-_SKIP_SECTION = re.compile(rf"^({SKIP_SECTIONS})$", re.I)
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'`(\[])|\s+[•·]\s+")
+    r"tests?|build( system)?|ci|miscellaneous chores|reverts?)\W*$")
+_SPLIT = r"(?<=[.!?])\s+(?=[A-Z\"'`(\[])|\s+[•·]\s+"
 MAX_SIGNALS = 30
+CACHE_SIZE = 8192  # statements whose built-in signals are remembered (per process)
+
+# --- speed: gates ----------------------------------------------------------------------
+# Most statements match few of the ~60 built-in patterns. Each pattern gets a gate: the
+# literal strings one of which every match must contain (derived from the pattern's parse
+# tree, so it never goes stale), looked for in the lower-cased statement by one cheap
+# regex. A pattern runs only when its gate opens; the answer is the pattern's own.
+#
+# Case-insensitive matching also pairs four non-ASCII letters with ASCII ones; ``fold``
+# maps them first (tests/test_classifier_identity.py checks the list against every code
+# point). No other character lower-cases to more than one character, so a match's
+# letters stay adjacent in the folded text.
+_FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
+_GATE_LIMIT = 64  # alternatives followed through the parse tree before giving up
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.I)
+def fold(text: str) -> str:
+    """``text`` lower-cased so that whatever an ASCII letter matches case-insensitively
+    becomes that letter."""
+    return text.lower() if text.isascii() else text.translate(_FOLD).lower()
 
 
-_SKIP = [_rx(p) for p in SKIP]
-_NAMES = [_rx(p) for p in MODEL_NAMES]
-_MODEL_VERBS, _MODEL_HIGH = _rx(MODEL_VERBS), _rx(MODEL_HIGH)
-_MODEL_STRONG, _MODEL_WEAK = _rx(MODEL_STRONG), _rx(MODEL_WEAK_CONTEXT)
-_MODEL_PHRASES = [_rx(p) for p in MODEL_PHRASES]
-_CAPS = {label: _rx(p) for label, p in CAPABILITIES.items()}
-_CAP_VERBS = _rx(CAPABILITY_VERBS)
-_TRAINING = {label: _rx(p) for label, p in TRAINING_DATA.items()}
-_POLICY = {label: _rx(p) for label, p in POLICY_TERMS.items()}
-_POLICY_VERBS = _rx(POLICY_VERBS)
+Strings = frozenset[str]
+
+
+def _literals(items: Any) -> tuple[Strings | None, Strings | None]:
+    """(every string a parsed sequence can match, if few; strings one of which every match
+    contains, or None)."""
+    candidates: list[Strings] = []
+    run: Strings = frozenset({""})
+    exact = True
+    for op, av in items:
+        strings, needed = _node(op, av)
+        if strings is not None and len(run) * len(strings) <= _GATE_LIMIT:
+            run = frozenset(a + b for a in run for b in strings)
+            continue
+        exact = False
+        candidates.append(run)
+        if needed:
+            candidates.append(needed)
+        run = strings if strings is not None else frozenset({""})
+    candidates.append(run)
+    usable = [c for c in candidates if c and "" not in c]
+    best = max(usable, key=_score) if usable else None
+    return (run if exact else None), best
+
+
+def _score(strings: Strings) -> tuple[int, int]:
+    """Gates to prefer: no short strings ("for" is everywhere), then few of them."""
+    return min(min(map(len, strings)), 4), -len(strings)
+
+
+def _needed(strings: Strings | None, needed: Strings | None) -> Strings | None:
+    return needed or (strings if strings and "" not in strings else None)
+
+
+def _node(op: Any, av: Any) -> tuple[Strings | None, Strings | None]:
+    from re import _constants as K  # the parser's opcodes
+
+    if op is K.LITERAL:
+        ch = chr(av)
+        return (frozenset({ch.lower()}),) * 2 if ch.isascii() else (None, None)
+    if op is K.IN:
+        chars: set[str] = set()
+        for item, arg in av:
+            if item is K.LITERAL:
+                chars.add(chr(arg))
+            elif item is K.RANGE and arg[1] - arg[0] < 16:
+                chars.update(map(chr, range(arg[0], arg[1] + 1)))
+            else:
+                return None, None
+        if len(chars) > 16 or not all(c.isascii() for c in chars):
+            return None, None
+        lowered = frozenset(c.lower() for c in chars)
+        return lowered, lowered
+    if op in (K.AT, K.ASSERT, K.ASSERT_NOT):  # zero width: neighbours stay adjacent
+        return frozenset({""}), None
+    if op is K.SUBPATTERN:
+        return _literals(av[3])
+    if op is K.ATOMIC_GROUP:
+        return _literals(av)
+    if op is K.BRANCH:
+        subs = [_literals(branch) for branch in av[1]]
+        strings = None
+        if all(s is not None for s, _ in subs):
+            union = frozenset().union(*(s for s, _ in subs if s is not None))
+            strings = union if len(union) <= _GATE_LIMIT else None
+        needs = [_needed(s, n) for s, n in subs]
+        return strings, (frozenset().union(*needs) if all(needs) else None)  # type: ignore[arg-type]
+    if op in (K.MAX_REPEAT, K.MIN_REPEAT, K.POSSESSIVE_REPEAT):
+        low, high, sub = av
+        strings, needed = _literals(sub)
+        if high == 0:
+            return frozenset({""}), None
+        if low == 0:
+            return (strings | {""} if high == 1 and strings is not None else None), None
+        return (strings if low == high == 1 else None), _needed(strings, needed)
+    return None, None
+
+
+def _minimal(strings: Iterable[str]) -> list[str]:
+    """Without the strings that contain another one (any of them will do)."""
+    items = set(strings)
+    return sorted(s for s in items if not any(t != s and t in s for t in items))
+
+
+def gate_strings(pattern: str, flags: int = re.I) -> list[str] | None:
+    """Lower-case strings one of which any match of ``pattern`` contains (in ``fold``'s
+    terms); None when the pattern promises none."""
+    from re import _parser
+
+    try:
+        needed = _literals(_parser.parse(pattern, flags))[1]
+    except Exception:  # an unknown construct just means no gate
+        return None
+    return _minimal(needed) if needed else None
+
+
+def gate_key(pattern: str) -> str:
+    """The key of a pattern's stored gate: an edited pattern finds none (and derives one)."""
+    return hashlib.blake2b(pattern.encode(), digest_size=6).hexdigest()
+
+
+def stored_gates(patterns: Iterable[str]) -> str:
+    """Source of ``changelog_patterns.GATES`` for ``patterns``."""
+    lines = ["GATES: dict[str, tuple[str, ...] | None] = {"]
+    for pattern in dict.fromkeys(patterns):
+        strings = gate_strings(pattern)
+        head = f"    {gate_key(pattern)!r}: "
+        if strings is None:
+            lines.append(f"{head}None,")
+            continue
+        line = head + "("
+        for item in map(repr, strings):
+            if len(line) + len(item) + 2 > 96:
+                lines.append(line.rstrip())
+                line = " " * (len(head) + 1)
+            line += item + ", "
+        lines.append(line.rstrip().rstrip(",") + ("," if len(strings) == 1 else "") + "),")
+    return "\n".join([*lines, "}"])
+
+
+class Rule:
+    """A built-in pattern with its gate (None: always run). The regexes are compiled when
+    first needed: the patterns a vendor's changelog never gets near are never compiled."""
+
+    __slots__ = ("_rx", "gate", "pattern", "strings")
+
+    def __init__(self, pattern: str) -> None:
+        key = gate_key(pattern)
+        strings = P.GATES[key] if key in P.GATES else gate_strings(pattern)
+        self.pattern = pattern
+        self.strings = tuple(strings or ())
+        self._rx: re.Pattern[str] | None = None
+        self.gate: Callable[[str], Any] | None = None
+        if len(self.strings) == 1:
+            needle = self.strings[0]
+            self.gate = lambda low: needle in low
+        elif self.strings:
+            self.gate = self._first_gate
+
+    def _first_gate(self, low: str) -> Any:
+        strings = sorted(self.strings, key=len, reverse=True)
+        self.gate = re.compile("|".join(map(re.escape, strings))).search
+        return self.gate(low)
+
+    def regex(self) -> re.Pattern[str]:
+        rx = self._rx
+        if rx is None:
+            rx = self._rx = re.compile(self.pattern, re.I)
+        return rx
+
+
+
+
+class Rules(NamedTuple):
+    skip: tuple[Rule, ...]
+    names: tuple[Rule, ...]
+    model_verbs: Rule
+    model_high: Rule
+    model_strong: Rule
+    model_weak: Rule
+    model_phrases: tuple[Rule, ...]
+    caps: tuple[tuple[str, Rule], ...]
+    cap_verbs: Rule
+    training: tuple[tuple[str, Rule], ...]
+    policy: tuple[tuple[str, Rule], ...]
+    policy_verbs: Rule
+    section_words: re.Pattern[str]
+    skip_section: re.Pattern[str]
+    section_verbs: tuple[tuple[re.Pattern[str], str], ...]
+    split: re.Pattern[str]
+
+
+@cache
+def rules() -> Rules:
+    """The built-in patterns, compiled on first use (not at import: start-up pays none)."""
+    return Rules(
+        skip=tuple(map(Rule, P.SKIP)), names=tuple(map(Rule, P.MODEL_NAMES)),
+        model_verbs=Rule(P.MODEL_VERBS), model_high=Rule(P.MODEL_HIGH),
+        model_strong=Rule(P.MODEL_STRONG), model_weak=Rule(P.MODEL_WEAK_CONTEXT),
+        model_phrases=tuple(map(Rule, P.MODEL_PHRASES)),
+        caps=tuple((label, Rule(p)) for label, p in P.CAPABILITIES.items()),
+        cap_verbs=Rule(P.CAPABILITY_VERBS),
+        training=tuple((label, Rule(p)) for label, p in P.TRAINING_DATA.items()),
+        policy=tuple((label, Rule(p)) for label, p in P.POLICY_TERMS.items()),
+        policy_verbs=Rule(P.POLICY_VERBS),
+        section_words=re.compile(_SECTION_WORDS, re.I),
+        skip_section=re.compile(rf"^({P.SKIP_SECTIONS})$", re.I),
+        section_verbs=tuple((re.compile(rx), v) for rx, v in P.SECTION_VERBS.items()),
+        split=re.compile(_SPLIT))
+
+
+def _hit(rule: Rule, text: str, low: str) -> bool:
+    gate = rule.gate
+    if gate is not None and not gate(low):
+        return False
+    return rule.regex().search(text) is not None
+
+
+_NUMERIC = re.compile(r"[\d.-]+")
+_NAME_END = ".,;:)`'\"”"
+
+
+def _model_names(text: str, low: str) -> list[str]:
+    spans: list[tuple[int, int, str]] = []
+    for rule in rules().names:
+        if rule.gate is not None and not rule.gate(low):
+            continue
+        rx = rule.regex()
+        named = "name" in rx.groupindex  # found by context: "add X model"
+        for m in rx.finditer(text):
+            start, end = m.span("name") if named else m.span()
+            name = text[start:end].rstrip(_NAME_END)
+            if (named or any(ch.isdigit() for ch in name)) and not _NUMERIC.fullmatch(name):
+                spans.append((start, start + len(name), name))
+    if not spans:
+        return []
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    out: list[str] = []
+    seen: set[str] = set()
+    last_end = -1
+    for start, end, name in spans:
+        if start >= last_end and name.lower() not in seen:
+            out.append(name)
+            seen.add(name.lower())
+        last_end = max(last_end, end)
+    return out
 
 
 def model_names(text: str) -> list[str]:
     """Model names written in ``text``, in order, overlapping mentions merged."""
-    spans: list[tuple[int, int, str]] = []
-    for rx in _NAMES:
-        for m in rx.finditer(text):
-            start, end = m.span("name") if "name" in rx.groupindex else m.span()
-            name = text[start:end].rstrip(".,;:)`'\"”")
-            named = "name" in rx.groupindex  # found by context: "add X model"
-            if (named or any(ch.isdigit() for ch in name)) and not re.fullmatch(r"[\d.-]+",
-                                                                                 name):
-                spans.append((start, start + len(name), name))
-    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-    out: list[str] = []
-    last_end = -1
-    for start, end, name in spans:
-        if start >= last_end and name.lower() not in {n.lower() for n in out}:
-            out.append(name)
-        last_end = max(last_end, end)
-    return out
+    return _model_names(text, fold(text))
 
 
 def statements(title: str, lines: Sequence[str]) -> list[tuple[str, str]]:
     """The title and each line, split into sentences, each with the verb its section
     heading lends it ("Added", "Deprecated", "Removed" or "")."""
+    r = rules()
     out: list[tuple[str, str]] = []
     verb = ""
     for line in [title, *lines]:
-        if _SECTION_WORDS.match(line or ""):
+        if r.section_words.match(line or ""):
             word = re.sub(r"[^\w' ]+", "", line).strip().lower()
-            verb = next((v for rx, v in SECTION_VERBS.items() if re.fullmatch(rx, word)), "")
-            verb = "skip" if _SKIP_SECTION.match(word) else verb
+            verb = next((v for rx, v in r.section_verbs if rx.fullmatch(word)), "")
+            verb = "skip" if r.skip_section.match(word) else verb
             continue
         if verb != "skip":
-            out.extend((s.strip()[:400], verb) for s in _SPLIT.split(line or "") if s.strip())
+            out.extend((s.strip()[:400], verb) for s in r.split.split(line or "") if s.strip())
     return out
 
 
@@ -130,32 +331,48 @@ def _signal(kind: str, text: str, entities: Iterable[str], severity: str) -> dic
             "severity": severity}
 
 
+_FINE_TUNE = re.compile(r"fine[- ]?tun", re.I)
+_TRAINING_KEEP = re.compile(r"\b(opt|our models|retention)", re.I)
+Found = tuple[tuple[str, tuple[str, ...], str], ...]
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _builtin_found(text: str) -> Found:
+    """(type, entities, severity) of each built-in signal of a statement."""
+    r = rules()
+    low = fold(text)
+    found: list[tuple[str, tuple[str, ...], str]] = []
+    names = _model_names(text, low)
+    caps = [label for label, rule in r.caps if _hit(rule, text, low)]
+    caps = caps if caps and _hit(r.cap_verbs, text, low) else []
+    phrase = any(_hit(rule, text, low) for rule in r.model_phrases)
+    model = phrase or bool(names and _hit(r.model_verbs, text, low))
+    # a price, a rate limit or a capability added to a model ("Added image input to X")
+    # names the model without changing it, unless the verb is a release or retirement
+    if model and not phrase and (caps or _hit(r.model_weak, text, low)):
+        model = _hit(r.model_strong, text, low)
+    if model:
+        high = _hit(r.model_high, text, low)
+        found.append(("model_change", tuple(dict.fromkeys(names)),
+                      "high" if high else "medium"))
+    if caps:
+        found.append(("new_capability", tuple(dict.fromkeys(caps)),
+                      SEVERITY["new_capability"]))
+    training = [label for label, rule in r.training if _hit(rule, text, low)]
+    if training and not (_FINE_TUNE.search(text) and not _TRAINING_KEEP.search(text)):
+        found.append(("training_data_change", tuple(dict.fromkeys(training)), "high"))
+    policies = [label for label, rule in r.policy if _hit(rule, text, low)]
+    if policies and _hit(r.policy_verbs, text, low):
+        found.append(("policy_change", tuple(dict.fromkeys(policies)),
+                      SEVERITY["policy_change"]))
+    return tuple(found)
+
+
 def _builtin(text: str, shown: str) -> list[dict[str, Any]]:
     """Built-in signals of one statement: ``text`` is matched (with its section verb),
     ``shown`` is what the signal quotes."""
-    found: list[dict[str, Any]] = []
-    names = model_names(text)
-    caps = [label for label, rx in _CAPS.items() if rx.search(text)]
-    caps = caps if caps and _CAP_VERBS.search(text) else []
-    phrase = any(rx.search(text) for rx in _MODEL_PHRASES)
-    model = phrase or bool(names and _MODEL_VERBS.search(text))
-    # a price, a rate limit or a capability added to a model ("Added image input to X")
-    # names the model without changing it, unless the verb is a release or retirement
-    if model and not phrase and (_MODEL_WEAK.search(text) or caps):
-        model = bool(_MODEL_STRONG.search(text))
-    if model:
-        high = bool(_MODEL_HIGH.search(text))
-        found.append(_signal("model_change", shown, names, "high" if high else "medium"))
-    if caps:
-        found.append(_signal("new_capability", shown, caps, SEVERITY["new_capability"]))
-    training = [label for label, rx in _TRAINING.items() if rx.search(text)]
-    if training and not (re.search(r"fine[- ]?tun", text, re.I)
-                         and not re.search(r"\b(opt|our models|retention)", text, re.I)):
-        found.append(_signal("training_data_change", shown, training, "high"))
-    policies = [label for label, rx in _POLICY.items() if rx.search(text)]
-    if policies and _POLICY_VERBS.search(text):
-        found.append(_signal("policy_change", shown, policies, SEVERITY["policy_change"]))
-    return found
+    return [{"type": kind, "text": shown, "entities": list(entities), "severity": severity}
+            for kind, entities, severity in _builtin_found(text)]
 
 
 @lru_cache(maxsize=64)
@@ -163,8 +380,14 @@ def compile_rules(classify: tuple[tuple[str, tuple[str, ...]], ...] = (),
                   exclude: tuple[str, ...] = ()) -> tuple[tuple[tuple[str, re.Pattern[str]], ...],
                                                          tuple[re.Pattern[str], ...]]:
     """A source's own patterns, compiled once: ((type, regex), …) and exclusions."""
-    extra = tuple((kind, _rx(p)) for kind, patterns in classify for p in patterns)
-    return extra, tuple(_rx(p) for p in exclude)
+    extra = tuple((kind, re.compile(p, re.I)) for kind, patterns in classify for p in patterns)
+    return extra, tuple(re.compile(p, re.I) for p in exclude)
+
+
+def _skipped(text: str, skip: tuple[re.Pattern[str], ...]) -> bool:
+    low = fold(text)
+    return any(_hit(rule, text, low) for rule in rules().skip) or any(
+        rx.search(text) for rx in skip)
 
 
 def classify(title: str, lines: Sequence[str],
@@ -173,12 +396,12 @@ def classify(title: str, lines: Sequence[str],
     """Signals of an entry: ``[{"type", "text", "entities", "severity"}, …]``, at most one per
     type and statement. ``extra`` adds patterns per trigger type; ``builtin=False`` keeps
     only them; ``exclude`` silences matching statements."""
-    key = tuple(sorted((k, tuple(v)) for k, v in (extra or {}).items()))
+    key = tuple(sorted((k, tuple(v)) for k, v in (extra or {}).items())) if extra else ()
     own, skip = compile_rules(key, tuple(exclude))
     signals: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for text, verb in statements(title, lines):
-        if any(rx.search(text) for rx in (*_SKIP, *skip)):
+        if _skipped(text, skip):
             continue
         found = _builtin(f"{verb}: {text}" if verb else text, text) if builtin else []
         for kind, rx in own:
