@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
-
-from bs4 import BeautifulSoup, Tag
+from typing import TYPE_CHECKING, Any
 
 from . import fasthtml
 from .feeds import (
@@ -36,6 +34,9 @@ from .feeds import (
     struct_iso,
 )
 from .formats import normalise_space, strip_noise, text_lines
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
 
 INCIDENT_STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
 MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
@@ -81,11 +82,14 @@ LIST_KEYS = ("incidents", "ongoing_incidents", "status_page_incidents",
 LATEST_MAX = 500
 
 
+_STATUS_GAPS = re.compile(r"[\s-]+")
+
+
 def normalise_status(value: Any) -> str | None:
     text = as_text(value)
     if not text:
         return None
-    return re.sub(r"[\s-]+", "_", text.strip().lower())
+    return _STATUS_GAPS.sub("_", text.strip().lower())
 
 
 def normalise_impact(value: Any) -> str | None:
@@ -105,7 +109,7 @@ def record(ident: str, title: str | None, *, status: str | None = None,
 
 
 def _update(status: Any, text: str | None, at: Any) -> dict[str, Any]:
-    clean = normalise_space(text or "")
+    clean = " ".join((text or "").split())  # normalise_space, faster: same \s
     if len(clean) > LATEST_MAX:
         clean = clean[:LATEST_MAX].rstrip() + "…"
     return {"status": normalise_status(status), "text": clean or None, "at": at}
