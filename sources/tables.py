@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from .markup import clean_text
 from .places import places_in
@@ -48,12 +49,21 @@ _PURPOSE_WEAK = re.compile(r"\b(processing|role|scope|usage|use|used|uses|catego
                            r"details|reason|why|what)\b")
 
 
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_PLURAL = re.compile(r"\(s\)")
+_JOINERS = re.compile(r"[-_/]")
+_PUNCT = re.compile(r"[^\w\s#]")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=4096)
 def norm_header(text: str) -> str:
     """Lower-case words of a header (or a camelCase / snake_case JSON key)."""
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", clean_text(text))
-    text = re.sub(r"\(s\)", "s", text.casefold())
-    text = re.sub(r"[-_/]", " ", text)
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s#]", " ", text)).strip()
+    # Cached: a table's header texts come back with every row (``grids``) and every table.
+    text = _CAMEL.sub(" ", clean_text(text))
+    text = _PLURAL.sub("s", text.casefold())
+    text = _JOINERS.sub(" ", text)
+    return _SPACES.sub(" ", _PUNCT.sub(" ", text)).strip()
 
 
 def slug(text: str) -> str:
