@@ -42,9 +42,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
-
-from bs4 import BeautifulSoup, Tag
+from typing import TYPE_CHECKING, Any
 
 from config.errors import ParseError
 
@@ -61,7 +59,7 @@ from .entities import (
 )
 from .feeds import quiet_soup
 from .formats import decode, soup
-from .grids import div_grids, find_tables, read_grid
+from .grids import Grid, div_grids, find_tables, read_grid
 from .markup import (
     clean_text,
     content_root,
@@ -72,6 +70,9 @@ from .markup import (
     split_front_matter,
 )
 from .tables import is_location, records, slug, value_columns
+
+if TYPE_CHECKING:  # bs4 is imported when a page is left to it, not with the module
+    from bs4 import BeautifulSoup, Tag
 
 NAME = "subprocessors"
 PARSER_VERSION = "1"
@@ -115,8 +116,33 @@ def _records(body: bytes, settings: BaseSettings) -> list[dict[str, str]]:
         lines = "".join(f"<li>{html.escape(line)}</li>" for line in text.splitlines() if line)
         return html_records(soup(f"<html><body><ul>{lines}</ul></body></html>"), settings)
     if fmt == "markdown":
-        return html_records(markdown_soup(split_front_matter(text)[1]), settings)
-    return html_records(quiet_soup(body), settings)
+        markdown = split_front_matter(text)[1]
+        found = _fast_records(settings, markdown=markdown)
+        return found if found is not None else html_records(markdown_soup(markdown), settings)
+    found = _fast_records(settings, body=body)
+    return found if found is not None else html_records(quiet_soup(body), settings)
+
+
+def _fast_records(settings: BaseSettings, *, body: bytes = b"", markdown: str | None = None,
+                  ) -> list[dict[str, str]] | None:
+    """``html_records`` of the page (the HTML ``body``, or the page made of ``markdown``)
+    read from lxml's tree by ``fasttable``, when that gives the very same records: a page
+    of five or more table records. None leaves the page to bs4."""
+    from . import fasttable  # lxml is loaded with the first page, not with the kind
+
+    if not fasttable.ENABLED or settings.select:
+        return None
+    try:
+        tree = (fasttable.parse_bytes(body) if markdown is None
+                else fasttable.parse_text(fasttable.markdown_page(markdown)))
+        grids = fasttable.page_grids(tree)
+    except Exception:  # bs4 reads it, and says what is wrong with it
+        return None
+    if grids is None:
+        return None
+    found = grid_records(grids, _overrides(settings))
+    # fewer: html_records looks further (lists, cards) or asks whether it is a wall
+    return found if len(found) >= 5 else None
 
 
 def html_records(doc: BeautifulSoup, settings: BaseSettings) -> list[dict[str, str]]:
@@ -131,10 +157,17 @@ def html_records(doc: BeautifulSoup, settings: BaseSettings) -> list[dict[str, s
 
 def _table_records(roots: Iterable[Tag], overrides: dict[str, str | None],
                    ) -> list[dict[str, str]]:
-    sure: list[dict[str, str]] = []
-    unsure: list[dict[str, str]] = []
     grids = [(read_grid(t), True) for root in roots for t in find_tables(root)]
     grids += [(g, False) for root in roots for g in div_grids(root)]
+    return grid_records(grids, overrides)
+
+
+def grid_records(grids: list[tuple[Grid, bool]], overrides: dict[str, str | None],
+                 ) -> list[dict[str, str]]:
+    """The records of a page's grids (each with whether it is a ``<table>``/ARIA table
+    rather than a grid of divs): those of the tables read for sure, else the others."""
+    sure: list[dict[str, str]] = []
+    unsure: list[dict[str, str]] = []
     # A table without a header row reads like the headed table of its width on the page.
     headers = {len(g.header): g.header for g, _ in reversed(grids)
                if g.header and records(g.header, [], overrides)[1]}
@@ -239,7 +272,10 @@ def _value(text: str, ignore: list[re.Pattern[str]]) -> str:
     text = strip_footnotes(clean_text(text))
     for rx in ignore:
         text = rx.sub("", text)
-    return re.sub(r"\s+", " ", text).strip(" ;,")
+    return _SPACES.sub(" ", text).strip(" ;,")
+
+
+_SPACES = re.compile(r"\s+")
 
 
 _NOT_A_NAME = re.compile(r"^\s*([*†‡¹²³⁴⁵]|\[\d+\]|\(\d+\)|notes?\b|footnotes?\b)", re.I)
