@@ -173,36 +173,42 @@ DATE = (rf"(\d{{4}}-\d{{2}}-\d{{2}}([t ][\d:.]+(z|[+-]\d\d:?\d\d)?)?|"
         rf"\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}|\d{{4}}/\d{{1,2}}/\d{{1,2}}|"
         rf"{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?,?\s+\d{{4}}|"
         rf"\d{{1,2}}(st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{4}})")
-_DATE_LINE = re.compile(
+# The three long patterns below are compiled on first use (~6 ms at import otherwise).
+_DATE_LINE = (
     rf"^\W*((published|posted|date|updated|modified|revised|effective( date)?|as of|"
     rf"generated|rendered|fetched|retrieved|last\s+\w+)(\s+(on|at|date))?\s*:?\s*{DATE}\W*|"
     rf"last\s+(updated|modified|revised|reviewed|edited|refreshed)\b.{{0,40}}|"
     rf"this (page|list|document) was (last )?(updated|modified|generated|rendered)\b.{{0,60}}|"
     rf"{DATE}|(©|copyright)\s.{{0,80}}|.{{0,40}}\b\d+\s+(seconds?|minutes?|hours?|days?|"
-    rf"weeks?|months?)\s+ago)\W*$", re.I)
-_INLINE_DATE = re.compile(
+    rf"weeks?|months?)\s+ago)\W*$")
+_INLINE_DATE = (
     rf"[(·•|—-]?\s*\b(last\s+(updated|modified|revised|reviewed)|updated|generated|rendered|"
-    rf"published|posted)(\s+(on|at))?:?\s+{DATE}\)?\.?", re.I)
+    rf"published|posted)(\s+(on|at))?:?\s+{DATE}\)?\.?")
+
+
+@cache
+def _rx(pattern: str) -> re.Pattern[str]:
+    """One of the patterns above, compiled once, case-insensitive."""
+    return re.compile(pattern, re.I)
 
 
 def is_date_noise(line: str) -> bool:
     """A line that only says when the page was rendered, published or last updated."""
-    return bool(_DATE_LINE.match(line))
+    return bool(_rx(_DATE_LINE).match(line))
 
 
 def drop_inline_dates(text: str) -> str:
     """Remove "last updated March 3, 2025" phrases inside a longer line."""
-    return _WS.sub(" ", _INLINE_DATE.sub("", text)).strip()
+    return _WS.sub(" ", _rx(_INLINE_DATE).sub("", text)).strip()
 
 
-_WALL = re.compile(
+_WALL = (
     r"just a moment|checking (if the site connection is secure|your browser)|"
     r"enable javascript and cookies|attention required|verify (that )?you are (a )?human|"
     r"are you a robot|captcha|access denied|request unsuccessful|ddos protection|"
     r"please (sign|log) ?in|(sign|log) ?in to (continue|view|access)|"
     r"you (need|must) (to )?(sign|log) ?in|you need to enable javascript|"
-    r"enable javascript to run this app",
-    re.I)
+    r"enable javascript to run this app")
 
 
 def looks_like_wall(text: str) -> bool:
@@ -210,7 +216,7 @@ def looks_like_wall(text: str) -> bool:
     wall or an empty app shell. Callers ask only when a page gave (almost) nothing, so a
     long page, or one with records, that mentions a captcha is never a wall."""
     short = len(text) < 3000 or len(text.split()) < 400
-    return short and bool(_WALL.search(text))
+    return short and bool(_rx(_WALL).search(text))
 
 
 _SEP = "\x1e"

@@ -46,7 +46,6 @@ from pydantic import Field
 from config.errors import ParseError
 
 from .base import BaseSettings, Change, ChangeOp, Document, canonical_json
-from .feeds import quiet_soup
 from .formats import decode
 from .markup import (
     clean_text,
@@ -95,6 +94,8 @@ def _parse(body: bytes, settings: BaseSettings) -> tuple[dict[str, Any], dict[st
         return _select(_hub_fields(json.loads(text)), {}, settings)
     fields: dict[str, Any] = {}
     if fmt in ("html", "rss", "atom"):
+        from .feeds import quiet_soup  # feeds (and its patterns) only for an HTML card
+
         roots = content_root(quiet_soup(body), settings.select)
         fields = html_fields(roots)
     else:
