@@ -15,13 +15,14 @@ import html
 import re
 import textwrap
 from collections import Counter
-from typing import Any
-
-from bs4 import BeautifulSoup, NavigableString, Tag
+from typing import TYPE_CHECKING, Any
 
 from .feeds import DAY_MONTH_RX, find_date, flatten_text, quiet_soup
 from .formats import _BLOCK, normalise_space, select_root, strip_noise, text_lines
 from .markup import markdown_html
+
+if TYPE_CHECKING:  # bs4 is imported where a page is parsed, not by every check
+    from bs4 import BeautifulSoup, Tag
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 ENTRY_COMPONENTS = ("Update", "ChangelogEntry", "ChangelogItem", "Release", "ReleaseNote",
@@ -119,6 +120,8 @@ def _raw(title: str, lines: list[str], date_hint: str | None = None) -> dict[str
 
 
 def _time_hint(box: Tag) -> str | None:
+    from bs4 import Tag
+
     stamp = box.find("time")
     if isinstance(stamp, Tag):
         return find_date(str(stamp.get("datetime") or "")) or find_date(stamp.get_text(" "))
@@ -148,6 +151,8 @@ def _boxes(root: Tag, chosen: list[Tag]) -> list[Tag] | None:
 
 def _walk(root: Tag, chosen: list[Tag], level: int) -> list[dict[str, Any]]:
     """Headings in document order; the text between them belongs to the one before."""
+    from bs4 import NavigableString, Tag
+
     for el in root.find_all(_BLOCK):
         el.insert_after("\n")
     for cell in root.find_all(["td", "th"]):
@@ -177,6 +182,8 @@ def _walk(root: Tag, chosen: list[Tag], level: int) -> list[dict[str, Any]]:
 
 
 def _from_headings(root: Tag) -> list[dict[str, Any]] | None:
+    from bs4 import Tag
+
     headings = [h for h in root.find_all(HEADINGS) if isinstance(h, Tag)]
     level = _entry_level(headings)
     if level is None:
@@ -224,6 +231,8 @@ def _lead(lines: list[str]) -> list[str]:
 def _from_blocks(root: Tag) -> list[dict[str, Any]]:
     """No usable headings: ``<article>`` elements, repeated dated blocks, or dated list
     items."""
+    from bs4 import Tag
+
     blocks: list[Tag] = [a for a in root.find_all("article") if isinstance(a, Tag)]
     if len(blocks) < 2:
         blocks = _repeated(root)
@@ -277,6 +286,8 @@ def page_roots(doc: BeautifulSoup, selector: str | None) -> list[Tag]:
 
     Unlike ``markup.content_root`` this leaves the tree alone: a changelog's entries may
     sit in ``<header>``s of ``<section>``s, which ``html_entries`` prunes for itself."""
+    from bs4 import Tag
+
     if not selector:
         mains = doc.find_all("main") or doc.select("[role=main]")
         if len(mains) == 1 and isinstance(mains[0], Tag):

@@ -19,7 +19,6 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from . import fasthtml
 from .feeds import (
     RELATIVE_TIME,
     as_text,
@@ -142,6 +141,8 @@ _AFFECTED = re.compile(r"this (?:incident|scheduled maintenance|maintenance) aff
 def update_log(html: str) -> tuple[list[dict[str, Any]], list[str], bool]:
     """A Statuspage feed description → (updates newest first, affected components,
     whether it announces a scheduled event)."""
+    from . import fasthtml  # lxml, loaded with the first status page
+
     if fasthtml.ENABLED:  # the same steps on lxml's tree (fasthtml.py)
         fast = fasthtml.update_log(html, affected=_AFFECTED, status_words=STATUS_WORDS,
                                    relative_time=RELATIVE_TIME, normalise=normalise_space,

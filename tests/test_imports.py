@@ -39,7 +39,8 @@ CHECK_PATH = ("import monitor.cli, monitor.common, monitor.runner, monitor.hooks
               # the rule modules the check path loads, and the kinds whose files are ours
               "import triggers.model_card, triggers.subprocessors, triggers.incidents\n"
               "from sources import get_kind\n"
-              "get_kind('page'); get_kind('model_card')\n")
+              "for kind in ('page', 'model_card', 'changelog', 'incidents', 'subprocessors'):\n"
+              "    get_kind(kind)\n")
 
 REPORT = ("import json, sys\n"
           "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & set(%r))))\n")
@@ -81,6 +82,9 @@ vendors:
     sources:
       - {{id: acme-dpa, kind: page, url: "{site}/acme/dpa", select: main}}
       - {{id: acme-card, kind: model_card, url: "{site}/acme/model-card.md"}}
+      - {{id: acme-changelog, kind: changelog, url: "{site}/acme/changelog.atom"}}
+      - {{id: acme-status, kind: incidents, url: "{site}/acme/status/history.atom"}}
+      - {{id: acme-subprocessors, kind: subprocessors, url: "{site}/acme/subprocessors"}}
   - id: northwind
     name: Northwind Models
     sources:
@@ -104,10 +108,10 @@ def test_a_not_modified_check_imports_no_optional_package(site: Any, sqlite_url:
     first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            cwd=ROOT, check=False, stdin=subprocess.DEVNULL)
     assert first.returncode == 0, first.stderr
-    assert "baseline 3" in first.stdout
+    assert "baseline 6" in first.stdout
     printed: list[str] = []
     assert _loaded(code, printed) == []
-    assert "unchanged 3" in " ".join(printed)
+    assert "unchanged 6" in " ".join(printed)
 
 
 # -- LazyConsole: rich's answers and bytes, without rich ------------------------------
