@@ -188,3 +188,16 @@ def test_mirrored_code_is_the_code_the_fast_paths_were_checked_against() -> None
     assert got == FINGERPRINT, (
         f"code mirrored by sources/fasthtml.py changed (fingerprint {got}): check the "
         f"fast path still matches, then set FINGERPRINT = {got!r} in {__file__}")
+
+
+def test_normalise_space_is_the_regex_it_replaced() -> None:
+    """``formats.normalise_space`` splits on ``str.isspace``; the regex it replaced
+    collapsed ``\\s+``: the same characters, every one of them."""
+    import re
+    import sys
+
+    rx = re.compile(r"\s+")
+    for code in range(sys.maxunicode + 1):
+        c = chr(code)
+        text = f"{c}a{c}{c}b {c}\t{c}"
+        assert formats.normalise_space(text) == rx.sub(" ", text).strip(), hex(code)
