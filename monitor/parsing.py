@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -104,6 +105,10 @@ class ParsePool:
         """Fork the workers now (call it before the event loop starts threads)."""
         if self.inline or self._executor is not None:
             return
+        # What exists now (modules, the config, the watches) lives as long as the process:
+        # frozen, no collection in either process walks it, so neither writes to the
+        # pages they share after the fork (copy-on-write) just to scan them.
+        gc.freeze()
         executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
                                        initializer=_init_worker)
         # A fork-context pool forks all its workers at the first submit: make that now.
