@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from config import ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BASE = """\
 database: sqlite:///reassess.db
@@ -101,3 +105,46 @@ def test_example_configs_are_valid() -> None:
     for name in ("example.yaml", "starter.yaml"):
         load_config(CONFIG_DIR / name, env={"SLACK_WEBHOOK_URL": "json://127.0.0.1:9/x",
                                             "SMTP_USER": "u", "SMTP_PASS": "p"})
+
+
+YAML_SHAPES = [
+    "", "# only a comment\n", "a: 1\n", "a: [1, 2.5, -3, 0x1f, 1e3, .inf]\n",
+    "a: {b: yes, c: No, d: ~, e: null, f: 'true', g: \"1\"}\n",
+    "when: 2024-05-01\nat: 2024-05-01T10:00:00Z\n", "a: !!str 1\nb: !!int '2'\n",
+    "base: &b {x: 1}\nother: *b\n", "base: &b {x: 1}\nmerged: {<<: *b, y: 2}\n",
+    "- a\n- b: [c, {d: e}]\n", "a: |\n  block\n  text\nb: >\n  folded\n  text\n",
+    "1: one\n2.5: two\ntrue: three\nnull: four\n", "? [complex, key]\n: value\n",
+    "a: 1\n---\nb: 2\n", "plain scalar\n", "a: b: c\n", "a: [1, 2\n", "a:\n\tb: 1\n",
+    "x: 1\nx: 2\n", "v:\n  - {id: a, id: b}\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_SHAPES)
+def test_the_event_reader_loads_what_the_composer_loads(text: str) -> None:
+    """``loader._load`` builds data from parser events; whatever it gives (or whatever
+    error it raises) is what PyYAML's composer and constructor give."""
+    from config import loader
+
+    def run(fn: Any) -> Any:
+        try:
+            return ("ok", fn(text))
+        except loader._Unusual:
+            return ("unusual", None)
+        except (yaml.YAMLError, ConfigError) as exc:
+            return ("error", type(exc).__name__, str(exc))
+
+    fast = run(loader._load)
+    if fast[0] == "unusual":  # left to the composer, which parse_config falls back to
+        return
+    slow = run(lambda t: loader._compose_and_load(t)[1])
+    assert fast == slow
+    if fast[0] == "ok":
+        assert repr(fast[1]) == repr(slow[1])  # same types, not only equal values
+
+
+def test_the_event_reader_takes_every_shipped_config() -> None:
+    from config import loader
+
+    for path in sorted((ROOT / "config").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert loader._load(text) == loader._compose_and_load(text)[1], path
