@@ -54,7 +54,6 @@ _SECTION_WORDS = (
     r"tests?|build( system)?|ci|miscellaneous chores|reverts?)\W*$")
 _SPLIT = r"(?<=[.!?])\s+(?=[A-Z\"'`(\[])|\s+[•·]\s+"
 MAX_SIGNALS = 30
-CACHE_SIZE = 8192  # statements whose built-in signals are remembered (per process)
 
 # --- speed: gates ----------------------------------------------------------------------
 # Most statements match few of the ~60 built-in patterns. Each pattern gets a gate: the
@@ -336,7 +335,6 @@ _TRAINING_KEEP = re.compile(r"\b(opt|our models|retention)", re.I)
 Found = tuple[tuple[str, tuple[str, ...], str], ...]
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _builtin_found(text: str) -> Found:
     """(type, entities, severity) of each built-in signal of a statement."""
     r = rules()
