@@ -63,7 +63,8 @@ def sync_config(session: Session, config: Config, now: datetime) -> None:
         _sync_vendors(session, config)
     if not _sources_match(session, config):
         _sync_sources(session, config, now)
-    _sync_assessments(session, config, now)
+    if not _assessments_match(session, config):
+        _sync_assessments(session, config, now)
 
 
 # Every `reassess check` and daemon start syncs; usually nothing changed, and a plain
@@ -89,6 +90,34 @@ def _sources_match(session: Session, config: Config) -> bool:
         if (r is None or r.url != sc.url or r.kind != sc.kind or r.vendor_id != vc.id
                 or r.interval_s != config.interval_for(vc, sc) or r.active != sc.enabled
                 or r.next_due_at is None):
+            return False
+    return not any(r.active for r in stored.values())
+
+
+def _assessments_match(session: Session, config: Config) -> bool:
+    """Whether ``_sync_assessments`` would change nothing (read as plain columns)."""
+    from config.durations import add_period
+
+    rows = session.execute(select(
+        Assessment.id, Assessment.vendor_id, Assessment.system, Assessment.owner,
+        Assessment.trigger_types, Assessment.review_every, Assessment.active,
+        Assessment.assessed, Assessment.disposition, Assessment.next_review)).all()
+    stored = {r.id: r for r in rows}
+    for ac in config.assessments:
+        r = stored.pop(ac.id, None)
+        if r is None or not r.active or (ac.assessed and (r.assessed is None
+                                                          or ac.assessed > r.assessed)):
+            return False
+        if (r.vendor_id != ac.vendor or r.system != ac.system or r.owner != list(ac.owner)
+                or r.trigger_types != list(ac.triggers) or r.review_every != ac.review_every):
+            return False
+        if r.assessed == ac.assessed:
+            due = ac.next_review or (add_period(ac.assessed, ac.review_every)
+                                     if ac.assessed and ac.review_every else None)
+            if r.disposition != ac.disposition or r.next_review != due:
+                return False
+        elif ac.review_every and r.assessed and r.next_review != add_period(r.assessed,
+                                                                             ac.review_every):
             return False
     return not any(r.active for r in stored.values())
 

@@ -277,3 +277,63 @@ def test_flapping_between_recent_versions_fires_once(site: Any, sqlite_url: str,
     site.control("acme", "set_page", path="dpa", html=page("Served from Mars."))
     assert len(check()) == 2  # a genuinely new version still fires
     engine.dispose()
+
+
+def _register_rows(engine: Engine) -> list[tuple[Any, ...]]:
+    cols = ("id", "vendor_id", "system", "owner", "disposition", "assessed", "next_review",
+            "review_every", "trigger_types", "status", "active")
+    with session_scope(engine) as s:
+        return sorted(tuple(getattr(a, c) for c in cols)
+                      for a in s.execute(select(Assessment)).scalars())
+
+
+VARIANTS = [
+    {}, {"assessed": "2025-06-01"}, {"assessed": "2026-04-01"}, {"assessed": "2025-01-01"},
+    {"next_review": "2026-05-01"}, {"disposition": "rejected"}, {"system": "Chat"},
+    {"owner": "[alice]"}, {"triggers": "[incident]"}, {"review_every": "6 months"},
+    {"drop": True},
+]
+
+
+def _variant(tmp_path: Path, v: dict[str, Any]) -> Config:
+    text = REGISTER.format(assessed=v.get("assessed", "2025-06-01"),
+                           next_review=v.get("next_review", "2026-02-01"))
+    for key, default in (("disposition", "approved"), ("system", "Support assistant"),
+                         ("review_every", "12 months")):
+        text = text.replace(f"{key}: {default}", f"{key}: {v.get(key, default)}")
+    if "owner" in v:
+        text = text.replace("    vendor: northwind\n",
+                            f"    vendor: northwind\n    owner: {v['owner']}\n")
+        text += "channels:\n  alice: {urls: ['json://127.0.0.1:9/hook']}\n"
+    if "triggers" in v:
+        text = text.replace("triggers: [policy_change]", f"triggers: {v['triggers']}")
+    if v.get("drop"):
+        text = text.split("  - id: northwind-search")[0]
+    path = tmp_path / "variant.yaml"
+    path.write_text(text)
+    return load_config(path)
+
+
+@pytest.mark.parametrize("resolved", [False, True])
+def test_the_sync_skips_assessments_only_when_nothing_would_change(
+        engine: Engine, tmp_path: Path, resolved: bool) -> None:
+    """``repo._assessments_match`` (the plain read that lets a sync skip its ORM pass)
+    says True exactly when the full sync would leave every row as it is."""
+    from storage import repo
+
+    for before in VARIANTS:
+        for after in VARIANTS:
+            synced(engine, _variant(tmp_path, before))
+            if resolved:
+                with session_scope(engine) as s:
+                    resolve(s, "acme-support", by="bob", now=NOW, note="ok",
+                            disposition="rejected")
+            cfg = _variant(tmp_path, after)
+            with session_scope(engine) as s:
+                skip = repo._assessments_match(s, cfg)
+            rows = _register_rows(engine)
+            with session_scope(engine) as s:
+                repo._sync_assessments(s, cfg, NOW)
+            assert skip == (_register_rows(engine) == rows), (before, after)
+            with session_scope(engine) as s:  # and once synced, it always matches
+                assert repo._assessments_match(s, cfg), (before, after)
