@@ -58,6 +58,14 @@ def kinds() -> None:
         out.print()
 
 
+def prefork() -> None:
+    """Fork the parse workers before the config and the database are read
+    (``monitor/parsing.py``); the checker takes them over."""
+    from .parsing import prefork as fork_workers
+
+    fork_workers()
+
+
 @app.command()
 def check(config: Path = ConfigOption,
           vendor: list[str] = typer.Option([], "--vendor", help="Only this vendor (repeatable)."),
@@ -68,6 +76,8 @@ def check(config: Path = ConfigOption,
     """Check sources once, now; exit 1 if any source failed."""
     from .runner import run_check
 
+    if not source:
+        prefork()
     cfg = get_config(config)
     known_v = {v.id for v in cfg.vendors}
     for v in vendor:
@@ -211,6 +221,7 @@ def run(config: Path = ConfigOption,
 
     if log_format not in ("text", "json"):
         fail("--log-format is text or json", 2)
+    prefork()
     path = config
     cfg = get_config(path)
     raise typer.Exit(run_daemon(cfg, config_file=path, log_format=log_format, web=web))

@@ -32,7 +32,7 @@ from triggers import TriggerEvent
 
 from .analyse import PARSE, Outcome, SourceState, Watch, conclude, parse_failed, triage
 from .clock import utcnow
-from .parsing import POOL_MIN, ParsePool, worker_count
+from .parsing import POOL_MIN, pool_for, worker_count
 from .persist import persist
 
 log = logging.getLogger("reassess.check")
@@ -132,7 +132,7 @@ class Checker:
         self.reader = _DbReader(engine)
         self.hooks = hooks
         self.observer: Observer | None = None
-        self.pool = ParsePool(worker_count(config.parse.workers))
+        self.pool = pool_for(worker_count(config.parse.workers))
 
     def start_pool(self, sources: int | None = None) -> None:
         """Fork the parse workers (before any thread starts) if the work is worth it."""

@@ -203,3 +203,27 @@ def test_a_pass_with_workers_stores_what_an_inline_pass_stores(tmp_path: Path) -
     def timeless(hashes: list[Any]) -> list[Any]:
         return [h for h in hashes if not h[0].endswith("-2")]
     assert timeless(pooled[3]) == timeless(inline[3]) and len(timeless(inline[3])) == 18
+
+
+def test_the_checker_takes_over_the_workers_forked_at_start_up() -> None:
+    """``prefork`` (what ``reassess check`` and ``reassess run`` do before reading the
+    config) forks the auto-sized pool; a checker whose config asks for that many takes it,
+    one that asks for another size gets a fresh pool and the early one is stopped."""
+    count = worker_count("auto")
+    if count == 0:
+        pytest.skip("one CPU: auto means no workers, nothing is forked early")
+    parsing.prefork()
+    early = parsing._EARLY
+    assert early is not None and early.running
+    taken = parsing.pool_for(count)
+    try:
+        assert taken is early and parsing._EARLY is None
+    finally:
+        taken.close()
+    parsing.prefork()
+    early = parsing._EARLY
+    assert early is not None
+    other = parsing.pool_for(count + 1)
+    assert other is not early and not early.running and not other.running
+    assert other.workers == count + 1 and parsing._EARLY is None
+    assert parsing.pool_for(count).running is False  # nothing forked early any more
