@@ -8,7 +8,8 @@ the harness's. The simulated vendor site runs in another child, never measured.
 ``ru_maxrss`` is the largest single process's peak, not the sum over a tool's processes
 (reassess's parse workers), so a sampler also reads the proportional set size (PSS:
 shared pages split between the processes sharing them) of the child's whole process tree
-every 50 ms: ``peak_tree_pss_mb`` is the most memory the tool held at once.
+every 250 ms (reading it walks the page tables, so not more often): ``peak_tree_pss_mb`` is
+the most memory the tool held at once.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def measure(argv: Sequence[str], workdir: Path, *, env: dict[str, str] | None = 
 class TreeMemory(threading.Thread):
     """Samples the summed PSS of ``pid`` and its descendants (Linux ``/proc``)."""
 
-    def __init__(self, pid: int, period: float = 0.05) -> None:
+    def __init__(self, pid: int, period: float = 0.25) -> None:
         super().__init__(daemon=True, name=f"pss-{pid}")
         self.pid, self.period = pid, period
         self.peak_kb = 0
