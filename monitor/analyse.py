@@ -59,6 +59,20 @@ class Reader(Protocol):
     def recent(self, source_id: str, n: int) -> dict[str, int]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What writing an outcome still needs of its parsed document: the hash, the
+    compressed canonical JSON when a snapshot is stored, and its size. An outcome waits
+    up to a batch for its transaction, and the parsed data it would otherwise hold is a
+    hundred kilobytes of Python objects for a twenty-kilobyte page."""
+
+    kind: str
+    hash: str
+    parser_version: str
+    blob: bytes | None = None
+    size: int = 0
+
+
 @dataclass
 class Outcome:
     """The result of one check, to be persisted in one transaction with its batch."""
@@ -69,7 +83,7 @@ class Outcome:
     outcome: str
     error: str | None = None
     body_hash: str | None = None
-    document: Document | None = None
+    document: Document | Settled | None = None  # Settled once analysed (persist.settle)
     store_snapshot: bool = False
     current_snapshot_id: int | None = None  # set when reverting to a stored version
     old_snapshot_id: int | None = None

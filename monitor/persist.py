@@ -21,13 +21,25 @@ from storage.models import Assessment, CheckRun, Source
 from storage.repo import compress, insert_trigger, store_snapshot
 from triggers.events import SCHEMA_VERSION, TriggerEvent
 
-from .analyse import Outcome
+from .analyse import Outcome, Settled
 
 # After a failure retry sooner than the interval: 1, 2, 4 … minutes, capped by it.
 FAILURE_BACKOFF = 60.0
 
 TriggerHook = Callable[[Session, int, TriggerEvent, Outcome, list[Assessment], datetime], None]
 FailureHook = Callable[[Session, Outcome, dict[str, Any], datetime], None]
+
+
+def settle(out: Outcome) -> None:
+    """Swap an analysed outcome's document for what ``persist`` needs of it."""
+    doc = out.document
+    if doc is None or isinstance(doc, Settled):
+        return
+    if out.store_snapshot:
+        out.document = Settled(doc.kind, doc.hash, doc.parser_version,
+                               compress(doc.canonical()), out.watch.kind.size(doc))
+    else:
+        out.document = Settled(doc.kind, doc.hash, doc.parser_version)
 
 
 def next_due(now: datetime, interval: float, jitter: float, failures: int = 0) -> datetime:
@@ -75,14 +87,15 @@ def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, wor
 
 
 def _snapshot(session: Session, out: Outcome) -> int:
+    settle(out)
     doc = out.document
-    assert doc is not None
+    assert isinstance(doc, Settled) and doc.blob is not None
     return store_snapshot(session, {
         "source_id": out.source_id, "url": out.fetch.url, "fetched_at": out.started_at,
         "http_status": out.fetch.status or 200, "etag": out.fetch.etag,
         "last_modified": out.fetch.last_modified, "content_hash": doc.hash,
         "parser_version": doc.parser_version, "kind": doc.kind,
-        "document": compress(doc.canonical()), "size": out.watch.kind.size(doc),
+        "document": doc.blob, "size": doc.size,
     })
 
 

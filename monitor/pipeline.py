@@ -33,7 +33,7 @@ from triggers import TriggerEvent
 from .analyse import PARSE, Outcome, SourceState, Watch, conclude, parse_failed, triage
 from .clock import utcnow
 from .parsing import POOL_MIN, pool_for, worker_count
-from .persist import persist
+from .persist import persist, settle
 
 log = logging.getLogger("reassess.check")
 
@@ -242,6 +242,7 @@ class Checker:
             backlog.release()
             if out.fetch.body is not None:  # analysed: the batch needs no body
                 out.fetch = replace(out.fetch, body=None)
+            settle(out)  # nor the parsed document: its hash, size and compressed JSON
             summary.add(out)
             pending.append(out)
             if self.observer is not None:
