@@ -170,3 +170,42 @@ def test_refused_connection_says_so(options: FetchOptions) -> None:
     result = fetch(options, f"http://127.0.0.1:{port}/")
     assert not result.ok and "connect" in (result.error or "")
     assert "timed out" not in (result.error or "")
+
+
+def test_tls_certificates_are_verified(tmp_path: Any) -> None:
+    """The aiohttp transport verifies TLS: a self-signed certificate on a real HTTPS
+    server on loopback is refused, whatever context the transport was handed."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+
+    async def secret(_request: web.Request) -> web.Response:
+        return web.Response(text="secret")
+
+    async def run() -> FetchResult:
+        app = web.Application()
+        app.router.add_get("/", secret)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            async with Fetcher(FetchOptions(retries=0)) as fetcher:
+                return await fetcher.fetch(FetchRequest(source_id="s",
+                                                        url=f"https://127.0.0.1:{port}/"))
+        finally:
+            await runner.cleanup()
+
+    result = asyncio.run(run())
+    assert result.body is None and result.error is not None
+    assert "certificate" in result.error.lower(), result.error
