@@ -29,13 +29,15 @@ HEADERS = {"User-Agent": "reassess-bench-bareloop/1", "Accept-Encoding": "gzip, 
 
 def make_client(concurrency: int) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    tls = aiohttp.connector._SSL_CONTEXT_VERIFIED  # as sources/fetch.py: no second CA load
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency,
-                                         keepalive_timeout=30)
+                                         keepalive_timeout=30, ssl=tls)
         return aiohttp.ClientSession(connector=connector)
 
-    return httpx.AsyncClient(transport=AiohttpTransport(limits=limits, client=session),
+    return httpx.AsyncClient(transport=AiohttpTransport(limits=limits, client=session,
+                                                        verify=tls),
                              follow_redirects=True, timeout=httpx.Timeout(20.0),
                              headers=HEADERS)
 
