@@ -123,6 +123,7 @@ class ParsePool:
         self.workers = workers
         self.restarts = 0
         self.inline = workers <= 0
+        self.closed = False
         self._executor: ProcessPoolExecutor | None = None
 
     @property
@@ -131,7 +132,7 @@ class ParsePool:
 
     def start(self) -> None:
         """Fork the workers now (call it before the event loop starts threads)."""
-        if self.inline or self._executor is not None:
+        if self.inline or self.closed or self._executor is not None:
             return
         # What exists now (modules, the config, the watches) lives as long as the process:
         # frozen, no collection in either process walks it, so neither writes to the
@@ -145,7 +146,7 @@ class ParsePool:
         log.debug("parse pool: %d workers", self.workers)
 
     async def parse(self, kind: str, settings: BaseSettings, body: bytes) -> Document:
-        if self.inline:
+        if self.inline or self.closed:  # closed: a parse still finishing as the daemon stops
             return parse_in_worker(kind, settings, body)
         for attempt in (1, 2):
             executor = self._executor
@@ -177,7 +178,9 @@ class ParsePool:
             log.warning("a parse worker died; starting a fresh pool")
 
     def close(self) -> None:
-        """Stop the workers and reap them (their CPU time then counts as this process's)."""
+        """Stop the workers and reap them (their CPU time then counts as this process's);
+        nothing is forked again after this."""
+        self.closed = True
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)

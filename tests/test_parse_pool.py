@@ -227,3 +227,20 @@ def test_the_checker_takes_over_the_workers_forked_at_start_up() -> None:
     assert other is not early and not early.running and not other.running
     assert other.workers == count + 1 and parsing._EARLY is None
     assert parsing.pool_for(count).running is False  # nothing forked early any more
+
+
+def test_a_closed_pool_parses_inline_and_forks_nothing() -> None:
+    """A parse still finishing as the daemon stops: done in-process, no new worker."""
+    settings = get_kind("subprocessors").Settings()
+    body = b"<table><tr><th>Name</th><th>Purpose</th></tr><tr><td>Acme</td><td>Hosting</td></tr>"
+
+    async def run() -> Any:
+        pool = ParsePool(1)
+        pool.start()
+        pool.close()
+        doc = await pool.parse("subprocessors", settings, body)
+        return pool, doc
+
+    pool, doc = asyncio.run(run())
+    assert pool.closed and not pool.running
+    assert [e["name"] for e in doc.data["entities"].values()] == ["Acme"]
