@@ -26,17 +26,16 @@ from lxml import etree
 
 # Off: every call takes the original path (``REASSESS_NO_FASTPATH=1``, or tests).
 ENABLED = os.environ.get("REASSESS_NO_FASTPATH", "") in ("", "0")
-CHUNK = 512  # bs4's LXMLTreeBuilder.CHUNK_SIZE
 SKIP_TEXT = frozenset({"script", "style", "template", "rt", "rp"})
 
 
 def parse_html(markup: str) -> Any | None:
-    """libxml2's HTML tree of ``markup``, built as bs4's lxml builder builds it."""
+    """libxml2's HTML tree of ``markup``, built as bs4's lxml HTML builder builds it: one
+    ``feed`` of the whole text (its 512-character chunks are the XML builder's)."""
     if markup[:1] == "\ufeff":
         markup = markup[1:]
     parser = etree.HTMLParser(recover=True)
-    for start in range(0, len(markup), CHUNK):
-        parser.feed(markup[start:start + CHUNK])
+    parser.feed(markup)
     try:
         return parser.close()
     except etree.XMLSyntaxError:
