@@ -10,10 +10,10 @@ The workers are forked when the pool starts — before the event loop has starte
 thread — and import the parsers on first use. ``reassess check`` and ``reassess run``
 fork them first thing (``prefork``), before the config and the database fill the heap:
 a worker then shares the interpreter and its libraries with the main process and none
-of its data, whose pages would otherwise be copied into both as each reuses them
-(10 MB less in all on a first pass over 5,000 sources). They ignore SIGINT and SIGHUP and drop
+of its data, whose pages would otherwise be copied into both as each reuses them (10 MB
+less in all on a first pass over 5,000 sources). Workers ignore SIGINT and SIGHUP, drop
 the event loop's signal wake-up descriptor (a signal to a worker must never look like
-one to the daemon), and they die with their parent.
+one to the daemon), and die with their parent.
 
 What comes back is exactly what an inline parse gives: the ``Document`` (serialised and
 hashed in the worker) or the exception the parser raised. A worker that dies — a crash
