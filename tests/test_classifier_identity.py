@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from site_docs import site_documents
 
 from sources import REGISTRY
 from sources import changelog as changelog_kind
@@ -179,16 +180,9 @@ def _case_calls(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
 
 
 def _site_bodies() -> Iterator[tuple[str, str, bytes]]:
-    from monitor.vendorsite import DOCS, VendorSite
-
-    site = VendorSite.generated(SITE_VENDORS, seed=3)
-    for rnd in range(SITE_ROUNDS):
-        if rnd:
-            site.mutate_random(SITE_VENDORS * 5, seed=rnd)
-        for vendor in site.vendors:
-            for doc, spec in DOCS.items():
-                if spec.kind in ("changelog", "incidents"):
-                    yield spec.kind, f"site/{vendor}/{doc}#{rnd}", site.document(vendor, doc)
+    return ((kind, label, body) for kind, label, body
+            in site_documents(SITE_VENDORS, SITE_ROUNDS, SITE_VENDORS * 5)
+            if kind in ("changelog", "incidents"))
 
 
 def _site_calls(monkeypatch: pytest.MonkeyPatch) -> list[Call]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from site_docs import site_documents
 
 from sources import REGISTRY, fastfeed, fasthtml, feeds, formats, statuslog
 
@@ -55,15 +56,7 @@ def _case_bodies() -> Iterator[tuple[str, str, bytes]]:
 
 
 def _site_bodies() -> Iterator[tuple[str, str, bytes]]:
-    from monitor.vendorsite import DOCS, VendorSite
-
-    site = VendorSite.generated(SITE_VENDORS, seed=3)
-    for rnd in range(SITE_ROUNDS):
-        if rnd:
-            site.mutate_random(SITE_VENDORS * 4, seed=rnd)
-        for vendor in site.vendors:
-            for doc, spec in DOCS.items():
-                yield spec.kind, f"site/{vendor}/{doc}#{rnd}", site.document(vendor, doc)
+    return site_documents(SITE_VENDORS, SITE_ROUNDS, SITE_VENDORS * 4)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup, Comment, Doctype, Tag
+from site_docs import site_documents
 
 from sources import fasttable, feeds, formats, grids, markup, subprocessors
 from sources.grids import Grid
@@ -170,16 +171,8 @@ def _case_bodies() -> Iterator[tuple[str, bytes]]:
 
 
 def _site_bodies() -> Iterator[tuple[str, bytes]]:
-    from monitor.vendorsite import VendorSite
-
-    site = VendorSite.generated(SITE_VENDORS, seed=3)
-    paths = [f"/{v}/{doc}" for v in site.vendors for doc in SITE_DOCS]
-    for rnd in range(SITE_ROUNDS):
-        if rnd:
-            site.mutate_random(SITE_VENDORS * 2, paths=paths, seed=rnd)
-        for vendor in site.vendors:
-            for doc in SITE_DOCS:
-                yield f"site/{vendor}/{doc}#{rnd}", site.document(vendor, doc)
+    return ((label, body) for _, label, body
+            in site_documents(SITE_VENDORS, SITE_ROUNDS, SITE_VENDORS * 2, SITE_DOCS))
 
 
 @pytest.fixture(scope="module")
