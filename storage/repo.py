@@ -32,21 +32,39 @@ def decompress(blob: bytes) -> str:
 def insert_ignore(session: Session | Connection, model: type[SQLModel],
                   values: dict[str, Any] | list[dict[str, Any]], key: Sequence[str],
                   returning: Any = None) -> Any:
-    """INSERT … ON CONFLICT (key) DO NOTHING, for SQLite and PostgreSQL alike."""
+    """INSERT … ON CONFLICT (key) DO NOTHING, for SQLite and PostgreSQL alike.
+
+    One row (a dict) runs a statement built once per table, key and dialect with the
+    row as its parameters: SQLAlchemy then reuses the compiled statement, where a fresh
+    ``.values(row)`` cost ~0.5 ms of Python per insert (five times SQLite's own work). A
+    list of rows is one multi-row ``VALUES`` statement, as before.
+    """
     dialect = session.get_bind().dialect.name if isinstance(session, Session) else \
         session.dialect.name
     table = model.__table__  # type: ignore[attr-defined]
+    if isinstance(values, dict):
+        name = None if returning is None else returning.key
+        stmt = _IGNORING.get((dialect, table.name, tuple(key), name))
+        if stmt is None:
+            stmt = _ignoring(dialect, table, key, returning)
+            _IGNORING[(dialect, table.name, tuple(key), name)] = stmt
+        return session.execute(stmt, values)
+    return session.execute(_ignoring(dialect, table, key, returning).values(values))
+
+
+# (dialect, table, conflict key, returned column) → the statement, built on first use
+_IGNORING: dict[tuple[str, str, tuple[str, ...], str | None], Any] = {}
+
+
+def _ignoring(dialect: str, table: Any, key: Sequence[str], returning: Any) -> Any:
     # The dialect's insert, imported when used: the PostgreSQL dialect module alone costs
     # ~30 ms of every SQLite process's start-up.
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    ins = dialect_insert(table)
-    stmt = ins.values(values).on_conflict_do_nothing(index_elements=list(key))
-    if returning is not None:
-        stmt = stmt.returning(returning)
-    return session.execute(stmt)
+    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=list(key))
+    return stmt if returning is None else stmt.returning(returning)
 
 
 # --- configuration → rows -------------------------------------------------------------
