@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel
 
@@ -286,21 +286,27 @@ def release(session: Session, source_ids: Sequence[str], worker: str) -> None:
 # --- snapshots ------------------------------------------------------------------------
 
 
-def load_document(session: Session, snapshot_id: int) -> tuple[str, str] | None:
+def load_document(session: Session | Connection, snapshot_id: int) -> tuple[str, str] | None:
     """(content hash, canonical JSON) of a snapshot."""
-    row = session.execute(select(Snapshot.content_hash, Snapshot.document)
-                          .where(Snapshot.id == snapshot_id)).first()
+    row = session.execute(_DOCUMENT, {"id": snapshot_id}).first()
     return (row[0], decompress(row[1])) if row else None
 
 
-def recent_hashes(session: Session, source_id: str, n: int) -> dict[str, int]:
+def recent_hashes(session: Session | Connection, source_id: str, n: int) -> dict[str, int]:
     """content hash → snapshot id for a source's ``n`` most recent snapshots."""
     if n <= 0:
         return {}
-    rows = session.execute(select(Snapshot.content_hash, Snapshot.id)
-                           .where(Snapshot.source_id == source_id)
-                           .order_by(Snapshot.id.desc()).limit(n)).all()  # type: ignore[union-attr]
+    rows = session.execute(_RECENT, {"source_id": source_id, "n": n}).all()
     return {h: i for h, i in rows}
+
+
+# Built once: a check reads both for every changed source, and building a select costs
+# more Python than running its compiled form.
+_DOCUMENT = select(Snapshot.content_hash, Snapshot.document).where(
+    Snapshot.id == bindparam("id"))
+_RECENT = (select(Snapshot.content_hash, Snapshot.id)
+           .where(Snapshot.source_id == bindparam("source_id"))
+           .order_by(Snapshot.id.desc()).limit(bindparam("n")))  # type: ignore[union-attr]
 
 
 def store_snapshot(session: Session, values: dict[str, Any]) -> int:
