@@ -521,3 +521,36 @@ def test_describe_lines() -> None:
                    _entity("Snowflake", "DWH", "Germany"), fields=("location",))
     assert subprocessors.describe(added) == "Added subprocessor Cohere — LLM inference — Canada"
     assert subprocessors.describe(moved) == "Snowflake: location United States → Germany"
+
+
+def test_canonical_place_sets_agree_with_the_patterns() -> None:
+    """``canonical_place`` answers ASCII text from sets (``places._by_sets``) instead of
+    compiling the two big patterns; on every spelling, case, spacing and punctuation
+    around it, and random ASCII text, it gives what the patterns give."""
+    import random
+
+    from sources import places
+
+    spellings = [alias for alias, _, _ in places._table()]
+    variants: list[str] = []
+    for alias in spellings:
+        for form in (alias, alias.upper(), alias.lower(), alias.title(), alias.swapcase()):
+            variants += [form, f" {form} ", f"{form}.", f".{form}", f"{form} .", f"({form})",
+                         form.replace(" ", "  "), form.replace(" ", "\t"), f"\t{form}",
+                         f"{form}\n", form.replace(" ", ""), f"{form}s", f"x{form}",
+                         f"{form} and more", form + "\x1f", f".\t{form}", f"{form}\t."]
+    rng = random.Random(7)
+    pieces = [*spellings, " ", ".", "  ", "\t", "-", "(", ")", ",", "&", "ss", "k", "i"]
+    variants += ["".join(rng.choices(pieces, k=rng.randint(0, 3))) for _ in range(3000)]
+    variants += ["", " ", ".", "..", " . ", "\t.\n"]
+    ascii_only = [v for v in variants if v.isascii()]
+    assert len(ascii_only) > 10_000
+    found = 0
+    for text in ascii_only:
+        expected = places._by_patterns(text)
+        assert places._by_sets(text) == expected, text
+        found += expected is not None
+    assert found > 1_000  # the corpus does reach the places, not only misses
+    # non-ASCII text takes the patterns themselves
+    assert places.canonical_place("Türkiye") == places._by_patterns("Türkiye") == "turkey"
+    assert places.canonical_place("\u212aenya") == places._by_patterns("\u212aenya")
