@@ -80,6 +80,9 @@ def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, wor
             "changes": len(out.changes), "triggers": new_triggers, "worker": worker,
         })
     if updates:
+        # The ORM runs one executemany per run of consecutive rows with the same columns:
+        # grouped, a batch is two or three statements instead of one per 304/200 switch.
+        updates.sort(key=lambda row: (len(row), sorted(row), row["id"]))
         session.execute(update(Source), updates)
     if runs:
         session.execute(insert(CheckRun), runs)
