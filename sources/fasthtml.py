@@ -114,10 +114,6 @@ def get_text(el: Any, separator: str = "") -> str:
     return separator.join(texts(el))
 
 
-def _itertext(el: Any, separator: str = "") -> str:
-    return separator.join(el.itertext())
-
-
 def visible_lines(markup: str, noise: Iterable[str], hidden: Callable[[Any], bool],
                   blocks: frozenset[str] | set[str], normalise: Callable[[str], str],
                   flatten: bool = False) -> list[str]:
@@ -143,15 +139,24 @@ def visible_lines(markup: str, noise: Iterable[str], hidden: Callable[[Any], boo
 
 # --- statuslog.update_log -----------------------------------------------------------
 
-
-def _has_descendant(el: Any, names: tuple[str, ...]) -> bool:
-    return next(el.iterdescendants(*names), None) is not None
+_tostring = etree.tostring
 
 
-def _find(el: Any, names: tuple[str, ...], recursive: bool = True) -> Any | None:
-    if not recursive:
-        return next((c for c in el if c.tag in names), None)
-    return next(el.iterdescendants(*names), None)
+def _plain_text(el: Any) -> str:
+    """``"".join(el.itertext())`` in one C call: libxml2 concatenates the subtree's text
+    nodes, the very strings lxml's ``itertext`` yields (no comment or PI text)."""
+    return _tostring(el, method="text", encoding=str, with_tail=False)
+
+
+# ``statuslog._AFFECTED`` (pattern and flags) → a lower-case word that every match of
+# it holds within one string of the paragraph: where the paragraph's text lacks it, the
+# search (on the strings joined by spaces) cannot match. ``re.I`` matches no other
+# character to these letters than their capitals (checked in tests/test_fastparse.py).
+# Any other pattern is searched in every paragraph.
+_AFFECTED_WORD: dict[tuple[str, int], str] = {
+    (r"this (?:incident|scheduled maintenance|maintenance) affected:\s*(.+)",
+     re.I | re.U): "affected:",
+}
 
 
 def update_log(html: str, *, affected: re.Pattern[str], status_words: Iterable[str],
@@ -167,46 +172,71 @@ def update_log(html: str, *, affected: re.Pattern[str], status_words: Iterable[s
     scheduled = False
     if root is None:
         return updates, components, scheduled
-    if next(root.iter("rt", "rp"), None) is not None:
+    if next(root.iter(*SKIP_TEXT), None) is None:
+        # Without script/style/template text, bs4's strings are exactly lxml's itertext().
+        text_of: Callable[[Any], str] = _plain_text
+        spaced_of: Callable[[Any], str] = _spaced_itertext
+        word = _AFFECTED_WORD.get((affected.pattern, affected.flags))
+    elif next(root.iter("rt", "rp"), None) is not None:
         return None  # a "\n" put in place of a <br> inside these still counts in bs4
-    # Without script/style/template text, bs4's strings are exactly lxml's itertext().
-    text_of = _itertext if next(root.iter(*SKIP_TEXT), None) is None else get_text
+    else:
+        text_of, spaced_of, word = get_text, _spaced_get_text, None
+    search = affected.search
     for para in list(root.iter("p", "div")):
-        if _has_descendant(para, ("p", "div")):
+        # One walk finds what the reference looks up in turn: a nested p/div, the first
+        # strong/b child, else the first strong/b inside, the first small, every br.
+        strong: Any = None
+        first_strong: Any = None
+        small: Any = None
+        brs: list[Any] = []
+        nested = False
+        for el in para.iterdescendants():  # unfiltered: a tag filter costs more to set up
+            tag = el.tag
+            if tag == "br":
+                brs.append(el)
+            elif tag == "small":
+                if small is None:
+                    small = el
+            elif tag == "strong" or tag == "b":
+                if first_strong is None:
+                    first_strong = el
+                if strong is None and el.getparent() is para:
+                    strong = el
+            elif tag == "p" or tag == "div":
+                nested = True
+                break
+        if nested:
             continue
-        found = affected.search(normalise(text_of(para, " ")))
-        if found:
-            components = split_components(found.group(1))
-        strong = _find(para, ("strong", "b"), recursive=False)
+        if word is None or word in text_of(para).lower():
+            found = search(normalise(spaced_of(para)))
+            if found:
+                components = split_components(found.group(1))
         if strong is None:
-            strong = _find(para, ("strong", "b"))
-        if strong is None:
-            continue
+            strong = first_strong
+            if strong is None:
+                continue
         label = normalise(text_of(strong))
         if label.upper().startswith("THIS IS A SCHEDULED EVENT"):
             scheduled = True
             continue
-        small = _find(para, ("small",))
         if label.lower() not in status_words and (small is None or len(label) > 30):
             continue
         at = normalise(relative_time.sub("", text_of(small))) if small is not None else None
-        body = _body_text(para, small, strong, normalise, text_of)
+        # The reference's text once each <br> became "\n" and small, strong left: a
+        # cleared element keeps its tail and gives no text, as if it were gone.
+        for br in brs:
+            br.tail = "\n" + (br.tail or "")
+        if small is not None:
+            small.clear(keep_tail=True)
+        strong.clear(keep_tail=True)
+        body = normalise(text_of(para))
         updates.append(make_update(label, body.lstrip("-–—: "), at))
     return updates, components, scheduled
 
 
-def _body_text(para: Any, small: Any, strong: Any, normalise: Callable[[str], str],
-               text_of: Callable[..., str]) -> str:
-    """The paragraph's text once ``<br>`` became "\\n" and ``small``/``strong`` left it."""
-    for br in list(para.iter("br")):
-        _replace_with_text(br, "\n")
-    for node in (small, strong):
-        if node is not None:
-            drop(node)
-    return normalise(text_of(para))
+def _spaced_itertext(el: Any) -> str:
+    return " ".join(el.itertext())
 
 
-def _replace_with_text(el: Any, text: str) -> None:
-    """bs4's ``replace_with("\\n")``: the element goes, a string takes its place."""
-    el.tail = text + (el.tail or "")
-    drop(el)
+def _spaced_get_text(el: Any) -> str:
+    return get_text(el, " ")

@@ -194,3 +194,38 @@ def test_normalise_space_is_the_regex_it_replaced() -> None:
         c = chr(code)
         text = f"{c}a{c}{c}b {c}\t{c}"
         assert formats.normalise_space(text) == rx.sub(" ", text).strip(), hex(code)
+
+
+def test_plain_text_is_itertext(corpus: list[tuple[str, str, bytes]]) -> None:
+    """``fasthtml._plain_text`` (libxml2's text serialisation) gives what
+    ``"".join(itertext())`` gives, for every element of every fragment."""
+    checked = 0
+    for fragment in _fragments(corpus):
+        root = fasthtml.parse_html(fragment)
+        if root is None:
+            continue
+        for el in root.iter(tag=None):
+            if isinstance(el.tag, str):
+                assert fasthtml._plain_text(el) == "".join(el.itertext()), fragment[:200]
+                checked += 1
+    assert checked > 500
+
+
+def test_affected_word_is_in_every_match() -> None:
+    """``fasthtml.update_log`` searches for "This incident affected: …" only in paragraphs
+    whose lower-cased text holds the word: the pattern is statuslog's, the word is a
+    literal of it outside any group, and ``re.I`` matches no character to its letters
+    but their capitals."""
+    import re
+    import sys
+
+    rx = statuslog._AFFECTED
+    word = fasthtml._AFFECTED_WORD[(rx.pattern, rx.flags)]
+    assert word == word.lower() and not any(c.isspace() for c in word)  # in one string
+    before, found, _ = rx.pattern.partition(word)
+    assert found and before.count("(") == before.count(")")  # not inside a group
+    assert "|" not in re.sub(r"\([^()]*\)", "", rx.pattern)  # no alternative without it
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    for letter in set(word):
+        for c in re.findall(re.escape(letter), everything, rx.flags):
+            assert c.lower() == letter, (letter, hex(ord(c)))
