@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from config.durations import add_period
@@ -63,8 +64,9 @@ def flag_assessments(session: Session, trigger_id: int, vendor_id: str, trigger_
               object_id=row.id, data={"trigger_id": trigger_id, "type": trigger_type,
                                       "from": before,
                                       "to": "re_review_required" if moved else before})
-        if moved:
-            row.status, row.updated_at = "re_review_required", now
+        if moved:  # the row now says what the database says: nothing left to flush
+            set_committed_value(row, "status", "re_review_required")
+            set_committed_value(row, "updated_at", now)
     return flagged
 
 
