@@ -23,14 +23,17 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 import warnings
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
 
 try:  # feedparser's own pieces, so dates and repairs are its, not a re-implementation
-    from feedparser.datetimes import _parse_date
+    from feedparser.datetimes import _date_handlers, _parse_date
+    from feedparser.datetimes.w3dtf import _parse_date_w3dtf
     from feedparser.mixin import _cp1252
 except ImportError:  # pragma: no cover - another feedparser: no fast path
     _parse_date = None
@@ -49,6 +52,9 @@ _ALIASES = {"guid": "id", "description": "summary"}
 _HTML_TYPES = {"application/xhtml+xml", "text/html"}
 _URIFIXER = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
 _ENTITY_FIX = re.compile(r"&([A-Za-z0-9_]+);")
+# The date every Statuspage feed writes; what feedparser's first date handler,
+# ``_parse_date_w3dtf``, reads as ``datetime(...) - timedelta(0)`` (see ``_date``).
+_ZULU = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
 _DECL = re.compile(rb"^(\xef\xbb\xbf)?\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 
 # Entry children that never touch the fields above (feedparser files them elsewhere).
@@ -128,13 +134,36 @@ def _text(el: Any) -> str:
 
 
 def _uri(value: str) -> str:
-    return _URIFIXER.sub(r"\1\3", value)
+    """``_URIFIXER.sub(r"\\1\\3", value)`` (feedparser's): the slashes after ``scheme://``
+    go. The match is anchored and its last group lazy, so it spans groups 1 and 2."""
+    m = _URIFIXER.match(value)
+    if m is None or m.start(2) == m.end(2):
+        return value
+    return value[:m.end(1)] + value[m.end(2):]
+
+
+def _date(value: str) -> time.struct_time | None:
+    """feedparser's ``_parse_date``. Its first handler, ``_parse_date_w3dtf``, reads
+    ``YYYY-MM-DDTHH:MM:SSZ`` as ``(datetime(...) - timedelta(0)).utctimetuple()``; that
+    shape is read here the same way, anything else (or an invalid date, which the other
+    handlers get) by feedparser."""
+    m = _ZULU.fullmatch(value)
+    if m is not None and _date_handlers[0] is _parse_date_w3dtf:
+        y, mo, d, h, mi, s = m.groups()
+        try:
+            return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s)).utctimetuple()
+        except ValueError:
+            pass
+    return _parse_date(value)  # type: ignore[no-any-return]
+
+
+_CONTENT_TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
+                  "xhtml": "application/xhtml+xml"}
 
 
 def _content_type(value: str | None, default: str) -> str:
     kind = (value or default).lower()
-    kind = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
-            "xhtml": "application/xhtml+xml"}.get(kind, kind)
+    kind = _CONTENT_TYPES.get(kind, kind)
     if kind not in ("text/plain", "text/html"):
         raise _Unsupported("content type")
     return kind
@@ -168,11 +197,14 @@ def _entry(item: Any, atom: bool) -> dict[str, Any]:
     return data
 
 
+_ATOM_FIELDS = {"id": "id", "title": "title", "link": "link", "content": "content",
+                "summary": "summary", "published": "published", "updated": "updated"}
+_RSS_FIELDS = {"guid": "id", "title": "title", "link": "link", "description": "summary",
+               "content:encoded": "content", "pubdate": "published"}
+
+
 def _field(name: str, atom: bool) -> str:
-    names = ({"id": "id", "title": "title", "link": "link", "content": "content",
-              "summary": "summary", "published": "published", "updated": "updated"} if atom
-             else {"guid": "id", "title": "title", "link": "link", "description": "summary",
-                   "content:encoded": "content", "pubdate": "published"})
+    names = _ATOM_FIELDS if atom else _RSS_FIELDS
     if name not in names:
         raise _Unsupported(f"entry child {name}")
     return names[name]
@@ -210,7 +242,7 @@ def _apply(data: dict[str, Any], name: str, key: str, child: Any, atom: bool) ->
     else:  # published / updated
         value = _text(child)
         data[key] = value
-        data[f"{key}_parsed"] = _parse_date(value)
+        data[f"{key}_parsed"] = _date(value)
 
 
 def _lower_attrs(el: Any) -> dict[str, str]:
@@ -284,6 +316,10 @@ class _Entry(dict):  # type: ignore[type-arg]
         return dict.__getitem__(self, key)
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        if key in FIELDS:  # held: what ``self[key]`` gives, without its detours
+            held = _ALIASES.get(key, key)
+            if dict.__contains__(self, held):
+                return dict.__getitem__(self, held)
         try:
             return self[key]
         except KeyError:

@@ -62,10 +62,10 @@ def clean_url(url: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return url
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not _TRACKING.match(k)]
+             if not _TRACKING.match(k)] if parts.query else []
     path = parts.path.rstrip("/") if parts.path not in ("", "/") else ""
-    return urlunsplit(("https", parts.netloc.lower(), path, urlencode(sorted(query)),
-                       parts.fragment))
+    return urlunsplit(("https", parts.netloc.lower(), path,
+                       urlencode(sorted(query)) if query else "", parts.fragment))
 
 
 def clean_key(value: Any) -> str:
@@ -119,11 +119,29 @@ def _feedparser(body: bytes) -> Any:
 def struct_iso(value: time.struct_time | None) -> str | None:
     if not value:
         return None
+    plain = _plain_iso(value)
+    if plain is not None:
+        return plain
     try:
         return datetime.fromtimestamp(calendar.timegm(value), tz=UTC).strftime(
             "%Y-%m-%dT%H:%M:%SZ")
     except (OverflowError, ValueError, TypeError):
         return None
+
+
+def _plain_iso(value: time.struct_time) -> str | None:
+    """``struct_iso`` of a valid date and time (years 1000-9999, whole numbers): the
+    very fields ``datetime.fromtimestamp(calendar.timegm(value))`` gives back, written
+    out directly; None for anything else."""
+    if type(value) is not time.struct_time:
+        return None
+    y, mo, d, h, mi, s = value[:6]
+    if not (type(y) is type(mo) is type(d) is type(h) is type(mi) is type(s) is int):
+        return None
+    if not (1000 <= y <= 9999 and 1 <= mo <= 12 and 0 <= h <= 23 and 0 <= mi <= 59
+            and 0 <= s <= 59 and d >= 1 and (d <= 28 or d <= calendar.monthrange(y, mo)[1])):
+        return None
+    return f"{y}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z"
 
 
 def iso_time(value: Any) -> str | None:

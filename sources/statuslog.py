@@ -114,23 +114,35 @@ def _update(status: Any, text: str | None, at: Any) -> dict[str, Any]:
     return {"status": normalise_status(status), "text": clean or None, "at": at}
 
 
+_LEADING_AND = re.compile(r"^\s*and\s+")
+_AND = re.compile(r"\s+and\s+(?![^(]*\))")
+
+
 def split_components(text: str) -> list[str]:
     """``"A, B (x, y), and C."`` → ``["A", "B (x, y)", "C"]``."""
     text = text.strip().rstrip(".")
-    parts, depth, buf = [], 0, ""
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == "," and depth == 0:
-            parts.append(buf)
-            buf = ""
-        else:
-            buf += ch
-    parts.append(buf)
+    if "(" not in text and ")" not in text:  # every comma is at depth 0
+        parts = text.split(",")
+    else:
+        parts, depth, start = [], 0, 0
+        for i, ch in enumerate(text):
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif ch == "," and depth == 0:
+                parts.append(text[start:i])
+                start = i + 1
+        parts.append(text[start:])
     out: list[str] = []
     for part in parts:
-        part = re.sub(r"^\s*and\s+", "", part.strip())
-        out.extend(p.strip() for p in re.split(r"\s+and\s+(?![^(]*\))", part) if p.strip())
+        part = part.strip()
+        if "and" not in part:  # neither pattern can match
+            if part:
+                out.append(part)
+            continue
+        part = _LEADING_AND.sub("", part)
+        out.extend(p.strip() for p in _AND.split(part) if p.strip())
     return out
 
 

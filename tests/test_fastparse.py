@@ -229,3 +229,93 @@ def test_affected_word_is_in_every_match() -> None:
     for letter in set(word):
         for c in re.findall(re.escape(letter), everything, rx.flags):
             assert c.lower() == letter, (letter, hex(ord(c)))
+
+
+def test_fast_dates_are_feedparsers() -> None:
+    """``fastfeed._date`` reads ``YYYY-MM-DDTHH:MM:SSZ`` itself: the same struct_time as
+    feedparser's ``_parse_date``, which still reads everything else."""
+    import random
+
+    from feedparser.datetimes import _parse_date
+
+    rng = random.Random(7)
+    dates = ["2026-09-29T13:57:24Z", "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z",
+             "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-01-00T00:00:00Z",
+             "2026-04-31T10:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T23:60:00Z",
+             "2026-01-01T23:59:60Z", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z",
+             "9999-12-31T23:59:59Z", "2026-09-29t13:57:24z", "2026-09-29T13:57:24+02:00",
+             "2026-09-29T13:57:24.5Z", " 2026-09-29T13:57:24Z", "2026-09-29T13:57Z",
+             "２０２６-09-29T13:57:24Z", "Tue, 29 Sep 2026 13:57:24 GMT", "", "garbage"]
+    for _ in range(3000):
+        dates.append(f"{rng.randint(0, 9999):04d}-{rng.randint(0, 13):02d}-"
+                     f"{rng.randint(0, 32):02d}T{rng.randint(0, 24):02d}:"
+                     f"{rng.randint(0, 60):02d}:{rng.randint(0, 61):02d}Z")
+    for value in dates:
+        assert fastfeed._date(value) == _parse_date(value), value
+
+
+def test_fast_uri_is_feedparsers() -> None:
+    values = ["https://a.example/x", "https:///a.example//x", "http:////a", "tag:a,2005:1",
+              "x+y.z-w://///q", "1http:///a", "://a", "https://", "https:///", "",
+              "HTTPS:///A", "mailto:a@b", "h ttp:///a", "https:/x"]
+    for value in values:
+        assert fastfeed._uri(value) == fastfeed._URIFIXER.sub(r"\1\3", value), value
+
+
+def test_struct_iso_written_out_is_datetimes() -> None:
+    """``feeds.struct_iso`` writes plain dates itself: the same text as the datetime
+    round trip it skips."""
+    import calendar
+    import random
+    import time
+    from datetime import UTC, datetime
+
+    def slow(value: Any) -> str | None:
+        try:
+            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+        except (OverflowError, ValueError, TypeError):
+            return None
+
+    rng = random.Random(11)
+    values: list[Any] = []
+    for _ in range(5000):
+        fields = (rng.choice([rng.randint(1, 9999), rng.randint(999, 1001),
+                              rng.randint(9998, 10000), 1969, 1970, 2000, 2100]),
+                  rng.randint(0, 13), rng.randint(0, 32), rng.randint(-1, 24),
+                  rng.randint(-1, 60), rng.randint(-1, 61), 0, 1, 0)
+        values.append(time.struct_time(fields))
+    values += [time.gmtime(0), time.gmtime(2**31), time.struct_time((2026, 1, 1, 0, 0, 0.5, 0,
+                                                                     1, 0)),
+               time.struct_time((2026, 1, 1, True, 0, 0, 0, 1, 0)), (2026, 1, 2, 3, 4, 5, 0, 0, 0)]
+    for value in values:
+        assert feeds.struct_iso(value) == slow(value), value
+
+
+def test_split_components_is_the_loop_it_replaced() -> None:
+    import re
+
+    def reference(text: str) -> list[str]:
+        text = text.strip().rstrip(".")
+        parts, depth, buf = [], 0, ""
+        for ch in text:
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == "," and depth == 0:
+                parts.append(buf)
+                buf = ""
+            else:
+                buf += ch
+        parts.append(buf)
+        out: list[str] = []
+        for part in parts:
+            part = re.sub(r"^\s*and\s+", "", part.strip())
+            out.extend(p.strip() for p in re.split(r"\s+and\s+(?![^(]*\))", part) if p.strip())
+        return out
+
+    texts = ["API, Chat (EU, US), and Batch.", "Playground and Fine-tuning.", "A", "", " . ",
+             "a), b, (c, d", "((a, b), c), d and e", "and A, and B", "Sand and Band, Hand",
+             "X (a and b) and Y", "a,,b, ,c.", "A and\tB\nand C", "Brand, Land (x)) , y",
+             "API\u00a0and\u2003Console", "A ( B, C ) , D and ( E and F )"]
+    for text in texts:
+        assert statuslog.split_components(text) == reference(text), text
