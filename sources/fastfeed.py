@@ -173,8 +173,19 @@ def _entry(item: Any, atom: bool) -> dict[str, Any]:
     """One entry's fields, following feedparser's order-dependent assignments."""
     data: dict[str, Any] = {}
     seen: set[str] = set()
+    known = _ATOM_CHILDREN if atom else _RSS_CHILDREN
     for child in item:
         tag = child.tag
+        if tag in known:  # a usual child, resolved as below once for all
+            spec = known[tag]
+            if spec is None:
+                continue
+            name, key = spec
+            if key in seen:
+                raise _Unsupported(f"two {key} fields")
+            seen.add(key)
+            _apply(data, name, key, child, atom)
+            continue
         if not isinstance(tag, str):
             continue  # comments and processing instructions
         if atom and tag.startswith(ATOM):
@@ -201,6 +212,16 @@ _ATOM_FIELDS = {"id": "id", "title": "title", "link": "link", "content": "conten
                 "summary": "summary", "published": "published", "updated": "updated"}
 _RSS_FIELDS = {"guid": "id", "title": "title", "link": "link", "description": "summary",
                "content:encoded": "content", "pubdate": "published"}
+
+
+# Entry child tag → (name, field) as ``_entry`` resolves it, or None for an inert child.
+_ATOM_CHILDREN: dict[Any, tuple[str, str] | None] = {
+    **{ATOM + name: (name, key) for name, key in _ATOM_FIELDS.items()},
+    **{ATOM + name: None for name in _INERT_ATOM}, **dict.fromkeys(_INERT_NS)}
+_RSS_CHILDREN: dict[Any, tuple[str, str] | None] = {
+    **{name: (name, key) for name, key in _RSS_FIELDS.items() if ":" not in name},
+    "pubDate": ("pubdate", "published"), CONTENT + "encoded": ("content:encoded", "content"),
+    **dict.fromkeys(_INERT_RSS), **dict.fromkeys(_INERT_NS)}
 
 
 def _field(name: str, atom: bool) -> str:
@@ -247,8 +268,11 @@ def _apply(data: dict[str, Any], name: str, key: str, child: Any, atom: bool) ->
 
 def _lower_attrs(el: Any) -> dict[str, str]:
     """Attributes by lower-case name, as feedparser sees them (no namespaced ones)."""
-    attrs = {k.lower(): v for k, v in el.attrib.items()}
-    if len(attrs) != len(el.attrib) or any(k.startswith("{") for k in attrs):
+    items = el.items()
+    if not items:
+        return {}
+    attrs = {k.lower(): v for k, v in items}
+    if len(attrs) != len(items) or any(k.startswith("{") for k in attrs):
         raise _Unsupported("attributes feedparser would read differently")
     return attrs
 
@@ -259,7 +283,9 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 def _language(el: Any) -> str | None:
     """feedparser's ``language`` of a content element: the nearest xml:lang (or lang)."""
     while el is not None:
-        lang = el.get(_XML_LANG, el.get("lang"))
+        lang = el.get(_XML_LANG)
+        if lang is None:
+            lang = el.get("lang")
         if lang is not None:
             return lang.replace("_", "-") if lang else None
         el = el.getparent()

@@ -20,9 +20,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from lxml import etree
+
+from .feeds import RELATIVE_TIME, strip_relative_time
 
 # Off: every call takes the original path (``REASSESS_NO_FASTPATH=1``, or tests).
 ENABLED = os.environ.get("REASSESS_NO_FASTPATH", "") in ("", "0")
@@ -182,6 +185,8 @@ def update_log(html: str, *, affected: re.Pattern[str], status_words: Iterable[s
     else:
         text_of, spaced_of, word = get_text, _spaced_get_text, None
     search = affected.search
+    strip_relative: Callable[[str], str] = (
+        strip_relative_time if relative_time is RELATIVE_TIME else partial(relative_time.sub, ""))
     for para in list(root.iter("p", "div")):
         # One walk finds what the reference looks up in turn: a nested p/div, the first
         # strong/b child, else the first strong/b inside, the first small, every br.
@@ -221,7 +226,7 @@ def update_log(html: str, *, affected: re.Pattern[str], status_words: Iterable[s
             continue
         if label.lower() not in status_words and (small is None or len(label) > 30):
             continue
-        at = normalise(relative_time.sub("", text_of(small))) if small is not None else None
+        at = normalise(strip_relative(text_of(small))) if small is not None else None
         # The reference's text once each <br> became "\n" and small, strong left: a
         # cleared element keeps its tail and gives no text, as if it were gone.
         for br in brs:

@@ -88,7 +88,8 @@ def normalise_status(value: Any) -> str | None:
     text = as_text(value)
     if not text:
         return None
-    return _STATUS_GAPS.sub("_", text.strip().lower())
+    text = text.strip().lower()
+    return text if text.isalnum() else _STATUS_GAPS.sub("_", text)  # no space, no "-"
 
 
 def normalise_impact(value: Any) -> str | None:
@@ -242,7 +243,10 @@ def from_feed_entry(entry: Any) -> dict[str, Any] | None:
         found = _STATUS_IN_TEXT.search(title) or _STATUS_IN_TEXT.search(text[:200])
         status = normalise_status(found.group(1)) if found else None
         latest = _update(status, text, None) if text else None
-    impact_m = _IMPACT_IN_TEXT.search(title + " " + (latest or {}).get("text", "") or "")
+    said = title + " " + (latest or {}).get("text", "") or ""
+    # every match holds "mpact" ("i" also matches "İ" and "ı" under re.I, "mpact" only
+    # its capitals: tests/test_fastparse.py)
+    impact_m = _IMPACT_IN_TEXT.search(said) if "mpact" in said.lower() else None
     impact = normalise_impact(impact_m.group(1)) if impact_m else None
     maint = is_maintenance(title, [u["status"] for u in updates] + [status], impact, scheduled)
     return record(clean_key(ident), title, status=status, impact=impact, maintenance=maint,

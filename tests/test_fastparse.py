@@ -319,3 +319,40 @@ def test_split_components_is_the_loop_it_replaced() -> None:
              "API\u00a0and\u2003Console", "A ( B, C ) , D and ( E and F )"]
     for text in texts:
         assert statuslog.split_components(text) == reference(text), text
+
+
+def _folds_to(letters: str, flags: int) -> list[tuple[str, str]]:
+    """(letter, character) pairs where ``flags`` matches a character to one of
+    ``letters`` that does not lower-case to it."""
+    import re
+    import sys
+
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    return [(letter, c) for letter in set(letters)
+            for c in re.findall(re.escape(letter), everything, flags) if c.lower() != letter]
+
+
+def test_regex_prefilters_are_sound() -> None:
+    """The words looked for in lower-cased text before a regex runs are in every match
+    of it, and ``re.I`` matches their letters to their capitals only."""
+    import re
+
+    assert not _folds_to("".join(feeds.RELATIVE_WORDS), feeds.RELATIVE_TIME.flags)
+    assert not _folds_to("mpact", statuslog._IMPACT_IN_TEXT.flags)
+    impact = statuslog._IMPACT_IN_TEXT.pattern
+    assert impact.startswith(r"\bimpact") and "|" not in re.sub(r"\([^()]*\)", "", impact)
+    texts = ["just now", "JUST NOW", "3 days ago", "an hour ago", "5 min read", "Sep 1 UTC",
+             "Posted 2 Hours Ago by x", "read me now", "", "ago", "10 minutes read",
+             "a few weeks ago", "ONE YEAR AGO.", "nowhere agony already"]
+    for text in texts:
+        assert feeds.strip_relative_time(text) == feeds.RELATIVE_TIME.sub("", text), text
+
+
+def test_normalise_status_is_the_regex() -> None:
+    import re
+
+    for value in ["Resolved", " In progress ", "post-mortem", "Post Mortem", "under_maint",
+                  "a\u00a0b", "x\u2003-\ty", "", "  ", "Update", "ÄÖ", "v2", "a--b", 5, None]:
+        text = feeds.as_text(value)
+        expected = re.sub(r"[\s-]+", "_", text.strip().lower()) if text else None
+        assert statuslog.normalise_status(value) == expected, value
