@@ -50,11 +50,25 @@ def check_regexes(patterns: tuple[str, ...], where: str) -> tuple[str, ...]:
     return patterns
 
 
+# An http(s) URL that urlsplit cuts into scheme, host and path only: no port, user,
+# query, fragment, brackets, spaces or control characters.
+_PLAIN_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?")
+
+
 def clean_url(url: str | None) -> str | None:
     """A link without tracking parameters, with a lower-case host and no trailing slash."""
     if not url:
         return None
     url = url.strip()
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None:  # what urlsplit/urlunsplit below give for it
+        path = plain.group(2) or ""
+        return "https://" + plain.group(1).lower() + (
+            path.rstrip("/") if path not in ("", "/") else "")
+    return _clean_split_url(url)
+
+
+def _clean_split_url(url: str) -> str | None:
     try:
         parts = urlsplit(url)
     except ValueError:

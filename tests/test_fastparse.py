@@ -356,3 +356,28 @@ def test_normalise_status_is_the_regex() -> None:
         text = feeds.as_text(value)
         expected = re.sub(r"[\s-]+", "_", text.strip().lower()) if text else None
         assert statuslog.normalise_status(value) == expected, value
+
+
+def test_clean_url_shortcut_is_urlsplits() -> None:
+    """``feeds.clean_url`` cleans a plain http(s) URL itself: the same as urlsplit,
+    urlunsplit and the rest of ``_clean_split_url``."""
+    import random
+
+    rng = random.Random(5)
+    urls = ["https://status.v0001.example/incidents/449dd6b1a7cf", "http://A.Example",
+            "https://a.example/", "https://a.example//", "https://a.example/x/", "http://x/a//",
+            "https://a.example:8080/x", "https://u@a.example/x", "https://a.example/x?a=1",
+            "https://a.example/x#f", "HTTPS://a.example/x", "https:///x", "https://",
+            "https://[::1]/x", "https://a.example/%7Ex/(y)", "https://a.example/a b",
+            "ftp://a.example/x", "https://a..b/./../x", "https://-/", "https://./"]
+    alphabet = "aZ09.-/:_~%@?#[] \t+!$&'()*,;=é"
+    for _ in range(5000):
+        urls.append(rng.choice(["https://", "http://", "https:/", ""]) + "".join(
+            rng.choice(alphabet) for _ in range(rng.randint(0, 14))))
+        urls.append(rng.choice(["https://", "http://"]) + "".join(
+            rng.choice("aZ9.-") for _ in range(rng.randint(1, 5))) + "".join(
+            rng.choice("/a.~%:@(-") for _ in range(rng.randint(0, 8))))
+    assert sum(1 for url in urls if feeds._PLAIN_URL.fullmatch(url)) > 1000
+    for url in urls:
+        expected = feeds._clean_split_url(url.strip()) if url else None
+        assert feeds.clean_url(url) == expected, url
