@@ -243,7 +243,7 @@ def from_feed_entry(entry: Any) -> dict[str, Any] | None:
         found = _STATUS_IN_TEXT.search(title) or _STATUS_IN_TEXT.search(text[:200])
         status = normalise_status(found.group(1)) if found else None
         latest = _update(status, text, None) if text else None
-    said = title + " " + (latest or {}).get("text", "") or ""
+    said = title + " " + ((latest or {}).get("text") or "")
     # every match holds "mpact" ("i" also matches "İ" and "ı" under re.I, "mpact" only
     # its capitals: tests/test_fastparse.py)
     impact_m = _IMPACT_IN_TEXT.search(said) if "mpact" in said.lower() else None

@@ -139,6 +139,34 @@ def test_update_log_recognises_scheduled_events() -> None:
     assert scheduled and [u["status"] for u in updates] == ["scheduled"]
 
 
+def test_an_update_without_words_does_not_fail_the_feed() -> None:
+    """Statuspage posts a bare status change ("Resolved" and nothing after it): the
+    incident is read with that status and no text, and the rest of the feed with it."""
+    feed = ("<?xml version='1.0' encoding='UTF-8'?>"
+            "<feed xmlns='http://www.w3.org/2005/Atom'><title>Acme status</title>"
+            "<id>tag:status.acme.test,2005:/history</id><updated>2026-11-20T22:02:00Z</updated>"
+            "<entry><id>tag:status.acme.test,2005:Incident/1</id>"
+            "<published>2026-11-20T21:00:00Z</published><updated>2026-11-20T22:02:00Z</updated>"
+            "<title>Elevated errors</title><link href='https://status.acme.test/incidents/1'/>"
+            "<content type='html'>&lt;p&gt;&lt;small&gt;Nov 20, 22:02 PST&lt;/small&gt;&lt;br&gt;"
+            "&lt;strong&gt;Resolved&lt;/strong&gt;&lt;/p&gt;&lt;p&gt;&lt;small&gt;Nov 20, 21:00 PST"
+            "&lt;/small&gt;&lt;br&gt;&lt;strong&gt;Investigating&lt;/strong&gt; - Impact: major"
+            "&lt;/p&gt;</content></entry>"
+            "<entry><id>tag:status.acme.test,2005:Incident/2</id>"
+            "<published>2026-11-19T10:00:00Z</published><updated>2026-11-19T11:00:00Z</updated>"
+            "<title>Slow console</title><link href='https://status.acme.test/incidents/2'/>"
+            "<content type='html'>&lt;p&gt;&lt;small&gt;Nov 19, 11:00 PST&lt;/small&gt;&lt;br&gt;"
+            "&lt;strong&gt;Resolved&lt;/strong&gt; - Fixed.&lt;/p&gt;</content></entry></feed>")
+    kind = get_kind("incidents")
+    doc = kind.parse(feed.encode(), kind.Settings())
+    found = {inc["title"]: inc for inc in doc.data["incidents"]}
+    assert set(found) == {"Elevated errors", "Slow console"}
+    assert found["Elevated errors"]["status"] == "resolved"
+    assert found["Elevated errors"]["latest"] == {"status": "resolved", "text": None,
+                                                  "at": "Nov 20, 22:02 PST"}
+    assert found["Slow console"]["latest"]["text"] == "Fixed."
+
+
 def test_split_components_keeps_parentheses() -> None:
     assert split_components("A, B (x, y), and C.") == ["A", "B (x, y)", "C"]
     assert split_components("Claude API and Claude Code") == ["Claude API", "Claude Code"]
