@@ -444,3 +444,59 @@ def test_stored_gates_are_the_derived_ones() -> None:
     assert namespace["GATES"] == P.GATES, (
         "a built-in pattern changed: its stored gate is derived at run time until you "
         "replace GATES at the end of triggers/changelog_patterns.py with\n" + fresh)
+
+
+def test_one_scan_opens_the_gates_each_rule_opens(calls: list[Call]) -> None:
+    """``Gates.bits`` (every gate at once) against each rule's own gate, for every
+    statement, with and without a section verb; the verb's head scanned on its own (as
+    ``classify`` does) gives the same bits as the whole "verb: text"."""
+    r = fast.rules()
+    gates = r.gates
+    every = [*r.skip, *r.names, r.model_verbs, r.model_high, r.model_strong, r.model_weak,
+             *r.model_phrases, *(rule for _, rule in (*r.caps, *r.training, *r.policy)),
+             r.cap_verbs, r.policy_verbs]
+    assert len({rule.bit for rule in every}) == len(every) == len(_builtin_patterns())
+    texts = [*_statements(calls), "ſ" * 3, "ẞ MODEL ΣΑΣ: new", "a-mini-mini", "modelmodel"]
+    for text in texts:
+        low = fast.fold(text)
+        bits = gates.bits(low)
+        for rule in every:
+            want = rule.gate is None or bool(rule.gate(low))
+            assert bool(bits & rule.bit) == want, (rule.pattern[:60], text)
+        for verb in ("Added", "Deprecated", "Removed"):
+            head = f"{fast.fold(verb)}: {low[:gates.longest - 1]}"
+            assert bits | gates.bits(head) == gates.bits(fast.fold(f"{verb}: {text}")), text
+
+
+def test_the_faster_split_splits_alike(calls: list[Call]) -> None:
+    slow, quick = re.compile(fast._SPLIT), fast.rules().split
+    rnd = random.Random(3)
+    texts = [line for title, lines, *_ in calls for line in (title, *lines) if line]
+    for _ in range(3000):
+        texts.append("".join(rnd.choice(["a", "B", ".", "!", "?", " ", "  ", "\t", "\n",
+                                         "\u00a0", "\u2003", "•", "·", "(", "[", "`", "'",
+                                         '"', "É", "x"]) for _ in range(rnd.randint(1, 30))))
+    for text in texts:
+        assert quick.split(text) == slow.split(text), text
+
+
+def test_section_headings_match_folded_without_ignorecase() -> None:
+    """``statements`` matches ``_SECTION_WORDS`` case-sensitively against the folded line:
+    folding keeps each character's place and word class, and turns exactly the characters
+    that match one of the pattern's literals case-insensitively into that literal."""
+    literals = set(re.findall(r"[a-z' ]", re.sub(r"\\[wW]", "", fast._SECTION_WORDS)))
+    assert literals <= set("abcdefghijklmnopqrstuvwxyz' ")
+    any_literal = re.compile("[" + "".join(sorted(literals)) + "]", re.I)
+    word = re.compile(r"\w")
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        folded = fast.fold(ch)
+        assert len(folded) == 1, hex(code)
+        assert bool(word.fullmatch(ch)) == bool(word.fullmatch(folded)), hex(code)
+        if any_literal.fullmatch(ch) or folded in literals:
+            assert folded in literals and re.fullmatch(re.escape(folded), ch, re.I), hex(code)
+    slow, quick = re.compile(fast._SECTION_WORDS, re.I), fast.rules().heading
+    for line in ["ADDED", "### Fıxes ###", "  Chores:", "Kelvin", "What's New", "WHATS NEW",
+                 "Bug Fixes", "İntroduced", "Miſc", "Refactorings!!", "ci", "CI/CD", "Added.\n",
+                 "Added\n\n", "Σ Added", "Added Σ", "new ſ", "Build System", "BUILD  SYSTEM"]:
+        assert bool(quick.match(fast.fold(line))) == bool(slow.match(line)), line
