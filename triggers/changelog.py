@@ -200,12 +200,12 @@ def stored_gates(patterns: Iterable[str]) -> str:
 
 
 class Rule:
-    """A built-in pattern with its gate (None: always run). The regexes are compiled when
-    first needed: the patterns a vendor's changelog never gets near are never compiled.
-    ``bit`` is the rule's bit in the masks of ``Gates``, which opens every rule's gate in
-    one scan; ``gate`` checks this one alone."""
+    """A built-in pattern with its gate: ``strings``, one of which every match contains
+    (empty: always run). The regex is compiled when first needed: the patterns a vendor's
+    changelog never gets near are never compiled. ``bit`` is the rule's bit in the masks
+    of ``Gates``, which opens every rule's gate in one scan."""
 
-    __slots__ = ("_rx", "bit", "gate", "pattern", "strings")
+    __slots__ = ("_rx", "bit", "pattern", "strings")
 
     def __init__(self, pattern: str, bit: int = 0) -> None:
         key = gate_key(pattern)
@@ -214,17 +214,6 @@ class Rule:
         self.bit = bit
         self.strings = tuple(strings or ())
         self._rx: re.Pattern[str] | None = None
-        self.gate: Callable[[str], Any] | None = None
-        if len(self.strings) == 1:
-            needle = self.strings[0]
-            self.gate = lambda low: needle in low
-        elif self.strings:
-            self.gate = self._first_gate
-
-    def _first_gate(self, low: str) -> Any:
-        strings = sorted(self.strings, key=len, reverse=True)
-        self.gate = re.compile("|".join(map(re.escape, strings))).search
-        return self.gate(low)
 
     def regex(self) -> re.Pattern[str]:
         rx = self._rx
@@ -494,13 +483,9 @@ def compile_rules(classify: tuple[tuple[str, tuple[str, ...]], ...] = (),
     return extra, tuple(re.compile(p, re.I) for p in exclude)
 
 
-def _skipped(text: str, bits: int, skip: tuple[re.Pattern[str], ...]) -> bool:
-    """Whether a statement (opening the gates ``bits``) is a fix, a chore, … or excluded."""
-    r = rules()
-    if bits & r.skip_bits and any(bits & rule.bit and rule.regex().search(text)
-                                  for rule in r.skip):
-        return True
-    return bool(skip) and any(rx.search(text) for rx in skip)
+def _skipped(text: str, bits: int) -> bool:
+    """Whether a statement (opening the gates ``bits``) is a fix, a chore, a bump, …"""
+    return any(bits & rule.bit and rule.regex().search(text) for rule in rules().skip)
 
 
 def classify(title: str, lines: Sequence[str],
@@ -518,20 +503,18 @@ def classify(title: str, lines: Sequence[str],
     for text, verb in statements(title, lines):
         low = fold(text)
         bits = gates.bits(low)
-        if bits & skip_bits and _skipped(text, bits, ()):
+        if bits & skip_bits and _skipped(text, bits):
             continue
         if skip and any(rx.search(text) for rx in skip):
             continue
         found: list[dict[str, Any]] = []
-        if not builtin:
-            pass
-        elif verb:
+        if builtin and verb:
             # the gate strings of "verb: text" are those of text and those that start in
             # the verb, which the head holds whole (the fold of a concatenation is the
             # concatenation of the folds but for the final sigma, no gate's letter)
             head = f"{fold(verb)}: {low[:gates.longest - 1]}"
             found = _builtin(f"{verb}: {text}", text, bits | gates.bits(head))
-        elif bits & found_bits:
+        elif builtin and bits & found_bits:
             found = _builtin(text, text, bits)
         for kind, rx in own:
             m = rx.search(text)
