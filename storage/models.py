@@ -10,8 +10,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ConfigDict
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+# The check path writes these tables with SQLAlchemy statements and reads them as rows:
+# pydantic's validator and serialiser for each table class are built the first time
+# something validates or dumps one (the web API, a test), not at every start-up.
+_DEFERRED = ConfigDict(defer_build=True)
 
 
 def _json(**kw: Any) -> Any:
@@ -19,6 +25,7 @@ def _json(**kw: Any) -> Any:
 
 
 class Vendor(SQLModel, table=True):
+    model_config = _DEFERRED
     id: str = Field(primary_key=True, max_length=80)
     name: str
     owner: list[str] | None = _json()
@@ -27,6 +34,7 @@ class Vendor(SQLModel, table=True):
 
 class Source(SQLModel, table=True):
     """A watched URL with its schedule, HTTP validators and health."""
+    model_config = _DEFERRED
 
     id: str = Field(primary_key=True, max_length=80)
     vendor_id: str = Field(index=True, max_length=80)
@@ -57,6 +65,7 @@ class Source(SQLModel, table=True):
 
 class Snapshot(SQLModel, table=True):
     """Audit evidence: a normalised document as fetched, stored only when its hash changes."""
+    model_config = _DEFERRED
 
     __table_args__ = (UniqueConstraint("source_id", "content_hash", name="uq_snapshot_content"),)
 
@@ -75,6 +84,7 @@ class Snapshot(SQLModel, table=True):
 
 
 class CheckRun(SQLModel, table=True):
+    model_config = _DEFERRED
     __table_args__ = (Index("ix_checkrun_source_started", "source_id", "started_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -93,6 +103,7 @@ class CheckRun(SQLModel, table=True):
 
 class Trigger(SQLModel, table=True):
     """A fired re-assessment trigger; ``dedupe_key`` makes a repeat impossible."""
+    model_config = _DEFERRED
 
     __table_args__ = (
         Index("ix_trigger_created", "created_at"),
@@ -124,6 +135,7 @@ class Trigger(SQLModel, table=True):
 
 class Assessment(SQLModel, table=True):
     """The stored lifecycle of an assessment from the config register."""
+    model_config = _DEFERRED
 
     id: str = Field(primary_key=True, max_length=80)
     vendor_id: str = Field(index=True, max_length=80)
@@ -142,6 +154,7 @@ class Assessment(SQLModel, table=True):
 
 class AssessmentFlag(SQLModel, table=True):
     """A trigger that flagged an assessment for re-review."""
+    model_config = _DEFERRED
 
     __table_args__ = (UniqueConstraint("assessment_id", "trigger_id", name="uq_flag"),)
 
@@ -154,6 +167,7 @@ class AssessmentFlag(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     """Who did what, when, with which note: acks, flags, reviews, resolutions."""
+    model_config = _DEFERRED
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(index=True)
@@ -167,6 +181,7 @@ class AuditEvent(SQLModel, table=True):
 
 class Outbox(SQLModel, table=True):
     """A message to deliver to one channel; marked sent only after delivery."""
+    model_config = _DEFERRED
 
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
 
@@ -188,6 +203,7 @@ class Outbox(SQLModel, table=True):
 
 class JobLease(SQLModel, table=True):
     """A periodic job (digest, review_due, retention) done once across all daemons."""
+    model_config = _DEFERRED
 
     name: str = Field(primary_key=True, max_length=80)
     owner: str | None = None
