@@ -89,7 +89,7 @@ def check(config: Path = ConfigOption,
             fail(f"no source {s!r} in the config (known: {', '.join(sorted(known_s))})", 2)
     ids = [s.id for v, s in cfg.sources() if s.enabled
            and (not vendor or v.id in vendor) and (not source or s.id in source)]
-    summary = run_check(cfg, get_engine(cfg), ids, notify=notify)
+    summary = run_check(cfg, get_engine(cfg), ids, notify=notify, steady=True)
     raise typer.Exit(1 if summary.failed else 0)
 
 

@@ -38,3 +38,54 @@ def test_a_current_database_opens_without_importing_alembic(tmp_path: Path) -> N
     again = subprocess.run([sys.executable, "-c", code % url], capture_output=True, text=True,
                            check=True, cwd=Path(__file__).parent.parent)
     assert again.stdout.strip() == "False"
+
+
+
+STEADY = """\
+import gc, sys
+from monitor.cli import main
+from monitor.common import get_config, get_engine
+from monitor.runner import GC_YOUNG, run_check
+cfg = get_config(sys.argv[1])
+before = gc.get_freeze_count(), gc.get_threshold()
+run_check(cfg, get_engine(cfg), ["acme-dpa"], notify=False)
+print("library", (gc.get_freeze_count(), gc.get_threshold()) == before)
+sys.argv = ["reassess", "check", "--config", sys.argv[1], "--no-notify"]
+try:
+    main()
+except SystemExit as exc:
+    print("cli", exc.code, gc.get_freeze_count() > before[0], gc.get_threshold()[0] >= GC_YOUNG)
+"""
+
+
+def test_a_check_freezes_what_start_up_built(tmp_path: Path) -> None:
+    """``reassess check`` takes its config, watches and engine out of the collector's
+    generations once start-up is done (``monitor.runner.steady_heap``); a library caller of
+    ``run_check`` (a test, an embedding service) keeps its collector as it was."""
+    config = tmp_path / "reassess.yaml"
+    config.write_text(f"database: sqlite:///{tmp_path}/r.db\n"
+                      "vendors:\n  - id: acme\n    name: Acme AI\n    sources:\n"
+                      "      - {id: acme-dpa, kind: page, url: 'http://127.0.0.1:9/dpa'}\n",
+                      encoding="utf-8")
+    res = subprocess.run([sys.executable, "-c", STEADY, str(config)], capture_output=True,
+                         text=True, check=False, cwd=Path(__file__).parent.parent, timeout=120)
+    lines = [line for line in res.stdout.splitlines() if line.startswith(("library", "cli"))]
+    assert lines == ["library True", "cli 1 True True"], res.stdout + res.stderr
+
+
+def test_table_classes_build_their_validators_on_first_use() -> None:
+    """The tables' pydantic validators are not built at import (the check path never
+    validates a table row); the first validation or dump builds them as before."""
+    from storage import models
+
+    tables = [c for c in vars(models).values()
+              if isinstance(c, type) and getattr(c, "__table__", None) is not None]
+    assert len(tables) >= 9
+    code = ("from storage import models\n"
+            "print(sorted(n for n, c in vars(models).items() if isinstance(c, type)\n"
+            "      and getattr(c, '__table__', None) is not None and c.__pydantic_complete__))")
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=Path(__file__).parent.parent)
+    assert fresh.stdout.strip() == "[]"
+    vendor = models.Vendor.model_validate({"id": "acme", "name": "Acme AI"})
+    assert vendor.model_dump()["name"] == "Acme AI"
