@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import ConfigDict
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
 
 # The check path writes these tables with SQLAlchemy statements and reads them as rows:
 # pydantic's validator and serialiser for each table class are built the first time
 # something validates or dumps one (the web API, a test), not at every start-up.
-_DEFERRED = ConfigDict(defer_build=True)
+_DEFERRED = SQLModelConfig(defer_build=True)
 
 
 def _json(**kw: Any) -> Any:
