@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PASS_KEYS = {"checks", "wall_s", "checks_per_s", "cpu_ms_per_check", "user_s", "sys_s",
@@ -57,3 +58,39 @@ def test_quick_benchmark_writes_every_figure(tmp_path: Path) -> None:
     assert set(doc["targets"]) == {"pass2_1000_vs_urlwatch", "pass2_5000_vs_urlwatch",
                                    "pass2_vs_bare", "pass1_1000_vs_urlwatch", "rss_5000",
                                    "unchanged_pass_storage", "latency"}
+
+
+def test_anatomy_variants_leave_out_what_they_name(site: Any, tmp_path: Path) -> None:
+    """``bench.anatomy`` counts each part of a pass as the difference between variants
+    of the same pass; each variant must do exactly what its name says (valgrind is not
+    needed for that: the variants run here without it)."""
+    from storage.db import open_database
+
+    config = tmp_path / "reassess.yaml"
+    config.write_text(
+        f"database: sqlite:///{tmp_path}/r.db\n"
+        "vendors:\n  - id: acme\n    name: Acme AI\n    sources:\n"
+        f"      - {{id: acme-dpa, kind: page, url: '{site.base_url}/acme/dpa'}}\n"
+        f"      - {{id: acme-status, kind: incidents,\n"
+        f"         url: '{site.base_url}/acme/status/history.atom'}}\n",
+        encoding="utf-8")
+
+    def runs_and_requests(variant: str) -> tuple[int, int]:
+        site.reset_stats()
+        engine = open_database(f"sqlite:///{tmp_path}/r.db")
+        with engine.connect() as conn:
+            before = conn.exec_driver_sql("SELECT count(*) FROM checkrun").scalar_one()
+        res = subprocess.run([sys.executable, "-m", "bench.anatomy", "--child", variant, "--",
+                              "check", "--config", str(config), "--no-notify"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+        assert res.returncode == 0, res.stderr[-2000:]
+        with engine.connect() as conn:
+            after = conn.exec_driver_sql("SELECT count(*) FROM checkrun").scalar_one()
+        engine.dispose()
+        return after - before, int(site.stats()["total"])
+
+    assert runs_and_requests("full") == (2, 2)
+    assert runs_and_requests("no-persist") == (0, 2)
+    assert runs_and_requests("fetch") == (0, 2)
+    assert runs_and_requests("startup") == (0, 0)
+    assert runs_and_requests("imports") == (0, 0)
