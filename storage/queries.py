@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import defer
-from sqlmodel import Session
+from sqlalchemy.orm import QueryableAttribute, defer
+from sqlmodel import Session, col
 
 from .models import (
     Assessment,
@@ -50,9 +50,9 @@ class TriggerFilter:
         if self.until:
             stmt = stmt.where(Trigger.created_at < self.until)
         if self.assessment:
-            flagged = select(AssessmentFlag.trigger_id).where(
-                AssessmentFlag.assessment_id == self.assessment)
-            stmt = stmt.where(Trigger.id.in_(flagged))  # type: ignore[union-attr]
+            flagged = select(col(AssessmentFlag.trigger_id)).where(
+                col(AssessmentFlag.assessment_id) == self.assessment)
+            stmt = stmt.where(col(Trigger.id).in_(flagged))
         return stmt
 
 
@@ -60,7 +60,7 @@ def list_triggers(session: Session, flt: TriggerFilter | None = None, *, limit: 
                   offset: int = 0) -> list[Trigger]:
     """Triggers newest first."""
     stmt = (flt or TriggerFilter()).apply(select(Trigger))
-    stmt = stmt.order_by(Trigger.created_at.desc(), Trigger.id.desc())  # type: ignore[union-attr]
+    stmt = stmt.order_by(col(Trigger.created_at).desc(), col(Trigger.id).desc())
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return list(session.execute(stmt).scalars())
@@ -76,9 +76,10 @@ def flags_by_trigger(session: Session, trigger_ids: list[int]) -> dict[int, list
     out: dict[int, list[str]] = {i: [] for i in trigger_ids}
     if not trigger_ids:
         return out
-    rows = session.execute(select(AssessmentFlag.trigger_id, AssessmentFlag.assessment_id)
-                           .where(AssessmentFlag.trigger_id.in_(trigger_ids))  # type: ignore[attr-defined]
-                           .order_by(AssessmentFlag.assessment_id))
+    rows = session.execute(select(col(AssessmentFlag.trigger_id),
+                                  col(AssessmentFlag.assessment_id))
+                           .where(col(AssessmentFlag.trigger_id).in_(trigger_ids))
+                           .order_by(col(AssessmentFlag.assessment_id)))
     for trigger_id, assessment_id in rows:
         out[trigger_id].append(assessment_id)
     return out
@@ -116,11 +117,12 @@ def iter_triggers(session: Session, flt: TriggerFilter | None = None, *, batch: 
     while cap is None or sent < cap:
         stmt = (flt or TriggerFilter()).apply(select(Trigger))
         if after is not None:
-            stmt = stmt.where(or_(Trigger.created_at < after[0],
-                                  and_(Trigger.created_at == after[0], Trigger.id < after[1])))
+            stmt = stmt.where(or_(col(Trigger.created_at) < after[0],
+                                  and_(col(Trigger.created_at) == after[0],
+                                       col(Trigger.id) < after[1])))
         size = batch if cap is None else min(batch, cap - sent)
-        stmt = stmt.order_by(Trigger.created_at.desc(),  # type: ignore[attr-defined]
-                             Trigger.id.desc()).limit(size)  # type: ignore[union-attr]
+        stmt = stmt.order_by(col(Trigger.created_at).desc(),
+                             col(Trigger.id).desc()).limit(size)
         rows = list(session.execute(stmt).scalars())
         yield from rows
         sent += len(rows)
@@ -131,9 +133,9 @@ def iter_triggers(session: Session, flt: TriggerFilter | None = None, *, batch: 
 
 def open_trigger_counts(session: Session) -> dict[tuple[str, str], int]:
     """(type, severity) → number of open triggers."""
-    rows = session.execute(select(Trigger.type, Trigger.severity, func.count())
-                           .where(Trigger.status == "open")
-                           .group_by(Trigger.type, Trigger.severity))
+    rows = session.execute(select(col(Trigger.type), col(Trigger.severity), func.count())
+                           .where(col(Trigger.status) == "open")
+                           .group_by(col(Trigger.type), col(Trigger.severity)))
     return {(t, s): int(n) for t, s, n in rows}
 
 
@@ -143,18 +145,19 @@ def trigger_timeline(session: Session, since: datetime) -> list[tuple[str, str, 
     if session.get_bind().dialect.name == "postgresql":
         column = func.timezone("UTC", column)
     day = func.date(column)
-    rows = session.execute(select(Trigger.vendor_id, day, Trigger.severity, func.count())
-                           .where(Trigger.created_at >= since)  # type: ignore[operator]
-                           .group_by(Trigger.vendor_id, day, Trigger.severity))
+    rows = session.execute(select(col(Trigger.vendor_id), day, col(Trigger.severity),
+                                  func.count())
+                           .where(col(Trigger.created_at) >= since)
+                           .group_by(col(Trigger.vendor_id), day, col(Trigger.severity)))
     return [(v, str(d)[:10], s, int(n)) for v, d, s, n in rows]
 
 
 def failing_sources(session: Session, limit: int = 200) -> list[Source]:
     """Active sources whose last checks failed or whose content vanished."""
-    stmt = (select(Source).where(Source.active.is_(True),  # type: ignore[attr-defined]
-                                 or_(Source.consecutive_failures > 0,
-                                     Source.alert_state != "ok"))
-            .order_by(Source.consecutive_failures.desc(), Source.id)  # type: ignore[attr-defined]
+    stmt = (select(Source).where(col(Source.active).is_(True),
+                                 or_(col(Source.consecutive_failures) > 0,
+                                     col(Source.alert_state) != "ok"))
+            .order_by(col(Source.consecutive_failures).desc(), col(Source.id))
             .limit(limit))
     return list(session.execute(stmt).scalars())
 
@@ -164,24 +167,25 @@ def needs_review(session: Session, limit: int = 200,
     """Assessments flagged for re-review, oldest unresolved flag first, each with its newest
     unresolved triggers (at most ``per_assessment``) and how many there are in all."""
     oldest = func.min(AssessmentFlag.created_at)
-    pending = (select(AssessmentFlag.assessment_id, oldest.label("since"),
+    pending = (select(col(AssessmentFlag.assessment_id), oldest.label("since"),
                       func.count().label("n"))
-               .where(AssessmentFlag.resolved_at.is_(None))  # type: ignore[union-attr]
-               .group_by(AssessmentFlag.assessment_id).subquery())
+               .where(col(AssessmentFlag.resolved_at).is_(None))
+               .group_by(col(AssessmentFlag.assessment_id)).subquery())
     stmt = (select(Assessment, pending.c.n)
-            .outerjoin(pending, pending.c.assessment_id == Assessment.id)
-            .where(Assessment.active.is_(True),  # type: ignore[attr-defined]
-                   Assessment.status.in_(("re_review_required", "in_review")))  # type: ignore[attr-defined]
-            .order_by(pending.c.since.is_(None), pending.c.since, Assessment.id).limit(limit))
+            .outerjoin(pending, pending.c.assessment_id == col(Assessment.id))
+            .where(col(Assessment.active).is_(True),
+                   col(Assessment.status).in_(("re_review_required", "in_review")))
+            .order_by(pending.c.since.is_(None), pending.c.since, col(Assessment.id))
+            .limit(limit))
     found = [(a, int(n or 0)) for a, n in session.execute(stmt)]
     by_id: dict[str, list[Trigger]] = {a.id: [] for a, _ in found}
     if by_id:
         rows = session.execute(
-            select(AssessmentFlag.assessment_id, Trigger).join(
-                Trigger, Trigger.id == AssessmentFlag.trigger_id)  # type: ignore[arg-type]
-            .where(AssessmentFlag.assessment_id.in_(list(by_id)),  # type: ignore[attr-defined]
-                   AssessmentFlag.resolved_at.is_(None))  # type: ignore[union-attr]
-            .order_by(Trigger.created_at.desc()).limit(limit * per_assessment))  # type: ignore[attr-defined]
+            select(col(AssessmentFlag.assessment_id), Trigger).join(
+                Trigger, col(Trigger.id) == col(AssessmentFlag.trigger_id))
+            .where(col(AssessmentFlag.assessment_id).in_(list(by_id)),
+                   col(AssessmentFlag.resolved_at).is_(None))
+            .order_by(col(Trigger.created_at).desc()).limit(limit * per_assessment))
         for assessment_id, trigger in rows:
             if len(by_id[assessment_id]) < per_assessment:
                 by_id[assessment_id].append(trigger)
@@ -193,14 +197,15 @@ def trigger_assessments(session: Session,
     """The assessments a trigger flagged, with the flag (resolved or not)."""
     rows = session.execute(select(Assessment, AssessmentFlag)
                            .join(AssessmentFlag,
-                                 AssessmentFlag.assessment_id == Assessment.id)  # type: ignore[arg-type]
-                           .where(AssessmentFlag.trigger_id == trigger_id)
-                           .order_by(Assessment.id))
+                                 col(AssessmentFlag.assessment_id) == col(Assessment.id))
+                           .where(col(AssessmentFlag.trigger_id) == trigger_id)
+                           .order_by(col(Assessment.id)))
     return [(a, f) for a, f in rows]
 
 
 def trigger_notifications(session: Session, trigger_id: int) -> list[Outbox]:
-    stmt = select(Outbox).where(Outbox.trigger_id == trigger_id).order_by(Outbox.id)
+    stmt = (select(Outbox).where(col(Outbox.trigger_id) == trigger_id)
+            .order_by(col(Outbox.id)))
     return list(session.execute(stmt).scalars())
 
 
@@ -208,10 +213,10 @@ def assessment_flags(session: Session, assessment_id: str,
                      limit: int = 200) -> list[tuple[AssessmentFlag, Trigger]]:
     """An assessment's flags, newest first, each with its trigger."""
     rows = session.execute(select(AssessmentFlag, Trigger)
-                           .join(Trigger, Trigger.id == AssessmentFlag.trigger_id)  # type: ignore[arg-type]
-                           .where(AssessmentFlag.assessment_id == assessment_id)
-                           .order_by(AssessmentFlag.created_at.desc(),  # type: ignore[attr-defined]
-                                     AssessmentFlag.id.desc())  # type: ignore[union-attr]
+                           .join(Trigger, col(Trigger.id) == col(AssessmentFlag.trigger_id))
+                           .where(col(AssessmentFlag.assessment_id) == assessment_id)
+                           .order_by(col(AssessmentFlag.created_at).desc(),
+                                     col(AssessmentFlag.id).desc())
                            .limit(limit))
     return [(f, t) for f, t in rows]
 
@@ -219,9 +224,9 @@ def assessment_flags(session: Session, assessment_id: str,
 def audit_trail(session: Session, object_type: str, object_id: str,
                 limit: int = 200) -> list[AuditEvent]:
     """Who did what to one object, newest first."""
-    stmt = (select(AuditEvent).where(AuditEvent.object_type == object_type,
-                                     AuditEvent.object_id == object_id)
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())  # type: ignore[attr-defined,union-attr]
+    stmt = (select(AuditEvent).where(col(AuditEvent.object_type) == object_type,
+                                     col(AuditEvent.object_id) == object_id)
+            .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
             .limit(limit))
     return list(session.execute(stmt).scalars())
 
@@ -229,10 +234,12 @@ def audit_trail(session: Session, object_type: str, object_id: str,
 def snapshot_meta(session: Session, *where: Any, limit: int | None = None,
                   offset: int = 0) -> list[Snapshot]:
     """Snapshots newest first without their documents (the evidence fields only)."""
-    stmt = select(Snapshot).options(defer(Snapshot.document))  # type: ignore[arg-type]
+    # the class attribute is SQLAlchemy's instrumented column, which mypy sees as ``bytes``
+    document = cast("QueryableAttribute[bytes]", Snapshot.document)
+    stmt = select(Snapshot).options(defer(document))
     for cond in where:
         stmt = stmt.where(cond)
-    stmt = stmt.order_by(Snapshot.fetched_at.desc(), Snapshot.id.desc())  # type: ignore[attr-defined,union-attr]
+    stmt = stmt.order_by(col(Snapshot.fetched_at).desc(), col(Snapshot.id).desc())
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return list(session.execute(stmt).scalars())
@@ -241,39 +248,40 @@ def snapshot_meta(session: Session, *where: Any, limit: int | None = None,
 def vendor_snapshots(session: Session, vendor_id: str, *, limit: int = 25,
                      offset: int = 0) -> tuple[list[Snapshot], int]:
     """One page of a vendor's snapshots across its sources, and how many there are."""
-    ids = select(Source.id).where(Source.vendor_id == vendor_id)
-    cond = Snapshot.source_id.in_(ids)  # type: ignore[attr-defined]
+    ids = select(col(Source.id)).where(col(Source.vendor_id) == vendor_id)
+    cond = col(Snapshot.source_id).in_(ids)
     total = session.execute(select(func.count()).select_from(Snapshot).where(cond)).scalar_one()
     return snapshot_meta(session, cond, limit=limit, offset=offset), int(total)
 
 
 def vendor_overview(session: Session) -> list[tuple[Vendor, int, int, int]]:
     """Every vendor with its active sources, failing sources and open triggers."""
-    src = (select(Source.vendor_id, func.count().label("n"),
-                  func.sum(case((or_(Source.consecutive_failures > 0,
-                                     Source.alert_state != "ok"), 1), else_=0)).label("bad"))
-           .where(Source.active.is_(True))  # type: ignore[attr-defined]
-           .group_by(Source.vendor_id).subquery())
-    trig = (select(Trigger.vendor_id, func.count().label("n")).where(Trigger.status == "open")
-            .group_by(Trigger.vendor_id).subquery())
+    src = (select(col(Source.vendor_id), func.count().label("n"),
+                  func.sum(case((or_(col(Source.consecutive_failures) > 0,
+                                     col(Source.alert_state) != "ok"), 1), else_=0)).label("bad"))
+           .where(col(Source.active).is_(True))
+           .group_by(col(Source.vendor_id)).subquery())
+    trig = (select(col(Trigger.vendor_id), func.count().label("n"))
+            .where(col(Trigger.status) == "open")
+            .group_by(col(Trigger.vendor_id)).subquery())
     stmt = (select(Vendor, src.c.n, src.c.bad, trig.c.n)
-            .outerjoin(src, src.c.vendor_id == Vendor.id)
-            .outerjoin(trig, trig.c.vendor_id == Vendor.id)
-            .order_by(Vendor.active.desc(), Vendor.name))  # type: ignore[attr-defined]
+            .outerjoin(src, src.c.vendor_id == col(Vendor.id))
+            .outerjoin(trig, trig.c.vendor_id == col(Vendor.id))
+            .order_by(col(Vendor.active).desc(), col(Vendor.name)))
     return [(v, int(n or 0), int(bad or 0), int(o or 0)) for v, n, bad, o in session.execute(stmt)]
 
 
 def assessment_overview(session: Session,
                         vendor_id: str | None = None) -> list[tuple[Assessment, int]]:
     """Assessments (those needing review first) with their unresolved flags."""
-    flags = (select(AssessmentFlag.assessment_id, func.count().label("n"))
-             .where(AssessmentFlag.resolved_at.is_(None))  # type: ignore[union-attr]
-             .group_by(AssessmentFlag.assessment_id).subquery())
-    order = case((Assessment.status == "re_review_required", 0),
-                 (Assessment.status == "in_review", 1), else_=2)
+    flags = (select(col(AssessmentFlag.assessment_id), func.count().label("n"))
+             .where(col(AssessmentFlag.resolved_at).is_(None))
+             .group_by(col(AssessmentFlag.assessment_id)).subquery())
+    order = case((col(Assessment.status) == "re_review_required", 0),
+                 (col(Assessment.status) == "in_review", 1), else_=2)
     stmt = (select(Assessment, flags.c.n)
-            .outerjoin(flags, flags.c.assessment_id == Assessment.id)
-            .order_by(Assessment.active.desc(), order, Assessment.id))  # type: ignore[attr-defined]
+            .outerjoin(flags, flags.c.assessment_id == col(Assessment.id))
+            .order_by(col(Assessment.active).desc(), order, col(Assessment.id)))
     if vendor_id is not None:
-        stmt = stmt.where(Assessment.vendor_id == vendor_id)
+        stmt = stmt.where(col(Assessment.vendor_id) == vendor_id)
     return [(a, int(n or 0)) for a, n in session.execute(stmt)]
