@@ -129,7 +129,8 @@ class TreeMemory(threading.Thread):
 
 def tree(pid: int) -> list[int]:
     """``pid`` and its live descendants."""
-    found, todo = [], [pid]
+    found: list[int] = []
+    todo = [pid]
     while todo and len(found) < 256:
         p = todo.pop()
         found.append(p)

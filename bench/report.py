@@ -107,7 +107,8 @@ def _t_rss(s: dict[int, dict[str, Any]]) -> tuple[bool | None, str]:
 
 
 def _t_storage(s: dict[int, dict[str, Any]]) -> tuple[bool | None, str]:
-    got = {n: v.get("db") for n, v in s.items() if v.get("db")}
+    # values are the JSON objects themselves (the filter drops the missing ones)
+    got: dict[int, Any] = {n: v.get("db") for n, v in s.items() if v.get("db")}
     if not got:
         return None, "no unchanged pass"
     ok = all(d["snapshot_rows_added_unchanged_pass"] == 0
@@ -119,7 +120,7 @@ def _t_storage(s: dict[int, dict[str, Any]]) -> tuple[bool | None, str]:
 
 
 def _t_latency(s: dict[int, dict[str, Any]]) -> tuple[bool | None, str]:
-    got = {n: v.get("latency") for n, v in s.items() if v.get("latency")}
+    got: dict[int, Any] = {n: v.get("latency") for n, v in s.items() if v.get("latency")}
     got = {n: d for n, d in got.items() if d.get("max_s") is not None or d.get("error")}
     if not got:
         return None, "not measured"

@@ -23,8 +23,9 @@ from pydantic import (
 from .durations import parse_duration, parse_period
 
 ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
-TRIGGER_TYPES = ("model_change", "new_capability", "subprocessor_change", "incident",
-                 "training_data_change", "policy_change", "review_due")
+TRIGGER_TYPES: tuple[TriggerTypeName, ...] = (
+    "model_change", "new_capability", "subprocessor_change", "incident",
+    "training_data_change", "policy_change", "review_due")
 SEVERITIES = ("low", "medium", "high", "critical")
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]

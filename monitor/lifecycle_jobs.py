@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from config.schema import Config
 from storage.db import session_scope
@@ -46,9 +46,9 @@ def fire_review_due(config: Config, engine: Engine, *, now: datetime | None = No
     fired = 0
     with session_scope(engine) as session:
         rows = session.execute(
-            select(Assessment).where(Assessment.active.is_(True),  # type: ignore[attr-defined]
-                                     Assessment.next_review <= today)  # type: ignore[operator]
-            .order_by(Assessment.id)).scalars().all()
+            select(Assessment).where(col(Assessment.active).is_(True),
+                                     col(Assessment.next_review) <= today)
+            .order_by(col(Assessment.id))).scalars().all()
         for row in rows:
             if "review_due" not in (row.trigger_types or []) or row.next_review is None:
                 continue

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .models import Assessment, AssessmentFlag, AuditEvent, Snapshot, Source, Trigger
 from .queries import _iso, trigger_dict
@@ -23,12 +23,13 @@ def list_assessments(session: Session, *, vendor: str | None = None, status: str
                      include_inactive: bool = False) -> list[Assessment]:
     stmt = select(Assessment)
     if not include_inactive:
-        stmt = stmt.where(Assessment.active.is_(True))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Assessment.active).is_(True))
     if vendor:
-        stmt = stmt.where(Assessment.vendor_id == vendor)
+        stmt = stmt.where(col(Assessment.vendor_id) == vendor)
     if status:
-        stmt = stmt.where(Assessment.status == status)
-    return list(session.execute(stmt.order_by(Assessment.vendor_id, Assessment.id)).scalars())
+        stmt = stmt.where(col(Assessment.status) == status)
+    stmt = stmt.order_by(col(Assessment.vendor_id), col(Assessment.id))
+    return list(session.execute(stmt).scalars())
 
 
 def open_triggers(session: Session, assessment_ids: list[str]) -> dict[str, list[int]]:
@@ -37,10 +38,10 @@ def open_triggers(session: Session, assessment_ids: list[str]) -> dict[str, list
     if not assessment_ids:
         return found
     rows = session.execute(
-        select(AssessmentFlag.assessment_id, AssessmentFlag.trigger_id)
-        .where(AssessmentFlag.assessment_id.in_(assessment_ids),  # type: ignore[attr-defined]
-               AssessmentFlag.resolved_at.is_(None))  # type: ignore[union-attr]
-        .order_by(AssessmentFlag.trigger_id))
+        select(col(AssessmentFlag.assessment_id), col(AssessmentFlag.trigger_id))
+        .where(col(AssessmentFlag.assessment_id).in_(assessment_ids),
+               col(AssessmentFlag.resolved_at).is_(None))
+        .order_by(col(AssessmentFlag.trigger_id)))
     for assessment_id, trigger_id in rows:
         found[assessment_id].append(int(trigger_id))
     return found
@@ -67,9 +68,9 @@ def audit_dict(event: AuditEvent) -> dict[str, Any]:
 def audit_of(session: Session, object_type: str, object_id: str) -> list[AuditEvent]:
     """Who did what to one object, oldest first."""
     return list(session.execute(
-        select(AuditEvent).where(AuditEvent.object_type == object_type,
-                                 AuditEvent.object_id == object_id)
-        .order_by(AuditEvent.at, AuditEvent.id)).scalars())  # type: ignore[arg-type]
+        select(AuditEvent).where(col(AuditEvent.object_type) == object_type,
+                                 col(AuditEvent.object_id) == object_id)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))).scalars())
 
 
 def assessment_detail(session: Session, assessment_id: str) -> dict[str, Any] | None:
@@ -79,9 +80,10 @@ def assessment_detail(session: Session, assessment_id: str) -> dict[str, Any] | 
         return None
     item = assessment_dict(row, open_triggers(session, [row.id])[row.id])
     flags = session.execute(
-        select(AssessmentFlag, Trigger).join(Trigger, Trigger.id == AssessmentFlag.trigger_id)  # type: ignore[arg-type]
-        .where(AssessmentFlag.assessment_id == assessment_id)
-        .order_by(AssessmentFlag.created_at, AssessmentFlag.id))  # type: ignore[arg-type]
+        select(AssessmentFlag, Trigger)
+        .join(Trigger, col(Trigger.id) == col(AssessmentFlag.trigger_id))
+        .where(col(AssessmentFlag.assessment_id) == assessment_id)
+        .order_by(col(AssessmentFlag.created_at), col(AssessmentFlag.id)))
     item["flags"] = [{"trigger": t.id, "type": t.type, "severity": t.severity,
                       "title": t.title, "trigger_status": t.status,
                       "flagged_at": _iso(f.created_at), "resolved_at": _iso(f.resolved_at)}
@@ -101,8 +103,8 @@ def trigger_detail(session: Session, trigger_id: int,
         return None
     flags = list(session.execute(
         select(AssessmentFlag, Assessment)
-        .join(Assessment, Assessment.id == AssessmentFlag.assessment_id)  # type: ignore[arg-type]
-        .where(AssessmentFlag.trigger_id == trigger_id).order_by(Assessment.id)))
+        .join(Assessment, col(Assessment.id) == col(AssessmentFlag.assessment_id))
+        .where(col(AssessmentFlag.trigger_id) == trigger_id).order_by(col(Assessment.id))))
     item = trigger_dict(row, [a.id for _, a in flags])
     kind = _kind(session, row.source_id)
     item.update(
@@ -125,9 +127,9 @@ def _trigger_audit(session: Session, trigger_id: int,
     """The trigger's own events and the assessment events that name it."""
     events = audit_of(session, "trigger", str(trigger_id))
     if assessment_ids:
-        stmt = (select(AuditEvent).where(AuditEvent.object_type == "assessment",
-                                         AuditEvent.object_id.in_(assessment_ids))  # type: ignore[attr-defined]
-                .order_by(AuditEvent.at, AuditEvent.id))  # type: ignore[arg-type]
+        stmt = (select(AuditEvent).where(col(AuditEvent.object_type) == "assessment",
+                                         col(AuditEvent.object_id).in_(assessment_ids))
+                .order_by(col(AuditEvent.at), col(AuditEvent.id)))
         for event in session.execute(stmt).scalars():
             data = event.data or {}
             if data.get("trigger_id") == trigger_id or trigger_id in data.get("triggers", []):
@@ -138,16 +140,17 @@ def _trigger_audit(session: Session, trigger_id: int,
 def _kind(session: Session, source_id: str | None) -> str | None:
     if source_id is None:
         return None
-    return session.execute(select(Source.kind).where(Source.id == source_id)).scalar()
+    return session.execute(select(col(Source.kind))
+                           .where(col(Source.id) == source_id)).scalar()
 
 
 def _snapshot(session: Session, snapshot_id: int | None) -> dict[str, Any] | None:
     if snapshot_id is None:
         return None
-    row = session.execute(select(Snapshot.id, Snapshot.url, Snapshot.fetched_at,
-                                 Snapshot.http_status, Snapshot.content_hash,
-                                 Snapshot.parser_version)
-                          .where(Snapshot.id == snapshot_id)).first()
+    row = session.execute(select(col(Snapshot.id), col(Snapshot.url), col(Snapshot.fetched_at),
+                                 col(Snapshot.http_status), col(Snapshot.content_hash),
+                                 col(Snapshot.parser_version))
+                          .where(col(Snapshot.id) == snapshot_id)).first()
     if row is None:
         return {"id": snapshot_id, "missing": True}
     return {"id": row[0], "url": row[1], "fetched_at": _iso(row[2]), "http_status": row[3],

@@ -114,7 +114,8 @@ def _needed(strings: Strings | None, needed: Strings | None) -> Strings | None:
 
 
 def _node(op: Any, av: Any) -> tuple[Strings | None, Strings | None]:
-    from re import _constants as K  # the parser's opcodes
+    # the parser's opcodes; typeshed has no stubs for re's private submodules
+    from re import _constants as K  # type: ignore[attr-defined]
 
     if op is K.LITERAL:
         ch = chr(av)
@@ -166,7 +167,7 @@ def _minimal(strings: Iterable[str]) -> list[str]:
 def gate_strings(pattern: str, flags: int = re.I) -> list[str] | None:
     """Lower-case strings one of which any match of ``pattern`` contains (in ``fold``'s
     terms); None when the pattern promises none."""
-    from re import _parser
+    from re import _parser  # type: ignore[attr-defined]  # private, not in typeshed
 
     try:
         needed = _literals(_parser.parse(pattern, flags))[1]

@@ -11,7 +11,7 @@ import json
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from monitor.clock import utcnow
 from storage import lifecycle
@@ -133,7 +133,7 @@ def get_trigger(trigger_id: int, _me: Principal = Depends(reader),
     row = _trigger(session, trigger_id)
     flagged = q.trigger_assessments(session, trigger_id)
     ids = [i for i in (row.old_snapshot_id, row.new_snapshot_id) if i]
-    snaps = {s.id: s for s in q.snapshot_meta(session, Snapshot.id.in_(ids))}  # type: ignore[union-attr]
+    snaps = {s.id: s for s in q.snapshot_meta(session, col(Snapshot.id).in_(ids))}
     source = session.get(Source, row.source_id) if row.source_id else None
     return TriggerDetail(
         trigger=trigger_out(row, [a.id for a, _ in flagged]),
@@ -219,8 +219,8 @@ def get_vendor(vendor_id: str, _me: Principal = Depends(reader),
     if not found:
         raise HTTPException(404, f"there is no vendor {vendor_id!r}")
     v, n, bad, o = found[0]
-    sources = session.execute(select(Source).where(Source.vendor_id == vendor_id)
-                              .order_by(Source.id)).scalars()
+    sources = session.execute(select(Source).where(col(Source.vendor_id) == vendor_id)
+                              .order_by(col(Source.id))).scalars()
     snaps, _ = q.vendor_snapshots(session, vendor_id, limit=50)
     return VendorDetail(
         vendor=VendorOut(id=v.id, name=v.name, active=v.active, sources=n, failing_sources=bad,

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage import queries as q
 from storage.db import session_scope
@@ -92,7 +92,7 @@ def _summary(row: Trigger, names: dict[str, str]) -> str:
 
 
 def _names(session: Session) -> dict[str, str]:
-    return {v: n for v, n in session.execute(select(Vendor.id, Vendor.name))}
+    return {v: n for v, n in session.execute(select(col(Vendor.id), col(Vendor.name)))}
 
 
 @router.get("/feeds/triggers.atom")

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from monitor.clock import utcnow
 from storage import queries as q
@@ -40,7 +40,7 @@ def reader(request: Request) -> Principal:
 
 
 def vendor_names(session: Session) -> dict[str, str]:
-    return {v: n for v, n in session.execute(select(Vendor.id, Vendor.name))}
+    return {v: n for v, n in session.execute(select(col(Vendor.id), col(Vendor.name)))}
 
 
 def _page_number(request: Request, name: str = "page") -> int:
@@ -57,7 +57,12 @@ def dashboard(request: Request, me: Principal = Depends(reader),
     today = utcnow().date()
     since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(DAYS - 1)
     rows = q.trigger_timeline(session, since)
-    busy = sorted({v for v, *_ in rows}, key=lambda v: names.get(v, v).lower())
+
+    def by_name(vendor_id: str) -> str:
+        # a def, not a lambda: mypy infers the lambda's names.get(v, v) as str | None
+        return names.get(vendor_id, vendor_id).lower()
+
+    busy = sorted({v for v, *_ in rows}, key=by_name)
     chart = timeline_svg(rows, [(v, names.get(v, v)) for v in busy[:TIMELINE_ROWS]], today,
                          lambda qs: state(request).url(f"/triggers?{qs}")) if rows else ""
     counts = q.open_trigger_counts(session)
@@ -92,7 +97,7 @@ def _snapshot_rows(session: Session, trigger: Trigger) -> dict[int, Snapshot]:
     ids = [i for i in (trigger.old_snapshot_id, trigger.new_snapshot_id) if i]
     if not ids:
         return {}
-    return {s.id: s for s in q.snapshot_meta(session, Snapshot.id.in_(ids))  # type: ignore[union-attr]
+    return {s.id: s for s in q.snapshot_meta(session, col(Snapshot.id).in_(ids))
             if s.id is not None}
 
 
@@ -147,8 +152,8 @@ def vendor(request: Request, vendor_id: str, me: Principal = Depends(reader),
     row = session.get(Vendor, vendor_id)
     if row is None:
         raise HTTPException(404, f"there is no vendor {vendor_id!r}")
-    sources = list(session.execute(select(Source).where(Source.vendor_id == vendor_id)
-                                   .order_by(Source.id)).scalars())
+    sources = list(session.execute(select(Source).where(col(Source.vendor_id) == vendor_id)
+                                   .order_by(col(Source.id))).scalars())
     page = _page_number(request, "snapshots")
     snaps, n_snaps = q.vendor_snapshots(session, vendor_id, limit=25, offset=(page - 1) * 25)
     flt = q.TriggerFilter(vendor=vendor_id)
@@ -208,10 +213,10 @@ def snapshot(request: Request, snapshot_id: int, me: Principal = Depends(reader)
     canonical = decompress(row.document)
     source = session.get(Source, row.source_id)
     used = list(session.execute(
-        select(Trigger).where(or_(Trigger.new_snapshot_id == snapshot_id,
-                                  Trigger.old_snapshot_id == snapshot_id))
-        .order_by(Trigger.id.desc()).limit(50)).scalars())  # type: ignore[union-attr]
-    siblings = q.snapshot_meta(session, Snapshot.source_id == row.source_id, limit=50)
+        select(Trigger).where(or_(col(Trigger.new_snapshot_id) == snapshot_id,
+                                  col(Trigger.old_snapshot_id) == snapshot_id))
+        .order_by(col(Trigger.id).desc()).limit(50)).scalars())
+    siblings = q.snapshot_meta(session, col(Snapshot.source_id) == row.source_id, limit=50)
     return page_html(
         request, "snapshot.html", me, title=f"Snapshot {snapshot_id}", s=row, source=source,
         vendor=session.get(Vendor, source.vendor_id) if source else None,
