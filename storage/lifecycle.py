@@ -13,17 +13,20 @@ the assessment ``re_review_required`` — never an open flag on a ``current`` as
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from config.durations import add_period
 from config.errors import ReassessError
 
 from .models import Assessment, AssessmentFlag, AuditEvent, Trigger
 from .repo import insert_ignore
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 SYSTEM = "reassess"
 STATUSES = ("current", "re_review_required", "in_review")
@@ -57,8 +60,9 @@ def flag_assessments(session: Session, trigger_id: int, vendor_id: str, trigger_
         if not res.rowcount:
             continue
         flagged.append(row)
-        moved = session.execute(_MOVE_TO_RE_REVIEW, {"assessment_id": row.id,
-                                                     "now": now}).rowcount
+        # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+        moved = cast("CursorResult[Any]", session.execute(
+            _MOVE_TO_RE_REVIEW, {"assessment_id": row.id, "now": now})).rowcount
         before = "current" if moved else row.status
         audit(session, at=now, by=SYSTEM, action="flagged", object_type="assessment",
               object_id=row.id, data={"trigger_id": trigger_id, "type": trigger_type,
@@ -74,10 +78,10 @@ def flag_assessments(session: Session, trigger_id: int, vendor_id: str, trigger_
 # building one costs more Python than executing its cached compiled form.
 _AUDIT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 _VENDOR_ASSESSMENTS = (select(Assessment)
-                       .where(Assessment.vendor_id == bindparam("vendor_id"),
-                              Assessment.active.is_(True))  # type: ignore[attr-defined]
-                       .order_by(Assessment.id))
-_ONE_ASSESSMENT = _VENDOR_ASSESSMENTS.where(Assessment.id == bindparam("assessment_id"))
+                       .where(col(Assessment.vendor_id) == bindparam("vendor_id"),
+                              col(Assessment.active).is_(True))
+                       .order_by(col(Assessment.id)))
+_ONE_ASSESSMENT = _VENDOR_ASSESSMENTS.where(col(Assessment.id) == bindparam("assessment_id"))
 _A = Assessment.__table__.c  # type: ignore[attr-defined]
 # on the table, not the entity: no ORM synchronisation; the caller updates its row
 _MOVE_TO_RE_REVIEW = (update(Assessment.__table__)  # type: ignore[attr-defined]
@@ -93,7 +97,7 @@ def _trigger(session: Session, trigger_id: int) -> Trigger:
 
 
 def _assessment(session: Session, assessment_id: str, *, lock: bool = False) -> Assessment:
-    stmt = select(Assessment).where(Assessment.id == assessment_id)
+    stmt = select(Assessment).where(col(Assessment.id) == assessment_id)
     if lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     # populate_existing: a row already in the session may be stale once the lock is held
@@ -108,9 +112,9 @@ def acknowledge(session: Session, trigger_id: int, *, by: str, now: datetime,
                 note: str | None = None) -> tuple[Trigger, bool]:
     """Mark an open trigger acknowledged; (trigger, False) when it was not open."""
     row = _trigger(session, trigger_id)
-    moved = session.execute(
-        update(Trigger).where(Trigger.id == trigger_id, Trigger.status == "open")
-        .values(status="acknowledged", acked_by=by, acked_at=now, ack_note=note)).rowcount
+    moved = cast("CursorResult[Any]", session.execute(
+        update(Trigger).where(col(Trigger.id) == trigger_id, col(Trigger.status) == "open")
+        .values(status="acknowledged", acked_by=by, acked_at=now, ack_note=note))).rowcount
     if not moved:
         session.refresh(row)
         return row, False
@@ -168,14 +172,14 @@ def resolve(session: Session, assessment_id: str, *, by: str, now: datetime, not
 def close_flags(session: Session, assessment_id: str, now: datetime) -> list[int]:
     """Resolve the open flags of an assessment; the ids of their triggers."""
     ids = [int(i) for i in session.execute(
-        select(AssessmentFlag.trigger_id).where(
-            AssessmentFlag.assessment_id == assessment_id,
-            AssessmentFlag.resolved_at.is_(None))  # type: ignore[union-attr]
-        .order_by(AssessmentFlag.trigger_id)).scalars()]
+        select(col(AssessmentFlag.trigger_id)).where(
+            col(AssessmentFlag.assessment_id) == assessment_id,
+            col(AssessmentFlag.resolved_at).is_(None))
+        .order_by(col(AssessmentFlag.trigger_id))).scalars()]
     if ids:
         session.execute(update(AssessmentFlag).where(
-            AssessmentFlag.assessment_id == assessment_id,
-            AssessmentFlag.resolved_at.is_(None))  # type: ignore[union-attr]
+            col(AssessmentFlag.assessment_id) == assessment_id,
+            col(AssessmentFlag.resolved_at).is_(None))
             .values(resolved_at=now))
     return ids
 

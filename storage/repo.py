@@ -10,15 +10,20 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from config.schema import Config
 
 from .models import Assessment, Snapshot, Source, Trigger, Vendor
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+    from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 
 
 def compress(text: str) -> bytes:
@@ -59,11 +64,13 @@ _IGNORING: dict[tuple[str, str, tuple[str, ...], str | None], Any] = {}
 def _ignoring(dialect: str, table: Any, key: Sequence[str], returning: Any) -> Any:
     # The dialect's insert, imported when used: the PostgreSQL dialect module alone costs
     # ~30 ms of every SQLite process's start-up.
+    stmt: PostgresInsert | SQLiteInsert
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        stmt = pg_insert(table).on_conflict_do_nothing(index_elements=list(key))
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=list(key))
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(key))
     return stmt if returning is None else stmt.returning(returning)
 
 
@@ -90,7 +97,8 @@ def sync_config(session: Session, config: Config, now: datetime) -> None:
 
 
 def _vendors_match(session: Session, config: Config) -> bool:
-    rows = session.execute(select(Vendor.id, Vendor.name, Vendor.owner, Vendor.active)).all()
+    rows = session.execute(select(col(Vendor.id), col(Vendor.name), col(Vendor.owner),
+                                  col(Vendor.active))).all()
     stored = {r.id: r for r in rows}
     for vc in config.vendors:
         r = stored.pop(vc.id, None)
@@ -100,8 +108,9 @@ def _vendors_match(session: Session, config: Config) -> bool:
 
 
 def _sources_match(session: Session, config: Config) -> bool:
-    rows = session.execute(select(Source.id, Source.vendor_id, Source.kind, Source.url,
-                                  Source.interval_s, Source.active, Source.next_due_at)).all()
+    rows = session.execute(select(
+        col(Source.id), col(Source.vendor_id), col(Source.kind), col(Source.url),
+        col(Source.interval_s), col(Source.active), col(Source.next_due_at))).all()
     stored = {r.id: r for r in rows}
     for vc, sc in config.sources():
         r = stored.pop(sc.id, None)
@@ -117,9 +126,10 @@ def _assessments_match(session: Session, config: Config) -> bool:
     from config.durations import add_period
 
     rows = session.execute(select(
-        Assessment.id, Assessment.vendor_id, Assessment.system, Assessment.owner,
-        Assessment.trigger_types, Assessment.review_every, Assessment.active,
-        Assessment.assessed, Assessment.disposition, Assessment.next_review)).all()
+        col(Assessment.id), col(Assessment.vendor_id), col(Assessment.system),
+        col(Assessment.owner), col(Assessment.trigger_types), col(Assessment.review_every),
+        col(Assessment.active), col(Assessment.assessed), col(Assessment.disposition),
+        col(Assessment.next_review))).all()
     stored = {r.id: r for r in rows}
     for ac in config.assessments:
         r = stored.pop(ac.id, None)
@@ -224,12 +234,12 @@ def _sync_assessments(session: Session, config: Config, now: datetime) -> None:
 
 def due_sources(session: Session, now: datetime, ids: Iterable[str] | None = None,
                 limit: int | None = None) -> list[Source]:
-    stmt = select(Source).where(Source.active.is_(True))  # type: ignore[attr-defined]
+    stmt = select(Source).where(col(Source.active).is_(True))
     if ids is not None:
-        stmt = stmt.where(Source.id.in_(list(ids)))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Source.id).in_(list(ids)))
     else:
-        stmt = stmt.where(Source.next_due_at <= now)  # type: ignore[operator]
-    stmt = stmt.order_by(Source.next_due_at)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Source.next_due_at) <= now)
+    stmt = stmt.order_by(col(Source.next_due_at))
     if limit:
         stmt = stmt.limit(limit)
     return list(session.exec(stmt).scalars())  # type: ignore[call-overload]
@@ -245,9 +255,9 @@ def check_rows(session: Session, ids: Iterable[str]) -> list[Any]:
     """``due_sources(ids=…)`` as plain rows of ``CHECK_COLUMNS``: a pass over thousands of
     sources needs neither ORM objects (~1 KB each) nor their load time."""
     cols = [getattr(Source, c) for c in CHECK_COLUMNS]
-    stmt = (select(*cols).where(Source.active.is_(True))  # type: ignore[attr-defined]
-            .where(Source.id.in_(list(ids)))  # type: ignore[attr-defined]
-            .order_by(Source.next_due_at))  # type: ignore[arg-type]
+    stmt = (select(*cols).where(col(Source.active).is_(True))
+            .where(col(Source.id).in_(list(ids)))
+            .order_by(col(Source.next_due_at)))
     return list(session.execute(stmt).all())
 
 
@@ -259,16 +269,16 @@ def claim_due(session: Session, worker: str, now: datetime, lease: float,
     SQLite's write lock (``BEGIN IMMEDIATE``) serialises claimers. An expired lease —
     its holder died — is free again.
     """
-    free = or_(Source.lease_until.is_(None), Source.lease_until < now)  # type: ignore[union-attr,operator]
-    stmt = (select(Source).where(and_(Source.active.is_(True),  # type: ignore[attr-defined]
-                                      Source.next_due_at <= now, free))  # type: ignore[operator]
-            .order_by(Source.next_due_at).limit(limit))  # type: ignore[arg-type]
+    free = or_(col(Source.lease_until).is_(None), col(Source.lease_until) < now)
+    stmt = (select(Source).where(and_(col(Source.active).is_(True),
+                                      col(Source.next_due_at) <= now, free))
+            .order_by(col(Source.next_due_at)).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     rows = list(session.exec(stmt).scalars())  # type: ignore[call-overload]
     until = now + timedelta(seconds=lease)
     if rows:
-        session.execute(update(Source).where(Source.id.in_([r.id for r in rows]))  # type: ignore[attr-defined]
+        session.execute(update(Source).where(col(Source.id).in_([r.id for r in rows]))
                         .values(lease_owner=worker, lease_until=until))
         for row in rows:
             row.lease_owner, row.lease_until = worker, until
@@ -278,8 +288,8 @@ def claim_due(session: Session, worker: str, now: datetime, lease: float,
 def release(session: Session, source_ids: Sequence[str], worker: str) -> None:
     if source_ids:
         session.execute(update(Source)
-                        .where(and_(Source.id.in_(list(source_ids)),  # type: ignore[attr-defined]
-                                    Source.lease_owner == worker))
+                        .where(and_(col(Source.id).in_(list(source_ids)),
+                                    col(Source.lease_owner) == worker))
                         .values(lease_owner=None, lease_until=None))
 
 
@@ -302,11 +312,12 @@ def recent_hashes(session: Session | Connection, source_id: str, n: int) -> dict
 
 # Built once: a check reads both for every changed source, and building a select costs
 # more Python than running its compiled form.
-_DOCUMENT = select(Snapshot.content_hash, Snapshot.document).where(
-    Snapshot.id == bindparam("id"))
-_RECENT = (select(Snapshot.content_hash, Snapshot.id)
-           .where(Snapshot.source_id == bindparam("source_id"))
-           .order_by(Snapshot.id.desc()).limit(bindparam("n")))  # type: ignore[union-attr]
+_DOCUMENT = select(col(Snapshot.content_hash), col(Snapshot.document)).where(
+    col(Snapshot.id) == bindparam("id"))
+# (a stored snapshot's id is never None: the model's ``int | None`` is for unsaved rows)
+_RECENT = cast("Select[str, int]", select(col(Snapshot.content_hash), col(Snapshot.id))
+               .where(col(Snapshot.source_id) == bindparam("source_id"))
+               .order_by(col(Snapshot.id).desc()).limit(bindparam("n")))
 
 
 def store_snapshot(session: Session, values: dict[str, Any]) -> int:
@@ -316,9 +327,9 @@ def store_snapshot(session: Session, values: dict[str, Any]) -> int:
     row = res.first()
     if row is not None:
         return int(row[0])
-    found = session.execute(select(Snapshot.id).where(
-        and_(Snapshot.source_id == values["source_id"],
-             Snapshot.content_hash == values["content_hash"]))).scalar_one()
+    found = session.execute(select(col(Snapshot.id)).where(
+        and_(col(Snapshot.source_id) == values["source_id"],
+             col(Snapshot.content_hash) == values["content_hash"]))).scalar_one()
     return int(found)
 
 
@@ -332,7 +343,7 @@ def insert_trigger(session: Session, values: dict[str, Any]) -> int | None:
 
 
 def count(session: Session, model: type[SQLModel], *where: Any) -> int:
-    stmt = select(func.count()).select_from(model)  # type: ignore[arg-type]
+    stmt = select(func.count()).select_from(model)
     for cond in where:
         stmt = stmt.where(cond)
     return int(session.execute(stmt).scalar_one())
