@@ -7,6 +7,7 @@ Revises:
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes  # noqa: F401 - names the module the columns below use
 
 
 revision = '0001'
