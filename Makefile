@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+## make typecheck: mypy over the packages (not part of `make test`: a new mypy release
+## may find new things to say, and that should not fail the suite)
+typecheck: install
+	$(BIN)/mypy monitor sources storage triggers config bench
 
 ## make bench: the benchmark (N=1000 and 5000); figures in bench/results/
 bench: install
