@@ -4,7 +4,9 @@ The benchmark's figures say how fast a pass is; this says what the main process 
 ``reassess check`` does with its instructions on pass 2 (~5 % of the documents changed,
 the rest answered 304), against the bare loop on the same client. It counts
 instructions under valgrind's callgrind, which a busy or drifting machine does not
-disturb, so two runs agree to a tenth of a percent and a change of 1 % is visible.
+disturb: two runs of the same pass agree within a tenth of a percent in total; a part,
+being a difference of two runs, moves by a few hundredths of a G with how responses
+batch in the event loop.
 
 Each part is the difference between two runs of the same pass on a copy of the same
 database, with a piece of the check left out in the measured process:
