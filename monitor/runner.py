@@ -35,8 +35,8 @@ def run_check(config: Config, engine: Engine, source_ids: list[str], *,
 
 
 # Young objects before a collection of the youngest generation (CPython's default: 700).
-# A pass allocates a few hundred tracked objects per check, nearly all freed by their
-# reference counts; at 700 it collects every other check.
+# Pass 2 over 5,000 sources ran ~700 collections at 700 (one every seven checks) and
+# ~270 at 3,000; nearly everything a check allocates is freed by reference counting.
 GC_YOUNG = 3000
 
 

@@ -40,7 +40,6 @@ def test_a_current_database_opens_without_importing_alembic(tmp_path: Path) -> N
     assert again.stdout.strip() == "False"
 
 
-
 STEADY = """\
 import gc, sys
 from monitor.cli import main
