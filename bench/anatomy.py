@@ -122,6 +122,21 @@ def callgrind(argv: list[str], out_dir: Path, label: str, cwd: Path) -> int:
     return instructions(out_dir / f"{label}.{proc.pid}")
 
 
+def _settled_copy(db: Path, to: Path) -> None:
+    """Copy a SQLite database with everything its write-ahead log still holds: a check
+    may exit before the log is checkpointed, and a copy of the main file alone then
+    lacks the last batches of the pass."""
+    import shutil
+    import sqlite3
+
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    shutil.copy(db, to)
+
+
 def run(n: int, workdir: Path, log: Any = print) -> dict[str, Any]:
     import shutil
     import subprocess
@@ -154,7 +169,7 @@ def run(n: int, workdir: Path, log: Any = print) -> dict[str, Any]:
                      [py, "-m", "monitor.cli", "check", "--config", str(config), "--no-notify"]):
             subprocess.run(argv, env=child_env(), cwd=ROOT, check=False,
                            capture_output=True, timeout=1800)
-        shutil.copy(db, pristine)
+        _settled_copy(db, pristine)
         shutil.copy(bare_state, workdir / "bare.pass1.json")
         changed = site.mutate(max(1, round(n * 0.05)), [d.path for d in docs], seed=1)
         for changed_path in changed:
