@@ -4,13 +4,12 @@ The benchmark's figures say how fast a pass is; this says what the main process 
 ``reassess check`` does with its instructions on pass 2 (~5 % of the documents changed,
 the rest answered 304), against the bare loop on the same client. It counts
 instructions under valgrind's callgrind, which a busy or drifting machine does not
-disturb: two runs of the same pass agree within a tenth of a percent in total; a part,
-being a difference of two runs, moves by a few hundredths of a G with how responses
-batch in the event loop.
+disturb: two runs of the same pass agree within a tenth of a percent.
 
 Each part is the difference between two runs of the same pass on a copy of the same
 database, with a piece of the check left out in the measured process:
 
+* ``imports``: only the modules a check imports before it reads its config;
 * ``startup``: the pass checks nothing (imports, config, sync, reading the sources'
   rows, the summary, the review-due pass, closing);
 * ``fetch``: every source fetched through ``sources.fetch.Fetcher`` and dropped;
