@@ -45,7 +45,7 @@ def _leave_out(variant: str) -> None:
     import asyncio
 
     from monitor import pipeline
-    from sources.fetch import Fetcher, FetchRequest
+    from sources.fetch import Fetcher
 
     if variant == "no-persist":
         pipeline.Checker._flush = lambda self, outcomes, states, held=None: 0  # type: ignore[method-assign]
@@ -59,16 +59,9 @@ def _leave_out(variant: str) -> None:
         async def fetch_only(self: Any, rows: Any, progress: Any, held: Any = None,
                              watches: Any = None) -> pipeline.PassSummary:
             watches = watches or self.watches
-
-            async def one(fetcher: Fetcher, row: Any) -> None:
-                source = watches[row.id].source
-                await fetcher.fetch(FetchRequest(
-                    source_id=row.id, url=source.url, etag=row.etag,
-                    last_modified=row.last_modified, headers=source.headers,
-                    timeout=source.timeout))
-
-            async with Fetcher(self.fetch_options) as fetcher:
-                await asyncio.gather(*(one(fetcher, row) for row in rows))
+            async with Fetcher(self.fetch_options) as fetcher:  # the pass's own fetch step
+                await asyncio.gather(*(self._one(fetcher, row, watches[row.id])
+                                       for row in rows))
             return pipeline.PassSummary()
 
         pipeline.Checker._run = fetch_only  # type: ignore[method-assign]
@@ -122,17 +115,21 @@ def callgrind(argv: list[str], out_dir: Path, label: str, cwd: Path) -> int:
 
 
 def _settled_copy(db: Path, to: Path) -> None:
-    """Copy a SQLite database with everything its write-ahead log still holds: a check
-    may exit before the log is checkpointed, and a copy of the main file alone then
-    lacks the last batches of the pass."""
+    """Copy pass 1's SQLite database with everything its write-ahead log still holds (a
+    check may exit before the log is checkpointed, and a copy of the main file alone
+    then lacks the last batches of the pass), once every source has its baseline."""
     import shutil
     import sqlite3
 
     conn = sqlite3.connect(db, timeout=30)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        missing = conn.execute("SELECT count(*) FROM source "
+                               "WHERE current_snapshot_id IS NULL").fetchone()[0]
     finally:
         conn.close()
+    if missing:  # pass 2 would parse and store these too, and count more than it should
+        raise RuntimeError(f"pass 1 left {missing} sources without a baseline; see {db}")
     shutil.copy(db, to)
 
 
