@@ -3,6 +3,9 @@
 A kind module (``sources/page.py`` and its siblings) provides:
 
 * ``NAME`` and ``PARSER_VERSION`` (bump it when ``parse`` output changes shape),
+* ``INTERVAL``: the default check interval in seconds,
+* ``RULES``: ``"module:function"`` of its built-in rule in ``triggers/``, named rather
+  than imported (``sources/`` never imports ``triggers/``),
 * ``Settings``: a pydantic model (``extra="forbid"``) of the per-source options,
 * ``parse(body, settings) -> Document`` (pure: bytes in, canonical document out),
 * ``diff(old, new) -> list[Change]`` (pure),
@@ -113,6 +116,8 @@ class KindModule(Protocol):
 
     NAME: str
     PARSER_VERSION: str
+    INTERVAL: float
+    RULES: str
     Settings: type[BaseSettings]
     __doc__: str | None
 

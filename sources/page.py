@@ -33,6 +33,8 @@ from .formats import (
 
 NAME = "page"
 PARSER_VERSION = "1"
+INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
+RULES = "triggers.rules:page_rule"  # the built-in rule in triggers/ (named, not imported)
 
 
 class Settings(BaseSettings):
