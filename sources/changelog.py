@@ -88,7 +88,7 @@ from .markup import looks_like_wall
 NAME = "changelog"
 PARSER_VERSION = "1"
 INTERVAL = 3600.0  # seconds: checked every an hour unless the config says otherwise
-RULES = "triggers.changelog:changelog_rule"  # the built-in rule in triggers/ (named, not imported)
+RULES = "triggers.changelog:changelog_rule"  # its rule in triggers/, named
 MAX_ENTRIES, MAX_LINES, MAX_LINE = 500, 300, 2000
 
 ClassifyType = Literal["model_change", "new_capability", "training_data_change",

@@ -62,7 +62,7 @@ from .statuslog import from_entries, from_feed_entry, from_html, from_json
 NAME = "incidents"
 PARSER_VERSION = "1"
 INTERVAL = 600.0  # seconds: checked every ten minutes unless the config says otherwise
-RULES = "triggers.incidents:incidents_rule"  # the built-in rule in triggers/ (named, not imported)
+RULES = "triggers.incidents:incidents_rule"  # its rule in triggers/, named
 MAX_INCIDENTS = 1000
 COMPARED = ("title", "status", "impact", "maintenance", "components", "latest", "resolved")
 

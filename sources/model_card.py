@@ -64,7 +64,7 @@ if TYPE_CHECKING:  # bs4 is imported when a card is parsed, not when the kind is
 NAME = "model_card"
 PARSER_VERSION = "1"
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
-RULES = "triggers.model_card:model_card_rule"  # the built-in rule in triggers/ (named, not imported)
+RULES = "triggers.model_card:model_card_rule"  # its rule in triggers/, named
 VOLATILE = {"last_updated", "lastmodified", "last_modified", "updated", "updated_at", "lastmod",
             "date_modified", "modified", "sha", "downloads", "downloadsalltime", "likes",
             "trendingscore", "createdat", "created_at", "siblings", "spaces", "usedstorage"}

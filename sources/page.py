@@ -34,7 +34,7 @@ from .formats import (
 NAME = "page"
 PARSER_VERSION = "1"
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
-RULES = "triggers.rules:page_rule"  # the built-in rule in triggers/ (named, not imported)
+RULES = "triggers.rules:page_rule"  # its rule in triggers/, named
 
 
 class Settings(BaseSettings):

@@ -77,7 +77,7 @@ if TYPE_CHECKING:  # bs4 is imported when a page is left to it, not with the mod
 NAME = "subprocessors"
 PARSER_VERSION = "1"
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
-RULES = "triggers.subprocessors:subprocessor_rule"  # the built-in rule in triggers/ (named, not imported)
+RULES = "triggers.subprocessors:subprocessor_rule"  # its rule in triggers/, named
 CORE = ("name", "purpose", "location")
 CONTEXT = ("section",)
 
