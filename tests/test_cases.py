@@ -1,5 +1,9 @@
 """The pure stages on files: tests/cases/<kind>/<case>/{old.*,new.*,expected.json}.
 
+``old.document.json`` / ``new.document.json`` hold what ``parse`` must make of ``old.*`` /
+``new.*``, with the kind's ``PARSER_VERSION``: every parser change shows there, line by
+line. They are written by ``python tools/golden.py`` (see its docstring), never by a test.
+
 ``expected.json`` holds ``triggers``: a list of ``{"type", "entities"?, "severity"?}``
 that must be exactly the fired triggers (entities compared as sets; severity only when
 given), and optionally ``changed`` (bool) and ``ops`` (a list of ``[op, key]`` pairs that
@@ -9,15 +13,29 @@ options. A noise-only case expects ``{"changed": false, "triggers": []}``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from sources import REGISTRY
 from triggers.offline import diff_bodies
 
+ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).parent / "cases"
+
+
+def _golden_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("golden", ROOT / "tools" / "golden.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GOLDEN = _golden_tool()
 
 
 def _cases() -> list[Path]:
@@ -52,6 +70,19 @@ def test_case(case: Path) -> None:
     for op, key in expected.get("ops", []):
         assert any(c["op"] == op and c["key"] == key for c in result["changes"]), (
             f"no {op} {key!r} in {result['changes']}")
+
+
+@pytest.mark.parametrize("side", GOLDEN.SIDES)
+@pytest.mark.parametrize("case", GOLDEN.case_folders(),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_parse_gives_the_golden_document(case: Path, side: str) -> None:
+    path = GOLDEN.golden_path(case, side)
+    assert path.exists(), f"{path} is missing: run python tools/golden.py"
+    want = json.loads(path.read_text(encoding="utf-8"))
+    got = GOLDEN.expected(case, side)
+    assert got["parser_version"] == want["parser_version"], (
+        f"{path}: written by parser version {want['parser_version']}; run tools/golden.py")
+    assert got["data"] == want["data"], f"{path}: the parse changed; see tools/golden.py"
 
 
 def test_every_kind_has_cases() -> None:
