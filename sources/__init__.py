@@ -14,7 +14,7 @@ from importlib import import_module
 
 from .base import BaseSettings, Change, Document, KindModule
 
-# httpx imports its command-line client (click, rich, pygments: ~70 ms) whenever those
+# httpx imports its command-line client (click, rich, pygments) whenever those
 # happen to be installed, and sources.fetch imports httpx. reassess never runs that client;
 # without it ``httpx.main`` is httpx's own stub, exactly as when the ``httpx[cli]`` extra is
 # not installed. Only if httpx is not loaded yet: a process that already has it keeps it.

@@ -9,7 +9,6 @@ and random text. A change to what the classifier means must be made in both.
 from __future__ import annotations
 
 import ast
-import contextlib
 import json
 import random
 import re
@@ -146,21 +145,21 @@ def ref() -> _Ref:
 Call = tuple[str, tuple[str, ...], dict[str, tuple[str, ...]], tuple[str, ...], bool]
 
 
-def _record(kind_module: Any, body: bytes, settings: Any, calls: list[Call],
-            monkeypatch: pytest.MonkeyPatch) -> None:
-    def spy(title: str, lines: Sequence[str], extra: Any = None, exclude: Sequence[str] = (),
-            builtin: bool = True) -> list[dict[str, Any]]:
-        calls.append((title, tuple(lines), {k: tuple(v) for k, v in (extra or {}).items()},
-                      tuple(exclude), builtin))
-        return []
+def _record(kind_module: Any, body: bytes, settings: Any, calls: list[Call]) -> None:
+    """The calls the changelog rule makes to ``classify`` for the body's entries, were they
+    all new: each entry's title and text lines with the source's options."""
+    try:
+        doc = kind_module.parse(body, settings)
+    except Exception:  # garbage gives no entries to classify
+        return
+    options = fast.options_of(settings)
+    extra = {k: tuple(v) for k, v in options.extra.items()}
+    for entry in doc.data["entries"]:
+        calls.append((entry["title"], tuple(entry["text"]), extra, tuple(options.exclude),
+                      options.builtin))
 
-    with monkeypatch.context() as m:
-        m.setattr(changelog_kind, "classify", spy)
-        with contextlib.suppress(Exception):  # garbage gives no entries to classify
-            kind_module.parse(body, settings)
 
-
-def _case_calls(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+def _case_calls() -> list[Call]:
     calls: list[Call] = []
     for path in sorted((CASES / "changelog").glob("*/*")):
         if path.stem not in ("old", "new"):
@@ -168,14 +167,14 @@ def _case_calls(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
         settings_file = path.parent / "settings.json"
         raw = json.loads(settings_file.read_text()) if settings_file.exists() else {}
         settings = changelog_kind.Settings.model_validate(raw)
-        _record(changelog_kind, path.read_bytes(), settings, calls, monkeypatch)
+        _record(changelog_kind, path.read_bytes(), settings, calls)
         # and once more with configured patterns, exclusions and without the built-ins
         for extra in ({"classify": {"model_change": [r"\bNimbus\b", r"\bv\d+\b"],
                                     "new_capability": [r"\bcanvas\b|\bapi\b"]},
                        "exclude": [r"^Beta:", r"(?i)deprecat"]},
                       {"classify": {"policy_change": [r"terms"]}, "builtin_rules": False}):
             _record(changelog_kind, path.read_bytes(),
-                    changelog_kind.Settings.model_validate(raw | extra), calls, monkeypatch)
+                    changelog_kind.Settings.model_validate(raw | extra), calls)
     return calls
 
 
@@ -185,11 +184,11 @@ def _site_bodies() -> Iterator[tuple[str, str, bytes]]:
             if kind in ("changelog", "incidents"))
 
 
-def _site_calls(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+def _site_calls() -> list[Call]:
     calls: list[Call] = []
     for kind, _, body in _site_bodies():
         if kind == "changelog":
-            _record(changelog_kind, body, changelog_kind.Settings(), calls, monkeypatch)
+            _record(changelog_kind, body, changelog_kind.Settings(), calls)
         else:  # incident titles and updates: more statements of another register
             doc = REGISTRY[kind].parse(body, REGISTRY[kind].Settings())
             for inc in doc.data["incidents"]:
@@ -333,8 +332,7 @@ def _builtin_patterns() -> list[str]:
 
 @pytest.fixture(scope="module")
 def calls() -> list[Call]:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        found = _case_calls(monkeypatch) + _site_calls(monkeypatch)
+    found = _case_calls() + _site_calls()
     strings = (_test_strings() + HOSTILE + _random_statements(4000, seed=8)
                + _witnesses(60, seed=5))
     found += [(s, (), {}, (), True) for s in strings]

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from config.errors import ParseError
 from sources import model_card, subprocessors
 from sources.base import Change, Document
-from sources.entities import display_name, location_key, name_key, text_key
-from sources.places import places_in
-from sources.tables import header_columns, looks_like_header, value_columns
+from sources.subprocessors.columns import header_columns, looks_like_header, value_columns
+from sources.subprocessors.names import display_name, location_key, name_key, text_key
+from sources.subprocessors.places import places_in
 from triggers.card_sections import heading_class
 from triggers.model_card import model_card_rule
 from triggers.rules import RuleContext
@@ -529,7 +529,7 @@ def test_canonical_place_sets_agree_with_the_patterns() -> None:
     around it, and random ASCII text, it gives what the patterns give."""
     import random
 
-    from sources import places
+    from sources.subprocessors import places
 
     spellings = [alias for alias, _, _ in places._table()]
     variants: list[str] = []

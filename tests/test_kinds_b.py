@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from pydantic import ValidationError
 from config.errors import ParseError
 from sources import changelog, get_kind, incidents
 from sources.base import Change, Document
-from sources.statuslog import current_status, split_components, update_log
+from sources.incidents.record import current_status
+from sources.incidents.updatelog import split_components, update_log
 from triggers.changelog import changelog_rule, classify, model_names
 from triggers.incidents import escalation_level, incident_severity, incidents_rule
 from triggers.offline import diff_bodies
@@ -240,8 +242,49 @@ def test_maintenance_never_fires() -> None:
 
 # --------------------------------------------------------------------------- changelog rule
 def _entry(key: str, title: str, lines: list[str]) -> dict[str, Any]:
-    return {"id": key, "title": title, "date": None, "link": None, "text": lines,
-            "signals": classify(title, lines)}
+    return {"id": key, "title": title, "date": None, "link": None, "text": lines}
+
+
+@dataclass(frozen=True)
+class _WithSettings(RuleContext):
+    settings: Any = None
+
+
+def test_the_rule_classifies_added_and_edited_entries_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsing classifies nothing; the rule classifies an added entry once and both sides
+    of an edited one, never a removed one."""
+    import triggers.changelog as rule_module
+
+    seen: list[str] = []
+    real = rule_module.classify
+
+    def spy(title: str, lines: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(title)
+        return real(title, lines, *args, **kwargs)
+
+    monkeypatch.setattr(rule_module, "classify", spy)
+    kind = get_kind("changelog")
+    kind.parse(b"# Changelog\n\n## v1.0\n\n- Released acme-large-3\n", kind.Settings())
+    assert seen == []
+    ctx = RuleContext("acme", "Acme", "cl", "changelog")
+    old, new = _entry("v1", "v1", ["Fixed a typo"]), _entry("v1", "v1", ["Added image input"])
+    changelog_rule([Change("added", "v2", None, _entry("v2", "v2", ["x"])),
+                    Change("removed", "v0", _entry("v0", "v0", ["y"]), None),
+                    Change("modified", "v1", old, new, fields=("text",))], ctx)
+    assert seen == ["v2", "v1", "v1"]
+
+
+def test_the_rule_applies_the_sources_classification_options() -> None:
+    entry = _entry("v2", "v2", ["Nimbus now powers summaries", "Added function calling"])
+    added = [Change("added", "v2", None, entry)]
+    plain = RuleContext("acme", "Acme", "cl", "changelog")
+    assert [e.type for e in changelog_rule(added, plain)] == ["new_capability"]
+    own = changelog.Settings.model_validate({"classify": {"model_change": [r"\bNimbus\b"]},
+                                             "builtin_rules": False})
+    fired = changelog_rule(added, _WithSettings("acme", "Acme", "cl", "changelog",
+                                                settings=own))
+    assert [(e.type, e.entities) for e in fired] == [("model_change", ("Nimbus",))]
 
 
 def test_removed_entries_and_unclassified_entries_fire_nothing() -> None:

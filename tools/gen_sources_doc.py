@@ -46,6 +46,15 @@ page is generated from the kinds' own help text (`python tools/gen_sources_doc.p
 
 Every change fires through the rules engine afterwards: configured `rules:` may raise or
 lower severity, suppress or route (see [assessments.md](assessments.md)).
+
+## Where the code is
+
+A kind is one package, `sources/<kind>/`: its `__init__.py` holds the contract (`Settings`,
+`parse`, `diff`, `size`, `describe`, the default interval and the name of its rule) and
+the docstring below; the helpers only it uses sit beside it. The format readers the kinds
+share (HTML, feeds, tables, sections, dated entries, Markdown, JSON, dates, URLs, format
+detection) are `sources/read/`. A kind reports what changed; its rule in `triggers/`
+judges what the change means.
 """
 
 
@@ -54,9 +63,20 @@ def render() -> str:
     for name, module in sorted(REGISTRY.items()):
         doc = (module.__doc__ or "").strip()
         title, _, body = doc.partition("\n")
+        facts = (f"Code: `sources/{name}/`; rule: `{module.RULES}`; checked every "
+                 f"{_interval(module.INTERVAL)} by default (`interval:` on the source, its "
+                 "vendor or `schedule:` overrides it).")
         parts.append(f"\n## `{name}`\n\n{title.split('—', 1)[-1].strip()}\n\n"
-                     f"{_rst_to_md(body.strip())}\n")
+                     f"{facts}\n\n{_rst_to_md(body.strip())}\n")
     return "".join(parts)
+
+
+def _interval(seconds: float) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}s" if count != 1 else unit
+    return f"{seconds:g} seconds"
 
 
 def _rst_to_md(text: str) -> str:

@@ -13,7 +13,7 @@ import difflib
 import re
 
 from sources.base import Change
-from sources.markup import DATE
+from sources.read.dates import DATE
 
 Finding = tuple[str, str, str, tuple[str, ...]]  # (type, severity, reason, entities)
 

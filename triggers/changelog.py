@@ -1,6 +1,9 @@
 """Changelog classification and the default rule for the ``changelog`` kind (pure).
 
-An entry's title and lines are split into statements; each statement is matched against
+The kind reports entries added, removed and edited; this rule judges them. The entries
+it is given (added ones, both sides of edited ones) are classified here, never at parse
+time: an unchanged entry costs no classification. An entry's title and lines are split
+into statements; each statement is matched against
 the built-in patterns of ``triggers/changelog_patterns.py`` (data, not code) plus the
 source's own ``classify`` patterns:
 
@@ -12,6 +15,9 @@ source's own ``classify`` patterns:
   "introducing", "in beta");
 * ``training_data_change`` — training on customer data, opt-outs, data retention periods;
 * ``policy_change`` — terms, usage / privacy policies, DPA, SLA with a change verb.
+
+A source's ``classify``, ``exclude`` and ``builtin_rules`` options (its settings, which
+the rule context carries) add patterns, silence statements or leave the built-ins out.
 
 Statements about fixes, docs and chores ("Fixed …", ``docs:``, ``chore(deps):``) never
 classify, nor do those matching the source's ``exclude`` patterns.
@@ -32,6 +38,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sources.base import Change
+from sources.changelog import Settings as ChangelogSettings
 
 from . import changelog_patterns as P
 from .events import TriggerEvent
@@ -59,7 +66,7 @@ _SPLIT_FAST = r"\s(?:(?<=[.!?]\s)\s*(?=[A-Z\"'`(\[])|\s*[•·]\s+)"
 MAX_SIGNALS = 30
 
 # --- speed: gates ----------------------------------------------------------------------
-# Most statements match few of the ~60 built-in patterns. Each pattern gets a gate: the
+# Most statements match few of the built-in patterns. Each pattern gets a gate: the
 # literal strings one of which every match must contain (derived from the pattern's parse
 # tree, so it never goes stale). One scan of the lower-cased statement finds the gate
 # strings it contains and so the gates it opens (``Gates``); a pattern runs only when its
@@ -248,8 +255,8 @@ class Gates:
     """Every rule's gate at once. One scan of a folded statement (a lookahead, so
     overlapping strings are all found) yields, at each position, the longest gate string
     that starts there; the others that start there are its prefixes, so ``opens`` maps it
-    to the bits of every rule whose gate one of them opens. (Checking ~40 gates one by one,
-    each a regex or ``in``, cost a statement ~4 times as much.)"""
+    to the bits of every rule whose gate one of them opens: one scan instead of a regex or
+    an ``in`` per gate."""
 
     __slots__ = ("_find", "always", "longest", "opens")
 
@@ -529,6 +536,30 @@ def classify(title: str, lines: Sequence[str],
     return signals
 
 
+class Options(NamedTuple):
+    """A source's classification options: extra patterns per type, exclusions, whether
+    the built-in patterns apply."""
+
+    extra: Mapping[str, Sequence[str]] = {}
+    exclude: Sequence[str] = ()
+    builtin: bool = True
+
+
+def options_of(settings: object) -> Options:
+    """The classification options of a changelog source's settings; the built-in
+    patterns alone for anything else."""
+    if not isinstance(settings, ChangelogSettings):
+        return Options()
+    return Options({str(kind): patterns for kind, patterns in settings.classify.items()},
+                   settings.exclude, settings.builtin_rules)
+
+
+def entry_signals(entry: Mapping[str, Any], options: Options = Options()) -> list[dict[str, Any]]:
+    """The signals of one changelog entry (its title and text lines)."""
+    return classify(str(entry.get("title") or ""), list(entry.get("text") or []),
+                    options.extra, options.exclude, options.builtin)
+
+
 def _grouped(signals: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = {}
     for sig in signals:
@@ -540,11 +571,12 @@ def _entities(signals: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(e for s in signals for e in s["entities"]))
 
 
-def _new_signals(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[dict]]:
+def _new_signals(before: list[dict[str, Any]], after: list[dict[str, Any]],
+                 ) -> dict[str, list[dict]]:
     """Signals of an edited entry that bring a type or a named entity the old one lacked."""
-    old = _grouped(before.get("signals") or [])
+    old = _grouped(before)
     fresh: dict[str, list[dict[str, Any]]] = {}
-    for kind, sigs in _grouped(after.get("signals") or []).items():
+    for kind, sigs in _grouped(after).items():
         known = {e.lower() for e in _entities(old.get(kind, []))}
         if kind not in old:
             fresh[kind] = sigs
@@ -573,15 +605,18 @@ def _event(kind: str, sigs: list[dict[str, Any]], entry: dict[str, Any], basis: 
 
 def changelog_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:
     """New (or newly classifiable) changelog entries fire their trigger types."""
+    # the source's settings, when the context carries them (``RuleContext.settings``)
+    options = options_of(getattr(ctx, "settings", None))
     events: list[TriggerEvent] = []
     for change in changes:
         entry = change.after
         if not isinstance(entry, dict):
             continue
         if change.op == "added":
-            groups, basis = _grouped(entry.get("signals") or []), f"entry:{change.key}"
+            groups, basis = _grouped(entry_signals(entry, options)), f"entry:{change.key}"
         elif change.op == "modified" and isinstance(change.before, dict):
-            groups = _new_signals(change.before, entry)
+            groups = _new_signals(entry_signals(change.before, options),
+                                  entry_signals(entry, options))
             texts = "\n".join(s["text"] for sigs in groups.values() for s in sigs)
             digest = hashlib.sha256(texts.encode()).hexdigest()[:16]
             basis = f"entry:{change.key}:edit:{digest}"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sources.base import Change
-from sources.entities import places_of
+from sources.subprocessors.names import places_of
 
 from .events import TriggerEvent, severity_rank
 

@@ -1,6 +1,6 @@
 """Which column of an entity table holds what: header roles, headerless tables (pure).
 
-A table (a grid of cell texts, see ``grids``; a CSV; the keys of JSON objects) becomes
+A table (a grid of cell texts, see ``read.tables``; a CSV; the keys of JSON objects) becomes
 *records*: one dict per row, keyed ``name``, ``purpose``, ``location`` (found from the
 headers, whatever their wording) and a slug per other column. A table without headers is
 read by its values (the column of countries is the location, the first other column the
@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 
-from .markup import clean_text
+from ..read.tables import norm_header
 from .places import places_in
 
 ROLES = ("name", "purpose", "location")
@@ -47,23 +46,6 @@ _PURPOSE = re.compile(r"\b(nature|activit(y|ies)|functions?|descriptions?|descri
                       r"leistung\w*|t[aä]tigkeit\w*|servicios?|prestations?)\b")
 _PURPOSE_WEAK = re.compile(r"\b(processing|role|scope|usage|use|used|uses|categor(y|ies)|type|"
                            r"details|reason|why|what)\b")
-
-
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_PLURAL = re.compile(r"\(s\)")
-_JOINERS = re.compile(r"[-_/]")
-_PUNCT = re.compile(r"[^\w\s#]")
-_SPACES = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=4096)
-def norm_header(text: str) -> str:
-    """Lower-case words of a header (or a camelCase / snake_case JSON key)."""
-    # Cached: a table's header texts come back with every row (``grids``) and every table.
-    text = _CAMEL.sub(" ", clean_text(text))
-    text = _PLURAL.sub("s", text.casefold())
-    text = _JOINERS.sub(" ", text)
-    return _SPACES.sub(" ", _PUNCT.sub(" ", text)).strip()
 
 
 def slug(text: str) -> str:

@@ -17,24 +17,26 @@ Example::
 from __future__ import annotations
 
 import difflib
+import re
 
-from .base import BaseSettings, Change, Document
-from .formats import (
-    DATE_NOISE,
-    apply_ignore,
-    decode,
-    detect,
-    normalise_space,
-    select_root,
-    soup,
-    strip_noise,
-    text_lines,
-)
+from config.errors import ParseError
+
+from ..base import BaseSettings, Change, Document
+from ..read.detect import decode, detect
+from ..read.html import visible_lines, visible_roots
+from ..read.text import apply_ignore, normalise_space
 
 NAME = "page"
 PARSER_VERSION = "1"
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
 RULES = "triggers.rules:page_rule"  # its rule in triggers/, named
+
+# Lines that only say when a page was rendered or last updated carry no meaning.
+DATE_NOISE = re.compile(
+    r"^(last\s+(updated|modified|revised|reviewed)|updated( on)?|page (generated|rendered)|"
+    r"generated( on| at)?|as of|effective( date)?|copyright|©)\b[:\s].{0,60}$",
+    re.I,
+)
 
 
 class Settings(BaseSettings):
@@ -45,9 +47,7 @@ def page_lines(body: bytes, settings: BaseSettings) -> list[str]:
     """The meaningful text lines of a body, whatever its format."""
     fmt = settings.format or detect(body)
     if fmt in ("html", "rss", "atom"):
-        doc = soup(body)
-        strip_noise(doc)
-        lines = text_lines(select_root(doc, settings.select))
+        lines = visible_lines(visible_roots(body, settings.select))
     else:
         lines = [normalise_space(line) for line in decode(body).splitlines()]
         lines = [line for line in lines if line]
@@ -56,8 +56,13 @@ def page_lines(body: bytes, settings: BaseSettings) -> list[str]:
 
 
 def parse(body: bytes, settings: BaseSettings) -> Document:
-    return Document(kind=NAME, data={"lines": page_lines(body, settings)},
-                    parser_version=PARSER_VERSION)
+    try:
+        lines = page_lines(body, settings)
+    except ParseError:
+        raise
+    except Exception as exc:  # a third-party parser's failure becomes ours
+        raise ParseError(f"page: cannot read the body: {exc}") from exc
+    return Document(kind=NAME, data={"lines": lines}, parser_version=PARSER_VERSION)
 
 
 def diff(old: Document, new: Document) -> list[Change]:

@@ -180,7 +180,7 @@ def places_in(text: str, *, codes: bool = False) -> list[str]:
 def canonical_place(part: str) -> str | None:
     """The canonical place when ``part`` is nothing but one place name, else ``None``.
 
-    ASCII text is looked up in sets: the two patterns cost ~30 ms to compile, and a diff,
+    ASCII text is looked up in sets: the two patterns are slow to compile, and a diff,
     which asks only this, should not pay for them. Other text takes the patterns, whose
     case-insensitive matching has Unicode rules of its own.
     """

@@ -1,4 +1,5 @@
-"""Splitting changelog pages — HTML, Markdown, MDX — into entries (pure).
+"""Pages — HTML, Markdown, MDX — split into dated entries: changelogs, security advisories,
+post-mortem lists (pure).
 
 An entry is a heading and the content that follows it, up to the next heading of the
 same or a higher level. The entry level is the heading level with the most headings that
@@ -6,7 +7,9 @@ carry a date or a version (``## [1.4.0] - 2024-05-01``, ``### May 1, 2024``); wi
 the level with the most headings (at least two). Headings wrapped one per container
 (``<article>``, ``<div class="entry">``) take the whole container, so a date printed above
 the heading stays with its entry. MDX entry components (``<Update label="…"
-description="…">``) are entries of their own; other components keep their text.
+description="…">``) are entries of their own; other components keep their text. Without
+usable headings, ``<article>`` elements, repeated dated blocks or dated list items are
+the entries.
 """
 
 from __future__ import annotations
@@ -15,16 +18,27 @@ import html
 import re
 import textwrap
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .feeds import DAY_MONTH_RX, find_date, flatten_text, quiet_soup
-from .formats import _BLOCK, normalise_space, select_root, strip_noise, text_lines
-from .markup import markdown_html
+from .dates import DAY_MONTH_RX, find_date
+from .html import (
+    HEADINGS,
+    SKIP_TEXT,
+    descendants,
+    drop,
+    flatten_text,
+    get_text,
+    line_break,
+    nearest,
+    parse_html,
+    root_of,
+    select,
+    strip_noise,
+    visible_lines,
+)
+from .markdown import markdown_html
+from .text import normalise_space
 
-if TYPE_CHECKING:  # bs4 is imported where a page is parsed, not by every check
-    from bs4 import BeautifulSoup, Tag
-
-HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 ENTRY_COMPONENTS = ("Update", "ChangelogEntry", "ChangelogItem", "Release", "ReleaseNote",
                     "Entry", "VersionEntry")
 VERSION_RX = re.compile(r"(?:\bv|\bversion\s*|\brelease\s*|\[)(\d+(?:\.\d+)+(?:-[\w.]+)?)|"
@@ -51,6 +65,12 @@ def has_version(text: str) -> bool:
     return bool(VERSION_RX.search(text))
 
 
+def version_of(title: str) -> str | None:
+    """The one version a title names ("v1.4.0", "[2.0.0] - …"), if exactly one."""
+    found = {a or b for a, b in VERSION_RX.findall(title)}
+    return found.pop() if len(found) == 1 else None
+
+
 def _entry_section(m: re.Match[str]) -> str:
     attrs = {a[0].lower(): a[1] or a[2] or a[3] for a in _ATTR.findall(m.group("attrs"))}
     label = attrs.get("label") or attrs.get("title") or attrs.get("version") or attrs.get(
@@ -74,22 +94,16 @@ def markdown_to_html(text: str) -> str:
     return markdown_html(text)
 
 
-def _title(node: Tag) -> str:
-    title = _TITLE_JUNK.sub("", normalise_space(node.get_text(" "))).strip()
+def _title(node: Any) -> str:
+    title = _TITLE_JUNK.sub("", normalise_space(get_text(node, " "))).strip()
     return re.sub(r"\[([^\]]*)\]", r"\1", title)  # "[1.4.0]" with or without its link
 
 
-def version_of(title: str) -> str | None:
-    """The one version a title names ("v1.4.0", "[2.0.0] - …"), if exactly one."""
-    found = {a or b for a, b in VERSION_RX.findall(title)}
-    return found.pop() if len(found) == 1 else None
+def _level(el: Any) -> int:
+    return int(el.tag[1])
 
 
-def _level(tag: Tag) -> int:
-    return int(tag.name[1])
-
-
-def _entry_level(headings: list[Tag]) -> int | None:
+def _entry_level(headings: list[Any]) -> int | None:
     dated: Counter[int] = Counter()
     count: Counter[int] = Counter()
     distinct: dict[int, set[str]] = {}
@@ -119,72 +133,82 @@ def _raw(title: str, lines: list[str], date_hint: str | None = None) -> dict[str
     return {"title": title, "date": date, "lines": lines}
 
 
-def _time_hint(box: Tag) -> str | None:
-    from bs4 import Tag
-
-    stamp = box.find("time")
-    if isinstance(stamp, Tag):
-        return find_date(str(stamp.get("datetime") or "")) or find_date(stamp.get_text(" "))
+def _time_hint(box: Any) -> str | None:
+    stamp = next(box.iterdescendants("time"), None)
+    if stamp is not None:
+        return find_date(str(stamp.get("datetime") or "")) or find_date(get_text(stamp, " "))
     return None
 
 
-def _boxes(root: Tag, chosen: list[Tag]) -> list[Tag] | None:
+def _boxes(root: Any, chosen: list[Any]) -> list[Any] | None:
     """One container per heading, when each heading sits in its own box with its content."""
     if len(chosen) < 2:
         return None
-    counts: Counter[int] = Counter()
+    counts: Counter[Any] = Counter()  # elements as keys: a proxy's id outlives it
     for h in chosen:
-        for parent in h.parents:
-            counts[id(parent)] += 1
+        for parent in h.iterancestors():
+            counts[parent] += 1
             if parent is root:
                 break
     boxes = []
     for h in chosen:
-        box: Tag = h
-        while box.parent is not None and box.parent is not root and counts[id(box.parent)] == 1:
-            box = box.parent
-        if box is h or len(normalise_space(box.get_text(" "))) <= len(_title(h)) + 2:
+        box = h
+        parent = box.getparent()
+        while parent is not None and parent is not root and counts[parent] == 1:
+            box, parent = parent, parent.getparent()
+        if box is h or len(normalise_space(get_text(box, " "))) <= len(_title(h)) + 2:
             return None
         boxes.append(box)
     return boxes
 
 
-def _walk(root: Tag, chosen: list[Tag], level: int) -> list[dict[str, Any]]:
-    """Headings in document order; the text between them belongs to the one before."""
-    from bs4 import NavigableString, Tag
+class _Splitter:
+    """The text between the chosen headings, in document order, each run belonging to the
+    heading before it; headings above the entry level end an entry without starting one."""
 
-    for el in root.find_all(_BLOCK):
-        el.insert_after("\n")
-    for cell in root.find_all(["td", "th"]):
-        cell.insert_after(" | ")
-    chosen_ids = {id(h) for h in chosen}
-    entries: list[dict[str, Any]] = []
-    buf: list[str] | None = None
-    skip: set[int] = set()
-    for node in list(root.descendants):
-        if id(node) in skip:
-            continue
-        if isinstance(node, Tag):
-            if node.name in HEADINGS and (id(node) in chosen_ids or _level(node) < level):
-                skip = {id(d) for d in node.descendants}
-                buf = None
-                if id(node) in chosen_ids:
-                    buf = []
-                    entries.append({"title": _title(node), "buf": buf})
-            continue
-        if buf is not None and type(node) is NavigableString:
-            buf.append(str(node))
+    def __init__(self, chosen: list[Any], level: int) -> None:
+        self.chosen = set(chosen)
+        self.level = level
+        self.entries: list[tuple[str, list[str]]] = []
+        self.buf: list[str] | None = None
+
+    def walk(self, el: Any) -> None:
+        if el.text:
+            self._add(el.text)
+        for child in el:
+            tag = child.tag
+            if isinstance(tag, str):
+                if tag in HEADINGS and (child in self.chosen or _level(child) < self.level):
+                    self.buf = None
+                    if child in self.chosen:
+                        self.buf = []
+                        self.entries.append((_title(child), self.buf))
+                elif tag not in SKIP_TEXT:
+                    self.walk(child)
+                sep = line_break(tag)
+                if sep is not None:
+                    self._add(sep)
+            if child.tail:
+                self._add(child.tail)
+
+    def _add(self, text: str) -> None:
+        if self.buf is not None:
+            self.buf.append(text)
+
+
+def _walk(root: Any, chosen: list[Any], level: int) -> list[dict[str, Any]]:
+    """Headings in document order; the text between them belongs to the one before."""
+    splitter = _Splitter(chosen, level)
+    splitter.walk(root)
     out = []
-    for entry in entries:
-        lines = [normalise_space(line).strip(" |") for line in "".join(entry["buf"]).split("\n")]
-        out.append(_raw(entry["title"], [line for line in lines if line]))
+    for title, buf in splitter.entries:
+        lines = [normalise_space(line).strip(" |") for line in "".join(buf).split("\n")]
+        out.append(_raw(title, [line for line in lines if line]))
     return out
 
 
-def _from_headings(root: Tag) -> list[dict[str, Any]] | None:
-    from bs4 import Tag
-
-    headings = [h for h in root.find_all(HEADINGS) if isinstance(h, Tag)]
+def _from_headings(root: Any) -> list[dict[str, Any]] | None:
+    headings = descendants(root, *HEADINGS)
     level = _entry_level(headings)
     if level is None:
         return None
@@ -195,24 +219,24 @@ def _from_headings(root: Tag) -> list[dict[str, Any]] | None:
     out = []
     for h, box in zip(chosen, boxes, strict=True):
         title, hint = _title(h), _time_hint(box)
-        h.decompose()
-        out.append(_raw(title, text_lines([box]), hint))
+        drop(h)
+        out.append(_raw(title, visible_lines([box]), hint))
     return out
 
 
-def _repeated(root: Tag) -> list[Tag]:
+def _repeated(root: Any) -> list[Any]:
     """Sibling-like elements sharing a tag and class whose text opens with a date
     (``<div class="changelog-entry">Nov 20 …``), outermost ones only."""
-    groups: dict[tuple[str, str], list[Tag]] = {}
-    for el in root.find_all(True):
-        cls = " ".join(sorted(str(c) for c in el.get("class") or []))
-        if cls and el.name not in HEADINGS and el.name not in ("time", "span", "a"):
-            head = normalise_space(el.get_text(" "))[:80]
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for el in descendants(root):
+        cls = " ".join(sorted((el.get("class") or "").split()))
+        if cls and el.tag not in HEADINGS and el.tag not in ("time", "span", "a"):
+            head = normalise_space(get_text(el, " "))[:80]
             if len(head) > 20 and (find_date(head) or DAY_MONTH_RX.search(head[:30])):
-                groups.setdefault((el.name, cls), []).append(el)
+                groups.setdefault((el.tag, cls), []).append(el)
     best = max((g for g in groups.values() if len(g) >= 2), key=len, default=[])
-    chosen = {id(el) for el in best}
-    return [el for el in best if not any(id(p) in chosen for p in el.parents)]
+    chosen = set(best)
+    return [el for el in best if not any(p in chosen for p in el.iterancestors())]
 
 
 def _lead(lines: list[str]) -> list[str]:
@@ -228,51 +252,57 @@ def _lead(lines: list[str]) -> list[str]:
     return lead or lines[:1]
 
 
-def _from_blocks(root: Tag) -> list[dict[str, Any]]:
+def _from_blocks(root: Any) -> list[dict[str, Any]]:
     """No usable headings: ``<article>`` elements, repeated dated blocks, or dated list
     items."""
-    from bs4 import Tag
-
-    blocks: list[Tag] = [a for a in root.find_all("article") if isinstance(a, Tag)]
+    blocks = descendants(root, "article")
     if len(blocks) < 2:
         blocks = _repeated(root)
     if len(blocks) >= 2:
         out = []
         for block in blocks:
-            lines = text_lines([block])
+            lines = visible_lines([block])
             if lines:
                 lead = _lead(lines)
                 out.append(_raw(" · ".join(lead)[:200], lines[len(lead):], _time_hint(block)))
         return out
-    items = [li for li in root.find_all("li") if find_date(li.get_text(" "))]
+    items = [li for li in descendants(root, "li") if find_date(get_text(li, " "))]
     if len(items) < 2:
         return []
     out = []
     for li in items:
-        lines = text_lines([li])
+        lines = visible_lines([li])
         if lines:
             out.append(_raw(lines[0][:200], lines[1:] if len(lines[0]) <= 200 else lines))
     return out
 
 
-def _prune(root: BeautifulSoup | Tag) -> None:
+def _prune(root: Any) -> None:
     """Site chrome: navigation, sidebars, and page-level headers and footers."""
-    for tag in root.find_all(["nav", "aside", "header", "footer"]):
-        if tag.name in ("nav", "aside") or tag.find_parent(["article", "section"]) is None:
-            tag.decompose()
+    for el in descendants(root, "nav", "aside", "header", "footer"):
+        if root_of(el) is not root_of(root):
+            continue  # inside one dropped already
+        if el.tag in ("nav", "aside") or nearest(el, "article", "section") is None:
+            drop(el)
 
 
-def html_entries(doc: BeautifulSoup, roots: list[Tag]) -> list[dict[str, Any]]:
-    """Raw entries ``{"title", "date", "lines"}`` of an HTML changelog."""
-    strip_noise(doc)
-    flatten_text(doc)
+def html_entries(roots: list[Any]) -> list[dict[str, Any]]:
+    """Raw entries ``{"title", "date", "lines"}`` of an HTML changelog, found under
+    ``roots`` (elements of one tree, which this strips of noise)."""
+    if not roots:
+        return []
+    tree = root_of(roots[0])
+    strip_noise(tree)
+    flatten_text(tree)
     out: list[dict[str, Any]] = []
     for root in roots:
-        sections = root.select("section[data-entry]")
+        if root_of(root) is not tree:
+            continue  # removed as noise
+        sections = [el for el in descendants(root, "section") if el.get("data-entry") is not None]
         if sections:
             for sec in sections:
                 title = normalise_space(str(sec.get("data-title") or ""))
-                lines = text_lines([sec])
+                lines = visible_lines([sec])
                 out.append(_raw(title or (lines[0] if lines else ""), lines))
             continue
         _prune(root)
@@ -281,20 +311,21 @@ def html_entries(doc: BeautifulSoup, roots: list[Tag]) -> list[dict[str, Any]]:
     return out
 
 
-def page_roots(doc: BeautifulSoup, selector: str | None) -> list[Tag]:
+def page_roots(markup: bytes | str, selector: str | None) -> list[Any]:
     """The ``select``ed elements; else the page's single ``<main>``; else the body.
 
-    Unlike ``markup.content_root`` this leaves the tree alone: a changelog's entries may
+    Unlike ``html.content_root`` this leaves the tree whole: a changelog's entries may
     sit in ``<header>``s of ``<section>``s, which ``html_entries`` prunes for itself."""
-    from bs4 import Tag
-
-    if not selector:
-        mains = doc.find_all("main") or doc.select("[role=main]")
-        if len(mains) == 1 and isinstance(mains[0], Tag):
-            return [mains[0]]
-    return select_root(doc, selector)
+    if selector:
+        return select(markup, selector)
+    root = parse_html(markup)
+    mains = descendants(root, "main") or [
+        el for el in root.iter() if isinstance(el.tag, str) and el.get("role") == "main"]
+    if len(mains) == 1:
+        return mains
+    body = next(root.iter("body"), None)
+    return [body if body is not None else root]
 
 
 def markdown_entries(text: str) -> list[dict[str, Any]]:
-    doc = quiet_soup(markdown_to_html(text))
-    return html_entries(doc, page_roots(doc, None))
+    return html_entries(page_roots(markdown_to_html(text), None))

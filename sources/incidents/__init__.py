@@ -52,12 +52,14 @@ from pydantic import field_validator
 
 from config.errors import ParseError
 
-from .base import BaseSettings, Change, Document
-from .entries import html_entries, markdown_entries, page_roots
-from .feeds import check_regexes, load_json, parse_feed, quiet_soup, sniff_feed
-from .formats import decode, detect, select_root, text_lines
-from .markup import looks_like_wall
-from .statuslog import from_entries, from_feed_entry, from_html, from_json
+from ..base import BaseSettings, Change, Document
+from ..read.detect import decode, detect, sniff_feed
+from ..read.entries import html_entries, markdown_entries, page_roots
+from ..read.feeds import read_feed
+from ..read.html import roots, visible_lines
+from ..read.json_records import load_json
+from ..read.text import check_regexes, looks_like_wall
+from .readers import from_entries, from_feed_entry, from_html, from_json
 
 NAME = "incidents"
 PARSER_VERSION = "1"
@@ -83,18 +85,12 @@ def _incidents(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
     if fmt == "json":
         return from_json(load_json(body))
     if fmt in ("rss", "atom"):
-        feed = parse_feed(body)
-        return [inc for inc in map(from_feed_entry, feed.entries) if inc]
+        return [inc for inc in map(from_feed_entry, read_feed(body)) if inc]
     if fmt == "html":
-        doc = quiet_soup(body)
-        roots = select_root(doc, settings.select)
-        found = from_html(doc, roots)
-        if found:
+        found = from_html(roots(body, settings.select))
+        if found or looks_like_wall(" ".join(visible_lines(roots(body, settings.select)))):
             return found
-        if looks_like_wall(" ".join(text_lines(select_root(quiet_soup(body), settings.select)))):
-            return found
-        doc = quiet_soup(body)
-        return from_entries(html_entries(doc, page_roots(doc, settings.select)))
+        return from_entries(html_entries(page_roots(body, settings.select)))
     if fmt == "markdown":
         return from_entries(markdown_entries(decode(body)))
     return []

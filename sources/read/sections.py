@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Any
 
-from .markup import clean_text, drop_inline_dates, is_date_noise, text_parts
-
-if TYPE_CHECKING:  # bs4 is imported when a tree is walked, not with the module
-    from bs4 import Tag
+from .dates import drop_inline_dates, is_date_noise
+from .html import first, get_text, text_parts
+from .text import clean_text
 
 INTRO = "(intro)"
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _INLINE = {"a", "span", "strong", "em", "b", "i", "u", "s", "code", "small", "sup", "sub", "mark",
            "abbr", "cite", "q", "time", "kbd", "var", "label", "font", "del", "ins", "tt", "big",
            "bdi", "bdo", "data", "dfn", "samp", "wbr"}
-_INLINE_STOP = [*_HEADINGS, "p", "div", "ul", "ol", "table"]
+_INLINE_STOP = (*_HEADINGS, "p", "div", "ul", "ol", "table")
 _SKIP = {"hr", "img", "picture", "video", "audio", "source", "track", "map", "area"}
 
 Event = tuple[str, int, str]  # ("h", level, heading) or ("t", 0, line)
@@ -34,28 +33,24 @@ class _Walker:
     """Turns a tree into heading and line events in document order."""
 
     def __init__(self) -> None:
-        from bs4.element import NavigableString, PreformattedString, Tag
-
         self.events: list[Event] = []
-        self._types = (NavigableString, PreformattedString, Tag)
 
-    def walk(self, node: Tag, prefix: str = "") -> None:
-        navigable, preformatted, tag = self._types
+    def walk(self, node: Any, prefix: str = "") -> None:
         buf: list[str] = []
-        for child in node.children:
-            if isinstance(child, navigable):
-                if not isinstance(child, preformatted):
-                    buf.append(str(child))
-                continue
-            if not isinstance(child, tag) or child.name in _SKIP:
-                continue
-            if child.name == "br":
-                buf.append(" ")
-            elif child.name in _INLINE and not child.find(_INLINE_STOP):
-                buf.append(child.get_text())
-            else:
-                self._block(child, self._flush(buf, prefix))
-                prefix = ""
+        if node.text:
+            buf.append(node.text)
+        for child in node:
+            tag = child.tag
+            if isinstance(tag, str) and tag not in _SKIP:
+                if tag == "br":
+                    buf.append(" ")
+                elif tag in _INLINE and first(child, *_INLINE_STOP) is None:
+                    buf.append(get_text(child))
+                else:
+                    self._block(child, self._flush(buf, prefix))
+                    prefix = ""
+            if child.tail:
+                buf.append(child.tail)
         self._flush(buf, prefix)
 
     def _flush(self, buf: list[str], prefix: str) -> str:
@@ -66,35 +61,35 @@ class _Walker:
             return ""
         return prefix
 
-    def _block(self, tag: Tag, prefix: str) -> None:
-        name = tag.name
-        if name in _HEADINGS:
-            self.events.append(("h", _HEADINGS[name], heading_text(tag)))
-        elif name == "pre":
-            for line in tag.get_text().splitlines():
+    def _block(self, el: Any, prefix: str) -> None:
+        tag = el.tag
+        if tag in _HEADINGS:
+            self.events.append(("h", _HEADINGS[tag], heading_text(el)))
+        elif tag == "pre":
+            for line in get_text(el).splitlines():
                 if line.strip():
                     self.events.append(("t", 0, clean_text(line) if len(line) > 400
                                         else line.rstrip().replace("\t", "    ")))
-        elif name == "table":
-            for row in tag.find_all("tr"):
-                if row.find_parent("table") is tag:
-                    cells = [" ".join(text_parts(c)) for c in row.find_all(["td", "th"],
-                                                                            recursive=False)]
+        elif tag == "table":
+            for row in el.iterdescendants("tr"):
+                if next(row.iterancestors("table")) is el:
+                    cells = [" ".join(text_parts(c)) for c in row if c.tag in ("td", "th")]
                     if any(cells):
                         self.events.append(("t", 0, " | ".join(cells)))
-        elif name in ("ul", "ol"):
-            for item in tag.find_all("li", recursive=False):
-                self.walk(item, prefix="- ")
+        elif tag in ("ul", "ol"):
+            for item in el:
+                if item.tag == "li":
+                    self.walk(item, prefix="- ")
         else:
-            self.walk(tag, prefix)
+            self.walk(el, prefix)
 
 
 _NUMBERING = re.compile(r"^\s*((\d+\.)+\d*|\d+\)|[ivxIVX]+\.|[A-Z]\.)\s+")
 
 
-def heading_text(tag: Tag) -> str:
+def heading_text(el: Any) -> str:
     """A heading's words: no numbering, anchor marks, "[optional]" or trailing colon."""
-    text = " ".join(text_parts(tag))
+    text = " ".join(text_parts(el))
     text = re.sub(r"\[optional\]", "", text, flags=re.I)
     text = text.strip(" #¶§🔗:")
     return _NUMBERING.sub("", text).strip()
@@ -105,7 +100,7 @@ def heading_key(heading: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", heading.casefold())).strip()
 
 
-def events(roots: Iterable[Tag]) -> list[Event]:
+def events(roots: Iterable[Any]) -> list[Event]:
     walker = _Walker()
     for root in roots:
         walker.walk(root)
@@ -119,16 +114,16 @@ def _title_at(found: list[Event]) -> tuple[int | None, set[int]]:
     heads = [(i, e) for i, e in enumerate(found) if e[0] == "h" and e[2]]
     if not heads:
         return None, set()
-    first, (_, level, text) = heads[0]
+    head, (_, level, text) = heads[0]
     if level > min(e[1] for _, e in heads):
         return None, set()
     if len(heads) == 1 or heads[1][1][1] > level:
-        return first, {first}
+        return head, {head}
     second = heads[1][1][2].casefold()
     if second in text.casefold() or text.casefold() in second:
         rest = [e[1] for _, e in heads[2:]]
         if not rest or min(rest) > level:
-            return first, {first, heads[1][0]}
+            return head, {head, heads[1][0]}
     return None, set()
 
 
@@ -144,7 +139,7 @@ _COUNTER_LABEL = re.compile(r"\b(downloads?|likes?|views?|stars?|followers?|fork
                             r"installs?|used by|last month|this week)\W*$", re.I)
 
 
-def split_sections(roots: Iterable[Tag], ignore: Iterable[str] = (),
+def split_sections(roots: Iterable[Any], ignore: Iterable[str] = (),
                    ) -> tuple[str | None, dict[str, str]]:
     """(title, {heading: text}) of the content under ``roots``."""
     rx = [re.compile(p) for p in ignore]

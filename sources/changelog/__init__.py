@@ -1,0 +1,189 @@
+"""changelog — release notes and changelogs, as entries keyed by a stable id.
+
+Formats (detected from the content, or forced with ``format:``):
+
+* RSS 1.0/2.0 and Atom feeds, GitHub ``releases.atom`` included (HTML content read as text);
+* Markdown and MDX: ``CHANGELOG.md`` (Keep a Changelog, release-please), docs-site pages
+  with front matter and ``<Update label="…" description="…">``-style components;
+* HTML pages whose entries are headings (dated or versioned, at any level) with their
+  following content, ``<article>`` elements, or dated list items;
+* JSON lists of releases (GitHub REST ``/releases``, JSON Feed, ``{"entries": [...]}``).
+
+Each entry holds its key (feed guid or link without tracking parameters; else heading and
+date), title, date, link and text lines. Feed-level dates, entry order, ``updated``
+stamps, "3 days ago", "Last updated: …", scripts, styles, hidden elements, navigation and
+markup are not part of it.
+
+Changes: entries added, removed (a feed that keeps only its latest N drops old ones) or
+edited (title or text). A retitled entry with the same text is an edit, not a new entry.
+
+Triggers (the changelog rule classifies the statements of new and edited entries only): a
+new entry fires ``model_change`` (new or updated model versions, default-model
+switches, deprecations, retirements), ``new_capability`` (modalities, tool use / function
+calling, browsing, agents, fine-tuning, memory, new endpoints), ``training_data_change``
+(training on or retaining customer data) and/or ``policy_change`` — as many as its
+statements support; entities name the models or capabilities. Unclassified entries and
+removals fire nothing; an edit fires only when it brings a type or a named model /
+capability the entry did not have.
+
+Options besides ``select``, ``ignore`` and ``format``:
+
+* ``classify``: extra regexes per trigger type, added to the built-in patterns;
+* ``exclude``: regexes; statements matching one never classify;
+* ``builtin_rules``: ``false`` keeps only your own ``classify`` patterns.
+
+Example::
+
+    - id: acme-changelog
+      kind: changelog
+      url: https://docs.acme.example/changelog
+      select: "main"
+      classify:
+        model_change: ["\\\\bnimbus-\\\\d+\\\\b"]
+        new_capability: ["\\\\bcanvas\\\\b"]
+      exclude: ["^Beta:"]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from config.errors import ParseError
+
+from ..base import BaseSettings, Change, Document
+from ..read.dates import DATE_RX
+from ..read.entries import VERSION_RX, has_version
+from ..read.text import check_regexes
+from ..read.urls import clean_key
+from .releases import raw_entries
+
+NAME = "changelog"
+PARSER_VERSION = "2"  # 2: entries no longer carry the classifier's signals
+INTERVAL = 3600.0  # seconds: checked every hour unless the config says otherwise
+RULES = "triggers.changelog:changelog_rule"  # its rule in triggers/, named
+MAX_ENTRIES = 500
+
+ClassifyType = Literal["model_change", "new_capability", "training_data_change",
+                       "policy_change"]
+
+
+class Settings(BaseSettings):
+    """``classify`` (extra regexes per trigger type), ``exclude``, ``builtin_rules``: options
+    of the rule that classifies the entries (``triggers/changelog.py``), set per source."""
+
+    classify: dict[ClassifyType, tuple[str, ...]] = Field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    builtin_rules: bool = True
+
+    @field_validator("classify")
+    @classmethod
+    def _regexes(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for kind, patterns in value.items():
+            check_regexes(patterns, f"classify.{kind}")
+        return value
+
+    @field_validator("exclude", "ignore")
+    @classmethod
+    def _exclude(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return check_regexes(value, "pattern")
+
+
+def _entry(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"id": clean_key(raw.get("key") or raw["title"]), "title": raw["title"],
+            "date": raw.get("date"), "link": raw.get("link"), "text": raw["lines"]}
+
+
+def parse(body: bytes, settings: BaseSettings) -> Document:
+    try:
+        raw = raw_entries(body, settings, MAX_ENTRIES)
+    except ParseError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ParseError(f"cannot read changelog entries: {exc}") from exc
+    built = [_entry(item) for item in raw]
+    counts = Counter(entry["id"] for entry in built)
+    entries: dict[str, dict[str, Any]] = {}
+    for entry in built:
+        if counts[entry["id"]] > 1:  # equal keys told apart by content, never by position
+            digest = hashlib.sha256("\n".join(entry["text"]).encode()).hexdigest()[:8]
+            entry["id"] = f"{entry['id']} #{digest}"
+        key, n = entry["id"], 2
+        while entry["id"] in entries:
+            entry["id"] = f"{key} #{n}"
+            n += 1
+        entries[entry["id"]] = entry
+    data = {"entries": [entries[k] for k in sorted(entries)]}
+    return Document(kind=NAME, data=data, parser_version=PARSER_VERSION)
+
+
+def diff(old: Document, new: Document) -> list[Change]:
+    before = {e["id"]: e for e in old.data.get("entries", [])}
+    after = {e["id"]: e for e in new.data.get("entries", [])}
+    added = sorted(after.keys() - before.keys())
+    removed = sorted(before.keys() - after.keys())
+    changes: list[Change] = []
+    by_text: dict[tuple[str, ...], str] = {}
+    for key in removed:
+        if before[key]["text"]:
+            by_text.setdefault(tuple(before[key]["text"]), key)
+    renamed: dict[str, str] = {}
+    for key in added:
+        old_key = by_text.pop(tuple(after[key]["text"]), None)
+        if old_key is not None:
+            renamed[key] = old_key
+    for key in added:
+        if key in renamed:
+            changes.append(Change("modified", key, before[renamed[key]], after[key],
+                                  path="entry", fields=("title",)))
+        else:
+            changes.append(Change("added", key, None, after[key], path="entry"))
+    for key in sorted(before.keys() & after.keys()):
+        fields = tuple(f for f in ("title", "text") if before[key][f] != after[key][f])
+        if fields:
+            changes.append(Change("modified", key, before[key], after[key], path="entry",
+                                  fields=fields))
+    gone = set(renamed.values())
+    changes += [Change("removed", key, before[key], None, path="entry")
+                for key in removed if key not in gone]
+    return changes
+
+
+def size(document: Document) -> int:
+    return len(document.data.get("entries", []))
+
+
+_HEADER_LINE = re.compile(r"^(full changelog|what'?s changed|new contributors)\b", re.I)
+
+
+def _summary(entry: dict[str, Any]) -> str:
+    """What an entry is about: its first line that is more than a version, a date or a
+    section heading."""
+    title = str(entry.get("title") or "")
+    for line in entry.get("text") or []:
+        bare = VERSION_RX.sub("", line)
+        bare = DATE_RX.sub("", bare).strip(" ()[]-–—:#⚠")
+        if len(bare) > 12 and line not in title and not _HEADER_LINE.match(line):
+            return line[:160]
+    return ""
+
+
+def describe(change: Change) -> str:
+    entry = change.after if change.after is not None else change.before
+    title = str(entry.get("title") or entry.get("id"))
+    if change.op == "removed":
+        return f"Entry removed: {title}"
+    if change.op == "modified":
+        old = set(change.before.get("text") or [])
+        new_line = next((ln for ln in entry.get("text") or [] if ln not in old), "")
+        if "title" in change.fields and "text" not in change.fields:
+            return f"Entry retitled: {change.before.get('title')} → {title}"
+        return f"Entry edited: {title}" + (f": {new_line[:160]}" if new_line else "")
+    summary = _summary(entry)
+    if has_version(title):
+        return f"Release {title}: {summary}" if summary else f"Release {title}"
+    return f"New entry: {title} — {summary}" if summary else f"New entry: {title}"

@@ -1,0 +1,519 @@
+"""HTML as one kind of tree, libxml2's (lxml), for every kind and every fragment.
+
+* ``parse_html``: a body (bytes, decoded as a browser would: byte-order mark, declared
+  charset, a detected one, UTF-8, Windows-1252) or a text, as a tree; an empty body is an
+  empty ``<html>``. Bodies libxml2 cannot read are decoded by bs4 first (the fallback).
+* ``select``: the elements a CSS selector picks. lxml has no CSS engine of its own here, so
+  the whole document goes through bs4 and soupsieve once, and the picked elements are
+  found again in libxml2's tree of what bs4 read.
+* ``strip_noise`` (comments, scripts, styles, forms, hidden elements), ``strip_chrome``
+  (navigation, page header and footer, cookie banners, sidebars) and ``content_root``
+  (what is left worth reading). Removing an element keeps the text that followed it.
+* Text: ``visible_lines`` (block elements start lines, cells are joined by " | "),
+  ``fragment_lines`` (an HTML or Markdown fragment as clean lines), ``text_parts`` (an
+  element's text split at blocks and line breaks, footnote marks dropped) and
+  ``get_text``. Script, style, template and ruby annotation text is never text.
+
+lxml, bs4 and markdown-it are imported with the first body read, not with this module:
+loading a kind must not cost them.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from config.errors import ParseError
+
+from .markdown import markdown_html
+from .text import clean_lines, clean_text, normalise_space
+
+if TYPE_CHECKING:  # lxml has no type hints; an element is what its tree hands out
+    Element = Any
+
+NOISE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "canvas", "head",
+              "meta", "link", "button", "form", "input", "select", "textarea")
+# Their strings are code, styles or annotations, never the page's text.
+SKIP_TEXT = frozenset({"script", "style", "template", "rt", "rp"})
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# Elements after which ``visible_lines`` starts a new line.
+LINE_BLOCKS = frozenset({
+    "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header",
+    "footer", "main", "table", "ul", "ol", "dl", "dt", "dd", "br", "blockquote", "pre", "nav",
+    "aside", "figure", "figcaption", "details", "summary", "hr"})
+# Elements ``text_parts`` splits at (it treats ``br`` on its own).
+PART_BLOCKS = frozenset({
+    "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "tr", "table", "section", "article",
+    "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "header",
+    "footer", "main", "details", "summary", "hr", "address"})
+
+
+# --- the tree --------------------------------------------------------------------------
+
+
+@cache
+def etree() -> Any:
+    """lxml's ``etree``, imported with the first body read (a cached call costs less than
+    an ``import`` statement in the functions called for every element)."""
+    from lxml import etree as module
+
+    return module
+
+
+# A declared encoding: an XML declaration, else a <meta charset> or http-equiv.
+_XML_ENCODING = re.compile(rb"^\s*<\?.*encoding=['\"](.*?)['\"].*\?>", re.I)
+_HTML_META = re.compile(rb"<\s*meta[^>]+charset\s*=\s*[\"']?([^>]*?)[ /;'\">]", re.I)
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\x00\x00\xfe\xff", "utf-32be"),
+         (b"\xff\xfe\x00\x00", "utf-32le"))
+
+
+def _strip_bom(data: bytes) -> tuple[bytes, str | None]:
+    """The body without its byte-order mark, and the encoding the mark names."""
+    if len(data) >= 4 and data[2:4] != b"\x00\x00":
+        if data[:2] == b"\xfe\xff":
+            return data[2:], "utf-16be"
+        if data[:2] == b"\xff\xfe":
+            return data[2:], "utf-16le"
+    for mark, encoding in _BOMS:
+        if data.startswith(mark):
+            return data[len(mark):], encoding
+    return data, None
+
+
+def _declared(markup: bytes) -> str | None:
+    match = _XML_ENCODING.search(markup, 0, 1024)
+    if not match:
+        match = _HTML_META.search(markup, 0, max(2048, int(len(markup) * 0.05)))
+    found = match.groups()[0] if match is not None else None
+    return found.decode("ascii", "replace").lower() if found else None
+
+
+@cache
+def _detector() -> Any | None:
+    """A character set detector, when one is installed (charset-normalizer comes with
+    the HTTP stack): for bodies that say nothing of their encoding."""
+    import importlib
+
+    for name in ("cchardet", "chardet", "charset_normalizer"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def encodings(markup: bytes, sniffed: str | None) -> Iterator[str]:
+    """The encodings to try, in order, for a body without its byte-order mark; the
+    detector runs only when neither a mark nor a declaration decided."""
+    tried: set[str] = set()
+
+    def fresh(encoding: str) -> bool:
+        if encoding.lower() in tried:
+            return False
+        tried.add(encoding.lower())
+        return True
+
+    for found in (sniffed, _declared(markup)):
+        if found is not None and fresh(found):
+            yield found
+    detector = _detector()
+    guess: str | None = detector.detect(markup)["encoding"] if detector is not None else None
+    if guess is not None and fresh(guess):
+        yield guess
+    for encoding in ("utf-8", "windows-1252"):
+        if fresh(encoding):
+            yield encoding
+
+
+def parse_html(markup: bytes | str) -> Element:
+    """libxml2's tree of an HTML body or text (its ``<html>`` element)."""
+    root = None
+    if isinstance(markup, str):
+        root = _feed(etree().HTMLParser(recover=True), markup.removeprefix("\ufeff"))
+    else:
+        data, sniffed = _strip_bom(markup)
+        for encoding in encodings(data, sniffed):
+            try:
+                parser = etree().HTMLParser(recover=True, encoding=encoding)
+            except LookupError:
+                continue  # a name libxml2 does not know: the next one
+            root = _feed(parser, data)
+            break
+    return root if root is not None else _fallback(markup)
+
+
+def _feed(parser: Any, markup: bytes | str) -> Element | None:
+    try:
+        parser.feed(markup)  # the whole body at once
+        return parser.close()
+    except (etree().LxmlError, UnicodeDecodeError, LookupError):
+        return None
+
+
+def _fallback(markup: bytes | str) -> Element:
+    """A body libxml2 declined (nothing it could build a tree of, or bytes it could not
+    decode): bs4 decodes and reads it, libxml2 reads bs4's serialisation. What neither
+    can read is an empty page."""
+    text = str(_soup(markup))
+    root = _feed(etree().HTMLParser(recover=True), text) if text.strip() else None
+    return root if root is not None else etree().fromstring("<html><body></body></html>",
+                                                            etree().HTMLParser())
+
+
+def _soup(markup: bytes | str) -> Any:
+    """bs4's tree of a body (libxml2 under it), its advice about odd input silenced."""
+    from bs4 import BeautifulSoup
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return BeautifulSoup(markup, "lxml")
+
+
+_MARK = "data-reassess-selected"
+
+
+def select(markup: bytes | str, selector: str) -> list[Element]:
+    """The elements ``selector`` picks in the page, in document order (each in one tree,
+    libxml2's reading of bs4's serialisation). A selector that is not CSS is a
+    ``ParseError``."""
+    from soupsieve import SelectorSyntaxError
+
+    doc = _soup(markup)
+    try:
+        picked = doc.select(selector)
+    except SelectorSyntaxError as exc:
+        raise ParseError(f"select {selector!r} is not a CSS selector: {exc}") from None
+    for i, tag in enumerate(picked):
+        tag[_MARK] = str(i)
+    root = parse_html(str(doc)) if picked else None
+    if root is None:
+        return []
+    found = {el.get(_MARK): el for el in root.iter() if isinstance(el.tag, str)
+             and el.get(_MARK) is not None}
+    for el in found.values():
+        del el.attrib[_MARK]
+    return [found[key] for key in sorted(found, key=int)]
+
+
+def roots(markup: bytes | str, selector: str | None) -> list[Element]:
+    """What ``selector`` picks, or the page's body (or whole tree) without one."""
+    if selector:
+        return select(markup, selector)
+    return [body_of(parse_html(markup))]
+
+
+def body_of(root: Element) -> Element:
+    body = next(root.iter("body"), None)
+    return body if body is not None else root
+
+
+def root_of(el: Element) -> Element:
+    return el.getroottree().getroot()
+
+
+# --- removing what is not content ---------------------------------------------------------
+
+
+def drop(el: Element) -> None:
+    """Remove ``el`` and what it holds; the text after it stays where it was. The root
+    cannot go: it is emptied."""
+    parent = el.getparent()
+    if parent is None:
+        el.clear()
+        return
+    tail = el.tail
+    if tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def is_hidden(el: Element) -> bool:
+    attrs = el.attrib
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return True
+    style = str(attrs.get("style") or "").replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
+
+
+@cache
+def _xpath(expression: str) -> Any:
+    return etree().XPath(expression)
+
+
+def strip_noise(root: Element) -> None:
+    """Remove comments, scripts, styles, forms and the like, then hidden elements."""
+    lxml = etree()
+    for node in list(root.iter(lxml.Comment, lxml.ProcessingInstruction)):
+        drop(node)
+    for node in list(root.iter(*NOISE_TAGS)):
+        drop(node)
+    # only elements with one of these attributes can be hidden
+    maybe = _xpath("descendant-or-self::*[@hidden or @aria-hidden or @style]")
+    for node in [n for n in maybe(root) if is_hidden(n)]:
+        drop(node)
+
+
+_CHROME_ROLES = {"navigation", "banner", "contentinfo", "search", "dialog"}
+_CHROME_ATTR = re.compile(r"cookie|consent|gdpr|onetrust|skip-?link|breadcrumb|newsletter|"
+                          r"announcement-bar|site-header|site-footer|global-nav|toc\b|"
+                          r"\blikes?\b|like-?count|download-?count|\bcounters?\b|view-?count",
+                          re.I)
+
+
+def _attr_text(el: Element) -> str:
+    return " ".join([el.get("id") or "", *(el.get("class") or "").split()])
+
+
+def strip_chrome(root: Element) -> None:
+    """Remove navigation, page header and footer, sidebars, cookie banners and images.
+
+    A header or aside inside ``<main>`` or an ``<article>`` is content (a model card's
+    metadata sidebar)."""
+    for el in list(root.iter("nav", "footer")):
+        drop(el)
+    for el in list(root.iter("header", "aside")):
+        if next(el.iterancestors("main", "article"), None) is None:
+            drop(el)
+    maybe = _xpath("descendant-or-self::*[@role or @id or @class]")
+    chrome = [el for el in maybe(root)
+              if el.get("role") in _CHROME_ROLES or _CHROME_ATTR.search(_attr_text(el))]
+    marked = set(chrome)
+    for el in chrome:
+        if not any(a in marked for a in el.iterancestors()):
+            drop(el)
+    for el in list(root.iter("img", "picture", "video", "audio", "source")):
+        drop(el)
+
+
+def visible_roots(markup: bytes | str, selector: str | None) -> list[Element]:
+    """The page without its noise: what ``selector`` picks in it, else its body. (The
+    selector sees the page without noise: ``div > *`` picks no ``<button>``.)"""
+    root = parse_html(markup)
+    strip_noise(root)
+    return select(serialise(root), selector) if selector else [body_of(root)]
+
+
+def content_root(markup: bytes | str, selector: str | None) -> list[Element]:
+    """The parts of a page worth reading, noise removed: what ``selector`` picks, else the
+    page's ``<main>`` (when it holds content), else its body, chrome removed."""
+    if selector:
+        return visible_roots(markup, selector)
+    root = parse_html(markup)
+    if is_hidden(root):
+        root.clear()
+    strip_noise(root)
+    strip_chrome(root)
+    main = next(root.iter("main"), None)
+    if main is None:
+        main = next((el for el in root.iter() if isinstance(el.tag, str)
+                     and el.get("role") == "main"), None)
+    if main is not None and next(main.iterdescendants("h1", "h2", "h3", "table", "ul", "dl",
+                                                       "p"), None) is not None:
+        return [main]
+    return [body_of(root)]
+
+
+# --- text --------------------------------------------------------------------------------
+
+
+def texts(el: Element, after: Callable[[str], str | None] | None = None,
+          flatten: bool = False) -> list[str]:
+    """The strings of ``el``'s text, in order, without script, style, template and ruby
+    annotation text. ``after(tag)`` adds a separator after an element; ``flatten`` turns
+    line breaks into spaces outside ``<pre>`` (re-wrapping a paragraph is not a change)."""
+    out: list[str] = []
+    _walk(el, False, next(el.iterancestors("pre"), None) is not None, out, after, flatten,
+          True)
+    return out
+
+
+def _walk(el: Element, skip: bool, pre: bool, out: list[str],
+          after: Callable[[str], str | None] | None, flatten: bool, top: bool) -> None:
+    tag = el.tag
+    if isinstance(tag, str):  # not a comment or processing instruction
+        inside = skip or tag in SKIP_TEXT
+        in_pre = pre or tag == "pre"
+        text = el.text
+        if text and not inside:
+            out.append(text.replace("\n", " ") if flatten and not in_pre else text)
+        for child in el:
+            _walk(child, inside, in_pre, out, after, flatten, False)
+        if after is not None:
+            sep = after(tag)
+            if sep is not None:
+                out.append(sep)
+    if not top and el.tail and not skip:
+        # a tail lives in the parent: ``skip`` and ``pre`` are the parent's
+        out.append(el.tail.replace("\n", " ") if flatten and not pre else el.tail)
+
+
+def get_text(el: Element, separator: str = "") -> str:
+    return separator.join(texts(el))
+
+
+def stripped_text(el: Element) -> str:
+    """The element's strings, each stripped, joined with nothing between them."""
+    return "".join(s.strip() for s in texts(el))
+
+
+def line_break(tag: str) -> str | None:
+    """The separator ``visible_lines`` puts after an element: a line break after a block,
+    " | " after a table cell."""
+    if tag in LINE_BLOCKS:
+        return "\n"
+    return " | " if tag in ("td", "th") else None
+
+
+def visible_lines(nodes: Iterable[Element], flatten: bool = False) -> list[str]:
+    """The visible text of the elements as whitespace-normalised, non-empty lines: each
+    block element ends a line, table cells are joined by " | "."""
+    lines: list[str] = []
+    for node in nodes:
+        for line in "".join(texts(node, line_break, flatten)).split("\n"):
+            clean = normalise_space(line).strip(" |")
+            if clean:
+                lines.append(clean)
+    return lines
+
+
+_HTML_TAG = re.compile(r"<(/?[a-z][a-z0-9]*)(\s[^<>]*)?/?>", re.I)
+
+
+def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]:
+    """Clean text lines of an HTML (or, with ``markdown``, Markdown) fragment: a feed
+    entry's content, a release body. Source line breaks inside a paragraph are spaces;
+    "3 days ago" and "Last updated: …" lines are dropped."""
+    if not fragment:
+        return []
+    if markdown:
+        fragment = markdown_html(fragment)
+    if not _HTML_TAG.search(fragment):
+        lines = [normalise_space(line) for line in fragment.splitlines()]
+    else:
+        root = parse_html(fragment)
+        strip_noise(root)
+        lines = visible_lines([root], flatten=True)
+    return clean_lines(lines)
+
+
+def flatten_text(root: Element) -> None:
+    """Source line breaks inside text are spaces, outside ``<pre>``: re-wrapping a
+    paragraph is not a change. Only block elements start new lines."""
+    _flatten(root, next(root.iterancestors("pre"), None) is not None)
+
+
+def _flatten(el: Element, pre: bool) -> None:
+    inside = pre or el.tag == "pre"
+    if el.text and "\n" in el.text and not inside:
+        el.text = el.text.replace("\n", " ")
+    for child in el:
+        if isinstance(child.tag, str):
+            _flatten(child, inside)
+        if child.tail and "\n" in child.tail and not inside:
+            child.tail = child.tail.replace("\n", " ")
+
+
+_SEP = "\x1e"
+_FOOTNOTE_SUP = re.compile(r"^\s*(\[?\(?[\d*†‡§a-z]{1,3}\)?\]?[,\s]*)+$")
+
+
+def text_parts(el: Element) -> list[str]:
+    """The element's text split at line breaks and block boundaries, each part clean;
+    source newlines inside a paragraph are spaces, footnote superscripts are dropped."""
+    out: list[str] = []
+    _pieces(el, out)
+    # clean_text makes a part of only whitespace empty: such parts are skipped before
+    parts = (clean_text(p) for p in "".join(out).split(_SEP) if p and not p.isspace())
+    return [p for p in parts if p]
+
+
+def _pieces(node: Element, out: list[str]) -> None:
+    if node.text:
+        out.append(node.text)
+    for child in node:
+        tag = child.tag
+        if isinstance(tag, str):  # a comment's text is not the page's
+            if tag == "br":
+                out.append(_SEP)
+            elif tag == "sup" and _FOOTNOTE_SUP.match("".join(child.itertext())):
+                pass
+            elif tag in PART_BLOCKS:
+                out.append(_SEP)
+                _pieces(child, out)
+                out.append(_SEP)
+            else:
+                _pieces(child, out)
+        if child.tail:
+            out.append(child.tail)
+
+
+def plain_text(el: Element) -> str:
+    """All the text under ``el`` (comments excluded), in one C call: the strings
+    ``"".join(el.itertext())`` gives."""
+    return etree().tostring(el, method="text", encoding=str,  # type: ignore[no-any-return]
+                            with_tail=False)
+
+
+# --- finding elements ------------------------------------------------------------------
+
+
+def elements(el: Element) -> list[Element]:
+    """The element children of ``el`` (no comments or processing instructions)."""
+    return [c for c in el if isinstance(c.tag, str)]
+
+
+def classes(el: Element) -> list[str]:
+    return (el.get("class") or "").split()
+
+
+def has_class(el: Element, name: str) -> bool:
+    return name in classes(el)
+
+
+def last_before(el: Element, tags: Iterable[str]) -> Element | None:
+    """The last element named ``tags`` that starts before ``el`` (an ancestor or an
+    element earlier in the document)."""
+    names = " or ".join(f"self::{t}" for t in tags)
+    found = _xpath(f"(ancestor::*[{names}] | preceding::*[{names}])[last()]")(el)
+    return found[0] if found else None
+
+
+def heading_before(el: Element) -> Element | None:
+    return last_before(el, HEADINGS)
+
+
+def descendants(el: Element, *tags: str) -> list[Element]:
+    """``el``'s descendant elements, or those named ``tags``, in document order."""
+    return list(el.iterdescendants(*tags)) if tags else [
+        d for d in el.iterdescendants() if isinstance(d.tag, str)]
+
+
+def first(el: Element, *tags: str) -> Element | None:
+    """The first descendant named one of ``tags``."""
+    return next(el.iterdescendants(*tags), None)
+
+
+def nearest(el: Element, *tags: str) -> Element | None:
+    """The nearest ancestor named one of ``tags``."""
+    return next(el.iterancestors(*tags), None)
+
+
+def serialise(el: Element) -> str:
+    return etree().tostring(el, method="html", encoding=str,  # type: ignore[no-any-return]
+                            with_tail=False)
+
+
+def copy(el: Element) -> Element:
+    """A detached copy of ``el`` and what it holds, without its tail."""
+    import copy as _copy
+
+    out = _copy.deepcopy(el)
+    out.tail = None
+    return out

@@ -1,0 +1,84 @@
+"""The names and values subprocessor entities are keyed and compared by (pure).
+
+* ``display_name`` / ``name_key``: "Amazon Web Services, Inc.¹" displays as
+  "Amazon Web Services, Inc." and is keyed ``amazon web services``, like
+  "Amazon Web Services Inc" and "Amazon Web Services (AWS)".
+* ``text_key`` / ``location_key``: what a purpose or location means for comparison
+  (case, punctuation, order of list items and country spellings do not count).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .places import canonical_place, places_in
+
+_FOOTNOTE = re.compile(r"(\s*(\[\d{1,3}\]|\(\d{1,2}\)|\[[a-z*†‡]\]|[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰⁺]+))+\s*$")
+_LEADING_MARK = re.compile(r"^\s*[*†‡§•·▪►✓✔-]+\s+")
+
+
+def strip_footnotes(text: str) -> str:
+    """Remove footnote markers (``*``, ``¹``, ``[1]``, ``(1)``, ``†``) at the end of a value."""
+    return _FOOTNOTE.sub("", text).strip()
+
+
+def display_name(text: str) -> str:
+    """An entity's name as shown: no footnote markers, bullets or trailing punctuation."""
+    text = _LEADING_MARK.sub("", strip_footnotes(text))
+    text = re.sub(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]", "", text)
+    return re.sub(r"\s+", " ", text).strip(" :;,–—-|").strip()
+
+
+_SUFFIXES = {"inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "plc",
+             "gmbh", "ag", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "pty", "pte", "llp",
+             "lp", "kk", "ab", "as", "oy", "oyj", "aps", "se", "sl", "kft", "sro", "doo", "ulc",
+             "lda", "ltda", "kg", "pvt", "private", "pbc", "sagl", "sau", "asa"}
+_ALIASES = {"aws": "amazon web services", "gcp": "google cloud platform",
+            "google cloud": "google cloud platform", "msft": "microsoft"}
+
+
+def name_key(name: str) -> str:
+    """The case-, accent-, punctuation- and legal-suffix-free key an entity is matched by."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    bare = re.sub(r"\s*\([^()]*\)\s*$", "", text).strip()
+    text = (bare or text).replace("&", " and ").replace(".", "")
+    words = re.sub(r"[^\w\s]", " ", text).split()
+    if words and words[0] == "the" and len(words) > 1:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in _SUFFIXES:
+        words.pop()
+    if len(words) > 2 and words[-2:] == ["co", "kg"]:
+        words = words[:-2]
+    key = " ".join(words)
+    return _ALIASES.get(key, key)
+
+
+_STOP = {"and", "or", "of", "the", "a", "an", "for", "to", "in", "on", "with", "by", "as", "via",
+         "its", "our", "their", "we", "us", "e", "g", "eg", "ie", "etc", "including"}
+
+
+def text_key(value: str | None) -> tuple[str, ...]:
+    """A purpose (or other value) as its set of words: case, punctuation, separators,
+    line breaks, item order and small words do not change its meaning."""
+    words = re.sub(r"[^\w\s]", " ", (value or "").casefold().replace("&", " and ")).split()
+    return tuple(sorted({w for w in words if w not in _STOP}))
+
+
+def location_key(value: str | None) -> tuple[str, ...]:
+    """A location as a set of canonical places and other parts: "USA, EU" = "EU and US"."""
+    parts = re.split(r"[;,/|()\n•]|\s+(?:and|&|\+)\s+|\s[–—-]\s", value or "")
+    out = set()
+    for part in parts:
+        clean = re.sub(r"^\s*(the\s+)", "", part.strip(" .:"), flags=re.I)
+        if not clean:
+            continue
+        place = canonical_place(clean)
+        out.add(place or re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", clean.casefold())).strip())
+    return tuple(sorted(p for p in out if p))
+
+
+def places_of(value: str | None) -> set[str]:
+    """The canonical countries and regions a location names."""
+    return set(places_in(value or "", codes=True))
