@@ -1,5 +1,6 @@
-"""The simulated vendor site's documents, as generated and after rounds of changes: the
-corpus the differential tests (fast paths, classifier) run on the site."""
+"""The simulated vendor site's documents, as generated and after rounds of changes: a
+corpus of realistic bodies for the tests that check the changelog classifier against
+its reference (``test_classifier_identity.py``)."""
 
 from __future__ import annotations
 

@@ -186,13 +186,12 @@ def select(markup: bytes | str, selector: str) -> list[Element]:
         picked = doc.select(selector)
     except SelectorSyntaxError as exc:
         raise ParseError(f"select {selector!r} is not a CSS selector: {exc}") from None
+    if not picked:
+        return []
     for i, tag in enumerate(picked):
         tag[_MARK] = str(i)
-    root = parse_html(str(doc)) if picked else None
-    if root is None:
-        return []
-    found = {el.get(_MARK): el for el in root.iter() if isinstance(el.tag, str)
-             and el.get(_MARK) is not None}
+    found = {el.get(_MARK): el for el in parse_html(str(doc)).iter()
+             if isinstance(el.tag, str) and el.get(_MARK) is not None}
     for el in found.values():
         del el.attrib[_MARK]
     return [found[key] for key in sorted(found, key=int)]
@@ -306,9 +305,7 @@ def content_root(markup: bytes | str, selector: str | None) -> list[Element]:
     if selector:
         return visible_roots(markup, selector)
     root = parse_html(markup)
-    if is_hidden(root):
-        root.clear()
-    strip_noise(root)
+    strip_noise(root)  # a hidden <html> empties the page
     strip_chrome(root)
     main = next(root.iter("main"), None)
     if main is None:
