@@ -1,4 +1,4 @@
-"""The changelog classifier's speed-ups (``triggers/changelog.py``: gates, lazy compiled
+"""The changelog classifier's speed-ups (``triggers/changelog_classifier.py``: gates, lazy compiled
 rules) are invisible: ``classify`` and ``model_names`` give what
 the plain implementation below gives — the one they replaced, kept here verbatim over the
 same pattern data — for every statement of the file cases, the simulated vendor site (as
@@ -23,15 +23,16 @@ from site_docs import site_documents
 
 from sources import REGISTRY
 from sources import changelog as changelog_kind
-from triggers import changelog as fast
+from triggers import changelog_classifier as fast
 from triggers import changelog_patterns as P
+from triggers.changelog import options_of
 
 CASES = Path(__file__).parent / "cases"
 SITE_VENDORS = 6
 SITE_ROUNDS = 4
 
 
-# --- the reference: triggers/changelog.py's classifier before the speed-ups -------------
+# --- the reference: the classifier before the speed-ups -----------------------------------
 class _Ref:
     def __init__(self) -> None:
         rx = self.rx = lambda p: re.compile(p, re.I)
@@ -152,7 +153,7 @@ def _record(kind_module: Any, body: bytes, settings: Any, calls: list[Call]) -> 
         doc = kind_module.parse(body, settings)
     except Exception:  # garbage gives no entries to classify
         return
-    options = fast.options_of(settings)
+    options = options_of(settings)
     extra = {k: tuple(v) for k, v in options.extra.items()}
     for entry in doc.data["entries"]:
         calls.append((entry["title"], tuple(entry["text"]), extra, tuple(options.exclude),
@@ -428,7 +429,7 @@ def test_fold_covers_every_letter_that_matches_an_ascii_one() -> None:
 def test_importing_the_classifier_compiles_nothing() -> None:
     import subprocess
 
-    code = ("import re, sys; import triggers.changelog as c; "
+    code = ("import re, sys; import triggers.changelog_classifier as c; "
             "assert c.rules.cache_info().currsize == 0; c.classify('x', []); "
             "assert c.rules.cache_info().currsize == 1")
     subprocess.run([sys.executable, "-c", code], check=True,

@@ -20,7 +20,8 @@ from sources import changelog, get_kind, incidents
 from sources.base import Change, Document
 from sources.incidents.record import current_status
 from sources.incidents.updatelog import split_components, update_log
-from triggers.changelog import changelog_rule, classify, model_names
+from triggers.changelog import changelog_rule
+from triggers.changelog_classifier import classify, model_names
 from triggers.incidents import escalation_level, incident_severity, incidents_rule
 from triggers.offline import diff_bodies
 from triggers.rules import RuleContext

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..base import BaseSettings
 from ..read.dates import find_date, iso_date, struct_iso
-from ..read.detect import decode, detect, sniff_feed
+from ..read.detect import detect, sniff_feed
+from ..read.encoding import decode
 from ..read.entries import html_entries, markdown_entries, page_roots, version_of
 from ..read.feeds import read_feed
 from ..read.html import fragment_lines, visible_lines

@@ -53,7 +53,8 @@ from pydantic import field_validator
 from config.errors import ParseError
 
 from ..base import BaseSettings, Change, Document
-from ..read.detect import decode, detect, sniff_feed
+from ..read.detect import detect, sniff_feed
+from ..read.encoding import decode
 from ..read.entries import html_entries, markdown_entries, page_roots
 from ..read.feeds import read_feed
 from ..read.html import roots, visible_lines

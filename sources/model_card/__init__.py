@@ -43,7 +43,8 @@ from pydantic import Field
 from config.errors import ParseError
 
 from ..base import BaseSettings, Change, ChangeOp, Document, canonical_json
-from ..read.detect import decode, detect_format
+from ..read.detect import detect_format
+from ..read.encoding import decode
 from ..read.html import content_root, get_text
 from ..read.markdown import markdown_page, split_front_matter
 from ..read.sections import INTRO, heading_key, split_sections

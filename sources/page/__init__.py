@@ -22,7 +22,8 @@ import re
 from config.errors import ParseError
 
 from ..base import BaseSettings, Change, Document
-from ..read.detect import decode, detect
+from ..read.detect import detect
+from ..read.encoding import decode
 from ..read.html import visible_lines, visible_roots
 from ..read.text import apply_ignore, normalise_space
 

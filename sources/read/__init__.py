@@ -9,6 +9,7 @@
 * ``entries``: a page split into dated entries (changelogs, advisories, post-mortems);
 * ``markdown``: Markdown and MDX as HTML, YAML front matter split off;
 * ``json_records``: the records of a JSON body and their fields;
+* ``encoding``: bytes as text, and the encodings an HTML body may be in;
 * ``text``, ``dates``, ``urls``: normalised text, dates and links.
 
 The parsing libraries (lxml, bs4, feedparser, markdown-it) are imported with the first

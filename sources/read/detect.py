@@ -6,22 +6,13 @@ import json
 import re
 
 from ..base import Format
+from .encoding import decode
 from .markdown import MDX_LINE, split_front_matter
 
 _XML_DECL = re.compile(rb"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*", re.S)
 _HTML_HINT = re.compile(rb"<(!doctype html|html|head|body|div|table|p|ul|h[1-6]|main|article)\b",
                         re.I)
 _MD_HINT = re.compile(r"^(#{1,6} |\s*[-*] |\|.*\||---\s*$)", re.M)
-
-
-def decode(body: bytes) -> str:
-    """Decode a body as UTF-8, falling back to latin-1 so parsing never fails on bytes."""
-    if body.startswith(b"\xef\xbb\xbf"):
-        body = body[3:]
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("latin-1")
 
 
 def detect(body: bytes) -> Format:

@@ -1,8 +1,8 @@
 """HTML as one kind of tree, libxml2's (lxml), for every kind and every fragment.
 
-* ``parse_html``: a body (bytes, decoded as a browser would: byte-order mark, declared
-  charset, a detected one, UTF-8, Windows-1252) or a text, as a tree; an empty body is an
-  empty ``<html>``. Bodies libxml2 cannot read are decoded by bs4 first (the fallback).
+* ``parse_html``: a body (bytes, in the first of ``encoding.encodings`` libxml2 knows) or
+  a text, as a tree; an empty body is an empty ``<html>``. Bodies libxml2 cannot read
+  are decoded by bs4 first (the fallback).
 * ``select``: the elements a CSS selector picks. lxml has no CSS engine of its own here, so
   the whole document goes through bs4 and soupsieve once, and the picked elements are
   found again in libxml2's tree of what bs4 read.
@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from config.errors import ParseError
 
+from .encoding import encodings, strip_bom
 from .markdown import markdown_html
 from .text import clean_lines, clean_text, normalise_space
 
@@ -63,78 +64,13 @@ def etree() -> Any:
     return module
 
 
-# A declared encoding: an XML declaration, else a <meta charset> or http-equiv.
-_XML_ENCODING = re.compile(rb"^\s*<\?.*encoding=['\"](.*?)['\"].*\?>", re.I)
-_HTML_META = re.compile(rb"<\s*meta[^>]+charset\s*=\s*[\"']?([^>]*?)[ /;'\">]", re.I)
-_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\x00\x00\xfe\xff", "utf-32be"),
-         (b"\xff\xfe\x00\x00", "utf-32le"))
-
-
-def _strip_bom(data: bytes) -> tuple[bytes, str | None]:
-    """The body without its byte-order mark, and the encoding the mark names."""
-    if len(data) >= 4 and data[2:4] != b"\x00\x00":
-        if data[:2] == b"\xfe\xff":
-            return data[2:], "utf-16be"
-        if data[:2] == b"\xff\xfe":
-            return data[2:], "utf-16le"
-    for mark, encoding in _BOMS:
-        if data.startswith(mark):
-            return data[len(mark):], encoding
-    return data, None
-
-
-def _declared(markup: bytes) -> str | None:
-    match = _XML_ENCODING.search(markup, 0, 1024)
-    if not match:
-        match = _HTML_META.search(markup, 0, max(2048, int(len(markup) * 0.05)))
-    found = match.groups()[0] if match is not None else None
-    return found.decode("ascii", "replace").lower() if found else None
-
-
-@cache
-def _detector() -> Any | None:
-    """A character set detector, when one is installed (charset-normalizer comes with
-    the HTTP stack): for bodies that say nothing of their encoding."""
-    import importlib
-
-    for name in ("cchardet", "chardet", "charset_normalizer"):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    return None
-
-
-def encodings(markup: bytes, sniffed: str | None) -> Iterator[str]:
-    """The encodings to try, in order, for a body without its byte-order mark; the
-    detector runs only when neither a mark nor a declaration decided."""
-    tried: set[str] = set()
-
-    def fresh(encoding: str) -> bool:
-        if encoding.lower() in tried:
-            return False
-        tried.add(encoding.lower())
-        return True
-
-    for found in (sniffed, _declared(markup)):
-        if found is not None and fresh(found):
-            yield found
-    detector = _detector()
-    guess: str | None = detector.detect(markup)["encoding"] if detector is not None else None
-    if guess is not None and fresh(guess):
-        yield guess
-    for encoding in ("utf-8", "windows-1252"):
-        if fresh(encoding):
-            yield encoding
-
-
 def parse_html(markup: bytes | str) -> Element:
     """libxml2's tree of an HTML body or text (its ``<html>`` element)."""
     root = None
     if isinstance(markup, str):
         root = _feed(etree().HTMLParser(recover=True), markup.removeprefix("\ufeff"))
     else:
-        data, sniffed = _strip_bom(markup)
+        data, sniffed = strip_bom(markup)
         for encoding in encodings(data, sniffed):
             try:
                 parser = etree().HTMLParser(recover=True, encoding=encoding)

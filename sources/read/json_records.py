@@ -9,7 +9,7 @@ from typing import Any
 
 from config.errors import ParseError
 
-from .detect import decode
+from .encoding import decode
 
 
 def load_json(body: bytes) -> Any:

@@ -12,7 +12,8 @@ from collections import Counter
 from typing import Any
 
 from ..base import BaseSettings
-from ..read.detect import decode, detect_format
+from ..read.detect import detect_format
+from ..read.encoding import decode
 from ..read.html import content_root, get_text
 from ..read.markdown import markdown_page, split_front_matter
 from ..read.tables import Grid, page_grids
