@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sources import get_kind
+
 from .errors import ConfigError
 from .schema import Config
 
@@ -355,18 +357,10 @@ def _check_channels(config: Config, nodes: _Nodes, file: str) -> None:
 
 def _check_kinds(config: Config, nodes: _Nodes, file: str) -> None:
     """Validate each source's kind-specific options with the kind's own Settings model."""
-    from sources import REGISTRY  # imported late: sources must not need config at import
-
     for vi, vendor in enumerate(config.vendors):
         for si, source in enumerate(vendor.sources):
-            kind = REGISTRY.get(source.kind)
+            kind = get_kind(source.kind)  # registered: the schema checked it
             loc: tuple[Any, ...] = ("vendors", vi, "sources", si)
-            if kind is None:
-                node, _ = _node_for(nodes.root, (*loc, "kind"))
-                line = node.start_mark.line + 1 if node is not None else None
-                raise ConfigError(f"{file}:{line}: {_path((*loc, 'kind'))}: kind "
-                                  f"{source.kind!r} is not available; valid kinds: "
-                                  f"{', '.join(sorted(REGISTRY))}", path=file, line=line)
             try:
                 settings = kind.Settings.model_validate(source.settings())
             except ValidationError as exc:

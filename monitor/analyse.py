@@ -9,7 +9,6 @@ documents go through a ``Reader`` so this module never touches the database itse
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,7 +16,10 @@ from typing import Any, Protocol
 from config.schema import SourceConfig, VendorConfig
 from sources.base import BaseSettings, Change, Document, KindModule
 from sources.fetch import FetchResult
-from triggers import RuleContext, TriggerEvent, evaluate
+from triggers.events import TriggerEvent
+from triggers.fire import fire
+from triggers.policy import Policy
+from triggers.rules import RuleContext
 
 # A drop to under this share of the previous size, from at least MIN_GUARDED items,
 # is held back as suspect until seen again (a redesign or a login wall, not a purge).
@@ -98,15 +100,12 @@ class Outcome:
         return self.watch.id
 
 
-RuleHook = Callable[[list[TriggerEvent], RuleContext, list[Change]], list[TriggerEvent]]
-
-
 # ``triage`` leaves this outcome on a body that must be parsed before anything is known.
 PARSE = "parse"
 
 
 def analyse(watch: Watch, state: SourceState, res: FetchResult, started_at: datetime,
-            reader: Reader, apply_rules: RuleHook | None = None) -> Outcome:
+            reader: Reader, policy: Policy | None = None) -> Outcome:
     """Everything at once, the parse included (``triage`` → ``parse_body`` → ``conclude``)."""
     out = triage(watch, state, res, started_at)
     if out.outcome != PARSE:
@@ -115,7 +114,7 @@ def analyse(watch: Watch, state: SourceState, res: FetchResult, started_at: date
         doc = parse_body(watch, res.body or b"")
     except Exception as exc:  # a parser bug or hostile input must not stop the pass
         return parse_failed(out, exc)
-    return conclude(out, watch, state, doc, reader, apply_rules)
+    return conclude(out, watch, state, doc, reader, policy)
 
 
 def triage(watch: Watch, state: SourceState, res: FetchResult, started_at: datetime) -> Outcome:
@@ -151,17 +150,17 @@ def parse_failed(out: Outcome, exc: BaseException) -> Outcome:
 
 
 def conclude(out: Outcome, watch: Watch, state: SourceState, doc: Document, reader: Reader,
-             apply_rules: RuleHook | None = None) -> Outcome:
+             policy: Policy | None = None) -> Outcome:
     """The rest of a check once its body is parsed: unchanged, baseline, held or changed."""
     out.outcome = "unchanged"
     out.document = doc
     if doc.hash == state.current_hash:
         return out
-    return _changed(out, watch, state, doc, reader, apply_rules)
+    return _changed(out, watch, state, doc, reader, policy)
 
 
 def _changed(out: Outcome, watch: Watch, state: SourceState, doc: Document, reader: Reader,
-             apply_rules: RuleHook | None) -> Outcome:
+             policy: Policy | None) -> Outcome:
     size = watch.kind.size(doc)
     if state.current_snapshot_id is None:
         if size == 0:
@@ -188,8 +187,7 @@ def _changed(out: Outcome, watch: Watch, state: SourceState, doc: Document, read
         ctx = RuleContext(vendor_id=watch.vendor.id, vendor_name=watch.vendor.name,
                           source_id=watch.id, kind=watch.kind.NAME,
                           old_hash=state.current_hash or "", new_hash=doc.hash)
-        events = evaluate(out.changes, ctx)
-        out.events = apply_rules(events, ctx, out.changes) if apply_rules else events
+        out.events = fire(out.changes, ctx, policy)
     return out
 
 

@@ -167,26 +167,34 @@ def _print_triggers(items: list[dict[str, Any]], as_json: bool, as_csv: bool) ->
 
 
 @app.command()
-def diff(kind: str = typer.Option(..., "--kind", help=f"One of: {', '.join(sorted(REGISTRY))}."),
+def diff(kind: str | None = typer.Option(None, "--kind",
+                                         help=f"One of: {', '.join(sorted(REGISTRY))}."),
          old: Path = typer.Argument(..., exists=True, dir_okay=False, help="The old document."),
          new: Path = typer.Argument(..., exists=True, dir_okay=False, help="The new document."),
          as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
          settings: str | None = typer.Option(None, "--settings",
                                              help='Source options as JSON, e.g. '
                                                   '\'{"select": "main"}\'.'),
+         config: Path | None = typer.Option(None, "--config", "-c",
+                                            help="Apply this configuration's rules: too."),
+         source: str | None = typer.Option(None, "--source",
+                                           help="Diff as this source of --config: its kind, "
+                                                "options, vendor and id."),
          exit_code: bool = typer.Option(False, "--exit-code",
                                         help="Exit 1 when the documents differ (like git).")
          ) -> None:
-    """Parse, diff and apply the rules to two files, offline."""
+    """Parse, diff and fire on two files, offline: the daemon's rules, the same triggers."""
     from pydantic import ValidationError
 
     from triggers.offline import diff_bodies
 
-    if kind not in REGISTRY:
-        fail(f"--kind {kind!r} is not a source kind; valid: {', '.join(sorted(REGISTRY))}", 2)
     try:
         opts = json.loads(settings) if settings else {}
-        result = diff_bodies(kind, old.read_bytes(), new.read_bytes(), opts)
+    except ValueError as exc:
+        fail(f"bad --settings: {exc}", 2)
+    where = _diff_context(kind, config, source, opts)
+    try:
+        result = diff_bodies(where.pop("kind"), old.read_bytes(), new.read_bytes(), **where)
     except (ValueError, ValidationError) as exc:
         fail(f"bad --settings: {exc}", 2)
     summary = result.pop("summary")
@@ -197,6 +205,34 @@ def diff(kind: str = typer.Option(..., "--kind", help=f"One of: {', '.join(sorte
     raise typer.Exit(1 if exit_code and result["changed"] else 0)
 
 
+def _diff_context(kind: str | None, config: Path | None, source: str | None,
+                  settings: dict[str, Any]) -> dict[str, Any]:
+    """``diff_bodies``' arguments: from the options, or from a configured source."""
+    if source is not None and config is None:
+        fail("--source names a source of a configuration: add --config FILE", 2)
+    if kind is not None and kind not in REGISTRY:
+        fail(f"--kind {kind!r} is not a source kind; valid: {', '.join(sorted(REGISTRY))}", 2)
+    where: dict[str, Any] = {"kind": kind, "settings": settings}
+    if config is not None:
+        from triggers.policy import Policy
+
+        cfg = get_config(config)
+        where["policy"] = Policy.build(cfg.rules)
+        if source is not None:
+            found = {s.id: (v, s) for v, s in cfg.sources()}
+            if source not in found:
+                fail(f"no source {source!r} in {config} (known: {', '.join(sorted(found))})", 2)
+            vendor, sc = found[source]
+            if kind is not None and kind != sc.kind:
+                fail(f"--kind {kind!r} differs from source {source!r}'s kind {sc.kind!r}", 2)
+            where.update(kind=sc.kind, settings={**sc.settings(), **settings},
+                         vendor_id=vendor.id, vendor_name=vendor.name, source_id=sc.id)
+    if where["kind"] is None:
+        fail("say which kind the documents are: --kind KIND (or --config FILE --source ID)",
+             2)
+    return where
+
+
 def _print_diff(result: dict[str, Any], summary: list[str]) -> None:
     if not result["changed"]:
         out.print("No meaningful change.")
@@ -204,7 +240,10 @@ def _print_diff(result: dict[str, Any], summary: list[str]) -> None:
     out.print(f"{len(summary)} change(s):", markup=False)
     for line in summary:
         out.print(f"  {line}", markup=False)
-    if result["triggers"]:
+    if result["suspect"]:
+        out.print(f"Suspect new document ({result['reason']}): no trigger fires until it "
+                  "is seen again.", markup=False)
+    elif result["triggers"]:
         out.print("Triggers:")
         for t in result["triggers"]:
             out.print(f"  [{t['severity']}] {t['type']}: {t['title']}", markup=False)

@@ -290,10 +290,10 @@ ROUTING = ("a trigger goes to the owner channels of the assessments it flags and
 def _kind_rules() -> list[dict[str, str]]:
     import inspect
 
-    from triggers.rules import DEFAULT_RULES
+    from triggers.rules import KIND_RULES
 
     found = []
-    for kind, fn in sorted(DEFAULT_RULES.items()):
+    for kind, fn in sorted(KIND_RULES.items()):
         doc = inspect.getdoc(fn) or inspect.getdoc(inspect.getmodule(fn)) or ""
         found.append({"kind": kind, "rule": getattr(fn, "__name__", str(fn)),
                       "description": " ".join(doc.split("\n\n")[0].split())})

@@ -14,9 +14,8 @@ from typing import Any
 from sqlmodel import Session
 
 from config.schema import Config
-from sources.base import Change
 from storage.models import Assessment
-from triggers import RuleContext, TriggerEvent
+from triggers import TriggerEvent
 
 from .analyse import Outcome
 
@@ -26,15 +25,8 @@ class Hooks:
         self.reload(config)
 
     def reload(self, config: Config) -> None:
-        """Take a new config: its rules, channels and owners apply from the next check."""
-        from triggers.policy import Policy
-
+        """Take a new config: its channels and owners apply from the next check."""
         self.config = config
-        self.policy = Policy.build(config.rules)
-
-    def apply_rules(self, events: list[TriggerEvent], ctx: RuleContext,
-                    changes: list[Change]) -> list[TriggerEvent]:
-        return self.policy.apply(events, ctx, changes)
 
     def on_trigger(self, session: Session, trigger_id: int, event: TriggerEvent,
                    out: Outcome, flagged: list[Assessment], now: datetime) -> None:

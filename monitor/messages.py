@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from triggers.events import severity_rank
+
 SCHEMA = "reassess.notification/1"
 LINE_MAX = 300
 EXCERPT_MAX = 3000
@@ -266,7 +268,7 @@ def _render_digest(doc: dict[str, Any], fmt: str) -> Rendered:
     else:
         body = "\n".join([title] + [f"- {text} — {link}" for text, link in items] + tail)
     worst = max((t["severity"] for t in doc.get("triggers") or []),
-                key=("low", "medium", "high", "critical").index, default="low")
+                key=severity_rank, default="low")
     return Rendered(title=title, body=body, body_format=_fmt(fmt), notify_type=_notify_type(worst))
 
 

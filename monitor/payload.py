@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from triggers.events import Severity, TriggerType
+
 Schema = Literal["reassess.notification/1"]
 
 
@@ -29,7 +31,7 @@ class VendorRef(_Model):
 
 class SourceRef(_Model):
     id: str
-    kind: str = Field(description="subprocessors, incidents, changelog, model_card or page")
+    kind: str = Field(description="a registered source kind (`reassess kinds` lists them)")
     url: str
 
 
@@ -61,9 +63,8 @@ class Delivery(_Model):
 
 class TriggerData(_Model):
     id: int = Field(description="the trigger id; the same in every message about it")
-    type: str = Field(description="model_change, new_capability, subprocessor_change, "
-                                  "incident, training_data_change, policy_change, review_due")
-    severity: Literal["low", "medium", "high", "critical"]
+    type: TriggerType
+    severity: Severity
     title: str
     status: str
     created_at: str | None = Field(description="ISO 8601, UTC")

@@ -28,7 +28,8 @@ from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
 from storage import repo
 from storage.db import session_scope
 from storage.leases import advisory_lock, renew_sources
-from triggers import TriggerEvent
+from triggers.events import TriggerEvent
+from triggers.policy import Policy
 
 from .analyse import PARSE, Outcome, SourceState, Watch, conclude, parse_failed, triage
 from .clock import utcnow
@@ -135,6 +136,7 @@ class Checker:
         self.fetch_options = fetch_options or FetchOptions.from_config(config.http)
         self.reader = _DbReader(engine)
         self.hooks = hooks
+        self.policy = Policy.build(config.rules)
         self.observer: Observer | None = None
         self.pool = pool_for(worker_count(config.parse.workers))
 
@@ -151,6 +153,7 @@ class Checker:
         self.config = config
         self.watches = build_watches(config)
         self.fetch_options = FetchOptions.from_config(config.http)
+        self.policy = Policy.build(config.rules)
         reload_hooks = getattr(self.hooks, "reload", None)
         if reload_hooks is not None:
             reload_hooks(config)
@@ -258,7 +261,7 @@ class Checker:
                 pending, flushed = [], time.monotonic()
 
         parsing: set[asyncio.Task[None]] = set()
-        hook = self._rules_hook()
+        policy = self.policy  # fixed for the pass, like the watches
         async with Fetcher(self.fetch_options) as fetcher:
             tasks = _Tasks(one, _interleaved(rows, watches),
                            max(SPAWN, 4 * self.fetch_options.concurrency))
@@ -274,7 +277,7 @@ class Checker:
                         del item
                         state = states[out.source_id]
                         out = (parse_failed(out, parsed) if isinstance(parsed, BaseException)
-                               else conclude(out, out.watch, state, parsed, self.reader, hook))
+                               else conclude(out, out.watch, state, parsed, self.reader, policy))
                         done += 1
                         record(out)
                         continue
@@ -306,9 +309,6 @@ class Checker:
                                last_modified=row.last_modified, headers=watch.source.headers,
                                timeout=watch.source.timeout)
         return started, await fetcher.fetch(request, backlog)
-
-    def _rules_hook(self) -> Any:
-        return getattr(self.hooks, "apply_rules", None)
 
     def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState],
                held: set[str] | None = None) -> int:

@@ -25,7 +25,7 @@ from sources import get_kind
 from sources.base import Change
 from storage import outbox
 from storage.models import Assessment, Source, Trigger, Vendor
-from triggers.events import SEVERITIES, TriggerEvent
+from triggers.events import TriggerEvent, severity_rank
 
 from .channels import scheme, url_key
 from .messages import SCHEMA
@@ -39,7 +39,7 @@ STRING_MAX = 2000
 
 
 def _rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+    return max(severity_rank(severity), 0)  # an unknown word counts as the lowest
 
 
 def digests(channel: ChannelConfig, severity: str) -> bool:

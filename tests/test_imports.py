@@ -36,11 +36,11 @@ CHECK_PATH = ("import monitor.cli, monitor.common, monitor.runner, monitor.hooks
               "monitor.notify, monitor.channels, monitor.messages, monitor.lifecycle_jobs, "
               "config, config.loader, storage.db, storage.models, storage.repo, "
               "triggers, triggers.policy, triggers.review, sources, sources.fetch\n"
-              # the rule modules the check path loads, and the kinds whose files are ours
-              "import triggers.model_card, triggers.subprocessors, triggers.incidents\n"
-              "from sources import get_kind\n"
-              "for kind in ('page', 'model_card', 'changelog', 'incidents', 'subprocessors'):\n"
-              "    get_kind(kind)\n")
+              # every registered kind's module and its rule's module, as a check loads them
+              "from sources import REGISTRY\n"
+              "from triggers.rules import rule_for\n"
+              "for kind in REGISTRY:\n"
+              "    rule_for(kind)\n")
 
 REPORT = ("import json, sys\n"
           "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & set(%r))))\n")
@@ -222,18 +222,22 @@ def test_lazy_console_is_a_console_for_rich(monkeypatch: pytest.MonkeyPatch) -> 
 def test_registries_import_a_kind_on_first_use() -> None:
     code = ("import sys\n"
             "from sources import REGISTRY, get_kind\n"
-            "from triggers.rules import DEFAULT_RULES\n"
-            "assert list(REGISTRY) == ['page', 'incidents', 'changelog', 'subprocessors', "
-            "'model_card']\n"
-            "assert set(DEFAULT_RULES) == set(REGISTRY) and 'page' in REGISTRY\n"
-            "assert not any(m in sys.modules for m in ('sources.changelog', "
-            "'triggers.changelog', 'sources.page'))\n"
-            "assert get_kind('page').NAME == 'page' and 'sources.page' in sys.modules\n"
-            "assert 'sources.changelog' not in sys.modules\n"
+            "from triggers.rules import KIND_RULES\n"
+            "kinds = list(REGISTRY)\n"
+            "assert kinds and len(set(kinds)) == len(kinds)\n"
+            "assert set(KIND_RULES) == set(REGISTRY) and kinds[0] in REGISTRY\n"
+            "assert not any('sources.' + k in sys.modules for k in kinds)\n"
+            "assert not [m for m in sys.modules if m.startswith('triggers.')\n"
+            "            and m not in ('triggers.events', 'triggers.rules')]\n"
+            "first, *rest = kinds\n"
+            "assert get_kind(first).NAME == first and 'sources.' + first in sys.modules\n"
+            "assert not any('sources.' + k in sys.modules for k in rest)\n"
+            "KIND_RULES[first]\n"
+            "assert not any('sources.' + k in sys.modules for k in rest)\n"
             "try:\n"
             "    get_kind('nope')\n"
             "except KeyError as exc:\n"
-            "    assert 'valid kinds: changelog, incidents' in str(exc)\n"
+            "    assert 'valid kinds: ' + ', '.join(sorted(kinds)) in str(exc)\n"
             "else:\n"
             "    raise AssertionError('no KeyError')\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
