@@ -31,9 +31,10 @@ HEAVY = ("bs4", "soupsieve", "markdown_it", "feedparser", "lxml", "charset_norma
          "apprise", "rich", "pygments", "click", "markdown", "jinja2", "fastapi",
          "starlette", "uvicorn", "prometheus_client", "apscheduler", "alembic")
 
-CHECK_PATH = ("import monitor.cli, monitor.common, monitor.runner, monitor.hooks, "
-              "monitor.analyse, monitor.pipeline, monitor.persist, monitor.routing, "
-              "monitor.notify, monitor.channels, monitor.messages, monitor.lifecycle_jobs, "
+CHECK_PATH = ("import monitor.cli, monitor.cli.common, monitor.check.runner, "
+              "monitor.notify.hooks, monitor.check.analyse, monitor.check.pipeline, "
+              "monitor.check.persist, monitor.notify.routing, monitor.notify.notifier, "
+              "monitor.notify.channels, monitor.notify.messages, monitor.daemon.lifecycle, "
               "config, config.loader, storage.db, storage.models, storage.repo, "
               "triggers, triggers.policy, triggers.review, sources, sources.fetch\n"
               # every registered kind's module and its rule's module, as a check loads them
@@ -126,7 +127,7 @@ def _rich_print(text: str, stderr: bool = False, **kwargs: Any) -> str:
 
 
 def _lazy_print(text: str, stderr: bool = False, **kwargs: Any) -> tuple[str, bool]:
-    from monitor.common import LazyConsole
+    from monitor.cli.common import LazyConsole
 
     console = LazyConsole(stderr=stderr)
     buf = io.StringIO()
@@ -176,7 +177,7 @@ def test_lazy_console_wraps_as_rich_does(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_lazy_console_knows_a_terminal_as_rich_does(monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    from monitor.common import LazyConsole
+    from monitor.cli.common import LazyConsole
 
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
@@ -199,7 +200,7 @@ def test_lazy_console_is_a_console_for_rich(monkeypatch: pytest.MonkeyPatch) -> 
     from rich.progress import Progress
     from rich.table import Table
 
-    from monitor.common import LazyConsole
+    from monitor.cli.common import LazyConsole
 
     monkeypatch.setenv("COLUMNS", "60")
     buf = io.StringIO()

@@ -10,10 +10,18 @@ from typing import Any
 import pytest
 
 from config.loader import parse_config
-from monitor.messages import EXCERPT_MAX, LINE_MAX, SCHEMA, clean, clean_block, render, subject
-from monitor.notify import digest_boundary
-from monitor.payload import json_schema, validate
-from monitor.routing import digests, next_alert_state, targets
+from monitor.notify.messages import (
+    EXCERPT_MAX,
+    LINE_MAX,
+    SCHEMA,
+    clean,
+    clean_block,
+    render,
+    subject,
+)
+from monitor.notify.notifier import digest_boundary
+from monitor.notify.payload import json_schema, validate
+from monitor.notify.routing import digests, next_alert_state, targets
 
 HOSTILE = ("<!channel> <!here|here> <@U024BE7LH> @here @everyone ＠channel "
            "<https://evil.example|click me> [click](https://evil.example) "
@@ -198,4 +206,4 @@ def test_routing_immediate_digest_and_shared_urls() -> None:
 def test_published_schema_matches_the_models() -> None:
     path = Path(__file__).resolve().parent.parent / "docs" / "notification.schema.json"
     assert json.loads(path.read_text()) == json_schema(), \
-        "regenerate: python -m monitor.payload > docs/notification.schema.json"
+        "regenerate: python -m monitor.notify.payload > docs/notification.schema.json"

@@ -13,11 +13,11 @@ from sqlalchemy.engine import Engine
 from config.loader import parse_config
 from config.schema import Config
 from monitor.clock import utcnow
-from monitor.routing import enqueue_for_trigger
+from monitor.notify.routing import enqueue_for_trigger
 from storage import outbox
 from storage.db import session_scope
 from storage.models import Assessment, Outbox, Trigger
-from storage.repo import sync_config
+from storage.sync import sync_config
 
 CONFIG = """
 vendors:

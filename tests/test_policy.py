@@ -141,7 +141,7 @@ def test_rule_config_rejects_bad_values() -> None:
 def test_a_reloaded_checker_applies_the_new_rules(tmp_path: Any) -> None:
     """SIGHUP reloads reach the rules: the checker must not keep the old config's policy."""
     from config import parse_config
-    from monitor.pipeline import Checker
+    from monitor.check.pipeline import Checker
     from storage.db import open_database
 
     base = ("database: sqlite:///{db}\nvendors:\n  - id: acme\n    name: Acme AI\n"

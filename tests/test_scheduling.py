@@ -21,10 +21,10 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from config.schema import Config
+from monitor.check.persist import next_due
+from monitor.check.pipeline import Checker
 from monitor.clock import utcnow
-from monitor.jobs import arun_once, job_once, run_once
-from monitor.persist import next_due
-from monitor.pipeline import Checker
+from monitor.daemon.jobs import arun_once, job_once, run_once
 from sources import get_kind
 from sources.fetch import Fetcher, FetchOptions, FetchRequest
 from storage import repo

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from config.apprise_urls import load_apprise, scheme, why_invalid
 from config.schema import ChannelConfig
+from monitor.logs import add_secrets, redact
 
-from .logs import add_secrets, redact
 from .messages import Rendered
 
 if TYPE_CHECKING:  # apprise is imported when a URL is first read or sent to, not before

@@ -7,7 +7,6 @@ import hashlib
 import html
 import json
 import random
-import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
@@ -18,10 +17,20 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 import yaml
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from .common import _MONTHS, _NOISE, _SLOT, DOCS, SITEDATA, TITLES, _data, _now
+from .common import (
+    _MONTHS,
+    _NOISE,
+    _SLOT,
+    DOCS,
+    SITEDATA,
+    TITLES,
+    _data,
+    _iso,
+    _markdown,
+    _now,
+)
 
 if TYPE_CHECKING:
     from .state import Incident, VendorState
@@ -41,32 +50,12 @@ def _env() -> jinja2.Environment:
 
 
 @functools.cache
-def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": True}).enable("table")
-
-
-@functools.cache
 def _chrome(theme: str) -> dict[str, Markup]:
     """Navigation and footer markup, the same on every page of a theme."""
     data = _data()
     ctx = {"t": data["themes"][theme], "nav": data["nav"], "footer": data["footer"]}
     return {name: Markup(_env().get_template(f"{name}.html.j2").render(ctx))
             for name in ("nav", "footer")}
-
-
-_SIMPLE_LIST = re.compile(r"(?:- [^\n*_\[\]<>&\\!#|~\"]+(?:\n|$))+")
-_CODE_SPAN = re.compile(r"`([^`\n]+)`")
-
-
-@functools.lru_cache(maxsize=8192)
-def _md_html(text: str) -> str:
-    """Markdown to HTML, as markdown-it renders it; plain bullet lists (all generated
-    release notes) take a fast path that gives the same bytes."""
-    if _SIMPLE_LIST.fullmatch(text) and text.count("`") % 2 == 0:
-        items = [_CODE_SPAN.sub(r"<code>\1</code>", line[2:].strip())
-                 for line in text.splitlines()]
-        return "<ul>\n" + "".join(f"<li>{item}</li>\n" for item in items) + "</ul>\n"
-    return _markdown().render(text)
 
 
 @functools.cache
@@ -91,10 +80,6 @@ def _theme_css(theme: str) -> bytes:
         rules.append(rule)
         size += len(rule)
     return "".join(rules).encode()
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _iso_s(at: datetime) -> str:

@@ -61,7 +61,7 @@ def kinds() -> None:
 def prefork() -> None:
     """Fork the parse workers before the config and the database are read
     (``monitor/parsing.py``); the checker takes them over."""
-    from .parsing import prefork as fork_workers
+    from monitor.check.parsing import prefork as fork_workers
 
     fork_workers()
 
@@ -74,7 +74,7 @@ def check(config: Path = ConfigOption,
                                       help="Deliver the notifications this pass produced.")
           ) -> None:
     """Check sources once, now; exit 1 if any source failed."""
-    from .runner import run_check
+    from monitor.check.runner import run_check
 
     if not source:
         prefork()
@@ -256,7 +256,7 @@ def run(config: Path = ConfigOption,
         log_format: str = typer.Option("text", "--log-format", help="text or json."),
         web: bool = typer.Option(True, "--web/--no-web", help="Serve the web UI too.")) -> None:
     """Run the daemon: scheduled checks, notifications and the web UI."""
-    from .daemon import run_daemon
+    from monitor.daemon.daemon import run_daemon
 
     if log_format not in ("text", "json"):
         fail("--log-format is text or json", 2)
@@ -272,16 +272,16 @@ def demo(port: int = typer.Option(8765, "--port", help="Port of the simulated ve
          database: str = typer.Option("sqlite:///reassess-demo.db", "--database",
                                       help="Where the demo keeps its history.")) -> None:
     """Start the simulated vendor site and the daemon on the demo config."""
-    from .demo import run_demo
+    from monitor.demo.run import run_demo
 
     raise typer.Exit(run_demo(port=port, every=every, database=database))
 
 
 def _register_extensions() -> None:
     """Commands that live beside their feature (assessments, notifications, web)."""
-    from . import cli_assess, cli_notify, cli_web
+    from . import assess, notify, web
 
-    for module in (cli_assess, cli_notify, cli_web):
+    for module in (assess, notify, web):
         module.register(app)
 
 

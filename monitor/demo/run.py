@@ -10,8 +10,7 @@ from pathlib import Path
 
 from config import CONFIG_DIR, parse_config
 from config.durations import parse_duration
-
-from .common import err
+from monitor.cli.common import err
 
 DEMO_CONFIG = CONFIG_DIR / "demo.yaml"
 SITE_PORT = 8765
@@ -51,7 +50,8 @@ def demo_config_text(port: int, database: str) -> str:
 
 def run_demo(*, port: int = SITE_PORT, every: str = "20s",
              database: str = "sqlite:///reassess-demo.db") -> int:
-    from .daemon import run_daemon
+    from monitor.daemon.daemon import run_daemon
+
     from .vendorsite import VendorSite
 
     text = demo_config_text(port, database)

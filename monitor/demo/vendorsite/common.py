@@ -9,9 +9,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 log = logging.getLogger("reassess.vendorsite")
 SITEDATA = Path(__file__).resolve().parent.parent / "sitedata"
@@ -96,3 +99,32 @@ def _clean(value: Any, what: str, max_len: int = 2000) -> str:
     if len(value) > max_len:
         raise ControlError(400, f"{what} is longer than {max_len} characters")
     return value.replace("\x00", "").strip()
+
+
+# Shared by the state (release notes are stored as HTML too) and the rendering.
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+_SIMPLE_LIST = re.compile(r"(?:- [^\n*_\[\]<>&\\!#|~\"]+(?:\n|$))+")
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+@functools.lru_cache(maxsize=8192)
+def _md_html(text: str) -> str:
+    """Markdown to HTML, as markdown-it renders it; plain bullet lists (all generated
+    release notes) take a fast path that gives the same bytes."""
+    if _SIMPLE_LIST.fullmatch(text) and text.count("`") % 2 == 0:
+        items = [_CODE_SPAN.sub(r"<code>\1</code>", line[2:].strip())
+                 for line in text.splitlines()]
+        return "<ul>\n" + "".join(f"<li>{item}</li>\n" for item in items) + "</ul>\n"
+    return _markdown().render(text)

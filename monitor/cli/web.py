@@ -21,10 +21,10 @@ def serve(config: Path = ConfigOption,
                                           help="Listen on this port (default: web.port, 8080)."),
           log_format: str = typer.Option("text", "--log-format", help="text or json.")) -> None:
     """Serve the web UI and JSON API alone (no checks run): the history, read and act on it."""
-    from .logs import setup_logging
-    from .web.auth import is_loopback
-    from .web.server import bind, with_address
-    from .web.server import serve as serve_web
+    from monitor.logs import setup_logging
+    from monitor.web.auth import is_loopback
+    from monitor.web.server import bind, with_address
+    from monitor.web.server import serve as serve_web
 
     if log_format not in ("text", "json"):
         fail("--log-format is text or json", 2)
@@ -68,7 +68,7 @@ def _read_secret(confirm: bool = True) -> str:
 
 def hash_password() -> None:
     """Hash a password for web.users (argon2id): prompts, or reads one line from stdin."""
-    from .web.auth import hash_secret
+    from monitor.web.auth import hash_secret
 
     out.print(hash_secret(_read_secret()), markup=False, highlight=False, soft_wrap=True)
 
@@ -77,7 +77,7 @@ def new_token(name: str = typer.Argument(..., help="Who or what uses the token."
               role: str = typer.Option("viewer", "--role",
                                        help="viewer, reviewer or admin.")) -> None:
     """Make an API token: prints the token (give it to the script) and its web.tokens entry."""
-    from .web.auth import ROLES, hash_secret
+    from monitor.web.auth import ROLES, hash_secret
 
     if role not in ROLES:
         fail(f"--role {role!r} is not valid; valid: {', '.join(ROLES)}", 2)

@@ -14,10 +14,9 @@ from typing import Any
 from sqlmodel import Session
 
 from config.schema import Config
+from monitor.check.analyse import Outcome
 from storage.models import Assessment
 from triggers import TriggerEvent
-
-from .analyse import Outcome
 
 
 class Hooks:

@@ -1,4 +1,4 @@
-"""``python -m monitor.vendorsite``."""
+"""``python -m monitor.demo.vendorsite``."""
 
 from .cli import main
 

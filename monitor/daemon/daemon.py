@@ -18,17 +18,19 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
 from config import ConfigError, load_config
 from config.schema import Config
+from monitor.check.pipeline import Checker
+from monitor.logs import setup_logging
+from monitor.notify.hooks import Hooks
 
-from .hooks import Hooks
-from .logs import setup_logging
-from .pipeline import Checker
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger("reassess.daemon")
 
@@ -38,7 +40,8 @@ Job = Callable[[], Awaitable[Any]]
 class Daemon:
     """The scheduler, the checker and whatever else shares the process (web UI)."""
 
-    def __init__(self, config: Config, engine: Engine, config_file: Path | None = None) -> None:
+    def __init__(self, config: Config, engine: Engine, config_file: Path | None = None, *,
+                 web: bool = False) -> None:
         self.config = config
         self.engine = engine
         self.config_file = config_file
@@ -51,6 +54,17 @@ class Daemon:
         # Features that keep state derived from the config re-derive it here on reload.
         self.reload_hooks: list[Callable[[Config], None]] = []
         self._config_mtime = _mtime(config_file)
+        self.web_enabled = web
+        self.web_app: FastAPI | None = None  # built by monitor.web.register_jobs
+
+    @property
+    def worker(self) -> str:
+        """This process's name in leases and check runs."""
+        return self.checker.worker
+
+    @property
+    def scheduler_running(self) -> bool:
+        return bool(self.scheduler.running)
 
     def add_periodic(self, name: str, seconds: float, job: Job) -> None:
         """Run ``job`` every ``seconds``; a run still going is not started again."""
@@ -196,9 +210,12 @@ def _extensions() -> list[Callable[[Daemon], None]]:
 
     Imported here, not at the top, so ``reassess check`` never loads the web stack.
     """
-    from . import lifecycle_jobs, notify, ops, web
+    from monitor import web
+    from monitor.notify import notifier
 
-    return [notify.register_jobs, lifecycle_jobs.register_jobs, web.register_jobs,
+    from . import lifecycle, ops
+
+    return [notifier.register_jobs, lifecycle.register_jobs, web.register_jobs,
             ops.register_jobs]
 
 
@@ -225,15 +242,14 @@ def _log_outcome(out: Any) -> None:
 
 def run_daemon(config: Config, *, config_file: Path | None = None, log_format: str = "text",
                web: bool = True, engine: Engine | None = None) -> int:
-    from .common import get_engine
+    from monitor.cli.common import get_engine
 
     # Until the event loop takes over the signals, a stop request during start-up
     # (migrations, config sync) ends the process cleanly instead of killing it.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stop_during_startup)
     setup_logging(log_format)
-    daemon = Daemon(config, engine or get_engine(config), config_file)
-    daemon.web_enabled = web  # type: ignore[attr-defined]
+    daemon = Daemon(config, engine or get_engine(config), config_file, web=web)
     return asyncio.run(daemon.serve())
 
 

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .common import _VERSIONS, ANCHOR, DOCS, IMPACTS, TOPICS, _data, _now
-from .render import _iso, _md_html
+from .common import _VERSIONS, ANCHOR, DOCS, IMPACTS, TOPICS, _data, _iso, _md_html, _now
 
 
 @dataclass

@@ -8,10 +8,10 @@ import gc
 from sqlalchemy.engine import Engine
 
 from config.schema import Config
+from monitor.cli.common import err, out
+from monitor.notify.hooks import Hooks
 
 from .analyse import Outcome
-from .common import err, out
-from .hooks import Hooks
 from .pipeline import Checker, PassSummary
 
 
@@ -57,7 +57,7 @@ def steady_heap() -> None:
 
 def _review_due(config: Config, engine: Engine) -> int:
     """Periodic reviews that fell due: cron use of ``check`` needs no daemon for them."""
-    from .lifecycle_jobs import fire_review_due
+    from monitor.daemon.lifecycle import fire_review_due
 
     return fire_review_due(config, engine)
 
@@ -88,7 +88,7 @@ def _print_summary(s: PassSummary) -> None:
 
 def deliver_pending(config: Config, engine: Engine) -> None:
     """Deliver what is waiting in the outbox: cron-style use needs no daemon."""
-    from .notify import deliver_due
+    from monitor.notify.notifier import deliver_due
 
     report = deliver_due(config, engine)
     if report:

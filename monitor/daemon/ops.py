@@ -32,7 +32,7 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -42,20 +42,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from config.schema import Config
+from monitor.check.analyse import Outcome
+from monitor.check.pipeline import Checker
+from monitor.clock import utcnow
 from storage.db import session_scope
 from storage.models import Outbox, Source
 from storage.retention import prune
-from triggers import TriggerEvent
-from triggers.events import TRIGGER_TYPES
+from triggers.events import TRIGGER_TYPES, TriggerEvent
 
-from .analyse import Outcome
-from .clock import utcnow
-from .jobs import add_once
+from .jobs import Host, add_once
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
-
-    from .daemon import Daemon
 
 log = logging.getLogger("reassess.ops")
 
@@ -160,10 +158,22 @@ def database_facts(engine: Engine, lease: float) -> dict[str, Any]:
         }
 
 
+class Watched(Host, Protocol):
+    """What operations read of the daemon they watch (``monitor.daemon.daemon.Daemon``)."""
+
+    started_at: float  # monotonic
+    last_tick_ok: float | None  # monotonic: the dispatch tick's last completed round
+    checker: Checker
+    web_app: FastAPI | None
+
+    @property
+    def scheduler_running(self) -> bool: ...
+
+
 class Ops:
     """What operations need from one daemon: its metrics, its health, its retention job."""
 
-    def __init__(self, daemon: Daemon) -> None:
+    def __init__(self, daemon: Watched) -> None:
         self.daemon = daemon
         self.metrics = Metrics(daemon.engine, daemon.config.schedule.lease, self.activity_age)
 
@@ -175,8 +185,7 @@ class Ops:
 
     def scheduler_alive(self) -> bool:
         stall = max(3 * self.daemon.config.schedule.tick, STALL_AFTER)
-        running = bool(getattr(self.daemon.scheduler, "running", False))
-        return running and self.activity_age() <= stall
+        return self.daemon.scheduler_running and self.activity_age() <= stall
 
     def health(self) -> dict[str, Any]:
         """Facts merged into ``/healthz``; ``status: error`` (503) when the scheduler stalled."""
@@ -244,7 +253,7 @@ def ops_router(ops: Ops) -> APIRouter:
 
 def install(app: FastAPI, ops: Ops) -> None:
     """Add ``/metrics`` to the web app and the scheduler facts to its ``/healthz``."""
-    from .web.app import add_health_check
+    from monitor.web.app import add_health_check
 
     app.include_router(ops_router(ops))
     add_health_check(app, ops.health)
@@ -255,7 +264,7 @@ def register_secrets(config: Config) -> None:
     — at start and again on every reload, before anything could log them."""
     from sqlalchemy.engine import make_url
 
-    from .logs import add_secrets
+    from monitor.logs import add_secrets
 
     try:
         password = make_url(config.database).password
@@ -263,19 +272,17 @@ def register_secrets(config: Config) -> None:
         password = None
     add_secrets([str(password)] if password else [])
     try:
-        from .channels import register_secrets as channel_secrets
+        from monitor.notify.channels import register_secrets as channel_secrets
     except ModuleNotFoundError:
         return
     channel_secrets(config.channels)
 
 
-def register_jobs(daemon: Daemon) -> None:
+def register_jobs(daemon: Watched) -> None:
     ops = Ops(daemon)
-    daemon.ops = ops  # type: ignore[attr-defined]
     daemon.checker.observer = ops.metrics
     register_secrets(daemon.config)
     daemon.reload_hooks.append(register_secrets)
     add_once(daemon, "retention", RETENTION_EVERY, ops.retention)
-    app = getattr(daemon, "web_app", None)
-    if app is not None:
-        install(app, ops)
+    if daemon.web_app is not None:
+        install(daemon.web_app, ops)

@@ -4,7 +4,7 @@ Each daemon polls; the first to find the job due takes its ``JobLease`` row, run
 and records the run; the others see it held or not yet due and skip. A daemon that dies
 mid-run stops renewing, its lease expires, and another daemon runs the job again. ::
 
-    from monitor.jobs import add_once
+    from monitor.daemon.jobs import add_once
 
     def register_jobs(daemon):
         add_once(daemon, "digest:daily", due=digest_due, job=send_digests)
@@ -22,20 +22,37 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
+from config.schema import Config
+from monitor.check.pipeline import default_worker
+from monitor.clock import utcnow
 from storage.db import session_scope
 from storage.leases import Due, claim_job, finish_job, renew_job
 
-from .clock import utcnow
-from .pipeline import default_worker
-
-if TYPE_CHECKING:
-    from .daemon import Daemon
-
 log = logging.getLogger("reassess.jobs")
+
+Job = Callable[[], Awaitable[Any]]
+
+
+class Host(Protocol):
+    """What a feature's ``register_jobs(host)`` may use of the daemon that runs it
+    (``monitor.daemon.daemon.Daemon``): its config and database, its stop flag and task
+    set, the hooks a reload calls, and periodic jobs."""
+
+    config: Config
+    engine: Engine
+    stopping: asyncio.Event
+    tasks: set[asyncio.Task[Any]]
+    reload_hooks: list[Callable[[Config], None]]
+
+    @property
+    def worker(self) -> str: ...
+
+    def add_periodic(self, name: str, seconds: float, job: Job) -> None: ...
+
 
 LEASE = 300.0  # a run longer than this is renewed while it lasts (async runs)
 RETRY = 60.0
@@ -106,7 +123,7 @@ async def _renew(engine: Engine, name: str, owner: str, lease: float) -> None:
             log.warning("could not renew the lease of job %s", name, exc_info=True)
 
 
-def add_once(daemon: Daemon, name: str, due: Due, job: Callable[[], Awaitable[Any] | Any], *,
+def add_once(daemon: Host, name: str, due: Due, job: Callable[[], Awaitable[Any] | Any], *,
              poll: float = 60.0, lease: float = LEASE, retry: float = RETRY) -> None:
     """Schedule ``job`` on ``daemon`` so that it runs once per ``due`` across all daemons;
     each daemon asks every ``poll`` seconds (one small transaction)."""
@@ -114,7 +131,7 @@ def add_once(daemon: Daemon, name: str, due: Due, job: Callable[[], Awaitable[An
         poll = min(poll, max(float(due), 1.0))
 
     async def tick() -> None:
-        await arun_once(daemon.engine, name, due, job, owner=daemon.checker.worker,
+        await arun_once(daemon.engine, name, due, job, owner=daemon.worker,
                         lease=lease, retry=retry)
 
     daemon.add_periodic(name, poll, tick)

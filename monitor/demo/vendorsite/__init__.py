@@ -26,9 +26,9 @@ while ``ETag``/``Last-Modified`` follow the semantic content only, and condition
 requests get ``304``. Bodies are rendered once per content version and cached as byte
 chunks with holes for the noise, so a request costs a dict lookup and a join.
 
-Markup lives in ``monitor/sitedata/templates``; names, pools and legal text in
-``monitor/sitedata/vendors.yaml``. Run it alone with
-``python -m monitor.vendorsite --port 8765 [--vendors N] [--demo-every 20s]``.
+Markup lives in ``monitor/demo/sitedata/templates``; names, pools and legal text in
+``monitor/demo/sitedata/vendors.yaml``. Run it alone with
+``python -m monitor.demo.vendorsite --port 8765 [--vendors N] [--demo-every 20s]``.
 
 Modules: :mod:`.common` (constants, the document table, site data), :mod:`.state`
 (vendor content and its generation), :mod:`.control` (control actions, random changes),

@@ -23,16 +23,17 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Engine
 
 from config.schema import Config
+from monitor.clock import utcnow
 from sources import get_kind
 from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
 from storage import repo
 from storage.db import session_scope
 from storage.leases import advisory_lock, renew_sources
+from storage.sync import sync_config
 from triggers.events import TriggerEvent
 from triggers.policy import Policy
 
 from .analyse import PARSE, Outcome, SourceState, Watch, conclude, parse_failed, triage
-from .clock import utcnow
 from .parsing import POOL_MIN, pool_for, worker_count
 from .persist import persist, settle
 
@@ -161,7 +162,7 @@ class Checker:
     def sync(self, now: datetime | None = None) -> None:
         with session_scope(self.engine) as session:
             advisory_lock(session, "sync_config")  # daemons starting together take turns
-            repo.sync_config(session, self.config, now or utcnow())
+            sync_config(session, self.config, now or utcnow())
 
     async def check(self, source_ids: Iterable[str] | None = None,
                     progress: Progress | None = None) -> PassSummary:

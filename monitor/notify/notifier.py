@@ -24,22 +24,25 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from config.schema import Config
+from monitor.check.pipeline import default_worker
+from monitor.clock import utcnow
 from storage import outbox
 from storage.db import session_scope
 from storage.models import Outbox
 
 from . import channels
-from .clock import utcnow
 from .messages import SCHEMA, render
-from .pipeline import default_worker
 from .routing import enqueue_for_trigger, trigger_from_event
+
+if TYPE_CHECKING:
+    from monitor.daemon.jobs import Host
 
 __all__ = ["DeliveryReport", "deliver_due", "digest_boundary", "enqueue_for_trigger",
            "fold_digests", "register_jobs", "trigger_from_event"]
@@ -273,13 +276,13 @@ def _digest_row(channel: str, key: str, rows: list[Outbox], boundary: datetime,
 # --- the daemon's job ----------------------------------------------------------------
 
 
-def register_jobs(daemon: Any) -> None:
+def register_jobs(daemon: Host) -> None:
     """Deliver the outbox every ``notify.tick`` seconds, in a thread (apprise blocks)."""
     channels.register_secrets(daemon.config.channels)
 
     async def deliver() -> None:
         report = await asyncio.to_thread(deliver_due, daemon.config, daemon.engine,
-                                         worker=daemon.checker.worker,
+                                         worker=daemon.worker,
                                          should_stop=daemon.stopping.is_set)
         if report:
             log.info("%s", report)

@@ -25,10 +25,10 @@ def notify_test(config: Path = ConfigOption,
                 channel: str | None = typer.Option(None, "--channel",
                                                    help="Only this channel.")) -> None:
     """Send a test message to every URL of every channel (or one); exit 1 if any failed."""
-    from . import channels
-    from .clock import utcnow
-    from .messages import SCHEMA, render
-    from .notify import format_of
+    from monitor.clock import utcnow
+    from monitor.notify import channels
+    from monitor.notify.messages import SCHEMA, render
+    from monitor.notify.notifier import format_of
 
     cfg = get_config(config)
     channels.register_secrets(cfg.channels)
@@ -64,10 +64,9 @@ def notify_status(config: Path = ConfigOption,
                   limit: int = typer.Option(20, "--limit", min=1),
                   as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The notification outbox: rows per status and the latest rows."""
+    from monitor.logs import redact
     from storage import outbox
     from storage.db import session_scope
-
-    from .logs import redact
 
     if status is not None and status not in outbox.STATUSES:
         fail(f"--status {status!r} is not valid; valid: {', '.join(outbox.STATUSES)}", 2)
@@ -95,10 +94,9 @@ def notify_retry(config: Path = ConfigOption,
                  ids: list[int] = typer.Option([], "--id", help="Only this row (repeatable)."),
                  ) -> None:
     """Put failed notifications back in the queue; the daemon or the next check sends them."""
+    from monitor.clock import utcnow
     from storage import outbox
     from storage.db import session_scope
-
-    from .clock import utcnow
 
     cfg = get_config(config)
     with session_scope(get_engine(cfg)) as session:

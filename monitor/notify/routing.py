@@ -259,7 +259,7 @@ def source_alerts(session: Session, config: Config, out: Any, row: dict[str, Any
 
 
 def _redacted(url: str) -> str:
-    from .logs import redact
+    from monitor.logs import redact
 
     return redact(url)
 

@@ -1,4 +1,4 @@
-"""``python -m monitor.vendorsite``: serve the site from the command line."""
+"""``python -m monitor.demo.vendorsite``: serve the site from the command line."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _seconds(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitor.vendorsite",
+    parser = argparse.ArgumentParser(prog="python -m monitor.demo.vendorsite",
                                      description="Serve the simulated AI vendor site.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)

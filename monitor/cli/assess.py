@@ -20,8 +20,8 @@ import typer
 from sqlalchemy.engine import Engine
 
 from config.schema import Config
+from monitor.clock import utcnow
 
-from .clock import utcnow
 from .common import ByOption, ConfigOption, fail, get_config, get_engine, out, who
 
 DISPOSITIONS = ("approved", "approved_with_conditions", "rejected", "pending")
@@ -34,7 +34,7 @@ def _open(config: Path | None, *, sync: bool = True) -> tuple[Config, Engine]:
     cfg = get_config(config)
     engine = get_engine(cfg)
     if sync:
-        from .pipeline import Checker
+        from monitor.check.pipeline import Checker
 
         Checker(cfg, engine).sync()
     return cfg, engine

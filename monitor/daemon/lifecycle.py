@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from config.schema import Config
+from monitor.clock import utcnow
 from storage.db import session_scope
 from storage.lifecycle import flag_assessments
 from storage.models import Assessment, Trigger
@@ -26,7 +26,7 @@ from triggers.events import SCHEMA_VERSION
 from triggers.policy import Policy
 from triggers.review import DueAssessment, context, dedupe_source, review_due
 
-from .clock import utcnow
+from .jobs import Host, add_once
 
 log = logging.getLogger("reassess.lifecycle")
 
@@ -87,7 +87,7 @@ def _enqueue(session: Session, config: Config, trigger_id: int, flagged: list[As
              now: datetime) -> None:
     """The notifications of a review_due trigger (the notifier's routing, when installed)."""
     try:
-        from .routing import enqueue_for_trigger
+        from monitor.notify.routing import enqueue_for_trigger
     except ModuleNotFoundError as exc:
         if exc.name != "monitor.routing":
             raise
@@ -97,11 +97,9 @@ def _enqueue(session: Session, config: Config, trigger_id: int, flagged: list[As
         enqueue_for_trigger(session, config, trigger, flagged, now)
 
 
-def register_jobs(daemon: Any) -> None:
+def register_jobs(daemon: Host) -> None:
     """Run ``fire_review_due`` hourly, by one of the daemons sharing the database (a job
     lease); were two to run it at once, the dedupe key would still store each trigger once."""
-    from .jobs import add_once
-
     async def job() -> None:
         await asyncio.to_thread(fire_review_due, daemon.config, daemon.engine)
 
