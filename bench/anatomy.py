@@ -33,7 +33,7 @@ from typing import Any
 VARIANTS = ("full", "no-persist", "fetch", "startup", "imports")
 CLIENT_IMPORTS = "import httpx, aiohttp, httpx_aiohttp"
 CHECK_PATH = ("monitor.cli", "monitor.check.runner", "monitor.check.pipeline",
-              "monitor.check.persist", "monitor.notify.hooks", "monitor.notify.routing",
+              "monitor.check.persist", "monitor.notify.routing",
               "storage.repo", "storage.lifecycle",
               "sqlalchemy.dialects.sqlite")
 

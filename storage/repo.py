@@ -16,6 +16,8 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel, col
 
+from triggers.events import SCHEMA_VERSION, TriggerEvent
+
 from .models import Snapshot, Source, Trigger
 
 if TYPE_CHECKING:
@@ -177,6 +179,24 @@ def store_snapshot(session: Session, values: dict[str, Any]) -> int:
 
 
 # --- triggers -------------------------------------------------------------------------
+
+
+def trigger_row(event: TriggerEvent, *, dedupe_source: str, vendor_id: str, now: datetime,
+                source_id: str | None = None, assessment_id: str | None = None,
+                old_snapshot_id: int | None = None,
+                new_snapshot_id: int | None = None) -> dict[str, Any]:
+    """The stored form of an event (``Trigger``'s columns), schema version included;
+    ``dedupe_source`` with the event's type and basis makes its unique key."""
+    return {
+        "dedupe_key": event.dedupe_key(dedupe_source), "schema_version": SCHEMA_VERSION,
+        "type": event.type, "severity": event.severity, "title": event.title[:500],
+        "vendor_id": vendor_id, "source_id": source_id, "assessment_id": assessment_id,
+        "entities": list(event.entities), "evidence": event.evidence,
+        "changes": list(event.changes), "channels": list(event.channels),
+        "old_snapshot_id": old_snapshot_id, "new_snapshot_id": new_snapshot_id,
+        "created_at": now, "status": "suppressed" if event.suppressed else "open",
+        "rule": event.rule,
+    }
 
 
 def insert_trigger(session: Session, values: dict[str, Any]) -> int | None:

@@ -32,7 +32,7 @@ HEAVY = ("bs4", "soupsieve", "markdown_it", "feedparser", "lxml", "charset_norma
          "starlette", "uvicorn", "prometheus_client", "apscheduler", "alembic")
 
 CHECK_PATH = ("import monitor.cli, monitor.cli.common, monitor.check.runner, "
-              "monitor.notify.hooks, monitor.check.analyse, monitor.check.pipeline, "
+              "monitor.check.analyse, monitor.check.pipeline, "
               "monitor.check.persist, monitor.notify.routing, monitor.notify.notifier, "
               "monitor.notify.channels, monitor.notify.messages, monitor.daemon.lifecycle, "
               "config, config.loader, storage.db, storage.models, storage.repo, "

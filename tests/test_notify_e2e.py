@@ -29,9 +29,9 @@ from config.loader import load_config
 from config.schema import Config
 from monitor.check.pipeline import Checker
 from monitor.clock import utcnow
-from monitor.notify.hooks import Hooks
 from monitor.notify.notifier import deliver_due, fold_digests
 from monitor.notify.payload import validate
+from monitor.notify.routing import Routing
 from storage.db import open_database, session_scope
 from storage.models import Outbox, Source, Trigger
 
@@ -100,7 +100,7 @@ def make(make_config: Any, db: str, site: Any, mail: MailSink, http: HttpSink,
 
 
 def check(config: Config, engine: Engine, *ids: str) -> Any:
-    checker = Checker(config, engine, hooks=Hooks(config))
+    checker = Checker(config, engine, router=Routing(config))
     checker.sync()
     return asyncio.run(checker.check(list(ids) or None))
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from config.schema import Config
 from monitor.check.pipeline import Checker
-from monitor.notify.hooks import Hooks
+from monitor.notify.routing import Routing
 
 # Cheap argon2 parameters: verifying costs microseconds, not 50 ms, in tests.
 FAST = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
@@ -117,7 +117,7 @@ def run_checks(config: Config, engine: Engine) -> Any:
     event loop running on the main thread."""
     from concurrent.futures import ThreadPoolExecutor
 
-    checker = Checker(config, engine, hooks=Hooks(config))
+    checker = Checker(config, engine, router=Routing(config))
     checker.sync()
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(lambda: asyncio.run(checker.check())).result()

@@ -10,24 +10,75 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, update
 from sqlmodel import Session
 
+from config.schema import Config
 from storage.lifecycle import flag_assessments
 from storage.models import Assessment, CheckRun, Source
-from storage.repo import compress, insert_trigger, store_snapshot
-from triggers.events import SCHEMA_VERSION, TriggerEvent
+from storage.repo import compress, insert_trigger, store_snapshot, trigger_row
+from triggers.events import TriggerEvent
 
 from .analyse import Outcome, Settled
 
 # After a failure retry sooner than the interval: 1, 2, 4 … minutes, capped by it.
 FAILURE_BACKOFF = 60.0
 
-TriggerHook = Callable[[Session, int, TriggerEvent, Outcome, list[Assessment], datetime], None]
-FailureHook = Callable[[Session, Outcome, dict[str, Any], datetime], None]
+
+@dataclass(frozen=True, slots=True)
+class StoredTrigger:
+    """A trigger event just stored, in the transaction that stored it: its id, the event
+    itself, where it came from and the assessments it flagged (none when suppressed)."""
+
+    id: int
+    event: TriggerEvent
+    vendor_id: str
+    source_id: str | None
+    flagged: tuple[Assessment, ...]
+    at: datetime
+
+
+class Router(Protocol):
+    """Who hears of what (``monitor.notify.routing.Routing``), inside the check's
+    transaction, so a trigger and its notifications are stored together or not at all."""
+
+    def reload(self, config: Config) -> None:
+        """Take a new configuration: its channels and owners apply from the next check."""
+
+    def triggered(self, session: Session, stored: StoredTrigger) -> int:
+        """Enqueue the notifications of a newly stored trigger; returns how many."""
+
+    def checked(self, session: Session, out: Outcome, update: dict[str, Any],
+                now: datetime) -> None:
+        """See a source's outcome (operational alerts); may add to its ``update`` row."""
+
+
+def store_trigger(session: Session, event: TriggerEvent, *, dedupe_source: str,
+                  vendor_id: str, now: datetime, router: Router | None,
+                  source_id: str | None = None, assessment_id: str | None = None,
+                  old_snapshot_id: int | None = None,
+                  new_snapshot_id: int | None = None) -> StoredTrigger | None:
+    """Store an event once (``None`` when its dedupe key fired before: here, before a
+    restart or on a replica); unless suppressed, flag the assessments it concerns and
+    hand it to the router."""
+    trigger_id = insert_trigger(session, trigger_row(
+        event, dedupe_source=dedupe_source, vendor_id=vendor_id, now=now, source_id=source_id,
+        assessment_id=assessment_id, old_snapshot_id=old_snapshot_id,
+        new_snapshot_id=new_snapshot_id))
+    if trigger_id is None:
+        return None
+    flagged: tuple[Assessment, ...] = ()
+    if not event.suppressed:
+        flagged = tuple(flag_assessments(session, trigger_id, vendor_id, event.type, now,
+                                         assessment_id=assessment_id))
+    stored = StoredTrigger(trigger_id, event, vendor_id, source_id, flagged, now)
+    if router is not None and not event.suppressed:
+        router.triggered(session, stored)
+    return stored
 
 
 def settle(out: Outcome) -> None:
@@ -56,28 +107,30 @@ def next_due(now: datetime, interval: float, jitter: float, failures: int = 0) -
 def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, worker: str,
             jitter: float | Callable[[Outcome], float], interval_of: Callable[[Outcome], float],
             failures_before: dict[str, int],
-            on_trigger: TriggerHook | None = None,
-            on_failure: FailureHook | None = None) -> int:
-    """Write a batch; returns the number of triggers newly stored."""
+            router: Router | None = None) -> list[StoredTrigger]:
+    """Write a batch; returns the triggers newly stored (suppressed ones too)."""
     runs: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    fired = 0
+    fired: list[StoredTrigger] = []
     for out in outcomes:
         snapshot_id = _snapshot(session, out) if out.store_snapshot else None
-        new_triggers = _triggers(session, out, snapshot_id, now, on_trigger)
-        fired += new_triggers
+        new = [stored for event in out.events if (stored := store_trigger(
+            session, event, dedupe_source=out.source_id, vendor_id=out.watch.vendor.id,
+            now=now, router=router, source_id=out.source_id,
+            old_snapshot_id=out.old_snapshot_id, new_snapshot_id=snapshot_id)) is not None]
+        fired += new
         row = _source_update(out, snapshot_id, now,
                              jitter(out) if callable(jitter) else jitter, interval_of(out),
                              failures_before.get(out.source_id, 0))
         updates.append(row)
-        if on_failure is not None:
-            on_failure(session, out, row, now)
+        if router is not None:
+            router.checked(session, out, row, now)
         runs.append({
             "source_id": out.source_id, "started_at": out.started_at,
             "duration_ms": out.fetch.elapsed_ms, "outcome": out.outcome,
             "http_status": out.fetch.status, "error": out.error,
             "snapshot_id": snapshot_id or out.current_snapshot_id,
-            "changes": len(out.changes), "triggers": new_triggers, "worker": worker,
+            "changes": len(out.changes), "triggers": len(new), "worker": worker,
         })
     if updates:
         # The ORM runs one executemany per run of consecutive rows with the same columns:
@@ -100,31 +153,6 @@ def _snapshot(session: Session, out: Outcome) -> int:
         "parser_version": doc.parser_version, "kind": doc.kind,
         "document": doc.blob, "size": doc.size,
     })
-
-
-def _triggers(session: Session, out: Outcome, snapshot_id: int | None, now: datetime,
-              on_trigger: TriggerHook | None) -> int:
-    fired = 0
-    for event in out.events:
-        trigger_id = insert_trigger(session, {
-            "dedupe_key": event.dedupe_key(out.source_id), "schema_version": SCHEMA_VERSION,
-            "type": event.type, "severity": event.severity, "title": event.title[:500],
-            "vendor_id": out.watch.vendor.id, "source_id": out.source_id,
-            "entities": list(event.entities), "evidence": event.evidence,
-            "changes": list(event.changes), "channels": list(event.channels),
-            "old_snapshot_id": out.old_snapshot_id, "new_snapshot_id": snapshot_id,
-            "created_at": now, "status": "suppressed" if event.suppressed else "open",
-            "rule": event.rule,
-        })
-        if trigger_id is None:
-            continue  # this change fired before: here, before a restart, or on a replica
-        fired += 1
-        if event.suppressed:
-            continue
-        flagged = flag_assessments(session, trigger_id, out.watch.vendor.id, event.type, now)
-        if on_trigger is not None:
-            on_trigger(session, trigger_id, event, out, flagged, now)
-    return fired
 
 
 def _source_update(out: Outcome, snapshot_id: int | None, now: datetime, jitter: float,

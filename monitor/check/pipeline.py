@@ -35,7 +35,7 @@ from triggers.policy import Policy
 
 from .analyse import PARSE, Outcome, SourceState, Watch, conclude, parse_failed, triage
 from .parsing import POOL_MIN, pool_for, worker_count
-from .persist import persist, settle
+from .persist import Router, persist, settle
 
 log = logging.getLogger("reassess.check")
 
@@ -126,19 +126,27 @@ class Observer(Protocol):
 
 
 class Checker:
-    """Runs checks for a config against a database; one instance per process."""
+    """Runs checks for a config against a database; one instance per process.
+
+    Its collaborators are explicit: the ``policy`` that adjusts every event after the
+    kind's rule (``triggers.fire``; by default the config's ``rules:`` after the built-in
+    ones, rebuilt on ``reload``), the ``router`` that decides who hears of a stored
+    trigger or a failing source (none: nobody is notified), and the ``observer`` that
+    counts checks and triggers (the daemon's metrics).
+    """
 
     def __init__(self, config: Config, engine: Engine, *, worker: str | None = None,
-                 fetch_options: FetchOptions | None = None, hooks: Any = None) -> None:
+                 fetch_options: FetchOptions | None = None, policy: Policy | None = None,
+                 router: Router | None = None, observer: Observer | None = None) -> None:
         self.config = config
         self.engine = engine
         self.worker = worker or default_worker()
         self.watches = build_watches(config)
         self.fetch_options = fetch_options or FetchOptions.from_config(config.http)
         self.reader = _DbReader(engine)
-        self.hooks = hooks
-        self.policy = Policy.build(config.rules)
-        self.observer: Observer | None = None
+        self.policy = policy or Policy.build(config.rules)
+        self.router = router
+        self.observer = observer
         self.pool = pool_for(worker_count(config.parse.workers))
 
     def start_pool(self, sources: int | None = None) -> None:
@@ -155,9 +163,8 @@ class Checker:
         self.watches = build_watches(config)
         self.fetch_options = FetchOptions.from_config(config.http)
         self.policy = Policy.build(config.rules)
-        reload_hooks = getattr(self.hooks, "reload", None)
-        if reload_hooks is not None:
-            reload_hooks(config)
+        if self.router is not None:
+            self.router.reload(config)
 
     def sync(self, now: datetime | None = None) -> None:
         with session_scope(self.engine) as session:
@@ -313,29 +320,20 @@ class Checker:
 
     def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState],
                held: set[str] | None = None) -> int:
-        now = utcnow()
-        fired: list[TriggerEvent] = []
-        hook = getattr(self.hooks, "on_trigger", None)
-
-        def on_trigger(session: Any, trigger_id: int, event: TriggerEvent, *rest: Any) -> None:
-            fired.append(event)
-            if hook is not None:
-                hook(session, trigger_id, event, *rest)
-
         with session_scope(self.engine) as session:
             stored = persist(
-                session, outcomes, now=now, worker=self.worker,
+                session, outcomes, now=utcnow(), worker=self.worker,
                 jitter=lambda o: _jitter(self.config, o),
                 interval_of=lambda o: self.config.interval_for(o.watch.vendor, o.watch.source),
                 failures_before={k: v.consecutive_failures for k, v in states.items()},
-                on_trigger=on_trigger,
-                on_failure=getattr(self.hooks, "on_failure", None),
+                router=self.router,
             )
         if held is not None:
             held.difference_update(o.source_id for o in outcomes)  # persist cleared them
-        if self.observer is not None and fired:
-            self.observer.fired(fired)
-        return stored
+        sent = [s.event for s in stored if not s.event.suppressed]
+        if self.observer is not None and sent:
+            self.observer.fired(sent)
+        return len(stored)
 
 
 class _Tasks:

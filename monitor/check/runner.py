@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from config.schema import Config
 from monitor.cli.common import err, out
-from monitor.notify.hooks import Hooks
+from monitor.notify.routing import Routing
 
 from .analyse import Outcome
 from .pipeline import Checker, PassSummary
@@ -19,7 +19,7 @@ def run_check(config: Config, engine: Engine, source_ids: list[str], *,
               notify: bool = True, steady: bool = False) -> PassSummary:
     """One pass over ``source_ids``; ``steady``: this process exists for the pass (the
     CLI), so what start-up built is frozen for the collector (``steady_heap``)."""
-    checker = Checker(config, engine, hooks=Hooks(config))
+    checker = Checker(config, engine, router=Routing(config))
     checker.sync()
     if steady:
         steady_heap()

@@ -27,8 +27,9 @@ def notify_test(config: Path = ConfigOption,
     """Send a test message to every URL of every channel (or one); exit 1 if any failed."""
     from monitor.clock import utcnow
     from monitor.notify import channels
-    from monitor.notify.messages import SCHEMA, render
+    from monitor.notify.messages import render
     from monitor.notify.notifier import format_of
+    from monitor.notify.payload import SCHEMA, TestNotification
 
     cfg = get_config(config)
     channels.register_secrets(cfg.channels)
@@ -41,8 +42,8 @@ def notify_test(config: Path = ConfigOption,
     failed = 0
     for name in names:
         for i, url in enumerate(cfg.channels[name].urls):
-            doc = {"schema": SCHEMA, "kind": "test", "channel": name,
-                   "at": utcnow().isoformat(timespec="seconds")}
+            doc = TestNotification(schema=SCHEMA, kind="test", channel=name,
+                                   at=utcnow().isoformat(timespec="seconds"))
             result = channels.send(url, render(doc, format_of(url)))
             where = f"{name}[{i}] {channels.display(url)}"
             if result.ok:

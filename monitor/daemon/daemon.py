@@ -25,9 +25,10 @@ from sqlalchemy.engine import Engine
 
 from config import ConfigError, load_config
 from config.schema import Config
+from monitor.check.analyse import Outcome
 from monitor.check.pipeline import Checker
 from monitor.logs import setup_logging
-from monitor.notify.hooks import Hooks
+from monitor.notify.routing import Routing
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -45,7 +46,7 @@ class Daemon:
         self.config = config
         self.engine = engine
         self.config_file = config_file
-        self.checker = Checker(config, engine, hooks=Hooks(config))
+        self.checker = Checker(config, engine, router=Routing(config))
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.stopping = asyncio.Event()
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -141,7 +142,8 @@ class Daemon:
         try:
             self.checker.reload(config)
             self.config = config
-            self._reload_hooks(config)
+            for hook in self.reload_hooks:
+                hook(config)
             self.checker.sync()
         except Exception:
             self._config_mtime = None  # try again at the next tick
@@ -154,15 +156,6 @@ class Daemon:
         log.info("configuration reloaded: %d sources (%d added, %d removed)", len(after),
                  len(after - before), len(before - after))
         return True
-
-    def _reload_hooks(self, config: Config) -> None:
-        hooks = self.checker.hooks
-        if hasattr(hooks, "reload"):
-            hooks.reload(config)
-        elif hooks is not None:
-            hooks.config = config
-        for hook in self.reload_hooks:
-            hook(config)
 
     def reload_if_changed(self) -> None:
         """Reload when the config file's modification time moved (one ``stat`` a tick)."""
@@ -198,11 +191,7 @@ class Daemon:
         return 0
 
     def _on_hup(self) -> None:
-        reload = getattr(self, "reload", None)
-        if reload is not None:
-            reload()
-        else:
-            log.info("SIGHUP ignored: configuration reload is not available")
+        self.reload()
 
 
 def _extensions() -> list[Callable[[Daemon], None]]:
@@ -232,7 +221,7 @@ def _soon() -> Any:
     return datetime.now(UTC)
 
 
-def _log_outcome(out: Any) -> None:
+def _log_outcome(out: Outcome) -> None:
     if out.outcome == "failed":
         log.warning("%s failed: %s", out.source_id, out.error)
     elif out.outcome in ("changed", "suspect"):

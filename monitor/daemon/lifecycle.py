@@ -14,15 +14,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from config.schema import Config
+from monitor.check.persist import store_trigger
 from monitor.clock import utcnow
+from monitor.notify.routing import Routing
 from storage.db import session_scope
-from storage.lifecycle import flag_assessments
-from storage.models import Assessment, Trigger
-from storage.repo import insert_trigger
-from triggers.events import SCHEMA_VERSION
+from storage.models import Assessment
 from triggers.policy import Policy
 from triggers.review import DueAssessment, context, dedupe_source, review_due
 
@@ -37,11 +36,14 @@ def fire_review_due(config: Config, engine: Engine, *, now: datetime | None = No
                     notify: bool = True) -> int:
     """Fire ``review_due`` for each active assessment due by today; the number fired.
 
-    With ``notify``, the owners' outbox rows are written in the same transaction.
+    The events pass the config's policy, and are stored, flag and notify the way a
+    check's do (``store_trigger``); with ``notify``, the owners' outbox rows are written
+    in the same transaction.
     """
     now = now or utcnow()
     today = now.date()
     policy = Policy.build(config.rules)
+    router = Routing(config) if notify else None
     names = {v.id: v.name for v in config.vendors}
     fired = 0
     with session_scope(engine) as session:
@@ -60,46 +62,19 @@ def fire_review_due(config: Config, engine: Engine, *, now: datetime | None = No
             if event is None:
                 continue
             event = policy.apply([event], context(item))[0]
-            trigger_id = insert_trigger(session, {
-                "dedupe_key": event.dedupe_key(dedupe_source(row.id)),
-                "schema_version": SCHEMA_VERSION, "type": event.type,
-                "severity": event.severity, "title": event.title[:500],
-                "vendor_id": row.vendor_id, "source_id": None, "assessment_id": row.id,
-                "entities": list(event.entities), "evidence": event.evidence, "changes": [],
-                "channels": list(event.channels), "created_at": now,
-                "status": "suppressed" if event.suppressed else "open", "rule": event.rule,
-            })
-            if trigger_id is None:
-                continue  # this due date fired before, here or on another daemon
-            fired += 1
-            if event.suppressed:
-                continue
-            flagged = flag_assessments(session, trigger_id, row.vendor_id, "review_due", now,
-                                       assessment_id=row.id)
-            if notify:
-                _enqueue(session, config, trigger_id, flagged, now)
+            if store_trigger(session, event, dedupe_source=dedupe_source(row.id),
+                             vendor_id=row.vendor_id, now=now, router=router,
+                             assessment_id=row.id) is not None:
+                fired += 1  # else this due date fired before, here or on another daemon
     if fired:
         log.info("review_due fired for %d assessment(s)", fired)
     return fired
 
 
-def _enqueue(session: Session, config: Config, trigger_id: int, flagged: list[Assessment],
-             now: datetime) -> None:
-    """The notifications of a review_due trigger (the notifier's routing, when installed)."""
-    try:
-        from monitor.notify.routing import enqueue_for_trigger
-    except ModuleNotFoundError as exc:
-        if exc.name != "monitor.routing":
-            raise
-        return
-    trigger = session.get(Trigger, trigger_id)
-    if trigger is not None:
-        enqueue_for_trigger(session, config, trigger, flagged, now)
-
-
 def register_jobs(daemon: Host) -> None:
     """Run ``fire_review_due`` hourly, by one of the daemons sharing the database (a job
     lease); were two to run it at once, the dedupe key would still store each trigger once."""
+
     async def job() -> None:
         await asyncio.to_thread(fire_review_due, daemon.config, daemon.engine)
 

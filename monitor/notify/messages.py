@@ -1,9 +1,9 @@
-"""Notification messages: a notification document in, a title and body per format out (pure).
+"""Notification messages: a typed notification in, a title and body per format out (pure).
 
-The *document* is what the outbox stores and what ``json://`` / ``form://`` channels
-receive (schema ``reassess.notification/1``, see docs/notifications.md). Rendering
-turns it into what a reviewer reads: Slack/Teams Markdown, email HTML (apprise derives
-the plain-text part), or plain text.
+The notification (``payload.py``, schema ``reassess.notification/1``, see
+docs/notifications.md) is what the outbox stores and what ``json://`` / ``form://``
+channels receive. Rendering turns it into what a reviewer reads: Slack/Teams Markdown,
+email HTML (apprise derives the plain-text part), or plain text.
 
 Fetched text (entity names, change lines, evidence, fetch errors) is hostile until
 proven otherwise, so every piece of it passes ``clean``/``clean_block``: control and
@@ -22,7 +22,20 @@ from typing import Any, Literal
 
 from triggers.events import severity_rank
 
-SCHEMA = "reassess.notification/1"
+from .payload import (
+    SCHEMA,
+    AlertData,
+    AlertNotification,
+    DigestNotification,
+    DigestTrigger,
+    Notification,
+    TestNotification,
+    TriggerData,
+    TriggerNotification,
+    dump,
+)
+
+__all__ = ["SCHEMA", "Rendered", "clean", "clean_block", "render", "subject"]
 LINE_MAX = 300
 EXCERPT_MAX = 3000
 EXCERPT_LINES = 12
@@ -100,58 +113,59 @@ def label(value: str) -> str:
     return value.replace("_", " ")
 
 
-def headline(t: dict[str, Any]) -> str:
+# A trigger in full, or as a digest lists it.
+AnyTrigger = TriggerData | DigestTrigger
+
+
+def headline(t: AnyTrigger) -> str:
     """What happened in one line: 'Acme AI added subprocessor Cohere (+2 more)'."""
-    vendor = clean(t["vendor"]["name"], 80)
-    summary = t.get("summary") or []
-    first = clean(summary[0] if summary else t.get("title", ""), SUBJECT_MAX)
+    vendor = clean(t.vendor.name, 80)
+    first = clean(t.summary[0] if t.summary else t.title, SUBJECT_MAX)
     first = first.split(" — ", 1)[0]
     word = first.split(" ", 1)[0]
     text = (f"{vendor} {word.lower()}{first[len(word):]}" if word.lower() in _VERBS
             else f"{vendor}: {first}")
-    more = max(int(t.get("changes_total") or len(summary)) - 1, 0)
+    more = max((t.changes_total or len(t.summary)) - 1, 0)
     return text + (f" (+{more} more)" if more else "")
 
 
-def subject(t: dict[str, Any]) -> str:
-    return cap(f"[reassess] {t['severity']} {t['type']}: {headline(t)}", SUBJECT_MAX)
+def subject(t: AnyTrigger) -> str:
+    return cap(f"[reassess] {t.severity} {t.type}: {headline(t)}", SUBJECT_MAX)
 
 
-def summary_lines(t: dict[str, Any]) -> list[str]:
-    lines = [clean(s) for s in (t.get("summary") or [])[:SUMMARY_SHOWN]]
-    rest = int(t.get("changes_total") or len(t.get("summary") or [])) - len(lines)
+def summary_lines(t: AnyTrigger) -> list[str]:
+    lines = [clean(s) for s in t.summary[:SUMMARY_SHOWN]]
+    rest = (t.changes_total or len(t.summary)) - len(lines)
     if rest > 0:
         lines.append(f"… and {rest} more change{'s' if rest > 1 else ''}")
-    return lines or [clean(t.get("title", ""))]
+    return lines or [clean(t.title)]
 
 
-def assessment_lines(t: dict[str, Any]) -> list[str]:
+def assessment_lines(t: AnyTrigger) -> list[str]:
     out = []
-    for a in t.get("assessments") or []:
-        system = f" ({clean(a['system'], 80)})" if a.get("system") else ""
-        status = _STATUS.get(a.get("status") or "", label(a.get("status") or ""))
-        out.append(f"{clean(a['id'], 80)}{system}: {label(a.get('disposition') or 'pending')}"
+    for a in t.assessments:
+        system = f" ({clean(a.system, 80)})" if a.system else ""
+        status = _STATUS.get(a.status, label(a.status))
+        out.append(f"{clean(a.id, 80)}{system}: {label(a.disposition or 'pending')}"
                    f" → {status}")
     return out
 
 
-def excerpt(t: dict[str, Any]) -> str:
+def excerpt(t: TriggerData) -> str:
     """A short piece of evidence: the rule's excerpt, else the changed values."""
-    evidence = t.get("evidence") or {}
-    text = evidence.get("excerpt") if isinstance(evidence, dict) else None
+    text = t.evidence.get("excerpt")
     if not isinstance(text, str) or not text.strip():
         parts = []
-        for change in (t.get("changes") or [])[:5]:
-            value = change.get("after") if change.get("op") != "removed" else change.get("before")
-            parts.append(("- " if change.get("op") == "removed" else "+ ") + _flat(value))
+        for change in t.changes[:5]:
+            value = change.after if change.op != "removed" else change.before
+            parts.append(("- " if change.op == "removed" else "+ ") + _flat(value))
         text = "\n".join(parts)
     return clean_block(text)
 
 
-def footer(t: dict[str, Any]) -> str:
-    source = t.get("source") or {}
-    where = f" · source {clean(source['id'], 80)} ({source.get('kind')})" if source else ""
-    return f"reassess trigger #{t['id']}{where}"
+def footer(t: AnyTrigger) -> str:
+    where = f" · source {clean(t.source.id, 80)} ({t.source.kind})" if t.source else ""
+    return f"reassess trigger #{t.id}{where}"
 
 
 def _notify_type(severity: str) -> NotifyType:
@@ -161,100 +175,108 @@ def _notify_type(severity: str) -> NotifyType:
 # --- one trigger ---------------------------------------------------------------------
 
 
-def render(doc: dict[str, Any], fmt: str) -> Rendered:
-    """Render a notification document for a format: markdown, html/email, text or data."""
-    kind = doc.get("kind")
+def render(doc: Notification, fmt: str) -> Rendered:
+    """Render a notification for a format: markdown, html/email, text or data."""
     if fmt == "data":
         return render_data(doc)
-    renderer = {"trigger": _render_trigger, "digest": _render_digest,
-                "alert": _render_alert, "test": _render_test}[str(kind)]
-    return renderer(doc, "html" if fmt == "email" else fmt)
+    fmt = "html" if fmt == "email" else fmt
+    if isinstance(doc, TriggerNotification):
+        return _render_trigger(doc.trigger, fmt)
+    if isinstance(doc, DigestNotification):
+        return _render_digest(doc, fmt)
+    if isinstance(doc, AlertNotification):
+        return _render_alert(doc.alert, fmt)
+    return _render_test(doc, fmt)
 
 
-def render_data(doc: dict[str, Any]) -> Rendered:
+def render_data(doc: Notification) -> Rendered:
     """For json:// and form:// channels: the document itself, as JSON, in the message."""
-    title = {"trigger": lambda: subject(doc["trigger"]),
-             "digest": lambda: _digest_title(doc), "alert": lambda: _alert_title(doc["alert"]),
-             "test": lambda: "[reassess] test message"}[str(doc.get("kind"))]()
-    body = json.dumps(doc, ensure_ascii=False, sort_keys=True, default=str)
+    if isinstance(doc, TriggerNotification):
+        title = subject(doc.trigger)
+    elif isinstance(doc, DigestNotification):
+        title = _digest_title(doc)
+    elif isinstance(doc, AlertNotification):
+        title = _alert_title(doc.alert)
+    else:
+        title = "[reassess] test message"
+    body = json.dumps(dump(doc), ensure_ascii=False, sort_keys=True, default=str)
     return Rendered(title=title, body=body, body_format="text")
 
 
-def _render_trigger(doc: dict[str, Any], fmt: str) -> Rendered:
-    t = doc["trigger"]
+def _render_trigger(t: TriggerData, fmt: str) -> Rendered:
     body = {"markdown": _trigger_md, "html": _trigger_html}.get(fmt, _trigger_text)(t)
     return Rendered(title=subject(t), body=body, body_format=_fmt(fmt),
-                    notify_type=_notify_type(t["severity"]))
+                    notify_type=_notify_type(t.severity))
 
 
 def _fmt(fmt: str) -> BodyFormat:
     return fmt if fmt in ("markdown", "html") else "text"  # type: ignore[return-value]
 
 
-def _facts(t: dict[str, Any]) -> list[tuple[str, str]]:
-    facts = [("Vendor", clean(t["vendor"]["name"], 120)),
-             ("Trigger", f"{label(t['type'])}, severity {t['severity']}")]
+def _facts(t: TriggerData) -> list[tuple[str, str]]:
+    facts = [("Vendor", clean(t.vendor.name, 120)),
+             ("Trigger", f"{label(t.type)}, severity {t.severity}")]
     assessments = assessment_lines(t)
     facts.append(("Assessments", "; ".join(assessments) if assessments else
                   "none of this vendor's assessments watch this trigger type"))
-    if t.get("entities"):
-        facts.append(("Entities", cap(", ".join(clean(e, 120) for e in t["entities"][:20]),
+    if t.entities:
+        facts.append(("Entities", cap(", ".join(clean(e, 120) for e in t.entities[:20]),
                                       LINE_MAX)))
     return facts
 
 
-def _trigger_md(t: dict[str, Any]) -> str:
-    lines = [f"**{t['severity'].upper()} · {label(t['type'])} · {md(clean(t['vendor']['name']))}**"]
+def _trigger_md(t: TriggerData) -> str:
+    lines = [f"**{t.severity.upper()} · {label(t.type)} · {md(clean(t.vendor.name))}**"]
     lines += [f"• {md(s)}" for s in summary_lines(t)]
     lines.append("")
     lines += [f"**{k}:** {md(v)}" for k, v in _facts(t)[2:]]
     evidence = excerpt(t)
     if evidence:
         lines += ["**Evidence:**", "```", evidence.replace("`", "'"), "```"]
-    lines += [f"**Open:** {t['link']}", f"_{md(footer(t))}_"]
+    lines += [f"**Open:** {t.link}", f"_{md(footer(t))}_"]
     return "\n".join(lines)
 
 
-def _trigger_html(t: dict[str, Any]) -> str:
+def _trigger_html(t: TriggerData) -> str:
     e = html.escape
-    parts = [f"<h2>{e(t['severity'].upper())} · {e(label(t['type']))} · "
-             f"{e(clean(t['vendor']['name']))}</h2>",
+    parts = [f"<h2>{e(t.severity.upper())} · {e(label(t.type))} · "
+             f"{e(clean(t.vendor.name))}</h2>",
              "<ul>" + "".join(f"<li>{e(s)}</li>" for s in summary_lines(t)) + "</ul>"]
     parts += [f"<p><b>{e(k)}:</b> {e(v)}</p>" for k, v in _facts(t)]
     evidence = excerpt(t)
     if evidence:
         parts.append(f"<p><b>Evidence:</b></p><pre>{e(evidence)}</pre>")
-    parts.append(f'<p><b>Open:</b> <a href="{e(t["link"])}">{e(t["link"])}</a></p>')
+    parts.append(f'<p><b>Open:</b> <a href="{e(t.link)}">{e(t.link)}</a></p>')
     parts.append(f'<p style="color:#666">{e(footer(t))}</p>')
     return "\n".join(parts)
 
 
-def _trigger_text(t: dict[str, Any]) -> str:
-    lines = [f"{t['severity'].upper()} · {label(t['type'])} · {clean(t['vendor']['name'])}"]
+def _trigger_text(t: TriggerData) -> str:
+    lines = [f"{t.severity.upper()} · {label(t.type)} · {clean(t.vendor.name)}"]
     lines += [f"- {s}" for s in summary_lines(t)]
     lines += [f"{k}: {v}" for k, v in _facts(t)[2:]]
     evidence = excerpt(t)
     if evidence:
         lines += ["Evidence:", evidence]
-    lines += [f"Open: {t['link']}", footer(t)]
+    lines += [f"Open: {t.link}", footer(t)]
     return "\n".join(lines)
 
 
 # --- digests -------------------------------------------------------------------------
 
 
-def _digest_title(doc: dict[str, Any]) -> str:
-    n = len(doc.get("triggers") or [])
-    return f"[reassess] digest for {clean(doc['channel'], 80)}: {n} trigger{'s' if n != 1 else ''}"
+def _digest_title(doc: DigestNotification) -> str:
+    n = len(doc.triggers)
+    return f"[reassess] digest for {clean(doc.channel, 80)}: {n} trigger{'s' if n != 1 else ''}"
 
 
-def _digest_item(t: dict[str, Any]) -> tuple[str, str]:
-    return f"[{t['severity']}] {label(t['type'])}: {headline(t)}", str(t["link"])
+def _digest_item(t: DigestTrigger) -> tuple[str, str]:
+    return f"[{t.severity}] {label(t.type)}: {headline(t)}", t.link
 
 
-def _render_digest(doc: dict[str, Any], fmt: str) -> Rendered:
-    items = [_digest_item(t) for t in (doc.get("triggers") or [])[:DIGEST_SHOWN]]
-    rest = len(doc.get("triggers") or []) - len(items)
+def _render_digest(doc: DigestNotification, fmt: str) -> Rendered:
+    items = [_digest_item(t) for t in doc.triggers[:DIGEST_SHOWN]]
+    rest = len(doc.triggers) - len(items)
     tail = [f"… and {rest} more"] if rest > 0 else []
     title = _digest_title(doc)
     if fmt == "html":
@@ -267,8 +289,7 @@ def _render_digest(doc: dict[str, Any], fmt: str) -> Rendered:
                          + tail)
     else:
         body = "\n".join([title] + [f"- {text} — {link}" for text, link in items] + tail)
-    worst = max((t["severity"] for t in doc.get("triggers") or []),
-                key=severity_rank, default="low")
+    worst = max((t.severity for t in doc.triggers), key=severity_rank, default="low")
     return Rendered(title=title, body=body, body_format=_fmt(fmt), notify_type=_notify_type(worst))
 
 
@@ -278,32 +299,31 @@ _ALERT_TITLES = {"failing": "source failing", "vanished": "source content vanish
                  "recovered": "source recovered"}
 
 
-def _alert_title(a: dict[str, Any]) -> str:
-    return cap(f"[reassess] {_ALERT_TITLES[a['state']]}: {clean(a['source']['id'], 80)} "
-               f"({clean(a['vendor']['name'], 80)})", SUBJECT_MAX)
+def _alert_title(a: AlertData) -> str:
+    return cap(f"[reassess] {_ALERT_TITLES[a.state]}: {clean(a.source.id, 80)} "
+               f"({clean(a.vendor.name, 80)})", SUBJECT_MAX)
 
 
-def _alert_text(a: dict[str, Any]) -> list[str]:
-    src = a["source"]
-    where = f"The {src.get('kind')} source {clean(src['id'], 80)} at {clean(src.get('url'))}"
-    if a["state"] == "failing":
-        return [f"{where} failed {a.get('consecutive_failures')} checks in a row.",
-                f"Last error: {clean(a.get('error') or 'unknown')}",
+def _alert_text(a: AlertData) -> list[str]:
+    src = a.source
+    where = f"The {src.kind} source {clean(src.id, 80)} at {clean(src.url)}"
+    if a.state == "failing":
+        return [f"{where} failed {a.consecutive_failures} checks in a row.",
+                f"Last error: {clean(a.error or 'unknown')}",
                 "Changes there go unseen until it works again."]
-    if a["state"] == "vanished":
+    if a.state == "vanished":
         return [f"{where} lost most of its content (a redesign, a login wall or an error page "
                 "served as 200?).",
                 "The drop is held back, not recorded as a change, unless the next check sees it "
                 "again."]
-    return [f"{where} works again (outcome: {label(a.get('outcome') or 'ok')}).",
-            f"It was {a.get('previous')} before."]
+    return [f"{where} works again (outcome: {label(a.outcome or 'ok')}).",
+            f"It was {a.previous} before."]
 
 
-def _render_alert(doc: dict[str, Any], fmt: str) -> Rendered:
-    a = doc["alert"]
+def _render_alert(a: AlertData, fmt: str) -> Rendered:
     title = _alert_title(a)
     lines = _alert_text(a)
-    link = str(a["link"])
+    link = a.link
     if fmt == "html":
         e = html.escape
         body = (f"<h2>{e(title)}</h2>" + "".join(f"<p>{e(x)}</p>" for x in lines)
@@ -312,14 +332,14 @@ def _render_alert(doc: dict[str, Any], fmt: str) -> Rendered:
         body = "\n".join([f"**{md(title)}**"] + [md(x) for x in lines] + [f"**Open:** {link}"])
     else:
         body = "\n".join([title, *lines, f"Open: {link}"])
-    kind: NotifyType = "success" if a["state"] == "recovered" else "failure"
+    kind: NotifyType = "success" if a.state == "recovered" else "failure"
     return Rendered(title=title, body=body, body_format=_fmt(fmt), notify_type=kind)
 
 
-def _render_test(doc: dict[str, Any], fmt: str) -> Rendered:
+def _render_test(doc: TestNotification, fmt: str) -> Rendered:
     title = "[reassess] test message"
-    text = (f"This is a test from reassess for channel {clean(doc['channel'], 80)} "
-            f"at {doc['at']}. If you can read it, this URL works.")
+    text = (f"This is a test from reassess for channel {clean(doc.channel, 80)} "
+            f"at {doc.at}. If you can read it, this URL works.")
     if fmt == "html":
         body = f"<p>{html.escape(text)}</p>"
     else:

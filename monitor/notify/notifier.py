@@ -38,14 +38,24 @@ from storage.db import session_scope
 from storage.models import Outbox
 
 from . import channels
-from .messages import SCHEMA, render
-from .routing import enqueue_for_trigger, trigger_from_event
+from .messages import render
+from .payload import (
+    SCHEMA,
+    Delivery,
+    DigestNotification,
+    DigestTrigger,
+    Notification,
+    TriggerNotification,
+    dump,
+    load,
+)
+from .routing import PAYLOAD_VERSION
 
 if TYPE_CHECKING:
     from monitor.daemon.jobs import Host
 
-__all__ = ["DeliveryReport", "deliver_due", "digest_boundary", "enqueue_for_trigger",
-           "fold_digests", "register_jobs", "trigger_from_event"]
+__all__ = ["DeliveryReport", "deliver_due", "digest_boundary", "fold_digests",
+           "register_jobs"]
 
 log = logging.getLogger("reassess.notify")
 
@@ -193,10 +203,11 @@ def format_of(url: str) -> str:
     return channels.message_format(plugin) if plugin is not None else "text"
 
 
-def _with_delivery(row: Outbox) -> dict[str, Any]:
-    doc = dict((row.payload or {}).get("document") or {})
-    doc["delivery"] = {"id": row.dedupe_key, "channel": row.channel, "attempt": row.attempts + 1}
-    return doc
+def _with_delivery(row: Outbox) -> Notification:
+    """The row's notification, read back as its type, with this delivery attempt on it."""
+    doc = load((row.payload or {}).get("document") or {})
+    delivery = Delivery(id=row.dedupe_key, channel=row.channel, attempt=row.attempts + 1)
+    return doc.model_copy(update={"delivery": delivery})
 
 
 # --- digests -------------------------------------------------------------------------
@@ -258,19 +269,23 @@ def _digest_row(channel: str, key: str, rows: list[Outbox], boundary: datetime,
     first = rows[0].payload or {}
     items = []
     for row in rows:
-        t = dict(((row.payload or {}).get("document") or {}).get("trigger") or {})
-        t.pop("changes", None)
-        t.pop("evidence", None)
-        if t:
-            items.append(t)
+        try:
+            doc = load((row.payload or {}).get("document") or {})
+        except ValueError:  # pydantic's ValidationError: a row this version cannot read
+            log.warning("outbox row %s cannot be read; left out of the digest", row.id)
+            continue
+        if isinstance(doc, TriggerNotification):
+            items.append(DigestTrigger.model_validate(
+                doc.trigger.model_dump(exclude={"changes", "evidence"}, exclude_unset=True)))
     digest = hashlib.sha256(f"{channel}\x1f{key}\x1f{boundary.isoformat()}".encode())
+    notification = DigestNotification(schema=SCHEMA, kind="digest", channel=channel,
+                                      period_end=boundary.isoformat(), triggers=items)
     return {"dedupe_key": f"d:{digest.hexdigest()[:40]}", "kind": "digest",
             "channel": channel, "status": "pending", "attempts": 0, "next_attempt_at": None,
             "created_at": now,
-            "payload": {"version": 1, "url_key": key, "url_index": first.get("url_index"),
-                        "scheme": first.get("scheme"),
-                        "document": {"schema": SCHEMA, "kind": "digest", "channel": channel,
-                                     "period_end": boundary.isoformat(), "triggers": items}}}
+            "payload": {"version": PAYLOAD_VERSION, "url_key": key,
+                        "url_index": first.get("url_index"),
+                        "scheme": first.get("scheme"), "document": dump(notification)}}
 
 
 # --- the daemon's job ----------------------------------------------------------------

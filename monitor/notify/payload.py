@@ -1,11 +1,13 @@
-"""The machine-readable notification document, ``reassess.notification/1``, as a schema.
+"""The notification document, ``reassess.notification/1``: typed, and its JSON schema.
 
-``json://``, ``jsons://``, ``form://`` and ``xml://`` channels receive this document
-(as JSON text in apprise's ``message`` field); the outbox stores it. These models are
-its specification: ``docs/notification.schema.json`` is generated from them
-(``python -m monitor.payload > docs/notification.schema.json``) and a test keeps the two
-equal. Within version 1, fields are only ever added, never renamed or removed.
-Strings that come from vendor documents are untrusted text, capped in length.
+A notification is one of these models from the moment it is built (``routing.py``, from
+a stored trigger event) until it is rendered (``messages.py``): the outbox stores its
+JSON (``dump``), the notifier reads it back (``load``), and ``json://``, ``jsons://``,
+``form://`` and ``xml://`` channels receive that JSON (in apprise's ``message`` field).
+The models are its specification: ``docs/notification.schema.json`` is generated from
+them (``python -m monitor.notify.payload > docs/notification.schema.json``) and a test
+keeps the two equal. Within version 1, fields are only ever added, never renamed or
+removed. Strings that come from vendor documents are untrusted text, capped in length.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from triggers.events import Severity, TriggerType
 
 Schema = Literal["reassess.notification/1"]
+SCHEMA: Schema = "reassess.notification/1"
 
 
 class _Model(BaseModel):
@@ -136,14 +139,24 @@ class TestNotification(_Model):
     delivery: Delivery | None = None
 
 
-Notification = Annotated[TriggerNotification | DigestNotification | AlertNotification
-                         | TestNotification, Field(discriminator="kind")]
-ADAPTER: TypeAdapter[Any] = TypeAdapter(Notification)
+Notification = TriggerNotification | DigestNotification | AlertNotification | TestNotification
+ADAPTER: TypeAdapter[Notification] = TypeAdapter(
+    Annotated[Notification, Field(discriminator="kind")])  # type: ignore[arg-type]
 
 
-def validate(document: dict[str, Any]) -> Any:
-    """Check a document against the schema (raises ``pydantic.ValidationError``)."""
+def load(document: dict[str, Any]) -> Notification:
+    """The typed notification of a stored or received document (raises
+    ``pydantic.ValidationError`` when it does not follow the schema)."""
     return ADAPTER.validate_python(document)
+
+
+validate = load  # what a check of a received document reads as
+
+
+def dump(notification: Notification) -> dict[str, Any]:
+    """The JSON document of a notification: the fields it was built or read with (none
+    added as null), so a stored document reads back and prints as it was written."""
+    return notification.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,11 +1,16 @@
 """Who hears of what: outbox rows for triggers and operational alerts.
 
-Rows are written in the caller's transaction (the trigger's, or the check's), so a
-trigger and its notifications are stored together or not at all. A trigger goes to the
-owners of the assessments it flagged, the owner of its vendor and the channels rules
-added (``TriggerEvent.channels``); an apprise URL that several of those channels share
-gets the message once. Below a channel's ``immediate`` severity, with a ``digest`` set,
-rows wait for the digest.
+``Routing`` is the check's router (``monitor.check.persist.Router``). Rows are written
+in the caller's transaction (the trigger's, or the check's), so a trigger and its
+notifications are stored together or not at all. A trigger goes to the owners of the
+assessments it flagged, the owner of its vendor and the channels rules added
+(``TriggerEvent.channels``); an apprise URL that several of those channels share gets
+the message once. Below a channel's ``immediate`` severity, with a ``digest`` set, rows
+wait for the digest.
+
+A trigger's message is built here, once, from the stored event: a typed
+``TriggerNotification`` (``payload.py``), stored in the outbox as its versioned JSON
+(``reassess.notification/1``) and read back as the same type by the notifier.
 """
 
 from __future__ import annotations
@@ -21,21 +26,54 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from config.schema import ChannelConfig, Config, SourceConfig, VendorConfig
+from monitor.check.analyse import Outcome
+from monitor.check.persist import StoredTrigger
+from monitor.logs import redact
 from sources import get_kind
 from sources.base import Change
 from storage import outbox
-from storage.models import Assessment, Source, Trigger, Vendor
-from triggers.events import TriggerEvent, severity_rank
+from storage.models import Assessment, Source, Vendor
+from triggers.events import severity_rank
 
 from .channels import scheme, url_key
-from .messages import SCHEMA
+from .payload import (
+    SCHEMA,
+    AlertData,
+    AlertNotification,
+    AssessmentRef,
+    ChangeData,
+    Notification,
+    SourceRef,
+    TriggerData,
+    TriggerNotification,
+    VendorRef,
+    dump,
+)
 
 log = logging.getLogger("reassess.notify")
 
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 1  # of the outbox row's payload, around the notification document
 SUMMARY_MAX = 20
 CHANGES_MAX = 50
 STRING_MAX = 2000
+
+
+class Routing:
+    """The notifications a check writes: a stored trigger's messages, and the alerts of a
+    source that starts failing, vanishes or recovers."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def reload(self, config: Config) -> None:
+        self.config = config
+
+    def triggered(self, session: Session, stored: StoredTrigger) -> int:
+        return enqueue_for_trigger(session, self.config, stored)
+
+    def checked(self, session: Session, out: Outcome, update: dict[str, Any],
+                now: datetime) -> None:
+        source_alerts(session, self.config, out, update, now)
 
 
 def _rank(severity: str) -> int:
@@ -80,11 +118,12 @@ def targets(config: Config, names: Sequence[str], severity: str | None) -> list[
     return list(found.values())
 
 
-def _rows(targets_: list[Target], prefix: str, kind: str, document: dict[str, Any],
-          now: datetime, trigger_id: int | None = None) -> list[dict[str, Any]]:
-    return [{"dedupe_key": f"{prefix}:{t.key}", "kind": kind, "channel": t.channel,
-             "trigger_id": trigger_id, "status": t.status, "attempts": 0,
-             "next_attempt_at": now, "created_at": now,
+def _rows(targets_: list[Target], prefix: str, notification: Notification, now: datetime,
+          trigger_id: int | None = None) -> list[dict[str, Any]]:
+    document = dump(notification)
+    return [{"dedupe_key": f"{prefix}:{t.key}", "kind": notification.kind,
+             "channel": t.channel, "trigger_id": trigger_id, "status": t.status,
+             "attempts": 0, "next_attempt_at": now, "created_at": now,
              "payload": {"version": PAYLOAD_VERSION, "url_key": t.key, "url_index": t.index,
                          "scheme": t.scheme, "document": document}}
             for t in targets_]
@@ -93,36 +132,26 @@ def _rows(targets_: list[Target], prefix: str, kind: str, document: dict[str, An
 # --- triggers ------------------------------------------------------------------------
 
 
-def enqueue_for_trigger(session: Session, config: Config, trigger: Trigger,
-                        flagged: Sequence[Assessment], now: datetime) -> int:
+def enqueue_for_trigger(session: Session, config: Config, stored: StoredTrigger) -> int:
     """Write the outbox rows of a stored trigger; returns how many were new.
 
-    ``trigger`` needs its ``id`` (it is stored); ``flagged`` are the assessments it
-    flagged (their owners hear of it, their dispositions are in the message). Safe to
-    call twice: each row's key is the trigger id and the URL's key.
+    The owners of the assessments it flagged hear of it (their dispositions are in the
+    message), and its vendor's owner, and the channels its rules added. Safe to call
+    twice: each row's key is the trigger id and the URL's key.
     """
-    if trigger.id is None or trigger.status == "suppressed":
+    event = stored.event
+    if event.suppressed:
         return 0
-    names = list(trigger.channels or [])
-    names += [o for a in flagged for o in (a.owner or [])]
-    names += _vendor_owner(session, config, trigger.vendor_id)
-    chosen = targets(config, names, trigger.severity)
+    names = list(event.channels)
+    names += [o for a in stored.flagged for o in (a.owner or [])]
+    names += _vendor_owner(session, config, stored.vendor_id)
+    chosen = targets(config, names, event.severity)
     if not chosen:
-        log.info("trigger %s: no channel to notify (no owner configured)", trigger.id)
+        log.info("trigger %s: no channel to notify (no owner configured)", stored.id)
         return 0
-    doc = trigger_document(session, config, trigger, flagged)
-    return outbox.enqueue(session, _rows(chosen, f"t:{trigger.id}", "trigger", doc, now,
-                                         trigger.id))
-
-
-def trigger_from_event(trigger_id: int, event: TriggerEvent, vendor_id: str,
-                       source_id: str | None, now: datetime) -> Trigger:
-    """The stored trigger as a row object (not added to the session)."""
-    return Trigger(id=trigger_id, dedupe_key="", type=event.type, severity=event.severity,
-                   title=event.title, vendor_id=vendor_id, source_id=source_id,
-                   entities=list(event.entities), evidence=dict(event.evidence),
-                   changes=list(event.changes), channels=list(event.channels),
-                   created_at=now, rule=event.rule)
+    notification = trigger_notification(session, config, stored)
+    return outbox.enqueue(session, _rows(chosen, f"t:{stored.id}", notification, now=stored.at,
+                                         trigger_id=stored.id))
 
 
 def _vendor_owner(session: Session, config: Config, vendor_id: str) -> list[str]:
@@ -150,42 +179,43 @@ def _vendors(config: Config) -> dict[str, VendorConfig]:
     return _index(config)[0]
 
 
-def _source(session: Session, config: Config, source_id: str | None) -> dict[str, Any] | None:
+def _source(session: Session, config: Config, source_id: str | None) -> SourceRef | None:
     if source_id is None:
         return None
     sc = _index(config)[1].get(source_id)
     if sc is not None:
-        return {"id": sc.id, "kind": sc.kind, "url": sc.url}
+        return SourceRef(id=sc.id, kind=sc.kind, url=sc.url)
     row = session.get(Source, source_id)
-    return {"id": row.id, "kind": row.kind, "url": row.url} if row is not None else None
+    return SourceRef(id=row.id, kind=row.kind, url=row.url) if row is not None else None
 
 
-def trigger_document(session: Session, config: Config, trigger: Trigger,
-                     flagged: Sequence[Assessment]) -> dict[str, Any]:
-    """The notification document of a trigger (``reassess.notification/1``, kind trigger)."""
-    vendor = _vendors(config).get(trigger.vendor_id)
-    source = _source(session, config, trigger.source_id)
-    changes = list(trigger.changes or [])
-    return {"schema": SCHEMA, "kind": "trigger", "trigger": {
-        "id": trigger.id, "type": trigger.type, "severity": trigger.severity,
-        "title": _cap(trigger.title), "status": trigger.status or "open",
-        "created_at": _iso(trigger.created_at), "rule": trigger.rule,
-        "link": f"{config.web.url()}/triggers/{trigger.id}",
-        "vendor": {"id": trigger.vendor_id, "name": vendor.name if vendor else trigger.vendor_id},
-        "source": source,
-        "assessments": [_assessment(a) for a in flagged],
-        "entities": [_cap(e) for e in (trigger.entities or [])[:CHANGES_MAX]],
-        "summary": [describe(source["kind"] if source else None, c)
-                    for c in changes[:SUMMARY_MAX]],
-        "changes": [_cap(c) for c in changes[:CHANGES_MAX]],
-        "changes_total": len(changes),
-        "evidence": _cap(trigger.evidence or {}),
-    }}
+def trigger_notification(session: Session, config: Config,
+                         stored: StoredTrigger) -> TriggerNotification:
+    """The notification of a stored trigger, built from its event (``kind: trigger``)."""
+    event = stored.event
+    vendor = _vendors(config).get(stored.vendor_id)
+    source = _source(session, config, stored.source_id)
+    changes = list(event.changes)
+    return TriggerNotification(schema=SCHEMA, kind="trigger", trigger=TriggerData(
+        id=stored.id, type=event.type, severity=event.severity,  # type: ignore[arg-type]
+        title=_cap(event.title), status="suppressed" if event.suppressed else "open",
+        created_at=_iso(stored.at), rule=event.rule,
+        link=f"{config.web.url()}/triggers/{stored.id}",
+        vendor=VendorRef(id=stored.vendor_id,
+                         name=vendor.name if vendor else stored.vendor_id),
+        source=source,
+        assessments=[_assessment(a) for a in stored.flagged],
+        entities=[_cap(e) for e in event.entities[:CHANGES_MAX]],
+        summary=[describe(source.kind if source else None, c) for c in changes[:SUMMARY_MAX]],
+        changes=[ChangeData.model_validate(_cap(c)) for c in changes[:CHANGES_MAX]],
+        changes_total=len(changes),
+        evidence=_cap(event.evidence or {}),
+    ))
 
 
-def _assessment(a: Assessment) -> dict[str, Any]:
-    return {"id": a.id, "system": a.system, "disposition": a.disposition, "status": a.status,
-            "owner": list(a.owner or [])}
+def _assessment(a: Assessment) -> AssessmentRef:
+    return AssessmentRef(id=a.id, system=a.system, disposition=a.disposition,
+                         status=a.status, owner=list(a.owner or []))
 
 
 def describe(kind: str | None, change: dict[str, Any]) -> str:
@@ -228,7 +258,7 @@ def next_alert_state(prev: str, outcome: str, failures: int, fail_after: int) ->
     return "ok"
 
 
-def source_alerts(session: Session, config: Config, out: Any, row: dict[str, Any],
+def source_alerts(session: Session, config: Config, out: Outcome, row: dict[str, Any],
                   now: datetime) -> None:
     """Alert once when a source starts failing or vanishes, and once when it recovers.
 
@@ -245,23 +275,17 @@ def source_alerts(session: Session, config: Config, out: Any, row: dict[str, Any
     vendor, source = out.watch.vendor, out.watch.source
     state = "recovered" if new == "ok" else new
     log.warning("source %s: %s (was %s)", source.id, state, prev)
-    doc = {"schema": SCHEMA, "kind": "alert", "alert": {
-        "state": state, "previous": prev, "outcome": out.outcome, "at": _iso(now),
-        "consecutive_failures": int(row.get("consecutive_failures") or 0),
-        "error": _cap(out.error, 1000) if out.error else None,
-        "vendor": {"id": vendor.id, "name": vendor.name},
-        "source": {"id": source.id, "kind": source.kind, "url": _redacted(source.url)},
-        "link": f"{config.web.url()}/sources/{source.id}",
-    }}
+    alert = AlertNotification(schema=SCHEMA, kind="alert", alert=AlertData(
+        state=state, previous=prev, outcome=out.outcome,  # type: ignore[arg-type]
+        at=_iso(now), consecutive_failures=int(row.get("consecutive_failures") or 0),
+        error=_cap(out.error, 1000) if out.error else None,
+        vendor=VendorRef(id=vendor.id, name=vendor.name),
+        source=SourceRef(id=source.id, kind=source.kind, url=redact(source.url)),
+        link=f"{config.web.url()}/sources/{source.id}",
+    ))
     digest = hashlib.sha256(f"{source.id}\x1f{state}\x1f{now.isoformat()}".encode()).hexdigest()
     chosen = targets(config, list(vendor.owner), None)
-    outbox.enqueue(session, _rows(chosen, f"a:{digest[:32]}", "alert", doc, now))
-
-
-def _redacted(url: str) -> str:
-    from monitor.logs import redact
-
-    return redact(url)
+    outbox.enqueue(session, _rows(chosen, f"a:{digest[:32]}", alert, now))
 
 
 def _alert_states(session: Session) -> dict[str, str]:
