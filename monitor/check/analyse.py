@@ -1,9 +1,18 @@
 """What one fetch result means for its source: the decision half of a check.
 
 Given a source's stored state and a fetch result, decide the outcome: failed, not
-modified, unchanged, baseline, pending confirmation, suspect (vanish guard), reverted
-(a flap back to a recent version) or changed with trigger events. Reads of old
-documents go through a ``Reader`` so this module never touches the database itself.
+modified, unchanged, baseline, pending confirmation, suspect (``sources/guard.py``),
+reverted (a flap back to a recent version), rebaselined (only the parser changed), or
+changed with trigger events (``triggers.fire``). Reads of stored documents go through a
+``Reader`` so this module never touches the database itself.
+
+A parser upgrade alone never fires. When the stored document was made by another parser
+version than the kind's, the stored raw body is parsed again with the current parser
+and the new document is compared with that (like with like); where no raw body is
+stored, or it no longer parses, the new document is recorded as a re-baseline and
+nothing fires. Until then a source's state says it is *stale*: its body is parsed even
+when its hash is the last one, and fetched without validators, so the re-baseline
+happens at its next check rather than at its next change.
 """
 
 from __future__ import annotations
@@ -14,17 +23,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from config.schema import SourceConfig, VendorConfig
+from sources import guard
 from sources.base import BaseSettings, Change, Document, KindModule
 from sources.fetch import FetchResult
 from triggers.events import TriggerEvent
 from triggers.fire import fire
 from triggers.policy import Policy
 from triggers.rules import RuleContext
-
-# A drop to under this share of the previous size, from at least MIN_GUARDED items,
-# is held back as suspect until seen again (a redesign or a login wall, not a purge).
-VANISH_SHARE = 0.5
-MIN_GUARDED = 4
 
 
 @dataclass(frozen=True)
@@ -53,12 +58,37 @@ class SourceState:
     pending_count: int = 0
     consecutive_failures: int = 0
     alert_state: str = "ok"
+    parser_version: str | None = None  # that the current document matches
+
+    def stale(self, kind: KindModule) -> bool:
+        return stale(kind, self.current_snapshot_id, self.parser_version)
+
+
+def stale(kind: KindModule, snapshot_id: int | None, parser_version: str | None) -> bool:
+    """Is a source's current document (if it has one) another parser version's than the
+    kind's current one? (``None``: not known, as for rows written before it was kept.)"""
+    return snapshot_id is not None and parser_version != kind.PARSER_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A stored snapshot's document (plain JSON data) and the parser version that made it."""
+
+    data: Any
+    parser_version: str
 
 
 class Reader(Protocol):
-    def document(self, snapshot_id: int) -> Any: ...
+    """The stored versions a conclusion reads (``pipeline._DbReader``)."""
 
-    def recent(self, source_id: str, n: int) -> dict[str, int]: ...
+    def document(self, snapshot_id: int) -> Stored: ...
+
+    def body(self, snapshot_id: int) -> bytes | None:
+        """The raw body a snapshot was parsed from; ``None`` when none was stored."""
+
+    def recent(self, source_id: str, n: int, parser_version: str) -> dict[str, int]:
+        """content hash → snapshot id of the source's ``n`` latest snapshots made by this
+        parser version (another version's hashes say nothing about this one's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +103,7 @@ class Settled:
     parser_version: str
     blob: bytes | None = None
     size: int = 0
+    body: bytes | None = None  # the compressed raw body, with a stored snapshot
 
 
 @dataclass
@@ -104,24 +135,12 @@ class Outcome:
 PARSE = "parse"
 
 
-def analyse(watch: Watch, state: SourceState, res: FetchResult, started_at: datetime,
-            reader: Reader, policy: Policy | None = None) -> Outcome:
-    """Everything at once, the parse included (``triage`` → ``parse_body`` → ``conclude``)."""
-    out = triage(watch, state, res, started_at)
-    if out.outcome != PARSE:
-        return out
-    try:
-        doc = parse_body(watch, res.body or b"")
-    except Exception as exc:  # a parser bug or hostile input must not stop the pass
-        return parse_failed(out, exc)
-    return conclude(out, watch, state, doc, reader, policy)
-
-
 def triage(watch: Watch, state: SourceState, res: FetchResult, started_at: datetime) -> Outcome:
-    """Decide what needs no parse: a failure, a 304, a body identical to the last one.
+    """Decide what needs no parse: a failure, a 304, a body identical to the last one
+    (unless the stored document is another parser version's: ``SourceState.stale``).
 
     Anything else comes back with ``outcome == PARSE`` and its body hash set; the parse
-    may run elsewhere (``monitor/parsing.py``) before ``conclude`` finishes the outcome.
+    may run elsewhere (``parsing.py``) before ``conclude`` finishes the outcome.
     """
     out = Outcome(watch=watch, fetch=res, started_at=started_at, outcome="unchanged")
     if not res.ok:
@@ -131,7 +150,7 @@ def triage(watch: Watch, state: SourceState, res: FetchResult, started_at: datet
         out.outcome = "not_modified"
         return out
     out.body_hash = hashlib.sha256(res.body or b"").hexdigest()
-    if out.body_hash == state.body_hash and state.current_hash:
+    if out.body_hash == state.body_hash and state.current_hash and not state.stale(watch.kind):
         return out
     out.outcome = PARSE
     return out
@@ -151,32 +170,60 @@ def parse_failed(out: Outcome, exc: BaseException) -> Outcome:
 
 def conclude(out: Outcome, watch: Watch, state: SourceState, doc: Document, reader: Reader,
              policy: Policy | None = None) -> Outcome:
-    """The rest of a check once its body is parsed: unchanged, baseline, held or changed."""
+    """The rest of a check once its body is parsed: unchanged, baseline, held, reverted,
+    rebaselined or changed."""
     out.outcome = "unchanged"
     out.document = doc
     if doc.hash == state.current_hash:
         return out
-    return _changed(out, watch, state, doc, reader, policy)
-
-
-def _changed(out: Outcome, watch: Watch, state: SourceState, doc: Document, reader: Reader,
-             policy: Policy | None) -> Outcome:
-    size = watch.kind.size(doc)
     if state.current_snapshot_id is None:
-        if size == 0:
-            return _hold(out, state, doc, required=2, suspect=True, first="baseline")
-        out.outcome, out.store_snapshot = "baseline", True
-        return out
-    recent = reader.recent(watch.id, watch.source.compare_versions)
+        return _baseline(out, watch, state, doc)
+    recent = reader.recent(watch.id, watch.source.compare_versions, watch.kind.PARSER_VERSION)
     if doc.hash in recent:
         out.outcome, out.current_snapshot_id = "reverted", recent[doc.hash]
         return out
-    old = Document(kind=watch.kind.NAME, data=reader.document(state.current_snapshot_id))
-    old_size = watch.kind.size(old)
-    suspect = size == 0 or (old_size >= MIN_GUARDED and size < old_size * VANISH_SHARE)
-    required = max(watch.source.confirm, 2 if suspect else 1)
+    old = _comparable(watch, state, reader)
+    if old is None or old[1] == doc.hash:  # only the parser changed, or no telling
+        out.outcome, out.store_snapshot = "rebaselined", True
+        return out
+    return _changed(out, watch, state, old, doc, policy)
+
+
+def _baseline(out: Outcome, watch: Watch, state: SourceState, doc: Document) -> Outcome:
+    if guard.suspect(watch.kind, None, doc, body=out.fetch.body):
+        return _hold(out, state, doc, required=2, suspect=True, first="baseline")
+    out.outcome, out.store_snapshot = "baseline", True
+    return out
+
+
+def _comparable(watch: Watch, state: SourceState,
+                reader: Reader) -> tuple[Document, str] | None:
+    """The current version as the kind's current parser reads it, and its hash: the
+    stored document, or, when another parser version made it, its raw body parsed again
+    (``None`` when that body was not stored or no longer parses)."""
+    snapshot_id = state.current_snapshot_id
+    assert snapshot_id is not None  # conclude's caller has a stored version
+    stored = reader.document(snapshot_id)
+    if stored.parser_version == watch.kind.PARSER_VERSION:
+        return Document(kind=watch.kind.NAME, data=stored.data,
+                        parser_version=stored.parser_version), state.current_hash or ""
+    body = reader.body(snapshot_id)
+    if body is None:
+        return None
+    try:
+        again = parse_body(watch, body)
+    except Exception:  # a body the new parser refuses: re-baseline on the new document
+        return None
+    return again, again.hash
+
+
+def _changed(out: Outcome, watch: Watch, state: SourceState, base: tuple[Document, str],
+             doc: Document, policy: Policy | None) -> Outcome:
+    old, old_hash = base
+    reason = guard.suspect(watch.kind, old, doc, body=out.fetch.body)
+    required = max(watch.source.confirm, 2 if reason else 1)
     if required > 1:
-        held = _hold(out, state, doc, required=required, suspect=suspect)
+        held = _hold(out, state, doc, required=required, suspect=reason is not None)
         if held.outcome != "accept":
             return held
     out.changes = watch.kind.diff(old, doc)
@@ -186,7 +233,7 @@ def _changed(out: Outcome, watch: Watch, state: SourceState, doc: Document, read
     if out.changes:
         ctx = RuleContext(vendor_id=watch.vendor.id, vendor_name=watch.vendor.name,
                           source_id=watch.id, kind=watch.kind.NAME,
-                          old_hash=state.current_hash or "", new_hash=doc.hash)
+                          old_hash=old_hash, new_hash=doc.hash)
         out.events = fire(out.changes, ctx, policy)
     return out
 

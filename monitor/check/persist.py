@@ -20,7 +20,7 @@ from sqlmodel import Session
 from config.schema import Config
 from storage.lifecycle import flag_assessments
 from storage.models import Assessment, CheckRun, Source
-from storage.repo import compress, insert_trigger, store_snapshot, trigger_row
+from storage.repo import compress, compress_body, insert_trigger, store_snapshot, trigger_row
 from triggers.events import TriggerEvent
 
 from .analyse import Outcome, Settled
@@ -82,13 +82,16 @@ def store_trigger(session: Session, event: TriggerEvent, *, dedupe_source: str,
 
 
 def settle(out: Outcome) -> None:
-    """Swap an analysed outcome's document for what ``persist`` needs of it."""
+    """Swap an analysed outcome's document (and the raw body a stored snapshot keeps)
+    for what ``persist`` needs of it."""
     doc = out.document
     if doc is None or isinstance(doc, Settled):
         return
     if out.store_snapshot:
+        body = out.fetch.body
         out.document = Settled(doc.kind, doc.hash, doc.parser_version,
-                               compress(doc.canonical()), out.watch.kind.size(doc))
+                               compress(doc.canonical()), out.watch.kind.size(doc),
+                               compress_body(body) if body is not None else None)
     else:
         out.document = Settled(doc.kind, doc.hash, doc.parser_version)
 
@@ -152,6 +155,7 @@ def _snapshot(session: Session, out: Outcome) -> int:
         "last_modified": out.fetch.last_modified, "content_hash": doc.hash,
         "parser_version": doc.parser_version, "kind": doc.kind,
         "document": doc.blob, "size": doc.size,
+        "body": doc.body, "content_type": out.fetch.content_type,
     })
 
 
@@ -178,8 +182,13 @@ def _source_update(out: Outcome, snapshot_id: int | None, now: datetime, jitter:
         return row
     row.update(etag=out.fetch.etag, last_modified=out.fetch.last_modified,
                body_hash=out.body_hash)
-    if snapshot_id is not None and out.document is not None:
+    if out.document is None:
+        return row
+    # A parsed document is the current one (stored, reverted to, or equal to it): what it
+    # was parsed with is what the current document matches from now on.
+    row["parser_version"] = out.document.parser_version
+    if snapshot_id is not None:
         row.update(current_snapshot_id=snapshot_id, current_hash=out.document.hash)
-    elif out.current_snapshot_id is not None and out.document is not None:
+    elif out.current_snapshot_id is not None:
         row.update(current_snapshot_id=out.current_snapshot_id, current_hash=out.document.hash)
     return row

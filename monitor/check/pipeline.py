@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -33,7 +34,17 @@ from storage.sync import sync_config
 from triggers.events import TriggerEvent
 from triggers.policy import Policy
 
-from .analyse import PARSE, Outcome, SourceState, Watch, conclude, parse_failed, triage
+from .analyse import (
+    PARSE,
+    Outcome,
+    SourceState,
+    Stored,
+    Watch,
+    conclude,
+    parse_failed,
+    stale,
+    triage,
+)
 from .parsing import POOL_MIN, pool_for, worker_count
 from .persist import Router, persist, settle
 
@@ -70,6 +81,7 @@ class PassSummary:
     failed: int = 0
     baseline: int = 0
     held: int = 0
+    rebaselined: int = 0
     triggers: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -86,6 +98,8 @@ class PassSummary:
             self.baseline += 1
         elif out.outcome in ("pending", "suspect"):
             self.held += 1
+        elif out.outcome == "rebaselined":
+            self.rebaselined += 1
         else:
             self.unchanged += 1
 
@@ -100,18 +114,20 @@ class _DbReader:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def document(self, snapshot_id: int) -> Any:
-        import json
-
+    def document(self, snapshot_id: int) -> Stored:
         with self.engine.connect() as conn:
             found = repo.load_document(conn, snapshot_id)
         if found is None:
             raise LookupError(f"snapshot {snapshot_id} is missing")
-        return json.loads(found[1])
+        return Stored(json.loads(found[1]), found[2])
 
-    def recent(self, source_id: str, n: int) -> dict[str, int]:
+    def body(self, snapshot_id: int) -> bytes | None:
         with self.engine.connect() as conn:
-            return repo.recent_hashes(conn, source_id, n)
+            return repo.load_body(conn, snapshot_id)
+
+    def recent(self, source_id: str, n: int, parser_version: str) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return repo.recent_hashes(conn, source_id, n, parser_version)
 
 
 Progress = Callable[[Outcome], None]
@@ -255,9 +271,11 @@ class Checker:
         def record(out: Outcome) -> None:
             nonlocal pending, flushed
             backlog.release()
-            if out.fetch.body is not None:  # analysed: the batch needs no body
+            # Analysed: the batch needs neither the parsed document (its hash, size and
+            # compressed JSON) nor the body (compressed, when a snapshot keeps it).
+            settle(out)
+            if out.fetch.body is not None:
                 out.fetch = replace(out.fetch, body=None)
-            settle(out)  # nor the parsed document: its hash, size and compressed JSON
             summary.add(out)
             pending.append(out)
             if self.observer is not None:
@@ -313,9 +331,13 @@ class Checker:
     async def _one(self, fetcher: Fetcher, row: SourceRow, watch: Watch,
                    backlog: asyncio.Semaphore | None = None) -> tuple[datetime, FetchResult]:
         started = utcnow()
-        request = FetchRequest(source_id=row.id, url=watch.source.url, etag=row.etag,
-                               last_modified=row.last_modified, headers=watch.source.headers,
-                               timeout=watch.source.timeout)
+        # A stale source (its document another parser's) is fetched whole, never answered
+        # 304: its re-baseline needs this body parsed (analyse.py).
+        fresh = not stale(watch.kind, row.current_snapshot_id, row.parser_version)
+        request = FetchRequest(source_id=row.id, url=watch.source.url,
+                               etag=row.etag if fresh else None,
+                               last_modified=row.last_modified if fresh else None,
+                               headers=watch.source.headers, timeout=watch.source.timeout)
         return started, await fetcher.fetch(request, backlog)
 
     def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState],
@@ -387,4 +409,4 @@ def _state(row: SourceRow) -> SourceState:
                        current_hash=row.current_hash, body_hash=row.body_hash,
                        pending_hash=row.pending_hash, pending_count=row.pending_count,
                        consecutive_failures=row.consecutive_failures,
-                       alert_state=row.alert_state)
+                       alert_state=row.alert_state, parser_version=row.parser_version)

@@ -79,8 +79,9 @@ def _with_progress(checker: Checker, source_ids: list[str]) -> PassSummary:
 
 
 def _print_summary(s: PassSummary) -> None:
+    rebaselined = f", rebaselined {s.rebaselined}" if s.rebaselined else ""
     out.print(f"checked {s.checked}, changed {s.changed}, unchanged {s.unchanged}, "
-              f"baseline {s.baseline}, held {s.held}, failed {s.failed}, "
+              f"baseline {s.baseline}, held {s.held}, failed {s.failed}{rebaselined}, "
               f"triggers fired {s.triggers}", markup=False)
     for source_id, error in s.failures:
         err.print(f"  failed: {source_id}: {error}", markup=False, highlight=False)

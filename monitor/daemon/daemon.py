@@ -227,6 +227,8 @@ def _log_outcome(out: Outcome) -> None:
     elif out.outcome in ("changed", "suspect"):
         log.info("%s %s: %d change(s), %d event(s)", out.source_id, out.outcome,
                  len(out.changes), len(out.events))
+    elif out.outcome == "rebaselined":
+        log.info("%s rebaselined: its document is now the current parser's", out.source_id)
 
 
 def run_daemon(config: Config, *, config_file: Path | None = None, log_format: str = "text",

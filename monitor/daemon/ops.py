@@ -57,7 +57,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reassess.ops")
 
-OUTCOMES = ("baseline", "unchanged", "not_modified", "changed", "reverted", "pending",
+OUTCOMES = ("baseline", "unchanged", "not_modified", "changed", "reverted", "rebaselined",
+            "pending",
             "suspect", "failed")
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
 RETENTION_EVERY = 3600.0  # prune hourly, once across all daemons
