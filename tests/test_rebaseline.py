@@ -141,6 +141,24 @@ def test_without_a_stored_body_a_parser_upgrade_rebaselines(
     assert later.triggers == 1 and triggers(engine)[0].source_id == "acme-dpa"
 
 
+def test_an_empty_document_is_not_rebaselined_until_seen_again(
+        setup: tuple[Config, Engine], site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing to compare it with, an empty page (a login wall?) is still suspect:
+    held like any suspect document, never silently made the baseline."""
+    config, engine = setup
+    check(config, engine)
+    with session_scope(engine) as s:
+        s.execute(update(Snapshot).values(body=None))
+    site.control("acme", "set_page", path="dpa", html="<p></p>")
+    upgrade_parser(monkeypatch, "2", "»")
+    first = check(config, engine)
+    assert outcomes(engine) == {"acme-dpa": "suspect", "northwind-dpa": "rebaselined"}
+    assert first.held == 1 and first.triggers == 0
+    second = check(config, engine)
+    assert second.rebaselined == 1 and outcomes(engine)["acme-dpa"] == "rebaselined"
+    assert triggers(engine) == []
+
+
 def test_an_unknown_version_with_the_same_document_is_simply_unchanged(
         setup: tuple[Config, Engine]) -> None:
     """A stale source whose body the current parser reads as the stored document: parsed

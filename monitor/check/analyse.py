@@ -182,17 +182,31 @@ def conclude(out: Outcome, watch: Watch, state: SourceState, doc: Document, read
     if doc.hash in recent:
         out.outcome, out.current_snapshot_id = "reverted", recent[doc.hash]
         return out
-    old = _comparable(watch, state, reader)
-    if old is None or old[1] == doc.hash:  # only the parser changed, or no telling
+    base = _comparable(watch, state, reader)
+    if base is None:
+        return _rebaseline(out, watch, state, doc)
+    if base[1] == doc.hash:  # only the parser changed
         out.outcome, out.store_snapshot = "rebaselined", True
         return out
-    return _changed(out, watch, state, old, doc, policy)
+    return _changed(out, watch, state, base, doc, policy)
 
 
 def _baseline(out: Outcome, watch: Watch, state: SourceState, doc: Document) -> Outcome:
     if guard.suspect(watch.kind, None, doc, body=out.fetch.body):
         return _hold(out, state, doc, required=2, suspect=True, first="baseline")
     out.outcome, out.store_snapshot = "baseline", True
+    return out
+
+
+def _rebaseline(out: Outcome, watch: Watch, state: SourceState, doc: Document) -> Outcome:
+    """No telling what changed (another parser's document and no raw body to read again):
+    the new document becomes the current one and nothing fires, unless it is suspect on
+    its own, which waits to be seen again like any suspect document."""
+    if guard.suspect(watch.kind, None, doc, body=out.fetch.body):
+        held = _hold(out, state, doc, required=2, suspect=True)
+        if held.outcome != "accept":
+            return held
+    out.outcome, out.store_snapshot = "rebaselined", True
     return out
 
 

@@ -12,6 +12,7 @@ removed. Strings that come from vendor documents are untrusted text, capped in l
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Annotated, Any, Literal
 
@@ -24,7 +25,9 @@ SCHEMA: Schema = "reassess.notification/1"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Built when first used, not at import: every `reassess check` imports these models,
+    # and only one that fires a trigger uses them.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class VendorRef(_Model):
@@ -140,14 +143,18 @@ class TestNotification(_Model):
 
 
 Notification = TriggerNotification | DigestNotification | AlertNotification | TestNotification
-ADAPTER: TypeAdapter[Notification] = TypeAdapter(
-    Annotated[Notification, Field(discriminator="kind")])  # type: ignore[arg-type]
+
+
+@functools.cache
+def adapter() -> TypeAdapter[Notification]:
+    """Any notification, told apart by its ``kind``."""
+    return TypeAdapter(Annotated[Notification, Field(discriminator="kind")])  # type: ignore[arg-type]
 
 
 def load(document: dict[str, Any]) -> Notification:
     """The typed notification of a stored or received document (raises
     ``pydantic.ValidationError`` when it does not follow the schema)."""
-    return ADAPTER.validate_python(document)
+    return adapter().validate_python(document)
 
 
 validate = load  # what a check of a received document reads as
@@ -162,7 +169,7 @@ def dump(notification: Notification) -> dict[str, Any]:
 def json_schema() -> dict[str, Any]:
     """The published schema: open to fields added later in version 1 (our own checks are
     strict, receivers should ignore what they do not know)."""
-    schema = _open(ADAPTER.json_schema(by_alias=True))
+    schema = _open(adapter().json_schema(by_alias=True))
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": "https://reassess.example/schemas/notification-1.json",
             "title": "reassess.notification/1", **schema}
