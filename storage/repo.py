@@ -36,8 +36,8 @@ def decompress(blob: bytes) -> str:
 
 def compress_body(body: bytes) -> bytes:
     """A fetched body as a snapshot keeps it: zlib's fastest level, because every
-    baseline of a first pass stores one (a third of the time of level 6 for 15 % more
-    bytes on the simulated vendor pages)."""
+    baseline of a first pass stores one, and a body is read back rarely (a re-baseline,
+    an audit)."""
     return zlib.compress(body, 1)
 
 
@@ -52,8 +52,8 @@ def insert_ignore(session: Session | Connection, model: type[SQLModel],
 
     One row (a dict) runs a statement built once per table, key and dialect with the
     row as its parameters: SQLAlchemy then reuses the compiled statement, where a fresh
-    ``.values(row)`` cost ~0.5 ms of Python per insert (five times SQLite's own work). A
-    list of rows is one multi-row ``VALUES`` statement, as before.
+    ``.values(row)`` cost more Python per insert than SQLite's own work. A list of rows
+    is one multi-row ``VALUES`` statement.
     """
     dialect = session.get_bind().dialect.name if isinstance(session, Session) else \
         session.dialect.name
@@ -73,8 +73,8 @@ _IGNORING: dict[tuple[str, str, tuple[str, ...], str | None], Any] = {}
 
 
 def _ignoring(dialect: str, table: Any, key: Sequence[str], returning: Any) -> Any:
-    # The dialect's insert, imported when used: the PostgreSQL dialect module alone costs
-    # ~30 ms of every SQLite process's start-up.
+    # The dialect's insert, imported when used: the PostgreSQL dialect module would be a
+    # noticeable part of every SQLite process's start-up.
     stmt: PostgresInsert | SQLiteInsert
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -109,7 +109,7 @@ CHECK_COLUMNS = ("id", "etag", "last_modified", "current_snapshot_id", "current_
 
 def check_rows(session: Session, ids: Iterable[str]) -> list[Any]:
     """``due_sources(ids=…)`` as plain rows of ``CHECK_COLUMNS``: a pass over thousands of
-    sources needs neither ORM objects (~1 KB each) nor their load time."""
+    sources needs neither ORM objects (their memory) nor their load time."""
     cols = [getattr(Source, c) for c in CHECK_COLUMNS]
     stmt = (select(*cols).where(col(Source.active).is_(True))
             .where(col(Source.id).in_(list(ids)))

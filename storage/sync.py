@@ -108,7 +108,7 @@ def _sync_sources(session: Session, config: Config, now: datetime) -> None:
         interval = config.interval_for(vc, sc)
         row = sources.pop(sc.id, None)
         if row is None:
-            # one bulk INSERT below: thousands of new ORM objects cost seconds and ~30 MB
+            # one bulk INSERT below: thousands of new ORM objects are slow and large
             new.append({"id": sc.id, "vendor_id": vc.id, "kind": sc.kind, "url": sc.url,
                         "interval_s": interval, "next_due_at": now, "active": sc.enabled})
             continue

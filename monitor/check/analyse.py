@@ -95,8 +95,8 @@ class Reader(Protocol):
 class Settled:
     """What writing an outcome still needs of its parsed document: the hash, the
     compressed canonical JSON when a snapshot is stored, and its size. An outcome waits
-    up to a batch for its transaction, and the parsed data it would otherwise hold is a
-    hundred kilobytes of Python objects for a twenty-kilobyte page."""
+    up to a batch for its transaction, and the parsed data it would otherwise hold is
+    many times the size of the page as Python objects."""
 
     kind: str
     hash: str

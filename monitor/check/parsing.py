@@ -10,8 +10,8 @@ The workers are forked when the pool starts — before the event loop has starte
 thread — and import the parsers on first use. ``reassess check`` and ``reassess run``
 fork them first thing (``prefork``), before the config and the database fill the heap:
 a worker then shares the interpreter and its libraries with the main process and none
-of its data, whose pages would otherwise be copied into both as each reuses them (10 MB
-less in all on a first pass over 5,000 sources). Workers ignore SIGINT and SIGHUP, drop
+of its data, whose pages would otherwise be copied into both as each reuses them.
+Workers ignore SIGINT and SIGHUP, drop
 the event loop's signal wake-up descriptor (a signal to a worker must never look like
 one to the daemon), and die with their parent.
 

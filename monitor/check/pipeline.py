@@ -108,7 +108,7 @@ class _DbReader:
     """Reads the analysis needs: old documents and recent hashes.
 
     Each read is a plain connection, not an ORM session: for the one row it fetches,
-    a session cost three times the query.
+    a session costs more than the query.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -359,8 +359,8 @@ class Checker:
 
 
 class _Tasks:
-    """One fetch task per row, at most ``limit`` alive at once (a waiting task and its
-    request cost ~3 KB: 5,000 at once are 15 MB), a new one started as each ends."""
+    """One fetch task per row, at most ``limit`` alive at once (each waiting task holds its
+    request: thousands at once add up), a new one started as each ends."""
 
     def __init__(self, run: Callable[[SourceRow], Awaitable[None]], rows: list[SourceRow],
                  limit: int) -> None:

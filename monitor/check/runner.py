@@ -35,8 +35,8 @@ def run_check(config: Config, engine: Engine, source_ids: list[str], *,
 
 
 # Young objects before a collection of the youngest generation (CPython's default: 700).
-# Pass 2 over 5,000 sources ran ~700 collections at 700 (one every seven checks) and
-# ~270 at 3,000; nearly everything a check allocates is freed by reference counting.
+# Nearly everything a check allocates is freed by reference counting, so the default
+# runs a collection every few checks for next to nothing.
 GC_YOUNG = 3000
 
 
@@ -44,10 +44,9 @@ def steady_heap() -> None:
     """Take what exists once start-up is done out of the cyclic collector's reach.
 
     The modules, the config, the watches and the engine live until the process exits
-    (at 5,000 sources, ~140,000 tracked objects; the parse worker's fork froze the
-    modules' share already). Frozen, the full collections a pass triggers walk only what
-    the pass allocated: at 5,000 sources they took ~0.12 s of a pass before, ~0.04 s
-    after. Reference counting still frees anything dropped. Collecting the youngest
+    (the parse worker's fork froze the modules' share already). Frozen, the full
+    collections a pass triggers walk only what the pass allocated, not everything
+    start-up built. Reference counting still frees anything dropped. Collecting the youngest
     generation less often saves the fixed cost of a collection, not its work.
     """
     gc.freeze()

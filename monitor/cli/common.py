@@ -26,7 +26,7 @@ DEFAULT_CONFIG = "reassess.yaml"
 
 
 class LazyConsole:
-    """A rich ``Console`` that imports rich only when it is needed (~30 ms of start-up).
+    """A rich ``Console`` that imports rich only when it is needed (a share of start-up).
 
     ``is_terminal``, and ``print`` of one line of plain text to a pipe or a file
     (``reassess check`` under cron or a script), are answered without rich, with exactly
