@@ -32,8 +32,9 @@ from typing import Any
 # needs for the harness is imported inside the harness's functions.
 VARIANTS = ("full", "no-persist", "fetch", "startup", "imports")
 CLIENT_IMPORTS = "import httpx, aiohttp, httpx_aiohttp"
-CHECK_PATH = ("monitor.cli", "monitor.runner", "monitor.pipeline", "monitor.persist",
-              "monitor.hooks", "monitor.routing", "storage.repo", "storage.lifecycle",
+CHECK_PATH = ("monitor.cli", "monitor.check.runner", "monitor.check.pipeline",
+              "monitor.check.persist", "monitor.notify.routing",
+              "storage.repo", "storage.lifecycle",
               "sqlalchemy.dialects.sqlite")
 
 
@@ -44,7 +45,7 @@ def _leave_out(variant: str) -> None:
     """Patch the checker so this process runs ``variant`` of the pass."""
     import asyncio
 
-    from monitor import pipeline
+    from monitor.check import pipeline
     from sources.fetch import Fetcher
 
     if variant == "no-persist":

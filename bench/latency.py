@@ -71,7 +71,7 @@ class Receiver:
 def notifier_available() -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("monitor.notify") is not None
+    return importlib.util.find_spec("monitor.notify.notifier") is not None
 
 
 def _checked_since(db: Path, run_id: int) -> int:

@@ -165,7 +165,7 @@ def _wait4(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any]:
 
 
 class Site:
-    """``python -m monitor.vendorsite`` as a child process, with its control API."""
+    """``python -m monitor.demo.vendorsite`` as a child process, with its control API."""
 
     def __init__(self, vendors: int, workdir: Path) -> None:
         self.vendors = vendors
@@ -177,7 +177,7 @@ class Site:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = (self.workdir / "site.err").open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor.vendorsite", "--host", "127.0.0.1", "--port", "0",
+            [sys.executable, "-m", "monitor.demo.vendorsite", "--host", "127.0.0.1", "--port", "0",
              "--vendors", str(self.vendors)],
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
             env=child_env(), cwd=ROOT)

@@ -29,7 +29,7 @@ from .procs import Measured, Site, bin_path, measure
 from .workload import Doc, documents, reassess_config, url_list, urlwatch_files, vendor_count
 
 _SUMMARY = re.compile(r"checked (\d+), changed (\d+), unchanged (\d+), baseline (\d+), "
-                      r"held (\d+), failed (\d+), triggers fired (\d+)")
+                      r"held (\d+), failed (\d+)(?:, rebaselined \d+)?, triggers fired (\d+)")
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,16 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sources import get_kind
+
 from .errors import ConfigError
 from .schema import Config
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-# libyaml's parser when PyYAML has it: the pure-Python scanner costs ~0.5 s of start-up on a
-# config of a thousand sources. Nodes carry the same marks (line numbers) either way.
+# libyaml's parser when PyYAML has it: the pure-Python scanner is slow on a large config,
+# and every `reassess check` pays for it. Nodes carry the same marks (line numbers) either way.
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -228,10 +230,10 @@ _SEQ = "tag:yaml.org,2002:seq"
 def _load(text: str) -> Any:
     """The data of a one-document YAML text, built straight from the parser's events.
 
-    What ``_compose_and_load`` gives, without the node tree in between: on a config of
-    5,000 sources that tree is three times the size of the data it builds (~20 MB at
-    the peak of a ``reassess check``) and takes as long again to build. Anything but
-    plain mappings, sequences and scalars goes to the composer.
+    What ``_compose_and_load`` gives, without the node tree in between: that tree is
+    several times the size of the data it builds, at the peak of a ``reassess check`` on a
+    large config, and takes as long again to build. Anything but plain mappings,
+    sequences and scalars goes to the composer.
     """
     loader = _Loader(text)
     try:
@@ -302,7 +304,7 @@ def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None =
         raise ConfigError(f"{file}:{line}: not valid YAML: {exc.problem}; check the indentation "
                           "and quoting on that line", path=file, line=line) from None
     # The node tree (for line numbers) is built again only to explain an error: kept
-    # alive, it would be a third of the peak memory of a `reassess check` on 5,000 sources.
+    # alive, it would be a large share of the peak memory of a `reassess check`.
     nodes = _Nodes(text)
     if data is None:
         data = {}
@@ -310,7 +312,7 @@ def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None =
         raise ConfigError(f"{file}:1: the top level must be a mapping (database:, vendors:, …)",
                           path=file, line=1)
     try:
-        if "${" in text:  # a walk of every value costs ~0.1 s on a config of 5,000 sources
+        if "${" in text:  # a walk of every value is not free on a large config
             data = substitute_env(data, env)
     except _MissingEnv as exc:
         loc = tuple(int(p) if p.isdigit() else p
@@ -355,18 +357,10 @@ def _check_channels(config: Config, nodes: _Nodes, file: str) -> None:
 
 def _check_kinds(config: Config, nodes: _Nodes, file: str) -> None:
     """Validate each source's kind-specific options with the kind's own Settings model."""
-    from sources import REGISTRY  # imported late: sources must not need config at import
-
     for vi, vendor in enumerate(config.vendors):
         for si, source in enumerate(vendor.sources):
-            kind = REGISTRY.get(source.kind)
+            kind = get_kind(source.kind)  # registered: the schema checked it
             loc: tuple[Any, ...] = ("vendors", vi, "sources", si)
-            if kind is None:
-                node, _ = _node_for(nodes.root, (*loc, "kind"))
-                line = node.start_mark.line + 1 if node is not None else None
-                raise ConfigError(f"{file}:{line}: {_path((*loc, 'kind'))}: kind "
-                                  f"{source.kind!r} is not available; valid kinds: "
-                                  f"{', '.join(sorted(REGISTRY))}", path=file, line=line)
             try:
                 settings = kind.Settings.model_validate(source.settings())
             except ValidationError as exc:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,25 +21,26 @@ from pydantic import (
     model_validator,
 )
 
+from sources import REGISTRY, get_kind
+from triggers.events import TRIGGER_TYPES, Severity, TriggerType
+
 from .durations import parse_duration, parse_period
 
 ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
-TRIGGER_TYPES: tuple[TriggerTypeName, ...] = (
-    "model_change", "new_capability", "subprocessor_change", "incident",
-    "training_data_change", "policy_change", "review_due")
-SEVERITIES = ("low", "medium", "high", "critical")
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
-TriggerTypeName = Literal["model_change", "new_capability", "subprocessor_change", "incident",
-                          "training_data_change", "policy_change", "review_due"]
-SeverityName = Literal["low", "medium", "high", "critical"]
-KindName = Literal["page", "subprocessors", "incidents", "changelog", "model_card"]
 
-# How often each kind is checked when neither source, vendor nor config says otherwise.
-KIND_INTERVALS: dict[str, float] = {
-    "incidents": 600.0, "changelog": 3600.0, "page": 6 * 3600.0,
-    "subprocessors": 6 * 3600.0, "model_card": 6 * 3600.0,
-}
+
+def _known_kind(value: str) -> str:
+    """A source kind must be registered (``sources.REGISTRY``); the message lists them."""
+    if value not in REGISTRY:
+        raise ValueError(f"kind {value!r} is not a registered source kind; valid kinds: "
+                         f"{', '.join(sorted(REGISTRY))}")
+    return value
+
+
+# A registered source kind's name (``reassess kinds`` lists them).
+SourceKind = Annotated[str, AfterValidator(_known_kind)]
 
 
 def _as_list(value: Any) -> Any:
@@ -56,7 +58,7 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     id: str = Field(pattern=ID_RE)
-    kind: KindName
+    kind: SourceKind
     url: str
     interval: Duration | None = None
     jitter: float | None = Field(default=None, ge=0, le=0.5)
@@ -98,7 +100,7 @@ class AssessmentConfig(Strict):
     assessed: date | None = None
     review_every: str | None = None
     next_review: date | None = None
-    triggers: list[TriggerTypeName] = Field(default_factory=lambda: list(TRIGGER_TYPES))
+    triggers: list[TriggerType] = Field(default_factory=lambda: list(TRIGGER_TYPES))
 
     @field_validator("review_every")
     @classmethod
@@ -111,8 +113,8 @@ class AssessmentConfig(Strict):
 class ChannelConfig(Strict):
     urls: Annotated[list[str], BeforeValidator(_as_list)]
     digest: str | None = None
-    immediate: SeverityName = "low"
-    min_severity: SeverityName = "low"
+    immediate: Severity = "low"
+    min_severity: Severity = "low"
 
     @field_validator("digest")
     @classmethod
@@ -125,13 +127,13 @@ class ChannelConfig(Strict):
 
 
 class RuleMatch(Strict):
-    type: Annotated[list[TriggerTypeName], BeforeValidator(_as_list)] | None = None
+    type: Annotated[list[TriggerType], BeforeValidator(_as_list)] | None = None
     vendor: Annotated[list[str], BeforeValidator(_as_list)] | None = None
     source: Annotated[list[str], BeforeValidator(_as_list)] | None = None
-    kind: Annotated[list[KindName], BeforeValidator(_as_list)] | None = None
+    kind: Annotated[list[SourceKind], BeforeValidator(_as_list)] | None = None
     entity: str | None = None
     words: Annotated[list[str], BeforeValidator(_as_list)] | None = None
-    severity: Annotated[list[SeverityName], BeforeValidator(_as_list)] | None = None
+    severity: Annotated[list[Severity], BeforeValidator(_as_list)] | None = None
 
     @field_validator("entity")
     @classmethod
@@ -147,7 +149,7 @@ class RuleMatch(Strict):
 class RuleConfig(Strict):
     name: str | None = None
     match: RuleMatch = Field(default_factory=RuleMatch)
-    severity: SeverityName | None = None
+    severity: Severity | None = None
     suppress: bool = False
     route: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
 
@@ -166,7 +168,7 @@ class HttpConfig(Strict):
 
 class ScheduleConfig(Strict):
     interval: Duration | None = None
-    intervals: dict[KindName, Duration] = Field(default_factory=dict)
+    intervals: dict[SourceKind, Duration] = Field(default_factory=dict)
     jitter: float = Field(default=0.1, ge=0, le=0.5)
     tick: Duration = 5.0
     lease: Duration = 120.0
@@ -276,12 +278,13 @@ class Config(Strict):
         return [(v, s) for v in self.vendors for s in v.sources]
 
     def interval_for(self, vendor: VendorConfig, source: SourceConfig) -> float:
-        """Source, then vendor, then the global interval, then the kind's default."""
+        """Source, then vendor, then the global interval, then the per-kind one, then the
+        kind's own default (its ``INTERVAL``)."""
         for value in (source.interval, vendor.interval, self.schedule.interval,
                       self.schedule.intervals.get(source.kind)):
             if value:
                 return value
-        return KIND_INTERVALS[source.kind]
+        return get_kind(source.kind).INTERVAL
 
 
 def _unique(what: str, ids: list[str]) -> None:

@@ -1,7 +1,7 @@
 """Fetching: one shared async httpx client, conditional requests, caps and retries.
 
-The client runs over ``httpx_aiohttp.AiohttpTransport`` by default (about a third of the
-CPU per request of httpx's own pool), or httpx's own transport when ``http.transport:
+The client runs over ``httpx_aiohttp.AiohttpTransport`` by default (less CPU per request
+than httpx's own pool), or httpx's own transport when ``http.transport:
 httpx`` is set. Every failure becomes a ``FetchResult`` with ``error`` set: a network
 error, a timeout, HTTP >= 400, an empty or oversized body. Failed fetches are recorded,
 never diffed.
@@ -234,7 +234,7 @@ def _tls_context() -> ssl.SSLContext:
     """The verifying TLS context (system CAs) aiohttp builds at import for its connectors.
 
     The transport gets it too: given nothing, it would load certifi's bundle into a
-    context of its own (~35 ms of every start-up) that our sessions never use.
+    context of its own, at every start-up, that our sessions never use.
     """
     import aiohttp.connector
 

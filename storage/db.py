@@ -99,7 +99,7 @@ def at_head(engine: Engine) -> bool:
     """Whether the database's ``alembic_version`` is already the scripts' head.
 
     Every ``reassess check`` opens the database: this one query spares it alembic's import
-    and environment (a tenth of a second of start-up). Anything unexpected says no, and
+    and environment, a large part of its start-up. Anything unexpected says no, and
     ``migrate`` runs alembic as before.
     """
     heads = head_revisions()

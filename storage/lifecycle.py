@@ -39,7 +39,7 @@ class LifecycleError(ReassessError):
 
 def audit(session: Session, *, at: datetime, by: str, action: str, object_type: str,
           object_id: str, note: str | None = None, data: dict[str, Any] | None = None) -> None:
-    # a plain INSERT, not an ORM object: the unit of work flushing one row cost ~1 ms
+    # a plain INSERT, not an ORM object: the unit of work flushing one row costs more
     session.execute(_AUDIT, {"at": at, "by": by, "action": action,
                              "object_type": object_type, "object_id": object_id,
                              "note": note, "data": data})

@@ -57,6 +57,9 @@ class Source(SQLModel, table=True):
     # state of the content
     current_snapshot_id: int | None = None
     current_hash: str | None = None  # content hash of the current snapshot
+    # the parser version the current document matches (its own, or that of a re-parse
+    # that gave the same document); another than the kind's means re-parse first
+    parser_version: str | None = Field(default=None, max_length=40)
     body_hash: str | None = None  # sha256 of the last fetched raw body: equal => unchanged
     pending_hash: str | None = None  # a change awaiting confirmation or vanish-guard repeat
     pending_count: int = 0
@@ -64,7 +67,9 @@ class Source(SQLModel, table=True):
 
 
 class Snapshot(SQLModel, table=True):
-    """Audit evidence: a normalised document as fetched, stored only when its hash changes."""
+    """Audit evidence: a normalised document and the raw body it was parsed from, stored
+    only when the document's hash changes. The raw body also lets a newer parser re-read
+    an old version (a technical re-baseline, ``monitor/check/analyse.py``)."""
     model_config = _DEFERRED
 
     __table_args__ = (UniqueConstraint("source_id", "content_hash", name="uq_snapshot_content"),)
@@ -80,6 +85,8 @@ class Snapshot(SQLModel, table=True):
     parser_version: str
     kind: str = Field(max_length=40)
     document: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # zlib(canonical JSON)
+    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary))  # zlib(fetched body)
+    content_type: str | None = None  # of the fetched body, as the server sent it
     size: int = 0  # items in the document (entities, entries, lines)
 
 
@@ -91,7 +98,7 @@ class CheckRun(SQLModel, table=True):
     source_id: str = Field(max_length=80)
     started_at: datetime = Field(index=True)
     duration_ms: int = 0
-    # baseline|unchanged|not_modified|changed|failed|suspect|pending
+    # baseline|unchanged|not_modified|changed|reverted|rebaselined|failed|suspect|pending
     outcome: str = Field(max_length=24)
     http_status: int | None = None
     error: str | None = None

@@ -233,10 +233,12 @@ def audit_trail(session: Session, object_type: str, object_id: str,
 
 def snapshot_meta(session: Session, *where: Any, limit: int | None = None,
                   offset: int = 0) -> list[Snapshot]:
-    """Snapshots newest first without their documents (the evidence fields only)."""
-    # the class attribute is SQLAlchemy's instrumented column, which mypy sees as ``bytes``
+    """Snapshots newest first without their documents and raw bodies (the evidence
+    fields only)."""
+    # the class attributes are SQLAlchemy's instrumented columns, which mypy sees as bytes
     document = cast("QueryableAttribute[bytes]", Snapshot.document)
-    stmt = select(Snapshot).options(defer(document))
+    body = cast("QueryableAttribute[bytes | None]", Snapshot.body)
+    stmt = select(Snapshot).options(defer(document), defer(body))
     for cond in where:
         stmt = stmt.where(cond)
     stmt = stmt.order_by(col(Snapshot.fetched_at).desc(), col(Snapshot.id).desc())

@@ -71,7 +71,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def site() -> Iterator[Any]:
     """The simulated vendor site on 127.0.0.1, with the demo vendors; fresh per test."""
-    from monitor.vendorsite import VendorSite
+    from monitor.demo.vendorsite import VendorSite
 
     s = VendorSite(vendors=["acme", "northwind", "heliosml"])
     s.start(host="127.0.0.1", port=0)

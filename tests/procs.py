@@ -43,7 +43,7 @@ class RunningDaemon:
 
     @property
     def worker(self) -> str:
-        """The worker id it writes on leases and check runs (``monitor.pipeline``)."""
+        """The worker id it writes on leases and check runs (``monitor.check.pipeline``)."""
         return f"{socket.gethostname()}:{self.proc.pid}"
 
     def text(self) -> str:

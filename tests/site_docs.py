@@ -11,7 +11,7 @@ def site_documents(vendors: int, rounds: int, changes: int,
                    docs: Iterable[str] | None = None) -> Iterator[tuple[str, str, bytes]]:
     """(kind, label, body) of every document (or those named in ``docs``) of a generated
     site, round after round, with ``changes`` random semantic changes between rounds."""
-    from monitor.vendorsite import DOCS, VendorSite
+    from monitor.demo.vendorsite import DOCS, VendorSite
 
     site = VendorSite.generated(vendors, seed=3)
     names = list(docs) if docs is not None else list(DOCS)

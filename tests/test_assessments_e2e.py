@@ -256,7 +256,7 @@ def test_review_due_fires_exactly_once(site: Any, sqlite_url: str, make_config: 
     check(run_cli, cfg)
     check(run_cli, cfg)
     from config import load_config
-    from monitor.lifecycle_jobs import fire_review_due
+    from monitor.daemon.lifecycle import fire_review_due
 
     engine = open_database(db_url)
     loaded = load_config(cfg)
@@ -269,7 +269,7 @@ def test_review_due_fires_exactly_once(site: Any, sqlite_url: str, make_config: 
     engine.dispose()
     assert (due.vendor_id, due.assessment_id, due.source_id) == ("northwind", "northwind-search",
                                                                  None)
-    if importlib.util.find_spec("monitor.routing") is not None:
+    if importlib.util.find_spec("monitor.notify.routing") is not None:
         assert outbox == 1  # northwind-search's owner hears of it
     register = by_id(as_json(run_cli, cfg, "assessments"))
     assert register["northwind-search"]["status"] == "re_review_required"

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,7 +22,7 @@ from typing import Any
 import pytest
 
 from sources import REGISTRY
-from triggers.rules import RuleContext
+from triggers.offline import diff_bodies
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).parent / "cases"
@@ -45,28 +43,11 @@ def _cases() -> list[Path]:
     return sorted(p for p in CASES.glob("*/*") if (p / "expected.json").exists())
 
 
-@dataclass(frozen=True)
-class _Context(RuleContext):
-    """The rule context of a check of the case's source, its settings included: the
-    changelog rule reads a source's classification options from them."""
-
-    settings: Any = None
-
-
 def _fire(kind_name: str, old: bytes, new: bytes, raw: dict[str, Any],
           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(changes, triggers) of two bodies: the kind's parse and diff, then the rule its
-    ``RULES`` names."""
-    kind = REGISTRY[kind_name]
-    settings = kind.Settings.model_validate(raw)
-    before, after = kind.parse(old, settings), kind.parse(new, settings)
-    changes = kind.diff(before, after) if before.hash != after.hash else []
-    module, _, name = kind.RULES.partition(":")
-    rule = getattr(import_module(module), name)
-    ctx = _Context("vendor", "Vendor", "source", kind_name, before.hash, after.hash,
-                   settings=settings)
-    events = rule(changes, ctx) if changes else []
-    return [c.to_dict() for c in changes], [e.to_dict() for e in events if not e.suppressed]
+    """(changes, triggers) of two bodies, as ``reassess diff`` gives them."""
+    result = diff_bodies(kind_name, old, new, raw)
+    return result["changes"], result["triggers"]
 
 
 def _one(folder: Path, stem: str) -> bytes:

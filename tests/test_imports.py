@@ -31,16 +31,17 @@ HEAVY = ("bs4", "soupsieve", "markdown_it", "feedparser", "lxml", "charset_norma
          "apprise", "rich", "pygments", "click", "markdown", "jinja2", "fastapi",
          "starlette", "uvicorn", "prometheus_client", "apscheduler", "alembic")
 
-CHECK_PATH = ("import monitor.cli, monitor.common, monitor.runner, monitor.hooks, "
-              "monitor.analyse, monitor.pipeline, monitor.persist, monitor.routing, "
-              "monitor.notify, monitor.channels, monitor.messages, monitor.lifecycle_jobs, "
+CHECK_PATH = ("import monitor.cli, monitor.cli.common, monitor.check.runner, "
+              "monitor.check.analyse, monitor.check.pipeline, "
+              "monitor.check.persist, monitor.notify.routing, monitor.notify.notifier, "
+              "monitor.notify.channels, monitor.notify.messages, monitor.daemon.lifecycle, "
               "config, config.loader, storage.db, storage.models, storage.repo, "
               "triggers, triggers.policy, triggers.review, sources, sources.fetch\n"
-              # the rule modules the check path loads, and the kinds whose files are ours
-              "import triggers.model_card, triggers.subprocessors, triggers.incidents\n"
-              "from sources import get_kind\n"
-              "for kind in ('page', 'model_card', 'changelog', 'incidents', 'subprocessors'):\n"
-              "    get_kind(kind)\n")
+              # every registered kind's module and its rule's module, as a check loads them
+              "from sources import REGISTRY\n"
+              "from triggers.rules import rule_for\n"
+              "for kind in REGISTRY:\n"
+              "    rule_for(kind)\n")
 
 REPORT = ("import json, sys\n"
           "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & set(%r))))\n")
@@ -126,7 +127,7 @@ def _rich_print(text: str, stderr: bool = False, **kwargs: Any) -> str:
 
 
 def _lazy_print(text: str, stderr: bool = False, **kwargs: Any) -> tuple[str, bool]:
-    from monitor.common import LazyConsole
+    from monitor.cli.common import LazyConsole
 
     console = LazyConsole(stderr=stderr)
     buf = io.StringIO()
@@ -176,7 +177,7 @@ def test_lazy_console_wraps_as_rich_does(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_lazy_console_knows_a_terminal_as_rich_does(monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    from monitor.common import LazyConsole
+    from monitor.cli.common import LazyConsole
 
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
@@ -199,7 +200,7 @@ def test_lazy_console_is_a_console_for_rich(monkeypatch: pytest.MonkeyPatch) -> 
     from rich.progress import Progress
     from rich.table import Table
 
-    from monitor.common import LazyConsole
+    from monitor.cli.common import LazyConsole
 
     monkeypatch.setenv("COLUMNS", "60")
     buf = io.StringIO()
@@ -222,18 +223,22 @@ def test_lazy_console_is_a_console_for_rich(monkeypatch: pytest.MonkeyPatch) -> 
 def test_registries_import_a_kind_on_first_use() -> None:
     code = ("import sys\n"
             "from sources import REGISTRY, get_kind\n"
-            "from triggers.rules import DEFAULT_RULES\n"
-            "assert list(REGISTRY) == ['page', 'incidents', 'changelog', 'subprocessors', "
-            "'model_card']\n"
-            "assert set(DEFAULT_RULES) == set(REGISTRY) and 'page' in REGISTRY\n"
-            "assert not any(m in sys.modules for m in ('sources.changelog', "
-            "'triggers.changelog', 'sources.page'))\n"
-            "assert get_kind('page').NAME == 'page' and 'sources.page' in sys.modules\n"
-            "assert 'sources.changelog' not in sys.modules\n"
+            "from triggers.rules import KIND_RULES\n"
+            "kinds = list(REGISTRY)\n"
+            "assert kinds and len(set(kinds)) == len(kinds)\n"
+            "assert set(KIND_RULES) == set(REGISTRY) and kinds[0] in REGISTRY\n"
+            "assert not any('sources.' + k in sys.modules for k in kinds)\n"
+            "assert not [m for m in sys.modules if m.startswith('triggers.')\n"
+            "            and m not in ('triggers.events', 'triggers.rules')]\n"
+            "first, *rest = kinds\n"
+            "assert get_kind(first).NAME == first and 'sources.' + first in sys.modules\n"
+            "assert not any('sources.' + k in sys.modules for k in rest)\n"
+            "KIND_RULES[first]\n"
+            "assert not any('sources.' + k in sys.modules for k in rest)\n"
             "try:\n"
             "    get_kind('nope')\n"
             "except KeyError as exc:\n"
-            "    assert 'valid kinds: changelog, incidents' in str(exc)\n"
+            "    assert 'valid kinds: ' + ', '.join(sorted(kinds)) in str(exc)\n"
             "else:\n"
             "    raise AssertionError('no KeyError')\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 
 from config import load_config
 from config.schema import Config
-from monitor.lifecycle_jobs import fire_review_due
-from monitor.runner import run_check
+from monitor.check.runner import run_check
+from monitor.daemon.lifecycle import fire_review_due
 from storage.db import session_scope
 from storage.lifecycle import (
     LifecycleError,
@@ -31,7 +31,8 @@ from storage.lifecycle import (
     start_review,
 )
 from storage.models import Assessment, AssessmentFlag, AuditEvent, Trigger
-from storage.repo import insert_trigger, sync_config
+from storage.repo import insert_trigger
+from storage.sync import sync_config
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -192,12 +193,12 @@ def test_review_due_fires_once_per_due_date(engine: Engine, tmp_path: Path) -> N
 
 
 def test_daemon_job_fires_review_due_once(engine: Engine, tmp_path: Path) -> None:
-    from monitor.lifecycle_jobs import register_jobs
+    from monitor.daemon.lifecycle import register_jobs
 
     cfg = register(tmp_path, assessed="2000-01-01", next_review="2000-06-01")
     synced(engine, cfg)
     jobs: dict[str, Any] = {}
-    daemon = SimpleNamespace(config=cfg, engine=engine, checker=SimpleNamespace(worker="t"),
+    daemon = SimpleNamespace(config=cfg, engine=engine, worker="t",
                              add_periodic=lambda name, seconds, job: jobs.update({name: job}))
     register_jobs(daemon)
     for _ in range(2):  # twice, as two daemons or two ticks would
@@ -317,9 +318,9 @@ def _variant(tmp_path: Path, v: dict[str, Any]) -> Config:
 @pytest.mark.parametrize("resolved", [False, True])
 def test_the_sync_skips_assessments_only_when_nothing_would_change(
         engine: Engine, tmp_path: Path, resolved: bool) -> None:
-    """``repo._assessments_match`` (the plain read that lets a sync skip its ORM pass)
+    """``sync._assessments_match`` (the plain read that lets a sync skip its ORM pass)
     says True exactly when the full sync would leave every row as it is."""
-    from storage import repo
+    from storage import sync
 
     for before in VARIANTS:
         for after in VARIANTS:
@@ -330,10 +331,10 @@ def test_the_sync_skips_assessments_only_when_nothing_would_change(
                             disposition="rejected")
             cfg = _variant(tmp_path, after)
             with session_scope(engine) as s:
-                skip = repo._assessments_match(s, cfg)
+                skip = sync._assessments_match(s, cfg)
             rows = _register_rows(engine)
             with session_scope(engine) as s:
-                repo._sync_assessments(s, cfg, NOW)
+                sync._sync_assessments(s, cfg, NOW)
             assert skip == (_register_rows(engine) == rows), (before, after)
             with session_scope(engine) as s:  # and once synced, it always matches
-                assert repo._assessments_match(s, cfg), (before, after)
+                assert sync._assessments_match(s, cfg), (before, after)

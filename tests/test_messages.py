@@ -10,10 +10,18 @@ from typing import Any
 import pytest
 
 from config.loader import parse_config
-from monitor.messages import EXCERPT_MAX, LINE_MAX, SCHEMA, clean, clean_block, render, subject
-from monitor.notify import digest_boundary
-from monitor.payload import json_schema, validate
-from monitor.routing import digests, next_alert_state, targets
+from monitor.notify.messages import (
+    EXCERPT_MAX,
+    LINE_MAX,
+    SCHEMA,
+    clean,
+    clean_block,
+    render,
+    subject,
+)
+from monitor.notify.notifier import digest_boundary
+from monitor.notify.payload import json_schema, validate
+from monitor.notify.routing import digests, next_alert_state, targets
 
 HOSTILE = ("<!channel> <!here|here> <@U024BE7LH> @here @everyone ＠channel "
            "<https://evil.example|click me> [click](https://evil.example) "
@@ -40,19 +48,19 @@ def trigger_doc(**over: Any) -> dict[str, Any]:
 
 
 def test_subject_says_what_happened() -> None:
-    assert subject(trigger_doc()["trigger"]) == \
+    assert subject(validate(trigger_doc()).trigger) == \
         "[reassess] high subprocessor_change: Acme AI added subprocessor Cohere"
     more = trigger_doc(changes_total=3, summary=["Removed subprocessor X", "b", "c"])
-    assert subject(more["trigger"]).endswith("Acme AI removed subprocessor X (+2 more)")
+    assert subject(validate(more).trigger).endswith("Acme AI removed subprocessor X (+2 more)")
     review = trigger_doc(type="review_due", summary=[], changes=[], changes_total=0,
                          title="Annual review due: acme-chat")
-    assert subject(review["trigger"]) == \
+    assert subject(validate(review).trigger) == \
         "[reassess] high review_due: Acme AI: Annual review due: acme-chat"
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "email", "text"])
 def test_message_has_everything_a_reviewer_needs(fmt: str) -> None:
-    msg = render(trigger_doc(), fmt)
+    msg = render(validate(trigger_doc()), fmt)
     for needle in ("Acme AI", "Added subprocessor Cohere — LLM inference — Canada",
                    "acme-chat", "approved", "re-review required", "Cohere",
                    "https://reassess.example.test/triggers/42", "#42"):
@@ -63,13 +71,14 @@ def test_message_has_everything_a_reviewer_needs(fmt: str) -> None:
 
 
 def test_markdown_and_html_formatting() -> None:
-    assert "**HIGH · subprocessor change · Acme AI**" in render(trigger_doc(), "markdown").body
-    body = render(trigger_doc(), "email").body
+    assert "**HIGH · subprocessor change · Acme AI**" in render(validate(trigger_doc()),
+                                                                 "markdown").body
+    body = render(validate(trigger_doc()), "email").body
     assert "<h2>" in body and '<a href="https://reassess.example.test/triggers/42">' in body
 
 
 def test_data_payload_is_the_document() -> None:
-    msg = render(trigger_doc(), "data")
+    msg = render(validate(trigger_doc()), "data")
     doc = json.loads(msg.body)
     validate(doc)
     assert doc["schema"] == SCHEMA and doc["kind"] == "trigger"
@@ -93,7 +102,7 @@ def test_hostile_fetched_text_is_neutralised_in_every_format(fmt: str) -> None:
     doc = trigger_doc(entities=[HOSTILE], summary=[HOSTILE + "x" * 1_000_000],
                       evidence={"excerpt": (HOSTILE + "\n") * 50 + "y" * 1_000_000},
                       vendor={"id": "acme", "name": "Acme <b>AI</b> @channel"})
-    msg = render(doc, fmt)
+    msg = render(validate(doc), fmt)
     for bad in ("<!channel>", "<!here", "<@U", "@here", "@everyone", "@channel", "<script",
                 "<img", "<https://evil"):
         assert bad not in msg.body, (bad, fmt)
@@ -120,8 +129,7 @@ def test_digest_and_alert_messages() -> None:
                      link="https://reassess.example.test/triggers/43")["trigger"]
     digest = {"schema": SCHEMA, "kind": "digest", "channel": "grc",
               "period_end": "2026-11-01T09:00:00+00:00", "triggers": [t1, t2]}
-    validate(digest)
-    msg = render(digest, "markdown")
+    msg = render(validate(digest), "markdown")
     assert msg.title == "[reassess] digest for grc: 2 triggers"
     assert "/triggers/42" in msg.body and "/triggers/43" in msg.body
     alert = {"schema": SCHEMA, "kind": "alert", "alert": {
@@ -130,12 +138,11 @@ def test_digest_and_alert_messages() -> None:
         "vendor": {"id": "acme", "name": "Acme AI"},
         "source": {"id": "acme-sub", "kind": "subprocessors", "url": "https://acme.test/s"},
         "link": "https://reassess.example.test/sources/acme-sub"}}
-    validate(alert)
-    msg = render(alert, "email")
+    msg = render(validate(alert), "email")
     assert msg.title == "[reassess] source failing: acme-sub (Acme AI)"
     assert "failed 3 checks in a row" in msg.body and "<!channel>" not in msg.body
     alert["alert"]["state"] = "recovered"
-    assert render(alert, "text").title.startswith("[reassess] source recovered")
+    assert render(validate(alert), "text").title.startswith("[reassess] source recovered")
 
 
 @pytest.mark.parametrize(("prev", "outcome", "failures", "expected"), [
@@ -198,4 +205,4 @@ def test_routing_immediate_digest_and_shared_urls() -> None:
 def test_published_schema_matches_the_models() -> None:
     path = Path(__file__).resolve().parent.parent / "docs" / "notification.schema.json"
     assert json.loads(path.read_text()) == json_schema(), \
-        "regenerate: python -m monitor.payload > docs/notification.schema.json"
+        "regenerate: python -m monitor.notify.payload > docs/notification.schema.json"

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from monitor.clock import utcnow
-from monitor.vendorsite import DOCS, VendorSite
+from monitor.demo.vendorsite import DOCS, VendorSite
 from storage.db import open_database, session_scope
 from storage.models import CheckRun, Outbox, Source, Trigger
 

@@ -142,7 +142,7 @@ def test_notify_test_slack_refusal_says_why_without_the_token(
 
 
 def test_registered_secrets_are_redacted_from_any_text() -> None:
-    from monitor.channels import register_secrets
+    from monitor.notify.channels import register_secrets
 
     config = parse_config(f"channels:\n  c:\n    urls: [\"json://u:{SECRET}@127.0.0.1:9/x\", "
                           f"\"slack://T1JJ3T3L2/A1BRTD4JD/{SLACK_TOKEN}\"]\n")

@@ -27,11 +27,11 @@ from sqlalchemy.engine import Engine
 
 from config.loader import load_config
 from config.schema import Config
+from monitor.check.pipeline import Checker
 from monitor.clock import utcnow
-from monitor.hooks import Hooks
-from monitor.notify import deliver_due, fold_digests
-from monitor.payload import validate
-from monitor.pipeline import Checker
+from monitor.notify.notifier import deliver_due, fold_digests
+from monitor.notify.payload import validate
+from monitor.notify.routing import Routing
 from storage.db import open_database, session_scope
 from storage.models import Outbox, Source, Trigger
 
@@ -100,7 +100,7 @@ def make(make_config: Any, db: str, site: Any, mail: MailSink, http: HttpSink,
 
 
 def check(config: Config, engine: Engine, *ids: str) -> Any:
-    checker = Checker(config, engine, hooks=Hooks(config))
+    checker = Checker(config, engine, router=Routing(config))
     checker.sync()
     return asyncio.run(checker.check(list(ids) or None))
 
@@ -398,8 +398,8 @@ def test_two_notifiers_deliver_each_row_once(db_url: str, make_config: Any,
     """Two daemons sharing the database: every row is claimed, and sent, by one of them."""
     import threading
 
-    from monitor.channels import scheme, url_key
-    from monitor.messages import SCHEMA
+    from monitor.notify.channels import scheme, url_key
+    from monitor.notify.messages import SCHEMA
     from storage import outbox
     from storage.db import make_engine
 

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from config.schema import Config
-from monitor.daemon import Daemon
-from monitor.ops import Ops
+from monitor.daemon.daemon import Daemon
+from monitor.daemon.ops import Ops
 from storage.db import open_database, session_scope
 from storage.models import CheckRun, Source
 

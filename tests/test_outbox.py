@@ -12,12 +12,15 @@ from sqlalchemy.engine import Engine
 
 from config.loader import parse_config
 from config.schema import Config
+from monitor.check.persist import StoredTrigger
 from monitor.clock import utcnow
-from monitor.routing import enqueue_for_trigger
+from monitor.notify.routing import enqueue_for_trigger
 from storage import outbox
 from storage.db import session_scope
 from storage.models import Assessment, Outbox, Trigger
-from storage.repo import sync_config
+from storage.repo import insert_trigger, trigger_row
+from storage.sync import sync_config
+from triggers.events import TriggerEvent
 
 CONFIG = """
 vendors:
@@ -44,23 +47,26 @@ def synced(engine: Engine, config: Config) -> Iterator[Engine]:
     yield engine
 
 
-def _trigger(session: Any, **over: Any) -> Trigger:
-    values = {"dedupe_key": f"k{over.get('title', '')}", "type": "review_due",
-              "severity": "medium", "title": "Periodic review due: acme-chat",
-              "vendor_id": "acme", "assessment_id": "acme-chat", "created_at": utcnow(),
-              "entities": [], "changes": [], "channels": []}
-    row = Trigger(**{**values, **over})
-    session.add(row)
-    session.flush()
-    return row
+def _trigger(session: Any, flagged: tuple[Assessment, ...] = (), **over: Any) -> StoredTrigger:
+    """A review_due event stored as a check stores one, as the router receives it."""
+    event = TriggerEvent(**{"type": "review_due", "severity": "medium",
+                            "title": "Periodic review due: acme-chat", "basis": "2026-11-01",
+                            **over})
+    now = utcnow()
+    trigger_id = insert_trigger(session, trigger_row(
+        event, dedupe_source="assessment:acme-chat", vendor_id="acme", now=now,
+        assessment_id="acme-chat"))
+    assert trigger_id is not None
+    return StoredTrigger(trigger_id, event, "acme", None, flagged, now)
 
 
 def test_review_due_trigger_notifies_owners_once_per_url(synced: Engine, config: Config) -> None:
     with session_scope(synced) as s:
-        flagged = [s.get(Assessment, "acme-chat")]
-        trigger = _trigger(s, channels=["oncall"])
-        assert enqueue_for_trigger(s, config, trigger, flagged, utcnow()) == 3
-        assert enqueue_for_trigger(s, config, trigger, flagged, utcnow()) == 0  # idempotent
+        flagged = s.get(Assessment, "acme-chat")
+        assert flagged is not None
+        trigger = _trigger(s, (flagged,), channels=("oncall",))
+        assert enqueue_for_trigger(s, config, trigger) == 3
+        assert enqueue_for_trigger(s, config, trigger) == 0  # idempotent
         trigger_id = trigger.id
     with session_scope(synced) as s:
         rows = list(s.execute(select(Outbox).order_by(Outbox.id)).scalars())
@@ -76,7 +82,7 @@ def test_review_due_trigger_notifies_owners_once_per_url(synced: Engine, config:
 def test_outbox_rows_share_the_trigger_transaction(synced: Engine, config: Config) -> None:
     with pytest.raises(RuntimeError), session_scope(synced) as s:
         trigger = _trigger(s)
-        assert enqueue_for_trigger(s, config, trigger, [], utcnow()) == 2
+        assert enqueue_for_trigger(s, config, trigger) == 2
         raise RuntimeError("crash before commit")
     with session_scope(synced) as s:
         assert s.execute(select(Outbox)).first() is None
@@ -85,8 +91,8 @@ def test_outbox_rows_share_the_trigger_transaction(synced: Engine, config: Confi
 
 def test_suppressed_trigger_notifies_no_one(synced: Engine, config: Config) -> None:
     with session_scope(synced) as s:
-        trigger = _trigger(s, status="suppressed")
-        assert enqueue_for_trigger(s, config, trigger, [], utcnow()) == 0
+        trigger = _trigger(s, suppressed=True)
+        assert enqueue_for_trigger(s, config, trigger) == 0
 
 
 def _rows(n: int) -> list[dict[str, Any]]:

@@ -15,9 +15,9 @@ import pytest
 
 from config.errors import ParseError
 from config.loader import parse_config
-from monitor import parsing
-from monitor.parsing import ParsePool, WorkerDied, worker_count
-from monitor.pipeline import Checker
+from monitor.check import parsing
+from monitor.check.parsing import ParsePool, WorkerDied, worker_count
+from monitor.check.pipeline import Checker
 from sources import get_kind
 from storage.db import open_database, session_scope
 
@@ -161,7 +161,7 @@ def _pass_pair(tmp_path: Path, workers: int) -> tuple[Any, Any, list[Any], list[
     """Baseline, 8 seeded changes, second pass: what a 24-source pass stores."""
     from sqlmodel import select
 
-    from monitor.vendorsite import VendorSite
+    from monitor.demo.vendorsite import VendorSite
     from storage.models import Source, Trigger
 
     site = VendorSite.generated(6, seed=5)

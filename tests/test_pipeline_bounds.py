@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from config.loader import parse_config
-from monitor import pipeline
-from monitor.pipeline import Checker, _interleaved
+from monitor.check import pipeline
+from monitor.check.pipeline import Checker, _interleaved
 from storage.db import open_database
 
 DOCS = {"subprocessors": "subprocessors", "changelog.atom": "changelog",

@@ -139,10 +139,9 @@ def test_rule_config_rejects_bad_values() -> None:
 
 
 def test_a_reloaded_checker_applies_the_new_rules(tmp_path: Any) -> None:
-    """SIGHUP reloads reach the rules: the hooks must not keep the old config's policy."""
+    """SIGHUP reloads reach the rules: the checker must not keep the old config's policy."""
     from config import parse_config
-    from monitor.hooks import Hooks
-    from monitor.pipeline import Checker
+    from monitor.check.pipeline import Checker
     from storage.db import open_database
 
     base = ("database: sqlite:///{db}\nvendors:\n  - id: acme\n    name: Acme AI\n"
@@ -151,8 +150,8 @@ def test_a_reloaded_checker_applies_the_new_rules(tmp_path: Any) -> None:
     new = parse_config(base.format(db=tmp_path / "r.db")
                        + "rules:\n  - {name: quiet, match: {vendor: acme}, suppress: true}\n")
     engine = open_database(old.database)
-    checker = Checker(old, engine, hooks=Hooks(old))
-    assert not checker.hooks.apply_rules([event()], CTX, [])[0].suppressed
+    checker = Checker(old, engine)
+    assert not checker.policy.apply([event()], CTX, [])[0].suppressed
     checker.reload(new)
-    assert checker.hooks.apply_rules([event()], CTX, [])[0].suppressed
+    assert checker.policy.apply([event()], CTX, [])[0].suppressed
     engine.dispose()

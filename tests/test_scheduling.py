@@ -20,11 +20,12 @@ from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from config.schema import KIND_INTERVALS, Config
+from config.schema import Config
+from monitor.check.persist import next_due
+from monitor.check.pipeline import Checker
 from monitor.clock import utcnow
-from monitor.jobs import arun_once, job_once, run_once
-from monitor.persist import next_due
-from monitor.pipeline import Checker
+from monitor.daemon.jobs import arun_once, job_once, run_once
+from sources import get_kind
 from sources.fetch import Fetcher, FetchOptions, FetchRequest
 from storage import repo
 from storage.db import session_scope
@@ -65,11 +66,11 @@ def _intervals(config: Config) -> dict[str, float]:
 
 def test_interval_precedence_source_vendor_global_kind_default() -> None:
     assert _intervals(_config()) == {"a-own": 300, "a-vendor": 7200,
-                                     "b-inc": KIND_INTERVALS["incidents"],
-                                     "b-card": KIND_INTERVALS["model_card"]}
+                                     "b-inc": get_kind("incidents").INTERVAL,
+                                     "b-card": get_kind("model_card").INTERVAL}
     per_kind = _config(intervals={"incidents": "1m"})
     assert _intervals(per_kind)["b-inc"] == 60
-    assert _intervals(per_kind)["b-card"] == KIND_INTERVALS["model_card"]
+    assert _intervals(per_kind)["b-card"] == get_kind("model_card").INTERVAL
     everything = _config(interval="30m", intervals={"incidents": "1m"})
     assert _intervals(everything) == {"a-own": 300, "a-vendor": 7200, "b-inc": 1800,
                                       "b-card": 1800}

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from monitor.vendorsite import DOCS, ControlError, VendorSite
+from monitor.demo.vendorsite import DOCS, ControlError, VendorSite
 
 ROOT = Path(__file__).resolve().parents[1]
 NOISE = re.compile(r'nonce="[^"]*"|"buildId":"[^"]*"|/_assets/[0-9a-f]+/|value="[^"]*"'
@@ -276,7 +276,7 @@ def test_set_page_replaces_a_feed_verbatim(site: VendorSite, client: httpx.Clien
 
 
 def test_cli_serves_and_stops_on_sigterm() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "monitor.vendorsite", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "monitor.demo.vendorsite", "--port", "0"],
                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

@@ -36,7 +36,7 @@ from web_fixtures import (
     sign_in,
 )
 
-from monitor.vendorsite import VendorSite
+from monitor.demo.vendorsite import VendorSite
 from monitor.web.app import CSP
 from monitor.web.render import safe_href, side_by_side
 from monitor.web.timeline import timeline_svg

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from web_fixtures import PASSWORDS, LiveServer, demo_config, seed, seed_history
 
-from monitor.vendorsite import VendorSite
+from monitor.demo.vendorsite import VendorSite
 from storage.db import open_database
 
 pytestmark = pytest.mark.browser

@@ -22,8 +22,8 @@ from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 
 from config.schema import Config
-from monitor.hooks import Hooks
-from monitor.pipeline import Checker
+from monitor.check.pipeline import Checker
+from monitor.notify.routing import Routing
 
 # Cheap argon2 parameters: verifying costs microseconds, not 50 ms, in tests.
 FAST = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
@@ -117,7 +117,7 @@ def run_checks(config: Config, engine: Engine) -> Any:
     event loop running on the main thread."""
     from concurrent.futures import ThreadPoolExecutor
 
-    checker = Checker(config, engine, hooks=Hooks(config))
+    checker = Checker(config, engine, router=Routing(config))
     checker.sync()
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(lambda: asyncio.run(checker.check())).result()
@@ -143,16 +143,16 @@ def seed_history(site: Any, config: Config, engine: Engine, days: tuple[int, ...
     changes on the site, so the timeline and history span the last 90 days."""
     from unittest import mock
 
-    import monitor.pipeline
+    import monitor.check.pipeline
 
-    now = monitor.pipeline.utcnow()
-    with mock.patch.object(monitor.pipeline, "utcnow", lambda: now - timedelta(days=90)):
+    now = monitor.check.pipeline.utcnow()
+    with mock.patch.object(monitor.check.pipeline, "utcnow", lambda: now - timedelta(days=90)):
         run_checks(config, engine)
     for n, back in enumerate(days):
         for _ in range(1 + n % 3):
             site.demo_step()
         when = now - timedelta(days=back, hours=n)
-        with mock.patch.object(monitor.pipeline, "utcnow", lambda when=when: when):
+        with mock.patch.object(monitor.check.pipeline, "utcnow", lambda when=when: when):
             run_checks(config, engine)
 
 

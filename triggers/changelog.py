@@ -103,7 +103,7 @@ def _event(kind: str, sigs: list[dict[str, Any]], entry: dict[str, Any], basis: 
 def changelog_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:
     """New (or newly classifiable) changelog entries fire their trigger types."""
     # the source's settings, when the context carries them (``RuleContext.settings``)
-    options = options_of(getattr(ctx, "settings", None))
+    options = options_of(ctx.settings)
     events: list[TriggerEvent] = []
     for change in changes:
         entry = change.after

@@ -1,7 +1,9 @@
-"""From changes to trigger events: built-in defaults per kind, then configured rules.
+"""From changes to trigger events: each kind's built-in rule, and the rule context.
 
-``evaluate`` is pure: the changes of one check, the context (vendor, source, kind, the
-old and new document hashes) and the configured rules in, trigger events out.
+A kind names its built-in rule (``RULES = "module:function"``, a function in
+``triggers/``); ``rule_for(kind)`` resolves that name through the source registry and
+imports the rule's module when first asked, so a process loads the rules (and their
+patterns) of the kinds it checks only. ``triggers.fire`` runs the rule, then the policy.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 
-from sources.base import Change
+from sources import REGISTRY, get_kind
+from sources.base import BaseSettings, Change
 
 from .events import TriggerEvent
 
@@ -25,9 +28,10 @@ class RuleContext:
     kind: str
     old_hash: str = ""
     new_hash: str = ""
+    settings: BaseSettings | None = None  # the source's options (a changelog's classify:)
 
 
-DefaultRule = Callable[[Sequence[Change], RuleContext], list[TriggerEvent]]
+KindRule = Callable[[Sequence[Change], RuleContext], list[TriggerEvent]]
 
 
 def _excerpt(changes: Sequence[Change], limit: int = 400) -> str:
@@ -51,41 +55,46 @@ def page_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]
     )]
 
 
-class _Rules(Mapping[str, DefaultRule]):
-    """Kind → its built-in rule; a kind's rule module is imported when first asked for,
-    so a process loads the rules (and their patterns) of the kinds it checks only."""
+_RESOLVED: dict[str, KindRule] = {}
 
-    def __init__(self, rules: Mapping[str, tuple[str, str]]) -> None:
-        self._where = dict(rules)
-        self._loaded: dict[str, DefaultRule] = {"page": page_rule}
 
-    def __getitem__(self, kind: str) -> DefaultRule:
-        rule = self._loaded.get(kind)
-        if rule is None:
-            module, name = self._where[kind]
-            rule = self._loaded[kind] = getattr(import_module(module, __package__), name)
-        return rule
+def rule_for(kind: str) -> KindRule:
+    """The built-in rule a kind names in its ``RULES`` (``KeyError`` for an unknown kind)."""
+    rule = _RESOLVED.get(kind)
+    if rule is None:
+        where = get_kind(kind).RULES
+        module, _, name = where.partition(":")
+        found = getattr(import_module(module), name, None) if name else None
+        if not callable(found):
+            raise LookupError(f"source kind {kind!r} names its rule {where!r}, which is not "
+                              "a function; RULES is 'module:function'")
+        rule = _RESOLVED[kind] = found
+    return rule
+
+
+class _KindRules(Mapping[str, KindRule]):
+    """Kind → its built-in rule, for every registered kind; resolved on first access."""
+
+    def __getitem__(self, kind: str) -> KindRule:
+        if kind not in REGISTRY:
+            raise KeyError(kind)
+        return rule_for(kind)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._where)
+        return iter(REGISTRY)
 
     def __len__(self) -> int:
-        return len(self._where)
+        return len(REGISTRY)
 
     def __contains__(self, kind: object) -> bool:
-        return kind in self._where
+        return kind in REGISTRY
 
 
-DEFAULT_RULES: Mapping[str, DefaultRule] = _Rules({
-    "page": (__name__, "page_rule"),
-    "incidents": (".incidents", "incidents_rule"),
-    "changelog": (".changelog", "changelog_rule"),
-    "subprocessors": (".subprocessors", "subprocessor_rule"),
-    "model_card": (".model_card", "model_card_rule"),
-})
+KIND_RULES: Mapping[str, KindRule] = _KindRules()
 
 
 def evaluate(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:
-    """Built-in rules for the context's kind; configured rules are applied by the caller."""
-    rule = DEFAULT_RULES.get(ctx.kind)
-    return rule(changes, ctx) if rule else []
+    """The built-in rule of the context's kind alone (``triggers.fire`` adds the policy)."""
+    if not changes or ctx.kind not in REGISTRY:
+        return []
+    return rule_for(ctx.kind)(changes, ctx)

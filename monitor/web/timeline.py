@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from triggers.events import SEVERITIES
+from triggers.events import severity_rank
 
 DAYS = 90
 LABEL_W, CELL, ROW_H, TOP, BOTTOM = 150, 8, 22, 6, 22
@@ -38,7 +38,7 @@ def cells(rows: list[tuple[str, str, str, int]]) -> dict[str, dict[str, Cell]]:
     for vendor, days in acc.items():
         out[vendor] = {}
         for day, counts in days.items():
-            top = max(counts, key=lambda s: SEVERITIES.index(s) if s in SEVERITIES else -1)
+            top = max(counts, key=severity_rank)
             out[vendor][day] = Cell(sum(counts.values()), top, counts)
     return out
 
@@ -87,8 +87,7 @@ def _dot(svg: ET.Element, cell: Cell, name: str, day: str, x: float, y: float, p
                                            "r": f"{min(radius, 7.5):.1f}",
                                            "class": f"sev-{cell.severity}"})
     parts = ", ".join(f"{n} {s}" for s, n in sorted(
-        cell.by_severity.items(), key=lambda kv: -SEVERITIES.index(kv[0])
-        if kv[0] in SEVERITIES else 0))
+        cell.by_severity.items(), key=lambda kv: -max(severity_rank(kv[0]), 0)))
     plural = "s" if cell.count != 1 else ""
     ET.SubElement(dot, "title").text = f"{name}, {day}: {cell.count} trigger{plural} ({parts})"
 

@@ -123,6 +123,8 @@ def upgrade() -> None:
     sa.Column('parser_version', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('document', sa.LargeBinary(), nullable=False),
+    sa.Column('body', sa.LargeBinary(), nullable=True),
+    sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source_id', 'content_hash', name='uq_snapshot_content')
@@ -149,6 +151,7 @@ def upgrade() -> None:
     sa.Column('lease_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('current_snapshot_id', sa.Integer(), nullable=True),
     sa.Column('current_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('parser_version', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('body_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('pending_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('pending_count', sa.Integer(), nullable=False),

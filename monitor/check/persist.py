@@ -1,0 +1,194 @@
+"""Persist a batch of check outcomes in one transaction.
+
+Snapshots (only when the content hash changed), check runs, source state, trigger
+events (deduplicated by key), assessment flags and notification outbox rows are all
+written together: a crash before commit loses nothing, because the next check sees the
+same change again and its dedupe key makes the retry safe.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import insert, update
+from sqlmodel import Session
+
+from config.schema import Config
+from storage.lifecycle import flag_assessments
+from storage.models import Assessment, CheckRun, Source
+from storage.repo import compress, compress_body, insert_trigger, store_snapshot, trigger_row
+from triggers.events import TriggerEvent
+
+from .analyse import Outcome, Settled
+
+# After a failure retry sooner than the interval: 1, 2, 4 … minutes, capped by it.
+FAILURE_BACKOFF = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTrigger:
+    """A trigger event just stored, in the transaction that stored it: its id, the event
+    itself, where it came from and the assessments it flagged (none when suppressed)."""
+
+    id: int
+    event: TriggerEvent
+    vendor_id: str
+    source_id: str | None
+    flagged: tuple[Assessment, ...]
+    at: datetime
+
+
+class Router(Protocol):
+    """Who hears of what (``monitor.notify.routing.Routing``), inside the check's
+    transaction, so a trigger and its notifications are stored together or not at all."""
+
+    def reload(self, config: Config) -> None:
+        """Take a new configuration: its channels and owners apply from the next check."""
+
+    def triggered(self, session: Session, stored: StoredTrigger) -> int:
+        """Enqueue the notifications of a newly stored trigger; returns how many."""
+
+    def checked(self, session: Session, out: Outcome, update: dict[str, Any],
+                now: datetime) -> None:
+        """See a source's outcome (operational alerts); may add to its ``update`` row."""
+
+
+def store_trigger(session: Session, event: TriggerEvent, *, dedupe_source: str,
+                  vendor_id: str, now: datetime, router: Router | None,
+                  source_id: str | None = None, assessment_id: str | None = None,
+                  old_snapshot_id: int | None = None,
+                  new_snapshot_id: int | None = None) -> StoredTrigger | None:
+    """Store an event once (``None`` when its dedupe key fired before: here, before a
+    restart or on a replica); unless suppressed, flag the assessments it concerns and
+    hand it to the router."""
+    trigger_id = insert_trigger(session, trigger_row(
+        event, dedupe_source=dedupe_source, vendor_id=vendor_id, now=now, source_id=source_id,
+        assessment_id=assessment_id, old_snapshot_id=old_snapshot_id,
+        new_snapshot_id=new_snapshot_id))
+    if trigger_id is None:
+        return None
+    flagged: tuple[Assessment, ...] = ()
+    if not event.suppressed:
+        flagged = tuple(flag_assessments(session, trigger_id, vendor_id, event.type, now,
+                                         assessment_id=assessment_id))
+    stored = StoredTrigger(trigger_id, event, vendor_id, source_id, flagged, now)
+    if router is not None and not event.suppressed:
+        router.triggered(session, stored)
+    return stored
+
+
+def settle(out: Outcome) -> None:
+    """Swap an analysed outcome's document (and the raw body a stored snapshot keeps)
+    for what ``persist`` needs of it."""
+    doc = out.document
+    if doc is None or isinstance(doc, Settled):
+        return
+    if out.store_snapshot:
+        body = out.fetch.body
+        out.document = Settled(doc.kind, doc.hash, doc.parser_version,
+                               compress(doc.canonical()), out.watch.kind.size(doc),
+                               compress_body(body) if body is not None else None)
+    else:
+        out.document = Settled(doc.kind, doc.hash, doc.parser_version)
+
+
+def next_due(now: datetime, interval: float, jitter: float, failures: int = 0) -> datetime:
+    """When to check again: the interval ± jitter, or a backoff after failures."""
+    if failures:
+        delay = min(interval, FAILURE_BACKOFF * 2 ** min(failures - 1, 10))
+    else:
+        delay = interval
+    if jitter:
+        delay *= 1 + random.uniform(-jitter, jitter)
+    return now + timedelta(seconds=max(delay, 1.0))
+
+
+def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, worker: str,
+            jitter: float | Callable[[Outcome], float], interval_of: Callable[[Outcome], float],
+            failures_before: dict[str, int],
+            router: Router | None = None) -> list[StoredTrigger]:
+    """Write a batch; returns the triggers newly stored (suppressed ones too)."""
+    runs: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    fired: list[StoredTrigger] = []
+    for out in outcomes:
+        snapshot_id = _snapshot(session, out) if out.store_snapshot else None
+        new = [stored for event in out.events if (stored := store_trigger(
+            session, event, dedupe_source=out.source_id, vendor_id=out.watch.vendor.id,
+            now=now, router=router, source_id=out.source_id,
+            old_snapshot_id=out.old_snapshot_id, new_snapshot_id=snapshot_id)) is not None]
+        fired += new
+        row = _source_update(out, snapshot_id, now,
+                             jitter(out) if callable(jitter) else jitter, interval_of(out),
+                             failures_before.get(out.source_id, 0))
+        updates.append(row)
+        if router is not None:
+            router.checked(session, out, row, now)
+        runs.append({
+            "source_id": out.source_id, "started_at": out.started_at,
+            "duration_ms": out.fetch.elapsed_ms, "outcome": out.outcome,
+            "http_status": out.fetch.status, "error": out.error,
+            "snapshot_id": snapshot_id or out.current_snapshot_id,
+            "changes": len(out.changes), "triggers": len(new), "worker": worker,
+        })
+    if updates:
+        # The ORM runs one executemany per run of consecutive rows with the same columns:
+        # grouped, a batch is two or three statements instead of one per 304/200 switch.
+        updates.sort(key=lambda row: (len(row), sorted(row), row["id"]))
+        session.execute(update(Source), updates)
+    if runs:
+        session.execute(insert(CheckRun), runs)
+    return fired
+
+
+def _snapshot(session: Session, out: Outcome) -> int:
+    settle(out)
+    doc = out.document
+    assert isinstance(doc, Settled) and doc.blob is not None
+    return store_snapshot(session, {
+        "source_id": out.source_id, "url": out.fetch.url, "fetched_at": out.started_at,
+        "http_status": out.fetch.status or 200, "etag": out.fetch.etag,
+        "last_modified": out.fetch.last_modified, "content_hash": doc.hash,
+        "parser_version": doc.parser_version, "kind": doc.kind,
+        "document": doc.blob, "size": doc.size,
+        "body": doc.body, "content_type": out.fetch.content_type,
+    })
+
+
+def _source_update(out: Outcome, snapshot_id: int | None, now: datetime, jitter: float,
+                   interval: float, failures_before: int) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": out.source_id, "last_checked_at": now,
+                           "last_outcome": out.outcome, "lease_owner": None,
+                           "lease_until": None}
+    if out.outcome == "failed":
+        failures = failures_before + 1
+        row.update(consecutive_failures=failures, last_error=out.error,
+                   next_due_at=next_due(now, interval, jitter, failures))
+        return row
+    row.update(consecutive_failures=0, last_error=None, last_success_at=now,
+               next_due_at=next_due(now, interval, jitter))
+    # Clears a pending change on anything but a repeat of it; a 304 answers the validators
+    # of the current version, so a change that reverts before its confirmation ends here.
+    row["pending_hash"], row["pending_count"] = out.pending_hash, out.pending_count
+    if out.fetch.not_modified:
+        return row
+    if out.outcome in ("pending", "suspect"):
+        # Keep the old validators and body hash: the next check must fetch and parse the
+        # same new body again to count it, not be answered 304.
+        return row
+    row.update(etag=out.fetch.etag, last_modified=out.fetch.last_modified,
+               body_hash=out.body_hash)
+    if out.document is None:
+        return row
+    # A parsed document is the current one (stored, reverted to, or equal to it): what it
+    # was parsed with is what the current document matches from now on.
+    row["parser_version"] = out.document.parser_version
+    if snapshot_id is not None:
+        row.update(current_snapshot_id=snapshot_id, current_hash=out.document.hash)
+    elif out.current_snapshot_id is not None:
+        row.update(current_snapshot_id=out.current_snapshot_id, current_hash=out.document.hash)
+    return row

@@ -1,0 +1,249 @@
+"""``reassess run``: the daemon.
+
+APScheduler (its *schedules* — never called triggers here) runs periodic jobs in one
+asyncio loop: a dispatch tick that claims and checks due sources, and the jobs other
+features register (outbox delivery, digests, ``review_due``, retention). The due time of
+each source lives in the database, so a restart resumes where the last run stopped and
+several daemons can share one database. SIGTERM/SIGINT abandon in-flight checks (their
+changes are seen again next time) and exit 0 within seconds. SIGHUP, or a change of the
+config file seen at a dispatch tick, reloads the configuration (``Daemon.reload``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import Engine
+
+from config import ConfigError, load_config
+from config.schema import Config
+from monitor.check.analyse import Outcome
+from monitor.check.pipeline import Checker
+from monitor.logs import setup_logging
+from monitor.notify.routing import Routing
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger("reassess.daemon")
+
+Job = Callable[[], Awaitable[Any]]
+
+
+class Daemon:
+    """The scheduler, the checker and whatever else shares the process (web UI)."""
+
+    def __init__(self, config: Config, engine: Engine, config_file: Path | None = None, *,
+                 web: bool = False) -> None:
+        self.config = config
+        self.engine = engine
+        self.config_file = config_file
+        self.checker = Checker(config, engine, router=Routing(config))
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.stopping = asyncio.Event()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.last_tick_ok: float | None = None
+        self.started_at = time.monotonic()
+        # Features that keep state derived from the config re-derive it here on reload.
+        self.reload_hooks: list[Callable[[Config], None]] = []
+        self._config_mtime = _mtime(config_file)
+        self.web_enabled = web
+        self.web_app: FastAPI | None = None  # built by monitor.web.register_jobs
+
+    @property
+    def worker(self) -> str:
+        """This process's name in leases and check runs."""
+        return self.checker.worker
+
+    @property
+    def scheduler_running(self) -> bool:
+        return bool(self.scheduler.running)
+
+    def add_periodic(self, name: str, seconds: float, job: Job) -> None:
+        """Run ``job`` every ``seconds``; a run still going is not started again."""
+        # The guard skips a run while the last is going, quietly: APScheduler's own
+        # max_instances would log a warning at every tick of a long dispatch.
+        self.scheduler.add_job(self._guard(name, job), "interval", seconds=seconds, id=name,
+                               max_instances=2, coalesce=True, next_run_time=_soon())
+
+    def _guard(self, name: str, job: Job) -> Job:
+        busy: list[bool] = []
+
+        async def run() -> None:
+            if self.stopping.is_set() or busy:
+                return
+            busy.append(True)
+            try:
+                await self._run_job(name, job)
+            finally:
+                busy.clear()
+        return run
+
+    async def _run_job(self, name: str, job: Job) -> None:
+        task = asyncio.ensure_future(job())
+        self.tasks.add(task)
+        try:
+            await task
+        except asyncio.CancelledError:
+            log.info("job %s abandoned at shutdown", name)
+        except Exception:
+            log.exception("job %s failed; it runs again at its next time", name)
+        finally:
+            self.tasks.discard(task)
+
+    async def dispatch(self) -> None:
+        """Claim and check the due sources, as many rounds as there are due ones.
+
+        A round claims a few times the fetch concurrency, not everything due, so the
+        daemons sharing a database split a large batch between them.
+        """
+        self.reload_if_changed()
+        batch = min(500, max(50, 4 * self.config.http.concurrency))
+        for _ in range(100):  # bounded: at most 100 rounds per tick
+            summary = await self.checker.check_due(limit=batch, progress=_log_outcome)
+            if summary.checked:
+                log.info("checked %d: %d changed, %d failed, %d triggers", summary.checked,
+                         summary.changed, summary.failed, summary.triggers)
+            self.last_tick_ok = time.monotonic()
+            if summary.checked < batch or self.stopping.is_set():
+                return
+
+    def reload(self) -> bool:
+        """Re-read the config file and apply it without a restart.
+
+        Added sources are due at once, removed ones stop (inactive, history kept), changed
+        intervals and settings apply from the next dispatch tick. A file that does not
+        load is refused with its error, and the running configuration stays.
+        """
+        if self.config_file is None:
+            log.warning("no configuration file to reload")
+            return False
+        self._config_mtime = _mtime(self.config_file)
+        try:
+            config = load_config(self.config_file)
+        except ConfigError as exc:
+            log.error("configuration NOT reloaded, the running one stays: %s", exc)
+            return False
+        for what, old, new in (("database", self.config.database, config.database),
+                               ("web.host/web.port", (self.config.web.host, self.config.web.port),
+                                (config.web.host, config.web.port))):
+            if old != new:
+                log.warning("%s changed: that takes a restart; still using the current one",
+                            what)
+        before, tick = set(self.checker.watches), self.config.schedule.tick
+        try:
+            self.checker.reload(config)
+            self.config = config
+            for hook in self.reload_hooks:
+                hook(config)
+            self.checker.sync()
+        except Exception:
+            self._config_mtime = None  # try again at the next tick
+            log.exception("configuration reload failed while applying it; retrying")
+            return False
+        if config.schedule.tick != tick and self.scheduler.get_job("dispatch") is not None:
+            self.scheduler.reschedule_job("dispatch", trigger="interval",
+                                          seconds=config.schedule.tick)
+        after = set(self.checker.watches)
+        log.info("configuration reloaded: %d sources (%d added, %d removed)", len(after),
+                 len(after - before), len(before - after))
+        return True
+
+    def reload_if_changed(self) -> None:
+        """Reload when the config file's modification time moved (one ``stat`` a tick)."""
+        if self.config_file is not None and _mtime(self.config_file) != self._config_mtime:
+            log.info("%s changed on disk; reloading", self.config_file)
+            self.reload()
+
+    def install_jobs(self) -> None:
+        self.add_periodic("dispatch", self.config.schedule.tick, self.dispatch)
+        for register in _extensions():
+            register(self)
+
+    async def serve(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            loop.add_signal_handler(signal.SIGHUP, self._on_hup)
+        self.checker.sync()
+        self.checker.start_pool()  # forked before the jobs start threads
+        self.install_jobs()
+        self.scheduler.start()
+        log.info("reassess running: %d sources, tick %gs", len(self.checker.watches),
+                 self.config.schedule.tick)
+        await self.stopping.wait()
+        log.info("stopping")
+        self.scheduler.shutdown(wait=False)
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=5)
+        self.checker.close()
+        return 0
+
+    def _on_hup(self) -> None:
+        self.reload()
+
+
+def _extensions() -> list[Callable[[Daemon], None]]:
+    """Jobs that live beside their feature: notifier, lifecycle, web, operations.
+
+    Imported here, not at the top, so ``reassess check`` never loads the web stack.
+    """
+    from monitor import web
+    from monitor.notify import notifier
+
+    from . import lifecycle, ops
+
+    return [notifier.register_jobs, lifecycle.register_jobs, web.register_jobs,
+            ops.register_jobs]
+
+
+def _mtime(path: Path | None) -> int | None:
+    try:
+        return path.stat().st_mtime_ns if path is not None else None
+    except OSError:
+        return None
+
+
+def _soon() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _log_outcome(out: Outcome) -> None:
+    if out.outcome == "failed":
+        log.warning("%s failed: %s", out.source_id, out.error)
+    elif out.outcome in ("changed", "suspect"):
+        log.info("%s %s: %d change(s), %d event(s)", out.source_id, out.outcome,
+                 len(out.changes), len(out.events))
+    elif out.outcome == "rebaselined":
+        log.info("%s rebaselined: its document is now the current parser's", out.source_id)
+
+
+def run_daemon(config: Config, *, config_file: Path | None = None, log_format: str = "text",
+               web: bool = True, engine: Engine | None = None) -> int:
+    from monitor.cli.common import get_engine
+
+    # Until the event loop takes over the signals, a stop request during start-up
+    # (migrations, config sync) ends the process cleanly instead of killing it.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop_during_startup)
+    setup_logging(log_format)
+    daemon = Daemon(config, engine or get_engine(config), config_file, web=web)
+    return asyncio.run(daemon.serve())
+
+
+def _stop_during_startup(signum: int, _frame: object) -> None:
+    log.info("stopping during start-up (signal %d)", signum)
+    raise SystemExit(0)

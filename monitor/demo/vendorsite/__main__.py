@@ -1,0 +1,5 @@
+"""``python -m monitor.demo.vendorsite``."""
+
+from .cli import main
+
+raise SystemExit(main())

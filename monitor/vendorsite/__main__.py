@@ -1,5 +1,0 @@
-"""``python -m monitor.vendorsite``."""
-
-from .cli import main
-
-raise SystemExit(main())
