@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sources import get_kind
+from sources import get_kind, vocab
 
 from .errors import ConfigError
 from .schema import Config
@@ -328,6 +328,8 @@ def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None =
         raise format_validation(exc, nodes.root, file) from None
     _check_kinds(config, nodes, file)
     _check_channels(config, nodes, file)
+    # Parsers and rules read the vocabularies from here on (parse workers are handed them).
+    vocab.extend(config.vocabulary.additions())
     return config
 
 

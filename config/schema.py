@@ -230,6 +230,27 @@ class WebConfig(Strict):
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
+class CountryWords(Strict):
+    code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    aliases: list[str] = Field(default_factory=list)
+
+
+class VocabularyConfig(Strict):
+    """Words added to the built-in vocabularies (``sources/vocab/*.yaml``): model families,
+    capabilities, legal suffixes, table header words, countries. See docs/sources.md."""
+
+    model_families: list[str] = Field(default_factory=list)
+    capabilities: dict[str, list[str]] = Field(default_factory=dict)
+    legal_suffixes: list[str] = Field(default_factory=list)
+    header_words: dict[Literal["name", "purpose", "location", "skip"], list[str]] = Field(
+        default_factory=dict)
+    countries: dict[str, CountryWords] = Field(default_factory=dict)
+
+    def additions(self) -> dict[str, Any]:
+        """The non-empty additions, as ``sources.vocab.extend`` takes them."""
+        return {k: v for k, v in self.model_dump(exclude_none=True).items() if v}
+
+
 class Config(Strict):
     """The whole configuration file."""
 
@@ -245,6 +266,7 @@ class Config(Strict):
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     rules: list[RuleConfig] = Field(default_factory=list)
     web: WebConfig = Field(default_factory=WebConfig)
+    vocabulary: VocabularyConfig = Field(default_factory=VocabularyConfig)
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from importlib import import_module
 
+from . import vocab
 from .base import BaseSettings, Change, Document, KindModule
 
 # httpx imports its command-line client (click, rich, pygments) whenever those
@@ -74,4 +76,28 @@ def get_kind(name: str) -> KindModule:
         raise KeyError(f"unknown source kind {name!r}; valid kinds: {valid}") from None
 
 
-__all__ = ["REGISTRY", "BaseSettings", "Change", "Document", "get_kind"]
+def parser_version(kind: KindModule) -> str:
+    """The version of what ``parse`` makes of a body: the kind's ``PARSER_VERSION``, and
+    the config's vocabulary additions when there are any (they change what it makes).
+    A stored document of another version is read again before it is compared."""
+    extra = vocab.fingerprint()
+    return f"{kind.PARSER_VERSION}+{extra}" if extra else kind.PARSER_VERSION
+
+
+def parse(kind: KindModule, settings: BaseSettings, body: bytes,
+          vocabulary: dict[str, object] | None = None) -> Document:
+    """The kind's parse as a check runs it, in a worker process or inline: with the
+    config's ``vocabulary`` additions (a worker forked before the config was read is
+    handed them), stamped with ``parser_version`` and hashed where it runs."""
+    if vocabulary is not None:
+        vocab.ensure(vocabulary)
+    doc = kind.parse(body, settings)
+    version = parser_version(kind)
+    if doc.parser_version != version:
+        doc = replace(doc, parser_version=version)
+    doc.hash  # noqa: B018 - serialised and hashed here, once
+    return doc
+
+
+__all__ = ["REGISTRY", "BaseSettings", "Change", "Document", "get_kind", "parse",
+           "parser_version"]

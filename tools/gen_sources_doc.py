@@ -42,10 +42,41 @@ page is generated from the kinds' own help text (`python tools/gen_sources_doc.p
 - **`compare_versions: N`** (default 3): a return to one of the last N stored versions
   (CDN variants, A/B tests) is not a change; a genuinely new version still fires.
 - **`reassess diff --kind KIND OLD NEW [--json]`** runs parse, diff and the kind's rules
-  on two files, offline; `--json` prints `{"kind", "changed", "changes", "triggers"}`.
+  on two files, offline, through the same firing function as the daemon (the built-in
+  policy, and a config's `rules:` with `--config`); `--json` prints `{"kind", "changed",
+  "suspect", "reason", "changes", "triggers"}`. A suspect new document fires nothing and
+  exits 0.
 
 Every change fires through the rules engine afterwards: configured `rules:` may raise or
 lower severity, suppress or route (see [assessments.md](assessments.md)).
+
+## Vocabularies
+
+The words reassess knows are data, shipped as YAML in `sources/vocab/`, not code:
+
+| vocabulary | shape | what it is for |
+|---|---|---|
+| `model_families` | list of names | a model named without digits ("Sonnet is now the default") |
+| `capabilities` | tag → list of phrases | what counts as a new capability; the entity is the phrase as written |
+| `legal_suffixes` | list of words | subprocessor names keyed without their legal form ("Acme, Inc." = "Acme") |
+| `header_words` | role (`name`, `purpose`, `location`, `skip`) → words | which table column holds what, in any language |
+| `countries` | name → `{code, aliases}` | locations; entries without a code are regions (EU, APAC) |
+
+The config adds to each under a top-level `vocabulary:` key; lists are extended and
+mappings merged key by key:
+
+```yaml
+vocabulary:
+  model_families: [Fable, Aurora]
+  capabilities: {audio: [voice cloning]}
+  legal_suffixes: [zrt]
+  header_words: {name: [Auftragsverarbeiter]}
+  countries: {Taiwan: {code: TW, aliases: [ROC]}}
+```
+
+Additions change what a parse makes, so they count as another parser version: the next
+check reads each stored body again with them (a re-baseline) and fires nothing for the
+vocabulary change itself.
 
 ## Where the code is
 

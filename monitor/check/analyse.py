@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from config.schema import SourceConfig, VendorConfig
-from sources import guard
+from sources import guard, parse
+from sources import parser_version as current_version
 from sources.base import BaseSettings, Change, Document, KindModule
 from sources.fetch import FetchResult
 from triggers.events import TriggerEvent
@@ -67,7 +68,7 @@ class SourceState:
 def stale(kind: KindModule, snapshot_id: int | None, parser_version: str | None) -> bool:
     """Is a source's current document (if it has one) another parser version's than the
     kind's current one? (``None``: not known, as for rows written before it was kept.)"""
-    return snapshot_id is not None and parser_version != kind.PARSER_VERSION
+    return snapshot_id is not None and parser_version != current_version(kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +159,7 @@ def triage(watch: Watch, state: SourceState, res: FetchResult, started_at: datet
 
 def parse_body(watch: Watch, body: bytes) -> Document:
     """The kind's parse, serialised and hashed (what a worker process hands back)."""
-    doc = watch.kind.parse(body, watch.settings)
-    doc.hash  # noqa: B018 - computed once, where the parse runs
-    return doc
+    return parse(watch.kind, watch.settings, body)
 
 
 def parse_failed(out: Outcome, exc: BaseException) -> Outcome:
@@ -178,7 +177,7 @@ def conclude(out: Outcome, watch: Watch, state: SourceState, doc: Document, read
         return out
     if state.current_snapshot_id is None:
         return _baseline(out, watch, state, doc)
-    recent = reader.recent(watch.id, watch.source.compare_versions, watch.kind.PARSER_VERSION)
+    recent = reader.recent(watch.id, watch.source.compare_versions, current_version(watch.kind))
     if doc.hash in recent:
         out.outcome, out.current_snapshot_id = "reverted", recent[doc.hash]
         return out
@@ -218,7 +217,7 @@ def _comparable(watch: Watch, state: SourceState,
     snapshot_id = state.current_snapshot_id
     assert snapshot_id is not None  # conclude's caller has a stored version
     stored = reader.document(snapshot_id)
-    if stored.parser_version == watch.kind.PARSER_VERSION:
+    if stored.parser_version == current_version(watch.kind):
         return Document(kind=watch.kind.NAME, data=stored.data,
                         parser_version=stored.parser_version), state.current_hash or ""
     body = reader.body(snapshot_id)

@@ -36,7 +36,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Literal
 
-from sources import get_kind
+from sources import get_kind, parse, vocab
 from sources.base import BaseSettings, Document
 
 log = logging.getLogger("reassess.parse")
@@ -64,11 +64,10 @@ def _usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def parse_in_worker(kind: str, settings: BaseSettings, body: bytes) -> Document:
+def parse_in_worker(kind: str, settings: BaseSettings, body: bytes,
+                    vocabulary: dict[str, object] | None = None) -> Document:
     """One parse, as the worker runs it (and as the pool runs it inline)."""
-    doc = get_kind(kind).parse(body, settings)
-    doc.hash  # noqa: B018 - serialised and hashed here, not in the event loop's process
-    return doc
+    return parse(get_kind(kind), settings, body, vocabulary)
 
 
 def _init_worker() -> None:
@@ -156,7 +155,8 @@ class ParsePool:
                 if executor is None:  # gave up after too many deaths
                     return parse_in_worker(kind, settings, body)
             try:
-                future: Future[Document] = executor.submit(parse_in_worker, kind, settings, body)
+                future: Future[Document] = executor.submit(
+                    parse_in_worker, kind, settings, body, vocab.additions())
                 return await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 self._lost(executor)

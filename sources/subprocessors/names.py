@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
+from .. import vocab
 from .places import canonical_place, places_in
 
 _FOOTNOTE = re.compile(r"(\s*(\[\d{1,3}\]|\(\d{1,2}\)|\[[a-z*†‡]\]|[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰⁺]+))+\s*$")
@@ -30,10 +32,15 @@ def display_name(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" :;,–—-|").strip()
 
 
-_SUFFIXES = {"inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "plc",
-             "gmbh", "ag", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "pty", "pte", "llp",
-             "lp", "kk", "ab", "as", "oy", "oyj", "aps", "se", "sl", "kft", "sro", "doo", "ulc",
-             "lda", "ltda", "kg", "pvt", "private", "pbc", "sagl", "sau", "asa"}
+def _suffixes() -> frozenset[str]:
+    return _suffix_set(vocab.generation())
+
+
+@lru_cache(maxsize=2)
+def _suffix_set(generation: int) -> frozenset[str]:
+    return frozenset(w.casefold().replace(".", "") for w in vocab.get("legal_suffixes"))
+
+
 _ALIASES = {"aws": "amazon web services", "gcp": "google cloud platform",
             "google cloud": "google cloud platform", "msft": "microsoft"}
 
@@ -47,7 +54,8 @@ def name_key(name: str) -> str:
     words = re.sub(r"[^\w\s]", " ", text).split()
     if words and words[0] == "the" and len(words) > 1:
         words = words[1:]
-    while len(words) > 1 and words[-1] in _SUFFIXES:
+    suffixes = _suffixes()
+    while len(words) > 1 and words[-1] in suffixes:
         words.pop()
     if len(words) > 2 and words[-2:] == ["co", "kg"]:
         words = words[:-2]

@@ -11,107 +11,18 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# "ISO code|Canonical name|alias|alias": one country a line.
-_COUNTRIES = """
-AE|United Arab Emirates|UAE|U.A.E.
-AR|Argentina
-AT|Austria
-AU|Australia
-BE|Belgium
-BG|Bulgaria
-BR|Brazil
-CA|Canada
-CH|Switzerland
-CL|Chile
-CN|China|PRC|People's Republic of China
-CO|Colombia
-CR|Costa Rica
-CY|Cyprus
-CZ|Czech Republic|Czechia
-DE|Germany|Deutschland
-DK|Denmark
-EE|Estonia
-EG|Egypt
-ES|Spain
-FI|Finland
-FR|France
-GB|United Kingdom|UK|U.K.|Great Britain|Britain|England|Scotland|Wales|Northern Ireland
-GR|Greece
-HK|Hong Kong|Hong Kong SAR
-HR|Croatia
-HU|Hungary
-ID|Indonesia
-IE|Ireland|Republic of Ireland
-IL|Israel
-IN|India
-IS|Iceland
-IT|Italy
-JP|Japan
-KE|Kenya
-KR|South Korea|Korea|Republic of Korea
-LT|Lithuania
-LU|Luxembourg
-LV|Latvia
-MA|Morocco
-MT|Malta
-MX|Mexico
-MY|Malaysia
-NG|Nigeria
-NL|Netherlands|The Netherlands|Holland
-NO|Norway
-NZ|New Zealand
-PE|Peru
-PH|Philippines
-PK|Pakistan
-PL|Poland
-PT|Portugal
-QA|Qatar
-RO|Romania
-RS|Serbia
-RU|Russia|Russian Federation
-SA|Saudi Arabia|KSA
-SE|Sweden
-SG|Singapore
-SI|Slovenia
-SK|Slovakia
-TH|Thailand
-TR|Turkey|Türkiye|Turkiye
-TW|Taiwan
-UA|Ukraine
-US|United States|United States of America|USA|U.S.|U.S.A.|US|America
-UY|Uruguay
-VN|Vietnam|Viet Nam
-ZA|South Africa
-"""
-
-_REGIONS = """
-European Union|EU|E.U.
-European Economic Area|EEA
-Europe
-Global|Worldwide|World-wide|Globally|International|Multiple countries|Various
-Asia Pacific|APAC|Asia-Pacific
-EMEA
-North America
-Latin America|LATAM|South America
-Middle East
-Africa
-Asia
-Oceania
-Americas
-"""
+from .. import vocab
 
 
 def _table() -> list[tuple[str, str, bool]]:
-    """(alias, canonical, is_code) for every spelling, longest first."""
+    """(alias, canonical, is_code) for every spelling of the ``countries`` vocabulary
+    (regions are its entries without a code), longest first."""
     rows: list[tuple[str, str, bool]] = []
-    for line in _COUNTRIES.strip().splitlines():
-        code, name, *aliases = line.split("|")
+    for name, words in vocab.get("countries").items():
         canonical = name.casefold()
-        rows.append((code, canonical, True))
-        rows.extend((alias, canonical, False) for alias in (name, *aliases))
-    for line in _REGIONS.strip().splitlines():
-        name, *aliases = line.split("|")
-        rows.extend((alias, name.casefold(), False) for alias in (name, *aliases))
+        if words.get("code"):
+            rows.append((words["code"], canonical, True))
+        rows.extend((alias, canonical, False) for alias in (name, *words.get("aliases", ())))
     rows.sort(key=lambda r: -len(r[0]))
     return rows
 
@@ -121,8 +32,9 @@ def _pattern(alias: str) -> str:
     return rf"(?<![\w.]){body}(?![\w])" if alias[-1] == "." else rf"(?<![\w.]){body}\b"
 
 
-@lru_cache(maxsize=2)
-def _spellings(codes: bool) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, str]]:
+@lru_cache(maxsize=4)
+def _spellings(codes: bool, generation: int = 0,
+               ) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, str]]:
     """Short upper-case spellings (matched as written), the others (any case), and each
     one's canonical name, keyed as written or case-folded."""
     lookup: dict[str, str] = {}
@@ -140,25 +52,26 @@ def _spellings(codes: bool) -> tuple[tuple[str, ...], tuple[str, ...], dict[str,
     return tuple(strict), tuple(loose), lookup
 
 
-@lru_cache(maxsize=2)
-def _matchers(codes: bool) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
+@lru_cache(maxsize=4)
+def _matchers(codes: bool, generation: int = 0,
+              ) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
     """A case-sensitive pattern for short upper-case spellings, an insensitive one for names."""
-    strict, loose, lookup = _spellings(codes)
+    strict, loose, lookup = _spellings(codes, vocab.generation())
     return (re.compile("|".join(map(_pattern, strict))),
             re.compile("|".join(map(_pattern, loose)), re.I), lookup)
 
 
-@lru_cache(maxsize=2)
-def _whole(codes: bool) -> tuple[frozenset[str], frozenset[str]]:
+@lru_cache(maxsize=4)
+def _whole(codes: bool, generation: int = 0) -> tuple[frozenset[str], frozenset[str]]:
     """What ``fullmatch`` of ``_matchers``' patterns accepts in ASCII text, as sets: the
     short spellings as written, the others lower-cased (ASCII has no other case rules)."""
-    strict, loose, _ = _spellings(codes)
+    strict, loose, _ = _spellings(codes, vocab.generation())
     return frozenset(strict), frozenset(a.casefold() for a in loose if a.isascii())
 
 
 def places_in(text: str, *, codes: bool = False) -> list[str]:
     """The canonical countries and regions a text names, in order of first mention."""
-    strict, loose, lookup = _matchers(codes)
+    strict, loose, lookup = _matchers(codes, vocab.generation())
     found: list[tuple[int, str]] = []
     taken: list[tuple[int, int]] = []
     for rx, fold in ((loose, True), (strict, False)):
@@ -193,7 +106,7 @@ def _candidates(part: str) -> tuple[str, str, str]:
 
 
 def _by_patterns(part: str) -> str | None:
-    strict, loose, lookup = _matchers(True)
+    strict, loose, lookup = _matchers(True, vocab.generation())
     for clean in _candidates(part):
         if strict.fullmatch(clean):
             return lookup.get(clean)
@@ -204,8 +117,8 @@ def _by_patterns(part: str) -> str | None:
 
 def _by_sets(part: str) -> str | None:
     """``_by_patterns`` for ASCII text (``tests/test_kinds_a.py`` checks they agree)."""
-    names, folded = _whole(True)
-    lookup = _spellings(True)[2]
+    names, folded = _whole(True, vocab.generation())
+    lookup = _spellings(True, vocab.generation())[2]
     for clean in _candidates(part):
         if clean in names:
             return lookup.get(clean)
@@ -219,4 +132,9 @@ def _by_sets(part: str) -> str | None:
 
 def is_region(name: str) -> bool:
     """True for EU, Global, APAC …: places that are not one country."""
-    return name in {line.split("|")[0].casefold() for line in _REGIONS.strip().splitlines()}
+    return name in _regions(vocab.generation())
+
+
+@lru_cache(maxsize=2)
+def _regions(generation: int) -> frozenset[str]:
+    return frozenset(n.casefold() for n, w in vocab.get("countries").items() if not w.get("code"))
