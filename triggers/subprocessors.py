@@ -4,7 +4,8 @@ Severity (the highest of its changes): **high** when an AI/model provider is add
 changed (known providers by name, or a purpose or table section about LLMs, models,
 inference, AI …) or when an entity's location moves to a new country or region;
 **medium** for any other addition, a purpose or location change, or an AI provider's
-removal; **low** for other removals and changes to minor columns only.
+removal; **low** for other removals and changes to minor columns only. A name respelt
+("Matamo" → "Matomo", "New Relic" → "NewRelic") with nothing else changed fires nothing.
 """
 
 from __future__ import annotations
@@ -71,12 +72,21 @@ def severity(change: Change) -> str:
     return "medium"
 
 
+def renamed_only(change: Change) -> bool:
+    """A typo fix or respelling of a name, nothing else changed."""
+    return change.op == "modified" and tuple(change.fields) == ("name",)
+
+
 def _item(change: Change) -> str:
     if change.op == "added":
         return f"+{change.key}"
     if change.op == "removed":
         return f"−{change.key}"
     before, after = change.before or {}, change.after or {}
+    if "name" in change.fields:
+        rest = [f for f in change.fields if f != "name"]
+        renamed = f"{before.get('name') or '—'} → {after.get('name') or change.key}"
+        return renamed + (f" ({'/'.join(rest)} changed)" if rest else "")
     if "location" in change.fields:
         return (f"{change.key} location {before.get('location') or '—'} → "
                 f"{after.get('location') or '—'}")
@@ -105,6 +115,7 @@ def title(changes: Sequence[Change]) -> str:
 
 def subprocessor_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:
     """All entity changes of one check as one ``subprocessor_change``."""
+    changes = [c for c in changes if not renamed_only(c)]
     if not changes:
         return []
     order = {"added": 0, "removed": 1, "modified": 2}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .html import elements, heading_before, nearest, text_parts
+from .html import HEADINGS, elements, nearest, text_parts
 from .text import clean_text
 
 HeaderTest = Callable[[list[str]], bool]
@@ -97,8 +97,11 @@ def _cell_text(cell: Any) -> str:
     return "; ".join(text_parts(cell))
 
 
-def read_grid(table: Any, is_header: HeaderTest) -> Grid:
-    """A ``<table>`` (or ARIA ``role=table``) as header, rows and group labels."""
+def read_grid(table: Any, is_header: HeaderTest, before: Any = ...) -> Grid:
+    """A ``<table>`` (or ARIA ``role=table``) as header, rows and group labels; ``before``
+    is the heading before it when the caller has it (see ``headings_before``)."""
+    if before is ...:
+        before = headings_before([table])[0]
     aria = table.tag != "table"
     rows: list[tuple[list[Any], bool]] = []
     for tr in _rows(table, aria):
@@ -107,7 +110,7 @@ def read_grid(table: Any, is_header: HeaderTest) -> Grid:
             rows.append((cells, all(c.tag == "th" or c.get("role") == "columnheader"
                                     for c in cells)
                          or nearest(tr, "thead") is not None))
-    return _grid_from(_expand(rows), is_header, lambda: _heading(table))
+    return _grid_from(_expand(rows), is_header, lambda: _heading(table, before))
 
 
 def _expand(rows: list[tuple[list[Any], bool]]) -> list[tuple[list[str], bool, bool]]:
@@ -189,15 +192,44 @@ def _merge_headers(rows: list[list[str]], width: int) -> list[str]:
     return merged
 
 
-def _heading(el: Any) -> str:
-    """The caption inside the table, else the last heading before it."""
+def _heading(el: Any, before: Any | None) -> str:
+    """The caption inside the table, else the heading before it (``before``)."""
     caption = next(el.iterdescendants("caption"), None)
     if caption is not None:
         text = " ".join(text_parts(caption))
         if text:
             return text
-    before = heading_before(el)
     return " ".join(text_parts(before)) if before is not None else ""
+
+
+def headings_before(targets: list[Any]) -> list[Any | None]:
+    """For each element, the last heading that starts before it in its document (an
+    enclosing heading counts)."""
+    return elements_before(targets, HEADINGS)
+
+
+def elements_before(targets: list[Any], tags: tuple[str, ...]) -> list[Any | None]:
+    """For each element, the last element named ``tags`` that starts before it in its
+    document (an ancestor counts), found in one walk of the document for all of them:
+    asking for each element on its own walks the document once per element."""
+    wanted: dict[int, list[int]] = {}
+    for i, el in enumerate(targets):
+        wanted.setdefault(id(el), []).append(i)
+    names = frozenset(tags)
+    out: list[Any | None] = [None] * len(targets)
+    done: set[int] = set()
+    for el in targets:
+        root = el.getroottree().getroot()
+        if id(root) in done:
+            continue
+        done.add(id(root))
+        last = None
+        for node in root.iter():
+            for i in wanted.get(id(node), ()):
+                out[i] = last
+            if node.tag in names:
+                last = node
+    return out
 
 
 def find_tables(root: Any) -> list[Any]:
@@ -205,9 +237,11 @@ def find_tables(root: Any) -> list[Any]:
     found = list(root.iterdescendants("table"))
     found += [el for el in root.iterdescendants() if isinstance(el.tag, str) and _is_table(el)]
     unique: list[Any] = []
+    seen: set[int] = set()
     for table in found:
-        if any(table is u for u in unique):
+        if id(table) in seen:
             continue
+        seen.add(id(table))
         if table.tag == "table" and next(table.iterdescendants("table"), None) is not None:
             continue
         unique.append(table)
@@ -241,15 +275,24 @@ def _header_before(parent: Any, is_header: HeaderTest) -> list[str] | None:
 
 def div_grids(root: Any, is_header: HeaderTest) -> list[Grid]:
     """Tables built of repeated elements (CMS collection lists, div grids): a parent whose
-    children share one tag and class and each hold 2–8 short cells, alike in number."""
-    grids = []
-    for parent in root.iterdescendants("div", "section", "ul", "ol"):
-        if nearest(parent, "table") is not None:
-            continue
-        grid = _div_grid(parent, elements(parent), is_header)
-        if grid is not None:
-            grids.append(grid)
-    return grids
+    children share one tag and class and each hold 2–8 short cells, alike in number.
+
+    One walk of the tree that does not enter tables (asking each element for a table
+    among its ancestors made 16,000 nested divs quadratic)."""
+    found: list[tuple[Any, Grid]] = []
+    stack = [c for c in reversed(elements(root)) if c.tag != "table"]
+    while stack:
+        parent = stack.pop()
+        kids = elements(parent)
+        if parent.tag in ("div", "section", "ul", "ol"):
+            grid = _div_grid(parent, kids, is_header)
+            if grid is not None:
+                found.append((parent, grid))
+        stack.extend(k for k in reversed(kids) if k.tag != "table")
+    for (parent, grid), before in zip(found, headings_before([p for p, _ in found]),
+                                      strict=True):
+        grid.heading = _heading(parent, before)
+    return [grid for _, grid in found]
 
 
 def _div_grid(parent: Any, kids: list[Any], is_header: HeaderTest) -> Grid | None:
@@ -268,11 +311,14 @@ def _div_grid(parent: Any, kids: list[Any], is_header: HeaderTest) -> Grid | Non
     cells = [r for r in rows if r is not None]
     header = cells[0] if is_header(cells[0]) else _header_before(parent, is_header)
     body = cells[1:] if header is cells[0] else cells
-    return Grid(header=header, rows=body, labels=[""] * len(body), heading=_heading(parent))
+    return Grid(header=header, rows=body, labels=[""] * len(body))
 
 
 def page_grids(roots: list[Any], is_header: HeaderTest) -> list[tuple[Grid, bool]]:
     """Every grid under ``roots``, each with whether it is a real table (``<table>`` or
     ARIA) rather than a grid of divs."""
-    grids = [(read_grid(t, is_header), True) for r in roots for t in find_tables(r)]
+    tables = [t for r in roots for t in find_tables(r)]
+    befores = headings_before(tables)
+    grids = [(read_grid(t, is_header, before), True) for t, before in zip(tables, befores,
+                                                                             strict=True)]
     return grids + [(g, False) for r in roots for g in div_grids(r, is_header)]

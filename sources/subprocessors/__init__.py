@@ -35,6 +35,7 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 
@@ -44,11 +45,11 @@ from ..base import BaseSettings, Change, Document
 from ..read.dates import is_date_noise
 from ..read.text import clean_text
 from .columns import is_location
-from .names import display_name, location_key, name_key, strip_footnotes, text_key
+from .names import display_name, location_key, name_key, places_of, strip_footnotes, text_key
 from .records import CORE, records_of
 
 NAME = "subprocessors"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
 RULES = "triggers.subprocessors:subprocessor_rule"  # its rule in triggers/, named
 CONTEXT = ("section",)
@@ -83,6 +84,7 @@ _SPACES = re.compile(r"\s+")
 
 
 _NOT_A_NAME = re.compile(r"^\s*([*†‡¹²³⁴⁵]|\[\d+\]|\(\d+\)|notes?\b|footnotes?\b)", re.I)
+_PLACEHOLDER = re.compile(r"^\s*\[[^\[\]]*\]\s*$")  # "[VERIFY — email provider]", "[Vendor]"
 
 
 def build_entities(found: Iterable[dict[str, str]], ignore: Iterable[str] = (),
@@ -93,11 +95,13 @@ def build_entities(found: Iterable[dict[str, str]], ignore: Iterable[str] = (),
     for record in found:
         values = {k: _value(v, rx) for k, v in record.items()}
         raw = values.pop("name", "").split("; ")[0]
-        if _NOT_A_NAME.match(raw) or len(raw.split()) > 12:
-            continue  # a footnote or a note written into the table
+        if _NOT_A_NAME.match(raw) or len(raw.split()) > 12 or _PLACEHOLDER.match(raw):
+            continue  # a footnote, a note written into the table, a template's placeholder
         name = display_name(raw)
+        if len(name) > 150:
+            continue
         key = name_key(name)
-        if not key or len(name) > 150 or is_date_noise(name):
+        if not key or is_date_noise(name):
             continue
         if not values.get("location") and is_location(values.get("section", "")):
             values["location"] = values["section"]  # listed under a "United States" heading
@@ -116,12 +120,22 @@ def build_entities(found: Iterable[dict[str, str]], ignore: Iterable[str] = (),
     return out
 
 
-def changed_fields(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """Which of an entity's fields changed in meaning."""
+Substitutions = frozenset[tuple[str, str]]
+
+
+def changed_fields(before: dict[str, str], after: dict[str, str],
+                   renamed: Substitutions = frozenset(),
+                   columns: frozenset[str] = frozenset()) -> list[str]:
+    """Which of an entity's fields changed in meaning (``renamed``: words renamed
+    throughout the document, see ``term_renames``, do not count; nor do ``columns``, the
+    fields a table gained or lost for every entity, see ``new_columns``)."""
+    def old(value: str | None) -> str | None:
+        return _substitute(value, renamed) if renamed and value else value
+
     fields = [f for f, key in (("purpose", text_key), ("location", location_key))
-              if key(before.get(f)) != key(after.get(f))]
-    skip = set(CORE) | set(CONTEXT)
-    extra_a = {k: text_key(v) for k, v in before.items() if k not in skip}
+              if f not in columns and key(old(before.get(f))) != key(after.get(f))]
+    skip = set(CORE) | set(CONTEXT) | columns
+    extra_a = {k: text_key(old(v)) for k, v in before.items() if k not in skip}
     extra_b = {k: text_key(v) for k, v in after.items() if k not in skip}
     if sorted(extra_a.values()) != sorted(extra_b.values()):
         fields += sorted(k for k in extra_a.keys() | extra_b.keys()
@@ -129,17 +143,142 @@ def changed_fields(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return fields
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def _substitute(text: str, renamed: Substitutions) -> str:
+    lookup = dict(renamed)
+    return _WORDS.sub(lambda m: lookup.get(m.group(0).casefold(), m.group(0)), text)
+
+
+_SUBSTITUTION_WORDS = 300  # longer values are compared as they are
+
+
+def _swaps(before: str, after: str) -> set[tuple[str, str]]:
+    """The one-word-for-one-word replacements that turn ``before`` into ``after``."""
+    a = [w.casefold() for w in _WORDS.findall(before)]
+    b = [w.casefold() for w in _WORDS.findall(after)]
+    if len(a) > _SUBSTITUTION_WORDS or len(b) > _SUBSTITUTION_WORDS:
+        return set()
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return {(a[i1], b[j1]) for op, i1, i2, j1, j2 in matcher.get_opcodes()
+            if op == "replace" and i2 - i1 == j2 - j1 == 1}
+
+
+def term_renames(pairs: list[tuple[dict[str, str], dict[str, str]]]) -> Substitutions:
+    """Words renamed throughout a document ("operator" → "Owner" in every entity that
+    said it): a one-word replacement made in the fields of two or more entities, whose
+    old word is gone from every entity and whose new word no entity used before. Place
+    names and numbers never count: moving every vendor from "US" to "EU" is a change."""
+    found: dict[tuple[str, str], int] = {}
+    for before, after in pairs:
+        swaps: set[tuple[str, str]] = set()
+        for field_ in before.keys() & after.keys():
+            if field_ not in ("name", *CONTEXT) and before[field_] != after[field_]:
+                swaps |= _swaps(before[field_], after[field_])
+        for swap in swaps:
+            found[swap] = found.get(swap, 0) + 1
+    candidates = {s for s, n in found.items() if n >= 2 and not any(
+        w.isdigit() or places_of(w) or places_of(w.upper()) for w in s)}
+    if not candidates:
+        return frozenset()
+    old_words = {w.casefold() for before, _ in pairs for k, v in before.items()
+                 if k not in CONTEXT for w in _WORDS.findall(v)}
+    new_words = {w.casefold() for _, after in pairs for k, v in after.items()
+                 if k not in CONTEXT for w in _WORDS.findall(v)}
+    return frozenset((a, b) for a, b in candidates if a not in new_words and b not in old_words)
+
+
+def new_columns(pairs: list[tuple[dict[str, str], dict[str, str]]]) -> frozenset[str]:
+    """Fields that no entity had before and nearly every entity has now, or the other way
+    round: a column added to (or dropped from) the table, not a change to each entity."""
+    if len(pairs) < 3:
+        return frozenset()
+    skip = {"name", *CONTEXT}
+    had = {f for before, _ in pairs for f, v in before.items() if v and f not in skip}
+    has = {f for _, after in pairs for f, v in after.items() if v and f not in skip}
+    out = set()
+    for fields, side in ((has - had, 1), (had - has, 0)):
+        for f in fields:
+            if sum(1 for pair in pairs if pair[side].get(f)) >= 0.8 * len(pairs):
+                out.add(f)
+    return frozenset(out)
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b`` when at most ``limit``, else ``limit + 1``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        best = row[0]
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+            best = min(best, row[j])
+        if best > limit:
+            return limit + 1
+    return row[-1]
+
+
+_RENAME_BUDGET = 20_000  # name comparisons a diff makes to find renames
+
+
+def _squash(key: str) -> str:
+    return re.sub(r"[\W_]", "", key)
+
+
+def renames(removed: list[str], added: list[str]) -> list[tuple[str, str]]:
+    """(old key, new key) of entities renamed by a typo fix or a respelling: "Matamo" →
+    "Matomo", "New Relic" → "NewRelic". One or two letters differ (one for names under
+    eight letters, and the first letter stays); each name pairs at most once."""
+    candidates: list[tuple[int, str, str]] = []
+    budget = _RENAME_BUDGET
+    for old in removed:
+        for new in added:
+            budget -= 1
+            if budget < 0:
+                break
+            a, b = _squash(old), _squash(new)
+            if a == b and a:
+                candidates.append((0, old, new))
+                continue
+            if min(len(a), len(b)) < 4:
+                continue
+            limit = 1 if min(len(a), len(b)) < 8 or a[0] != b[0] else 2
+            dist = _distance(a, b, limit)
+            if dist <= limit:
+                candidates.append((dist, old, new))
+    out: list[tuple[str, str]] = []
+    used_old: set[str] = set()
+    used_new: set[str] = set()
+    for _, old, new in sorted(candidates):
+        if old not in used_old and new not in used_new:
+            out.append((old, new))
+            used_old.add(old)
+            used_new.add(new)
+    return out
+
+
 def diff(old: Document, new: Document) -> list[Change]:
     a: dict[str, dict[str, str]] = old.data.get("entities", {})
     b: dict[str, dict[str, str]] = new.data.get("entities", {})
+    renamed = renames(sorted(a.keys() - b.keys()), sorted(b.keys() - a.keys()))
+    pairs = [(k, k) for k in sorted(a.keys() & b.keys())] + renamed
+    gone = {k for k, _ in renamed}
+    came = {k for _, k in renamed}
     changes = [Change("removed", a[k]["name"], a[k], None, path="entity")
-               for k in sorted(a.keys() - b.keys())]
+               for k in sorted(a.keys() - b.keys() - gone)]
     changes += [Change("added", b[k]["name"], None, b[k], path="entity")
-                for k in sorted(b.keys() - a.keys())]
-    for k in sorted(a.keys() & b.keys()):
-        fields = changed_fields(a[k], b[k])
+                for k in sorted(b.keys() - a.keys() - came)]
+    matched = [(a[ka], b[kb]) for ka, kb in pairs]
+    words, columns = term_renames(matched), new_columns(matched)
+    for ka, kb in pairs:
+        fields = changed_fields(a[ka], b[kb], words, columns)
+        if ka != kb:
+            fields = ["name", *fields]
         if fields:
-            changes.append(Change("modified", b[k]["name"], a[k], b[k], path="entity",
+            changes.append(Change("modified", b[kb]["name"], a[ka], b[kb], path="entity",
                                   fields=tuple(fields)))
     return changes
 

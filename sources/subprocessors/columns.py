@@ -1,81 +1,128 @@
 """Which column of an entity table holds what: header roles, headerless tables (pure).
 
-A table (a grid of cell texts, see ``read.tables``; a CSV; the keys of JSON objects) becomes
-*records*: one dict per row, keyed ``name``, ``purpose``, ``location`` (found from the
-headers, whatever their wording) and a slug per other column. A table without headers is
-read by its values (the column of countries is the location, the first other column the
-name). Cookie tables and change logs are not entity tables and give no records.
+A table (a grid of cell texts, see ``read.tables``; a CSV; the keys of JSON or YAML
+records) becomes *records*: one dict per row, keyed ``name``, ``purpose``, ``location``
+(found from the headers, whatever their wording) and a slug per other column. The words
+come from the ``header_words`` vocabulary (``sources/vocab/header_words.yaml``, extended by
+the config), so a header in another language is one more word there, not code. A table
+without headers is read by its values (the column of countries is the location, the
+first other column the name). Cookie tables and change logs are not entity tables and
+give no records.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
+from .. import vocab
 from ..read.tables import norm_header
 from .places import places_in
 
 ROLES = ("name", "purpose", "location")
+_GROUPS = ("name", "purpose", "location", "skip", "index", "strong", "weak", "listing",
+           "corporate", "processing", "not_purpose", "not_entities")
+# Scripts written without spaces between words: their words match anywhere in a header.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
-_SKIP = re.compile(r"^(#|no|nr|num|number|s ?no|sr ?no|sl ?no|id|index|rank|logo|icon|flag)$|"
-                   r"\b(date|dated|updated|added|effective|since|modified|as of|reviewed)\b")
-_COOKIE = re.compile(r"\b(cookies?|expir\w*|duration|lifespan|retention period)\b")
-_NAME_WORD = (r"(sub ?processors?|processors?|vendors?|providers?|suppliers?|"
-              r"sub ?contractors?|contractors?|partners?|entity|entities|company|companies|"
-              r"organi[sz]ations?|part(y|ies)|recipients?|affiliates?|tools?|firms?|"
-              r"dienstleister|unterauftragsverarbeiter|anbieter|sous traitants?|prestataires?|"
-              r"fournisseurs?|subencargados?|proveedores?|empresa|soci[eé]t[eé]|unternehmen)")
-_STRONG_NAME = re.compile(r"\b(sub ?processors?|processors?|vendors?|providers?|suppliers?|"
-                          r"sub ?contractors?|third part(y|ies)|entity|entities)\b")
-_LOCATION = re.compile(r"\b(locations?|countr(y|ies)|regions?|jurisdictions?|territor(y|ies)|"
-                       r"where|headquarters?|hq|address(es)?|geograph\w*|data (center|centre)s?|"
-                       r"located|cit(y|ies)|based|place|residency|standort|ort|land|sitz|"
-                       r"localisation|pays|lieu|ubicaci[oó]n|pa[ií]s|sede)\b")
-_CORPORATE = re.compile(r"\b(corporate|headquarters?|hq|registered|incorporat\w*|legal|entity|"
-                        r"company|office|address(es)?|domicile)\b")
-_PROCESSING = re.compile(r"\b(processing|processed|data|hosting|hosted|stored?|storage|"
-                         r"servers?|where)\b")
-_NOT_PURPOSE = re.compile(r"(categor\w* of (personal )?data|data categor\w*|types? of (personal )?"
-                          r"data|data (types?|subjects?|processed|elements)|personal data|"
-                          r"applicable|products?|plans?|transfer|mechanism|safeguards?|website|"
-                          r"urls?|links?|contact|certif\w*|dpa|privacy polic\w*|changes?|updates?|"
-                          r"action)")
-_PURPOSE_STRONG = re.compile(r"\b(purposes?|zweck|finalit[eé]s?|finalidad|prop[oó]sito)\b")
-_PURPOSE = re.compile(r"\b(nature|activit(y|ies)|functions?|descriptions?|described|"
-                      r"services? (provided|performed|offered|rendered)|services?|"
-                      r"leistung\w*|t[aä]tigkeit\w*|servicios?|prestations?)\b")
-_PURPOSE_WEAK = re.compile(r"\b(processing|role|scope|usage|use|used|uses|categor(y|ies)|type|"
-                           r"details|reason|why|what)\b")
+
+def _word_pattern(word: str) -> str:
+    if _UNSPACED.search(word):
+        return re.escape(word)
+    plural = "(?:e?s)?" if word[-1:].isalpha() else ""
+    return rf"(?<!\w){re.escape(word)}{plural}(?!\w)"
+
+
+@lru_cache(maxsize=4)
+def _matchers(generation: int) -> dict[str, tuple[re.Pattern[str], frozenset[str]]]:
+    """Per word group: a pattern finding its words in a normalised header, and the set of
+    its words (normalised like a header)."""
+    words = vocab.get("header_words")
+    out: dict[str, tuple[re.Pattern[str], frozenset[str]]] = {}
+    for group in _GROUPS:
+        normed = {norm_header(str(w)) or str(w).strip().casefold()
+                  for w in words.get(group) or ()}
+        normed.discard("")
+        ordered = sorted(normed, key=lambda w: (-len(w), w))
+        pattern = "|".join(_word_pattern(w) for w in ordered) or r"(?!x)x"
+        out[group] = (re.compile(pattern), frozenset(normed))
+    return out
+
+
+def _groups() -> dict[str, tuple[re.Pattern[str], frozenset[str]]]:
+    return _matchers(vocab.generation())
+
+
+def _found(group: str, header: str) -> list[re.Match[str]]:
+    return list(_groups()[group][0].finditer(header))
+
+
+def _has(group: str, header: str) -> bool:
+    return _groups()[group][0].search(header) is not None
+
+
+def _word(match: re.Match[str]) -> str:
+    return match.group(0)
 
 
 def slug(text: str) -> str:
     return re.sub(r"\s+", "_", norm_header(text)) or "column"
 
 
+def _member(group: str, word: str) -> bool:
+    """``word`` (as matched, perhaps plural) is one of the group's words."""
+    words = _groups()[group][1]
+    return word in words or word[:-1] in words or word[:-2] in words
+
+
 def role_scores(header: str) -> dict[str, int]:
     """How strongly a normalised header names each role (``skip``: a column to drop)."""
+    return dict(_scores(header, vocab.generation()))
+
+
+@lru_cache(maxsize=4096)
+def _scores(header: str, generation: int) -> tuple[tuple[str, int], ...]:
+    # Cached: a table's headers are scored again for every table and every row label.
+    return tuple(_role_scores(header).items())
+
+
+def _role_scores(header: str) -> dict[str, int]:
     h = header
     if not h:
         return {}
-    if _SKIP.search(h):
+    if h in _groups()["index"][1] or _has("skip", h):
         return {"skip": 9}
     out: dict[str, int] = {}
-    if re.search(r"\b(names?|nom|nombre)\b", h):
-        out["name"] = 7
-    elif re.search(rf"\b{_NAME_WORD}$", h):
-        out["name"] = 6
-    elif re.search(rf"\b{_NAME_WORD}\b", h):
-        out["name"] = 3
-    if _LOCATION.search(h):
-        out["location"] = 3 if _CORPORATE.search(h) else 7 if _PROCESSING.search(h) else 6
-    if not _NOT_PURPOSE.search(h):
-        if _PURPOSE_STRONG.search(h):
+    names = _found("name", h)
+    if names:
+        if any(_member("strong", _word(m)) for m in names):
+            out["name"] = 7
+        elif any(m.end() == len(h) for m in names):
+            out["name"] = 6
+        else:
+            out["name"] = 3
+    if _has("location", h):
+        out["location"] = 3 if _has("corporate", h) else 7 if _has("processing", h) else 6
+    purposes = [] if _has("not_purpose", h) else _found("purpose", h)
+    if purposes:
+        if any(_member("strong", _word(m)) for m in purposes):
             out["purpose"] = 7
-        elif _PURPOSE.search(h):
+        elif any(not _member("weak", _word(m)) for m in purposes):
             out["purpose"] = 5
-        elif _PURPOSE_WEAK.search(h):
+        else:
             out["purpose"] = 2
     return out
+
+
+def is_dated(header: str) -> bool:
+    """A header of a date column ("Date", "Date added", "Updated")."""
+    return _has("skip", norm_header(header))
+
+
+def not_entities(header: str) -> bool:
+    """A header only a cookie table has ("Cookie", "Expiry")."""
+    return _has("not_entities", norm_header(header))
 
 
 def _override(header: str, wanted: str | None) -> bool:
@@ -94,7 +141,7 @@ def header_columns(headers: Sequence[str], overrides: Mapping[str, str | None] |
     no role are not entity tables.
     """
     norm = [norm_header(h) for h in headers]
-    if any(_COOKIE.search(h) for h in norm):
+    if any(_has("not_entities", h) for h in norm):
         return None
     candidates: list[tuple[int, int, int, str]] = []
     skipped: set[int] = set()
@@ -117,12 +164,11 @@ def header_columns(headers: Sequence[str], overrides: Mapping[str, str | None] |
             used.add(i)
     if not _qualifies(assigned, norm, len(headers)):
         return None
-    if any(re.search(r"\bdate\b", h) for h in norm) and not (
-            {"purpose", "location"} & assigned.keys()):
+    if any(_has("skip", h) for h in norm) and not ({"purpose", "location"} & assigned.keys()):
         return None  # a change log: "Date | Subprocessor | Change"
     if "name" not in assigned:
         free = [i for i in range(len(headers)) if i not in used and i not in skipped
-                and not _NOT_PURPOSE.search(norm[i]) and "data" not in norm[i].split()]
+                and not _has("not_purpose", norm[i]) and "data" not in norm[i].split()]
         if not free:
             return None
         assigned["name"] = (free[0], 0)
@@ -138,7 +184,7 @@ def _qualifies(assigned: Mapping[str, tuple[int, int]], norm: Sequence[str], nco
     score = {role: s for role, (_, s) in assigned.items()}
     if "name" in score and ("purpose" in score or "location" in score):
         return True
-    if score.get("name", 0) >= 6 and _STRONG_NAME.search(norm[assigned["name"][0]]):
+    if score.get("name", 0) >= 6 and _has("listing", norm[assigned["name"][0]]):
         return True
     if "location" in score and "purpose" in score:
         return True
@@ -158,6 +204,12 @@ def looks_like_header(cells: Sequence[str]) -> bool:
 
 def is_location(value: str) -> bool:
     """A value that is mostly place names: "Germany (Frankfurt)", "US, EU", "Global"."""
+    return _is_location(value, vocab.generation())
+
+
+@lru_cache(maxsize=4096)
+def _is_location(value: str, generation: int) -> bool:
+    # Cached: a column of locations repeats its few values on every row.
     if len(value.split()) > 8:
         return False
     found = places_in(value, codes=True)

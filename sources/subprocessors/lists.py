@@ -8,14 +8,18 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..read.html import HEADINGS, descendants, last_before, nearest, stripped_text
+from ..read.html import HEADINGS, descendants, nearest, stripped_text
 from ..read.html import text_parts as _text_parts
+from ..read.tables import elements_before, headings_before
+from ..read.text import normalise_space
 from .columns import ROLES, norm_header, role_scores, slug
 from .places import canonical_place
 
 _ITEM_SPLIT = re.compile(r"\s*[;|•·]\s*|\s+[–—-]{1,2}\s+|\s*[–—]\s*")
 # Labels of "Purpose: …" lines, by the role they name.
-_LABEL = re.compile(r"^\s*([A-Za-z][\w ()'/&-]{1,40}?)\s*[:：]\s*(.*)$")
+_LABEL = re.compile(r"^\s*([^\W\d_][\w ()'/&-]{1,40}?)\s*[:：]\s*(.*)$")
+# Where a line holds another "Label: value": after a ";" or the end of a sentence.
+_LABEL_AHEAD = re.compile(r"(?:\s*;\s*|(?<=[.。])\s+)(?=[^\W\d_][\w ()/-]{1,40}[:：])")
 
 
 def _label_role(label: str) -> str | None:
@@ -24,14 +28,20 @@ def _label_role(label: str) -> str | None:
     return best[1] if best and best[0] >= 2 else None
 
 
-def labelled_fields(lines: Iterable[str]) -> tuple[dict[str, str], list[str]]:
-    """("Purpose: X", "Location: Y") → fields; the lines that carry no known label."""
+def labelled_fields(lines: Iterable[str], any_label: bool = False,
+                    ) -> tuple[dict[str, str], list[str]]:
+    """("Purpose: X", "Location: Y") → fields; the lines that carry no known label.
+
+    With ``any_label`` (the lines are a record's "key: value" items) a label that names
+    no role is a field of its own ("Certifications: SOC 2" → ``certifications``)."""
     fields: dict[str, str] = {}
     rest: list[str] = []
     for line in lines:
-        for piece in re.split(r"\s*;\s*(?=[A-Za-z][\w ()/-]{1,40}:)", line):
+        for piece in _LABEL_AHEAD.split(line):
             match = _LABEL.match(piece)
             role = _label_role(match.group(1)) if match else None
+            if match and any_label and role is None and match.group(2).strip():
+                role = slug(match.group(1))
             if match and role and role != "skip" and match.group(2).strip():
                 key = role if role in ROLES else slug(match.group(1))
                 fields[key] = "; ".join(filter(None, (fields.get(key), match.group(2).strip())))
@@ -40,14 +50,20 @@ def labelled_fields(lines: Iterable[str]) -> tuple[dict[str, str], list[str]]:
     return fields, rest
 
 
+def is_labelled(line: str) -> bool:
+    """A "Key: value" line (a short label, then a value)."""
+    match = _LABEL.match(line)
+    return bool(match and match.group(2).strip() and len(match.group(1).split()) <= 5)
+
+
 def _is_place_list(text: str) -> bool:
     parts = [p for p in re.split(r"[,;/]|\s+(?:and|&)\s+", text) if p.strip()]
     return bool(parts) and all(canonical_place(re.sub(r"[()]", "", p)) for p in parts)
 
 
-def detail_fields(lines: list[str]) -> dict[str, str]:
+def detail_fields(lines: list[str], any_label: bool = False) -> dict[str, str]:
     """Purpose and location from the text after an entity's name, labelled or not."""
-    fields, rest = labelled_fields(lines)
+    fields, rest = labelled_fields(lines, any_label)
     segments: list[str] = []
     for line in rest:
         line = line.strip(" :–—-|")
@@ -116,17 +132,7 @@ def _leading_name(node: Any, bold_only: bool = False) -> str | None:
 
 _CONTEXT = re.compile(r"sub-?\s?processors?|\bprocessors?\b|vendors?|third[- ]part|"
                       r"service providers?|suppliers?|partners?|providers?", re.I)
-_SECTIONS = ("ul", "ol", "dl", "table")
-
-
-def _context(node: Any) -> str:
-    before = last_before(node, (*HEADINGS, "p"))
-    return " ".join(_text_parts(before)) if before is not None else ""
-
-
-def _section(node: Any) -> str:
-    heading = last_before(node, HEADINGS)
-    return " ".join(_text_parts(heading)) if heading is not None else ""
+_LISTS = ("ul", "ol")
 
 
 def _record(name: str, fields: dict[str, str], section: str) -> dict[str, str]:
@@ -136,23 +142,83 @@ def _record(name: str, fields: dict[str, str], section: str) -> dict[str, str]:
     return record
 
 
+def _text_of(node: Any | None) -> str:
+    return " ".join(_text_parts(node)) if node is not None else ""
+
+
+def own_text(item: Any) -> str:
+    """An item's text before the list nested in it (its name, perhaps more)."""
+    parts = [item.text or ""]
+    for child in item:
+        if child.tag in _LISTS:
+            break
+        if isinstance(child.tag, str):
+            parts.append(" ".join(_text_parts(child)))
+        parts.append(child.tail or "")
+    return normalise_space(" ".join(parts))
+
+
+def _nested(item: Any) -> Any | None:
+    """The list nested in an item, when it holds no list itself (a record's fields)."""
+    sub = next((c for c in item if c.tag in _LISTS), None)
+    if sub is None or next(sub.iterdescendants(*_LISTS), None) is not None:
+        return None
+    return sub
+
+
+def _nested_record(item: Any) -> tuple[str, dict[str, str]] | None:
+    """``- **Name**`` with ``key: value`` sub-bullets: (name, fields), else ``None``."""
+    sub = _nested(item)
+    if sub is None:
+        return None
+    name = own_text(item).strip(" :–—-|")
+    lines = [_text_of(li) for li in sub if li.tag == "li"]
+    lines = [line for line in lines if line]
+    labelled = sum(1 for line in lines if is_labelled(line))
+    if not name or len(name.split()) > 10 or not lines or labelled < 0.6 * len(lines):
+        return None
+    return name, detail_fields(lines, any_label=True)
+
+
 def list_records(roots: Iterable[Any]) -> list[dict[str, str]]:
-    """Entities of ``<ul>``/``<ol>`` lists (and bold-led paragraphs) that read like entities."""
+    """Entities of ``<ul>``/``<ol>`` lists (and bold-led paragraphs) that read like entities:
+    "Name – purpose – location" items, and bold names with "key: value" sub-bullets."""
     out: list[dict[str, str]] = []
     for root in roots:
-        groups = [[li for li in lst if li.tag == "li" and next(li.iterdescendants("ul", "ol"),
-                                                               None) is None]
-                  for lst in descendants(root, "ul", "ol")]
+        lists = descendants(root, *_LISTS)
+        nested: list[tuple[Any, tuple[str, dict[str, str]]]] = []
+        taken: set[int] = set()
+        for lst in lists:
+            if id(lst) in taken:
+                continue
+            items = [li for li in lst if li.tag == "li"]
+            found = [(li, _nested_record(li)) for li in items]
+            good = [(li, r) for li, r in found if r]
+            if good and len(good) >= 0.6 * len([li for li in items if _nested(li) is not None]):
+                nested += [(li, r) for li, r in good]
+                taken.update(id(_nested(li)) for li, _ in good)
+                taken.update(id(li) for li, _ in good)
+        groups = [[li for li in lst if li.tag == "li" and id(li) not in taken
+                   and next(li.iterdescendants(*_LISTS), None) is None]
+                  for lst in lists if id(lst) not in taken]
         paragraphs = [p for p in descendants(root, "p") if _leading_name(p, bold_only=True)]
+        accepted: list[tuple[Any, tuple[str, dict[str, str], bool]]] = []
         for items in [*groups, paragraphs]:
+            if len(items) < 2:
+                continue
             parsed = [(item, split_item(item)) for item in items]
-            good = [(item, p) for item, p in parsed if p]
-            if len(good) < 2 or len(good) < 0.6 * len(items):
+            good_items = [(item, p) for item, p in parsed if p]
+            if len(good_items) < 2 or len(good_items) < 0.6 * len(items):
                 continue
-            structured = sum(1 for _, p in good if p[2])
-            if structured < 0.6 * len(good) and not _CONTEXT.search(_context(items[0])):
+            structured = sum(1 for _, p in good_items if p[2])
+            if structured < 0.6 * len(good_items) and not _CONTEXT.search(
+                    _text_of(elements_before([items[0]], (*HEADINGS, "p"))[0])):
                 continue
-            out += [_record(p[0], p[1], _section(item)) for item, p in good]
+            accepted += [(item, p) for item, p in good_items]
+        nodes = [item for item, _ in nested] + [item for item, _ in accepted]
+        sections = [_text_of(h) for h in headings_before(nodes)]
+        records = [(n, f) for _, (n, f) in nested] + [(p[0], p[1]) for _, p in accepted]
+        out += [_record(n, f, s) for (n, f), s in zip(records, sections, strict=True)]
     return out
 
 
@@ -173,39 +239,6 @@ def dl_records(roots: Iterable[Any]) -> list[dict[str, str]]:
                     and not n.endswith("?") and len(" ".join(d).split()) <= 60]
             if len(good) < 2 or len(good) < 0.6 * len(pairs):
                 continue
-            section = _section(dl)
+            section = _text_of(headings_before([dl])[0])
             out += [_record(n, detail_fields(d), section) for n, d in good]
     return out
-
-
-def card_records(roots: Iterable[Any]) -> list[dict[str, str]]:
-    """Entities written as a heading followed by "Purpose: …" / "Location: …" lines."""
-    out: list[dict[str, str]] = []
-    for root in roots:
-        for heading in descendants(root, *HEADINGS[1:]):
-            lines = _card_lines(heading)
-            fields, _ = labelled_fields(lines)
-            if not ({"purpose", "location"} & fields.keys()):
-                continue
-            out.append(_record(" ".join(_text_parts(heading)), detail_fields(lines), ""))
-    return out
-
-
-def _card_lines(heading: Any) -> list[str]:
-    """The text after a heading, up to the next heading; none when a list or a table
-    follows (a section of entities, not one entity)."""
-    lines: list[str] = []
-    if (heading.tail or "").strip():
-        lines.append(heading.tail.strip())
-    for sib in heading.itersiblings():
-        if isinstance(sib.tag, str):
-            if sib.tag in HEADINGS or next(sib.iterdescendants(*HEADINGS), None) is not None:
-                break
-            if sib.tag in _SECTIONS or next(sib.iterdescendants(*_SECTIONS), None) is not None:
-                return []
-            lines += _text_parts(sib)
-        elif (sib.text or "").strip():
-            lines.append(sib.text.strip())  # a comment's text, as it stood
-        if (sib.tail or "").strip():
-            lines.append(sib.tail.strip())
-    return lines

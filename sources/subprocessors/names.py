@@ -16,13 +16,30 @@ from functools import lru_cache
 from .. import vocab
 from .places import canonical_place, places_in
 
-_FOOTNOTE = re.compile(r"(\s*(\[\d{1,3}\]|\(\d{1,2}\)|\[[a-z*†‡]\]|[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰⁺]+))+\s*$")
+# One footnote marker at the very end of a text: "[12]", "(3)", "[a]", "[*]". Matched on
+# the text's last few characters only, so stripping markers one by one stays linear.
+_MARKER = re.compile(r"(\[\d{1,3}\]|\(\d{1,2}\)|\[[a-z*†‡]\])$")
+_MARK_CHARS = frozenset("*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰⁺")
 _LEADING_MARK = re.compile(r"^\s*[*†‡§•·▪►✓✔-]+\s+")
 
 
 def strip_footnotes(text: str) -> str:
-    """Remove footnote markers (``*``, ``¹``, ``[1]``, ``(1)``, ``†``) at the end of a value."""
-    return _FOOTNOTE.sub("", text).strip()
+    """Remove footnote markers (``*``, ``¹``, ``[1]``, ``(1)``, ``†``) at the end of a value.
+
+    A loop over the end of the text, not one pattern with nested repetition: "Ticketing"
+    and forty ``*`` followed by anything must cost as little as any other cell."""
+    end = len(text.rstrip())
+    while end:
+        if text[end - 1] in _MARK_CHARS:
+            end -= 1
+        else:
+            match = _MARKER.search(text, max(0, end - 5), end)
+            if match is None:
+                break
+            end = match.start()
+        while end and text[end - 1].isspace():
+            end -= 1
+    return text[:end].strip()
 
 
 def display_name(text: str) -> str:
@@ -38,7 +55,27 @@ def _suffixes() -> frozenset[str]:
 
 @lru_cache(maxsize=2)
 def _suffix_set(generation: int) -> frozenset[str]:
-    return frozenset(w.casefold().replace(".", "") for w in vocab.get("legal_suffixes"))
+    return frozenset(_fold(w).replace(".", "") for w in vocab.get("legal_suffixes"))
+
+
+def _fold(text: str) -> str:
+    """Case and accents dropped; Hangul and kana stay composed."""
+    if text.isascii():
+        return text.casefold()
+    out: list[str] = []
+    for c in unicodedata.normalize("NFKD", text):
+        if unicodedata.combining(c) and out and out[-1] < "\u0250":
+            continue  # an accent on a Latin letter ("é"), not a kana's voicing mark
+        out.append(c)
+    return unicodedata.normalize("NFC", "".join(out)).casefold()
+
+
+@lru_cache(maxsize=2)
+def _unspaced_forms(generation: int) -> tuple[str, ...]:
+    """Legal forms of scripts written without spaces, longest first: they are found at
+    either end of a name even when joined to it ("株式会社Example")."""
+    return tuple(sorted((s for s in _suffix_set(generation) if not s.isascii()
+                         and len(s) >= 3), key=len, reverse=True))
 
 
 _ALIASES = {"aws": "amazon web services", "gcp": "google cloud platform",
@@ -47,14 +84,20 @@ _ALIASES = {"aws": "amazon web services", "gcp": "google cloud platform",
 
 def name_key(name: str) -> str:
     """The case-, accent-, punctuation- and legal-suffix-free key an entity is matched by."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = _fold(name)
     bare = re.sub(r"\s*\([^()]*\)\s*$", "", text).strip()
     text = (bare or text).replace("&", " and ").replace(".", "")
+    suffixes = _suffixes()
+    for form in () if text.isascii() else _unspaced_forms(vocab.generation()):
+        if text.startswith(form) and len(text) > len(form):
+            text = text[len(form):]
+        if text.endswith(form) and len(text) > len(form):
+            text = text[:-len(form)]
     words = re.sub(r"[^\w\s]", " ", text).split()
     if words and words[0] == "the" and len(words) > 1:
         words = words[1:]
-    suffixes = _suffixes()
+    while len(words) > 1 and not words[0].isascii() and words[0] in suffixes:
+        words = words[1:]  # "(주)NHN KCP"
     while len(words) > 1 and words[-1] in suffixes:
         words.pop()
     if len(words) > 2 and words[-2:] == ["co", "kg"]:

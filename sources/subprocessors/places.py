@@ -8,6 +8,7 @@ and ISO codes only when ``codes=True`` (a location cell, not free text).
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 
@@ -69,19 +70,69 @@ def _whole(codes: bool, generation: int = 0) -> tuple[frozenset[str], frozenset[
     return frozenset(strict), frozenset(a.casefold() for a in loose if a.isascii())
 
 
+_RUN = re.compile(r"(?<![\w.])\w+")
+
+
+@lru_cache(maxsize=4)
+def _first_runs(generation: int = 0) -> frozenset[str]:
+    """The first run of word characters of every spelling, lower-cased ("u" of "U.S.",
+    "people" of "People's Republic of China")."""
+    out: set[str] = set()
+    for alias, _, _ in _table():
+        run = re.search(r"\w+", alias.casefold())
+        if run:
+            out.add(run.group(0))
+    return frozenset(out)
+
+
+def _starts(text: str) -> list[int] | None:
+    """Where a spelling can start in an ASCII text: where a run of word characters that
+    begins some spelling stands after neither a word character nor a dot (the patterns'
+    own look-behind). The patterns are tried there only: scanning the whole text costs
+    about as much as its length times the number of spellings. ``None`` for other text
+    (case-insensitive matching has Unicode rules of its own)."""
+    if not text.isascii():
+        return None
+    first = _first_runs(vocab.generation())
+    return [m.start() for m in _RUN.finditer(text) if m.group(0).casefold() in first]
+
+
+def _matches(rx: re.Pattern[str], text: str, starts: list[int] | None,
+             ) -> list[re.Match[str]]:
+    """What ``rx.finditer(text)`` finds, trying only the positions in ``starts``."""
+    if starts is None:
+        return list(rx.finditer(text))
+    out: list[re.Match[str]] = []
+    end = 0
+    for pos in starts:
+        if pos < end:
+            continue
+        m = rx.match(text, pos)
+        if m:
+            out.append(m)
+            end = max(m.end(), pos + 1)
+    return out
+
+
 def places_in(text: str, *, codes: bool = False) -> list[str]:
     """The canonical countries and regions a text names, in order of first mention."""
+    starts = _starts(text)
+    if starts == []:
+        return []
     strict, loose, lookup = _matchers(codes, vocab.generation())
     found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = []  # the loose matches kept, in order, not overlapping
     for rx, fold in ((loose, True), (strict, False)):
-        for m in rx.finditer(text):
-            if any(a < m.end() and m.start() < b for a, b in taken):
-                continue
+        for m in _matches(rx, text, starts):
+            if not fold:
+                i = bisect.bisect_left(taken, (m.end(), -1))
+                if i and taken[i - 1][1] > m.start():
+                    continue  # inside a longer spelling found before ("US" of "USA")
             word = re.sub(r"\s+", " ", m.group(0))
             canonical = lookup.get(word.casefold() if fold else word)
             if canonical:
-                taken.append((m.start(), m.end()))
+                if fold:
+                    taken.append((m.start(), m.end()))
                 found.append((m.start(), canonical))
     out: list[str] = []
     for _, name in sorted(found):

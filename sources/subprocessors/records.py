@@ -8,18 +8,21 @@ import csv
 import html
 import io
 import json
+import re
 from collections import Counter
 from typing import Any
 
 from ..base import BaseSettings
 from ..read.detect import detect_format
 from ..read.encoding import decode
-from ..read.html import content_root, get_text
+from ..read.html import content_root, get_text, plain_text
 from ..read.markdown import markdown_page, split_front_matter
 from ..read.tables import Grid, page_grids
 from ..read.text import clean_text, looks_like_wall
+from .cards import card_records
 from .columns import looks_like_header, records, slug, value_columns
-from .lists import card_records, dl_records, list_records
+from .lists import dl_records, list_records
+from .prose import prose_records
 
 CORE = ("name", "purpose", "location")
 
@@ -32,29 +35,111 @@ def records_of(body: bytes, settings: BaseSettings) -> list[dict[str, str]]:
     """The entity records of a body, whatever its format (one dict per row or item)."""
     fmt = detect_format(body, settings.format)
     text = decode(body)
+    overrides = _overrides(settings)
     if fmt == "json":
-        return json_records(json.loads(text), _overrides(settings))
+        return json_records(json.loads(text), overrides)
+    if settings.format is None and fmt in ("markdown", "text", "csv"):
+        data = yaml_data(text)
+        found = json_records(data, overrides) if data is not None else []
+        if found:
+            return found  # a YAML data file: a list of records with a name field
     if fmt == "csv":
-        return csv_records(text, _overrides(settings), _delimiter(text) or ",")
+        return csv_records(text, overrides, _delimiter(text) or ",")
     if fmt == "text":
         delimiter = _delimiter(text)
         if delimiter:
-            return csv_records(text, _overrides(settings), delimiter)
-        lines = "".join(f"<li>{html.escape(line)}</li>" for line in text.splitlines() if line)
-        return html_records(f"<html><body><ul>{lines}</ul></body></html>", settings)
+            return csv_records(text, overrides, delimiter)
+        if settings.select:
+            return html_records(_text_page(text), settings)
+        return page_records([_text_tree(text)], settings)
     if fmt == "markdown":
-        return html_records(markdown_page(split_front_matter(text)[1]), settings)
+        front, rest = split_front_matter(text)
+        found = html_records(markdown_page(rest), settings)
+        if not found and front:
+            data = yaml_data(front)  # records kept in the front matter (Jekyll, Hugo)
+            found = json_records(data, overrides) if data is not None else []
+        return found
     return html_records(body, settings)
 
 
+_MAX_LINES = 50_000  # lines of a plain-text list read
+
+
+def _text_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines()[:_MAX_LINES] if line.strip()]
+
+
+def _text_page(text: str) -> str:
+    """A plain-text list as an HTML page, one list item per line."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in _text_lines(text))
+    return f"<html><body><ul>{items}</ul></body></html>"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text_tree(text: str) -> Any:
+    """A plain-text list as the body of an HTML page, one list item per line: built as a
+    tree, not written as markup and parsed again (10 MB of "<" is 40 MB escaped)."""
+    from lxml import etree
+
+    body = etree.Element("body")
+    items = etree.SubElement(body, "ul")
+    for line in _text_lines(text):
+        etree.SubElement(items, "li").text = _NOT_XML.sub("", line)
+    return body
+
+
+# YAML is tried on a text of key: value lines only, and only up to a size a subprocessor
+# data file has: PyYAML's pure-Python reader costs about a second per megabyte.
+_YAML_KEY = re.compile(r"^[ \t]*(?:-[ \t]+)?[\w\"'][\w .\"'-]{0,60}:(?:[ \t]|$)", re.M)
+_YAML_FLOW = re.compile(r"^[ \t]*(?:-[ \t]+|[\w\"'][\w .\"'-]{0,60}:[ \t]*)[\[{]", re.M)
+_YAML_LIMIT = 2_000_000
+
+
+def yaml_data(text: str) -> Any | None:
+    """The data of a YAML document that holds key: value records, else ``None``."""
+    limit = _YAML_LIMIT if getattr(yaml_module(), "__with_libyaml__", False) else 500_000
+    if len(text) > limit or not (_YAML_KEY.search(text) or _YAML_FLOW.search(text)):
+        return None
+    yaml = yaml_module()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(text, Loader=loader)
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+        return None
+    return data if isinstance(data, dict | list) else None
+
+
+def yaml_module() -> Any:
+    import yaml
+
+    return yaml
+
+
 def html_records(markup: bytes | str, settings: BaseSettings) -> list[dict[str, str]]:
-    """Entities of a page: its entity tables, else definition lists, cards or lists."""
-    roots = content_root(markup, settings.select)
+    """Entities of a page: its entity tables, else one heading per entity, definition
+    lists, lists, and last the names written in bold (or linked) inside its prose."""
+    return page_records(content_root(markup, settings.select), settings)
+
+
+def page_records(roots: list[Any], settings: BaseSettings) -> list[dict[str, str]]:
+    """``html_records`` of a page already read (its content roots)."""
     found = (grid_records(page_grids(roots, looks_like_header), _overrides(settings))
-             or dl_records(roots) or card_records(roots) or list_records(roots))
-    if len(found) < 5 and looks_like_wall(" ".join(get_text(r, " ") for r in roots)):
+             or card_records(roots) or dl_records(roots) or list_records(roots)
+             or prose_records(roots))
+    if len(found) < 5 and _is_wall(roots):
         return []  # a bot challenge or a login wall, not a list that lost its entities
     return found
+
+
+_WALL_CHARS = 20_000  # a bot challenge or a login wall is a short page
+
+
+def _is_wall(roots: list[Any]) -> bool:
+    if sum(len(plain_text(r)) for r in roots) > _WALL_CHARS:
+        return False
+    return looks_like_wall(" ".join(get_text(r, " ") for r in roots))
 
 
 def grid_records(grids: list[tuple[Grid, bool]], overrides: dict[str, str | None],
@@ -121,24 +206,30 @@ def _scalar(value: Any) -> str | None:
 
 
 def json_records(data: Any, overrides: dict[str, str | None], depth: int = 0,
-                 ) -> list[dict[str, str]]:
-    """Entities of every list of objects (or object of objects) that reads like a table."""
-    if depth > 12:
+                 seen: set[int] | None = None) -> list[dict[str, str]]:
+    """Entities of every list of objects (or object of objects) that reads like a table.
+
+    Each list or object is read once, however often YAML aliases repeat it."""
+    seen = set() if seen is None else seen
+    if depth > 12 or id(data) in seen or len(seen) > 200_000:
         return []
     out: list[dict[str, str]] = []
     if isinstance(data, dict):
+        seen.add(id(data))
         values = list(data.values())
         if len(values) >= 2 and all(isinstance(v, dict) for v in values):
             out += _object_rows([{"name": k, **v} for k, v in data.items()], overrides)
         for value in values:
-            out += json_records(value, overrides, depth + 1)
+            if isinstance(value, dict | list):
+                out += json_records(value, overrides, depth + 1, seen)
     elif isinstance(data, list):
+        seen.add(id(data))
         objects = [v for v in data if isinstance(v, dict)]
         if objects:
             out += _object_rows(objects, overrides)
         for value in data:
             if isinstance(value, dict | list):
-                out += json_records(value, overrides, depth + 1)
+                out += json_records(value, overrides, depth + 1, seen)
     return out
 
 

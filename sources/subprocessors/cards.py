@@ -1,0 +1,169 @@
+"""Subprocessor entities written one heading per vendor (pure).
+
+Two shapes:
+
+* *labelled* cards: the heading, then "Purpose: …" / "Location: …" lines or a list of
+  "key: value" bullets ("**What they process:** …", "**Region:** …"). Every label is a
+  field; the role words come from the ``header_words`` vocabulary.
+* *described* cards: the heading, then a short description and perhaps links (the DPA,
+  a security page). Read only when most headings of that level are named in their own
+  description ("### Exoscale" / "Exoscale runs the data centres …"): a page of topical
+  sections ("## Payment processing" over prose) is not a list of vendors.
+
+A card's section is the heading above it ("AI Model Providers"): context, never compared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..read.html import HEADINGS, descendants, elements
+from ..read.html import text_parts as _text_parts
+from .lists import detail_fields, is_labelled, labelled_fields
+
+_BLOCKS = ("ul", "ol", "dl", "table")
+_LISTS = ("ul", "ol")
+_MAX_WORDS = 80  # a described card's description is short
+
+
+@dataclass
+class Card:
+    heading: Any
+    name: str
+    level: int
+    lines: list[str] = field(default_factory=list)  # text after the heading
+    items: list[str] = field(default_factory=list)  # "key: value" bullets
+    links: int = 0  # lines that were nothing but a link
+
+
+def _link_only(el: Any) -> bool:
+    """An element whose whole text is the text of links in it (a DPA link, a list of them)."""
+    text = " ".join(_text_parts(el))
+    if not text:
+        return False
+    linked = " ".join(" ".join(_text_parts(a)) for a in el.iter("a"))
+    return linked.replace(" ", "") == text.replace(" ", "")
+
+
+def _card(heading: Any) -> Card | None:
+    """What follows a heading up to the next heading, as a card; ``None`` when a table,
+    a definition list or a list of entities follows (a section of entities, not one)."""
+    card = Card(heading, " ".join(_text_parts(heading)), HEADINGS.index(heading.tag))
+    if (heading.tail or "").strip():
+        card.lines.append(heading.tail.strip())
+    for sib in heading.itersiblings():
+        if isinstance(sib.tag, str):
+            if sib.tag in HEADINGS or next(sib.iterdescendants(*HEADINGS), None) is not None:
+                break
+            if not _take(sib, card, 0):
+                return None
+        elif (sib.text or "").strip():
+            card.lines.append(sib.text.strip())  # a comment's text, as it stood
+        if (sib.tail or "").strip():
+            card.lines.append(sib.tail.strip())
+    return card
+
+
+def _take(el: Any, card: Card, depth: int) -> bool:
+    """Add an element after the heading to the card; False when it holds entities (a
+    table, a definition list, a list that is not "key: value" bullets or links)."""
+    if _link_only(el):
+        card.links += 1
+    elif el.tag in _LISTS and next(el.iterdescendants(*_BLOCKS), None) is None:
+        lines = [" ".join(_text_parts(li)) for li in elements(el) if li.tag == "li"]
+        lines = [line for line in lines if line]
+        if not lines or sum(map(is_labelled, lines)) < 0.6 * len(lines):
+            return False
+        card.items += lines
+    elif el.tag in _BLOCKS:
+        return False
+    elif next(el.iterdescendants(*_BLOCKS), None) is not None:
+        if depth >= 2:
+            return False
+        if (el.text or "").strip():
+            card.lines.append(el.text.strip())
+        for child in elements(el):
+            if not _take(child, card, depth + 1):
+                return False
+            if (child.tail or "").strip():
+                card.lines.append(child.tail.strip())
+    else:
+        card.lines += _text_parts(el)
+    return True
+
+
+def _labelled(card: Card) -> dict[str, str] | None:
+    fields, _ = labelled_fields([*card.lines, *card.items], any_label=bool(card.items))
+    if not ({"purpose", "location"} & fields.keys()):
+        return None
+    return detail_fields([*card.lines, *card.items], any_label=bool(card.items))
+
+
+def _named_in(card: Card) -> bool:
+    """The card's description names it: its heading's first word, as written."""
+    words = re.findall(r"\w[\w.&'-]*", card.name)
+    if not words or not card.lines:
+        return False
+    first = words[0].strip(".'-")
+    return len(first) >= 2 and re.search(rf"(?<!\w){re.escape(first)}(?!\w)",
+                                          " ".join(card.lines)) is not None
+
+
+def _describable(card: Card) -> bool:
+    text = " ".join(card.lines)
+    return (bool(card.lines) and not card.items and len(text.split()) <= _MAX_WORDS
+            and 0 < len(card.name.split()) <= 8 and not card.name.endswith(("?", ":")))
+
+
+def _sections(headings: list[Any]) -> list[str]:
+    """For each heading, the nearest heading of a higher level before it, not the page's
+    title (``<h1>``)."""
+    out: list[str] = []
+    stack: list[tuple[int, str]] = []
+    for heading in headings:
+        level = HEADINGS.index(heading.tag)
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        out.append(stack[-1][1] if stack else "")
+        if level:
+            stack.append((level, " ".join(_text_parts(heading))))
+    return out
+
+
+def card_records(roots: Iterable[Any]) -> list[dict[str, str]]:
+    """Entities written as a heading followed by labelled lines or bullets, else as a
+    heading followed by a description that names it."""
+    out: list[dict[str, str]] = []
+    for root in roots:
+        headings = descendants(root, *HEADINGS)
+        sections = _sections(headings)
+        cards = [(_card(h) if h.tag != "h1" else None, s) for h, s in zip(headings, sections,
+                                                                            strict=True)]
+        labelled = [(c, f, s) for c, s in cards if c for f in [_labelled(c)] if f is not None]
+        if labelled:
+            out += [_record(c.name, f, s) for c, f, s in labelled]
+            continue
+        out += _described([(c, s) for c, s in cards if c])
+    return out
+
+
+def _described(cards: list[tuple[Card, str]]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for level in sorted({c.level for c, _ in cards}):
+        same = [(c, s) for c, s in cards if c.level == level]
+        good = [(c, s) for c, s in same if _describable(c)]
+        named = sum(1 for c, _ in good if _named_in(c))
+        if len(good) < 2 or named < 0.6 * len(same):
+            continue
+        out += [_record(c.name, {"purpose": " ".join(c.lines)}, s) for c, s in good]
+    return out
+
+
+def _record(name: str, fields: dict[str, str], section: str) -> dict[str, str]:
+    record = {"name": name, **fields}
+    if section:
+        record["section"] = section
+    return record
