@@ -256,8 +256,8 @@ def _grid_row(row: Any) -> list[str] | None:
     """The cell texts of one repeated element of a div grid (its element children), or
     None when it does not read as a row."""
     cells = elements(row)
-    if not 2 <= len(cells) <= 8:
-        return None
+    if not 2 <= len(cells) <= 8 or any(c.tag in ("ul", "ol", "dl", "table") for c in cells):
+        return None  # a list item with a list in it is a record with details, not a row
     texts = ["; ".join(text_parts(c)) for c in cells]
     if any(len(t.split()) > 40 for t in texts) or sum(1 for t in texts if t) < 2:
         return None

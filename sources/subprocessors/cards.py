@@ -22,9 +22,12 @@ from typing import Any
 
 from ..read.html import HEADINGS, descendants, elements
 from ..read.html import text_parts as _text_parts
+from ..read.tables import headings_before
+from .columns import is_label_column
 from .lists import detail_fields, is_labelled, labelled_fields
+from .prose import name_like
 
-_BLOCKS = ("ul", "ol", "dl", "table")
+_BLOCKS = ("ul", "ol", "dl", "table", "details")
 _LISTS = ("ul", "ol")
 _MAX_WORDS = 80  # a described card's description is short
 
@@ -78,6 +81,8 @@ def _take(el: Any, card: Card, depth: int) -> bool:
         if not lines or sum(map(is_labelled, lines)) < 0.6 * len(lines):
             return False
         card.items += lines
+    elif el.tag == "table" and (pairs := _key_values(el)) is not None:
+        card.items += pairs
     elif el.tag in _BLOCKS:
         return False
     elif next(el.iterdescendants(*_BLOCKS), None) is not None:
@@ -93,6 +98,23 @@ def _take(el: Any, card: Card, depth: int) -> bool:
     else:
         card.lines += _text_parts(el)
     return True
+
+
+def _key_values(table: Any) -> list[str] | None:
+    """A two-column table of "label | value" rows as "label: value" lines, else ``None``."""
+    rows: list[tuple[str, str]] = []
+    for tr in table.iter("tr"):
+        if tr.getparent() is not None and tr.getparent().tag == "thead":
+            continue  # "Field | Value"
+        cells = [c for c in tr if c.tag in ("td", "th")]
+        if len(cells) != 2:
+            return None
+        key, value = (" ".join(_text_parts(c)) for c in cells)
+        if key or value:
+            rows.append((key.rstrip(":： "), value))
+    if not rows or not is_label_column([k for k, _ in rows]):
+        return None
+    return [f"{k}: {v}" for k, v in rows if k and v]
 
 
 def _labelled(card: Card) -> dict[str, str] | None:
@@ -133,15 +155,33 @@ def _sections(headings: list[Any]) -> list[str]:
     return out
 
 
+def _folded(details: Any) -> Card | None:
+    """A ``<details>`` block (an accordion) as a card: its ``<summary>`` is the name."""
+    summary = next((c for c in elements(details) if c.tag == "summary"), None)
+    if summary is None:
+        return None
+    card = Card(details, " ".join(_text_parts(summary)), len(HEADINGS))
+    for child in elements(details):
+        if child is not summary and not _take(child, card, 0):
+            return None
+        if (child.tail or "").strip():
+            card.lines.append(child.tail.strip())
+    return card if card.name else None
+
+
 def card_records(roots: Iterable[Any]) -> list[dict[str, str]]:
-    """Entities written as a heading followed by labelled lines or bullets, else as a
-    heading followed by a description that names it."""
+    """Entities written as a heading (or an accordion's summary) followed by labelled
+    lines or bullets, else as one followed by a description that names it."""
     out: list[dict[str, str]] = []
     for root in roots:
         headings = descendants(root, *HEADINGS)
         sections = _sections(headings)
         cards = [(_card(h) if h.tag != "h1" else None, s) for h, s in zip(headings, sections,
                                                                             strict=True)]
+        folds = [d for d in descendants(root, "details")
+                 if next(d.iterdescendants("details"), None) is None]
+        cards += [(_folded(d), " ".join(_text_parts(h)) if h is not None else "")
+                  for d, h in zip(folds, headings_before(folds), strict=True)]
         labelled = [(c, f, s) for c, s in cards if c for f in [_labelled(c)] if f is not None]
         if labelled:
             out += [_record(c.name, f, s) for c, f, s in labelled]
@@ -155,9 +195,12 @@ def _described(cards: list[tuple[Card, str]]) -> list[dict[str, str]]:
     for level in sorted({c.level for c, _ in cards}):
         same = [(c, s) for c, s in cards if c.level == level]
         good = [(c, s) for c, s in same if _describable(c)]
-        named = sum(1 for c, _ in good if _named_in(c))
-        if len(good) < 2 or named < 0.6 * len(same):
+        named = [_named_in(c) for c, _ in good]
+        if len(good) < 2 or sum(named) < 0.6 * len(same):
             continue
+        # a card its text does not name counts when its heading reads like a name
+        # ("Brevo"), not like a topic ("Changes to this list")
+        good = [(c, s) for (c, s), n in zip(good, named, strict=True) if n or name_like(c.name)]
         out += [_record(c.name, {"purpose": " ".join(c.lines)}, s) for c, s in good]
     return out
 

@@ -245,6 +245,8 @@ def value_columns(rows: Sequence[Sequence[str]]) -> tuple[dict[int, str], bool] 
     names = [r[free[0]] for r in rows if free[0] < len(r) and r[free[0]]]
     if not names or sum(len(n.split()) for n in names) / len(names) > 8:
         return None
+    if is_label_column(names):
+        return None  # "Purpose | …", "Location | …": one entity's details, not entities
     columns = {free[0]: "name"}
     if len(free) > 1:
         columns[free[1]] = "purpose"
@@ -253,6 +255,14 @@ def value_columns(rows: Sequence[Sequence[str]]) -> tuple[dict[int, str], bool] 
     for i in free[2:]:
         columns[i] = f"column_{i + 1}"
     return columns, location is not None
+
+
+def is_label_column(values: Sequence[str]) -> bool:
+    """Most values name a column role ("Purpose", "Location", "Data processed"): the
+    first column of a key | value table."""
+    labels = sum(1 for v in values if len(v.split()) <= 5 and role_scores(
+        norm_header(v.rstrip(":："))))
+    return labels >= 0.6 * len(values)
 
 
 def records(header: Sequence[str] | None, rows: Sequence[Sequence[str]],

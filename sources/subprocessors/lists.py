@@ -174,10 +174,14 @@ def _nested_record(item: Any) -> tuple[str, dict[str, str]] | None:
     name = own_text(item).strip(" :–—-|")
     lines = [_text_of(li) for li in sub if li.tag == "li"]
     lines = [line for line in lines if line]
-    labelled = sum(1 for line in lines if is_labelled(line))
-    if not name or len(name.split()) > 10 or not lines or labelled < 0.6 * len(lines):
+    if not name or len(name.split()) > 10 or not lines:
         return None
-    return name, detail_fields(lines, any_label=True)
+    if sum(1 for line in lines if is_labelled(line)) >= 0.6 * len(lines):
+        return name, detail_fields(lines, any_label=True)
+    lead = _leading_name(item, bold_only=True)
+    if lead and lead == name and len(lines) <= 4 and all(len(x.split()) <= 20 for x in lines):
+        return name, detail_fields(lines)  # - **Stripe** / - Payments / - United States
+    return None
 
 
 def list_records(roots: Iterable[Any]) -> list[dict[str, str]]:

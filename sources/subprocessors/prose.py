@@ -28,7 +28,7 @@ _JOINERS = frozenset({"&", "and", "of", "for", "de", "du", "des", "der", "von", 
 _WORD = re.compile(r"[^\W_]", re.U)
 
 
-def _name_like(text: str) -> bool:
+def name_like(text: str) -> bool:
     """One to five words, the first with a capital letter or a digit among letters
     ("Fathom", "hCaptcha", "page2images"), the others capitalised or joining words."""
     words = text.split()
@@ -56,6 +56,14 @@ def _registrable_labels(href: str) -> set[str]:
     return set(labels[:-1]) - {"www"} if len(labels) > 1 else set()
 
 
+def _names_its_site(name: str, href: str) -> bool:
+    """A link's text is the name of the site it points to: "ZeroBounce" →
+    zerobounce.net, "Postmark" → postmarkapp.com, "Sentry" → getsentry.com."""
+    return any(name == label or (len(name) >= 4 and name in label
+                                 and len(name) >= 0.6 * len(label))
+               for label in _registrable_labels(href))
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[\W_]", "", text.casefold())
 
@@ -76,11 +84,11 @@ def _names_in(block: Any) -> list[str]:
         if _squash(text) == whole:
             continue  # a bold paragraph is a heading, not a name in a sentence
         if el.tag == "a":
-            if _squash(text) not in _registrable_labels(el.get("href") or ""):
+            if not _names_its_site(_squash(text), el.get("href") or ""):
                 continue
         elif (el.tail or "").lstrip().startswith(":"):
             continue  # "**Note:** …" is a label
-        if _name_like(text):
+        if name_like(text):
             found.append(text)
     return found
 

@@ -124,12 +124,19 @@ def html_records(markup: bytes | str, settings: BaseSettings) -> list[dict[str, 
 
 
 def page_records(roots: list[Any], settings: BaseSettings) -> list[dict[str, str]]:
-    """``html_records`` of a page already read (its content roots)."""
+    """``html_records`` of a page already read (its content roots).
+
+    A short page that reads like a bot challenge or a login wall gives nothing (the vanish
+    guard's business, not a list that lost its entities), unless its entities are
+    structured (a table, cards, a definition list): a vendor's purpose may well be "DDoS
+    protection", and a challenge page has no table of vendors."""
     found = (grid_records(page_grids(roots, looks_like_header), _overrides(settings))
-             or card_records(roots) or dl_records(roots) or list_records(roots)
-             or prose_records(roots))
+             or card_records(roots) or dl_records(roots))
+    if found:
+        return found
+    found = list_records(roots) or prose_records(roots)
     if len(found) < 5 and _is_wall(roots):
-        return []  # a bot challenge or a login wall, not a list that lost its entities
+        return []
     return found
 
 
