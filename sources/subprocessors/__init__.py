@@ -1,25 +1,41 @@
 """subprocessors — a vendor's list of subprocessors (sub-processors, third parties).
 
-Accepts HTML tables (the entity name, purpose/service and location/country/region columns
-are found by their headers, whatever their wording; several tables on one page; a first
-row of headers or no headers at all; ARIA tables and CMS grids of divs), Markdown/MDX
-tables with or without YAML front matter, HTML lists ("Name – purpose – location"),
-definition lists, headings followed by "Purpose: …" / "Location: …" lines, CSV (also
-``;`` or tab separated) and JSON (a list of objects, or an object keyed by name). The
-format is detected from the content; ``format:`` forces it. Navigation, headers,
-footers, cookie banners and scripts are dropped; a bot challenge or login wall parses
-to an empty list (the vanish guard's business, not a change).
+Reads the shapes vendors publish, first that gives entities:
 
-The document is the set of entities keyed by their normalised name (case, footnote
-markers, punctuation and legal suffixes such as "Inc." do not count), each with
-``name``, ``purpose``, ``location`` and any other column kept. Row order, markup,
-whitespace, footnote markers, "last updated" lines, country spellings ("US" = "United
-States") and the order of items in a cell are not changes.
+* **Tables**: HTML (several on one page, a first row of headers or none, ARIA tables, CMS
+  grids of divs) and Markdown/MDX pipe tables. The name, purpose and location columns are
+  found by their headers in any wording and language, from the ``header_words``
+  vocabulary (``vocabulary: {header_words: {name: [Auftragnehmer]}}`` adds a word);
+  cookie tables and change logs ("Date | Change") are not entity tables.
+* **One heading per vendor** (or an accordion's ``<summary>``) followed by "Purpose: …"
+  lines, "**Region:** …" bullets or a "label | value" table, every label kept as a field;
+  or followed by a short description that names the vendor ("### Exoscale" / "Exoscale
+  runs our data centres"), links to its DPA ignored.
+* **Definition lists** and **lists**: "Name – purpose – location" items, and a bold name
+  with "key: value" (or short plain) sub-bullets.
+* **Names in prose**: bold names inside sentences ("powered by **Intercom**") and links
+  whose text names the site they point to; the sentence around them is not kept.
+* **Data files**: JSON, YAML (block or flow style) and CSV (also ``;`` or tab separated):
+  every list of records with a name field, however deep; YAML front matter records.
+
+The format is detected from the content; ``format:`` forces it. Navigation, headers,
+footers, cookie banners and scripts are dropped; a bot challenge or login wall parses to
+an empty list (the vanish guard's business, not a change).
+
+The document is the set of entities keyed by their normalised name (case, accents,
+footnote markers, punctuation and legal forms such as "Inc." or "(주)" do not count),
+each with ``name``, ``purpose``, ``location``, the section it is listed under and any
+other field kept. Row order, markup, whitespace, footnote markers, "last updated" lines,
+country spellings ("US" = "United States" = "미국") and the order of items in a cell are
+not changes; nor are a name respelt ("Matamo" → "Matomo": a rename, reported, firing
+nothing), a word renamed throughout the document ("operator" → "Owner" in every vendor's
+fields), or a column added to (or dropped from) every row.
 
 Changes: an entity added, removed, or modified (``fields`` says which: purpose,
-location, another column). Each check fires one ``subprocessor_change`` listing every
-entity affected: high when an AI/model provider is added or changed or a location moves
-to a new country, medium otherwise, low for a removal or a change in a minor column.
+location, another column, ``name`` for a rename). Each check fires one
+``subprocessor_change`` listing every entity affected: high when an AI/model provider is
+added or changed or a location moves to a new country, medium otherwise, low for a
+removal or a change in a minor column.
 
 Options: ``name_column``, ``purpose_column``, ``location_column`` name the header of a
 column when the automatic choice is wrong.

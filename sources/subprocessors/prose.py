@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..read.dates import is_date_noise
+from ..read.dates import DATE, is_date_noise
 from ..read.html import descendants
 from ..read.html import text_parts as _text_parts
 from ..read.tables import headings_before
@@ -26,6 +26,7 @@ _BOLD = ("strong", "b")
 _JOINERS = frozenset({"&", "and", "of", "for", "de", "du", "des", "der", "von", "van", "la",
                       "le", "the", "by", "y", "e", "+"})
 _WORD = re.compile(r"[^\W_]", re.U)
+_DATED = re.compile(DATE, re.I)
 
 
 def name_like(text: str) -> bool:
@@ -44,7 +45,7 @@ def name_like(text: str) -> bool:
         if bare and not (bare.casefold() in _JOINERS or bare[0].isupper()
                          or any(c.isdigit() or c.isupper() for c in bare)):
             return False
-    return not is_date_noise(text)
+    return not (is_date_noise(text) or _DATED.search(text))
 
 
 def _registrable_labels(href: str) -> set[str]:
