@@ -194,6 +194,10 @@ def test_a_typo_fix_is_a_rename_that_fires_nothing() -> None:
     assert renames(["new relic"], ["newrelic"]) == [("new relic", "newrelic")]
     assert renames(["stripe"], ["sentry"]) == []
     assert renames(["aws"], ["gcp"]) == []
+    # a badge dropped from a name; but not when two names could be meant
+    assert renames(["sentry rolling out in v1 0"], ["sentry"]) == [
+        ("sentry rolling out in v1 0", "sentry")]
+    assert renames(["google"], ["google analytics", "google cloud"]) == []
     old = doc({"matamo": {"name": "Matamo", "purpose": "Analytics", "location": "EU"}})
     new = doc({"matomo": {"name": "Matomo", "purpose": "Analytics", "location": "EU"}})
     changes = diff(old, new)
@@ -232,6 +236,13 @@ def test_a_change_made_to_one_vendor_only_is_a_change() -> None:
 def test_every_vendor_moving_country_is_a_change() -> None:
     changes = diff(doc(_vendors("customer", "US")), doc(_vendors("customer", "UK")))
     assert len(changes) == 3 and all(c.fields == ("location",) for c in changes)
+
+
+def test_a_header_row_in_the_body_is_not_an_entity() -> None:
+    found = entities("|  |  |  |\n|---|---|---|\n| Sub-Processor | Location | Link |\n"
+                     "| Atlassian | USA | https://www.atlassian.com |\n"
+                     "| Stripe | USA | https://stripe.com |\n")
+    assert sorted(found) == ["atlassian", "stripe"]
 
 
 def test_a_column_added_to_every_row_is_not_a_change() -> None:

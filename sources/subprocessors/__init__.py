@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from config.errors import ParseError
@@ -60,7 +61,7 @@ from config.errors import ParseError
 from ..base import BaseSettings, Change, Document
 from ..read.dates import is_date_noise
 from ..read.text import clean_text
-from .columns import is_location
+from .columns import is_header_text, is_location
 from .names import display_name, location_key, name_key, places_of, strip_footnotes, text_key
 from .records import CORE, records_of
 
@@ -114,8 +115,8 @@ def build_entities(found: Iterable[dict[str, str]], ignore: Iterable[str] = (),
         if _NOT_A_NAME.match(raw) or len(raw.split()) > 12 or _PLACEHOLDER.match(raw):
             continue  # a footnote, a note written into the table, a template's placeholder
         name = display_name(raw)
-        if len(name) > 150:
-            continue
+        if len(name) > 150 or is_header_text(name):
+            continue  # a column's title read as a row ("Sub-Processor | Location | …")
         key = name_key(name)
         if not key or is_date_noise(name):
             continue
@@ -246,9 +247,12 @@ def _squash(key: str) -> str:
 
 def renames(removed: list[str], added: list[str]) -> list[tuple[str, str]]:
     """(old key, new key) of entities renamed by a typo fix or a respelling: "Matamo" →
-    "Matomo", "New Relic" → "NewRelic". One or two letters differ (one for names under
-    eight letters, and the first letter stays); each name pairs at most once."""
+    "Matomo", "New Relic" → "NewRelic" (one or two letters differ: one for names under
+    eight letters, and the first letter stays), or by words added to or dropped from the
+    end of a name, when only one name on each side could be meant ("Sentry Beta" →
+    "Sentry"). Each name pairs at most once."""
     candidates: list[tuple[int, str, str]] = []
+    extended: list[tuple[str, str]] = []
     budget = _RENAME_BUDGET
     for old in removed:
         for new in added:
@@ -261,10 +265,16 @@ def renames(removed: list[str], added: list[str]) -> list[tuple[str, str]]:
                 continue
             if min(len(a), len(b)) < 4:
                 continue
+            short, long_ = sorted((old, new), key=len)
+            if long_.startswith(short + " "):
+                extended.append((old, new))
             limit = 1 if min(len(a), len(b)) < 8 or a[0] != b[0] else 2
             dist = _distance(a, b, limit)
             if dist <= limit:
                 candidates.append((dist, old, new))
+    olds = Counter(o for o, _ in extended)
+    news = Counter(n for _, n in extended)
+    candidates += [(3, o, n) for o, n in extended if olds[o] == news[n] == 1]
     out: list[tuple[str, str]] = []
     used_old: set[str] = set()
     used_new: set[str] = set()

@@ -197,9 +197,34 @@ def looks_like_header(cells: Sequence[str]) -> bool:
     if len(filled) < 2 or any(len(c.split()) > 6 or re.search(r"\d", c) for c in filled):
         return False
     scores = [role_scores(norm_header(c)) for c in filled]
-    if not all(scores):
+    if not all(s or _any_word(norm_header(c)) for s, c in zip(scores, filled, strict=True)):
+        return False  # every cell names a role or is another header word ("Link", "DPA")
+    if sum(1 for s in scores if s) < 0.6 * len(filled):
         return False
-    return any(max(s.values()) >= 5 for s in scores) or len(filled) >= 3
+    return any(max(s.values()) >= 5 for s in scores if s) or len(filled) >= 3
+
+
+_ALL_GROUPS = ("name", "purpose", "location", "skip", "index", "processing", "corporate",
+               "not_purpose", "not_entities")
+
+
+def _any_word(header: str) -> bool:
+    return bool(header) and any(_has(g, header) for g in _ALL_GROUPS)
+
+
+def is_header_text(text: str) -> bool:
+    """A text made only of header words ("Sub-Processor", "Vendor name", "Region"): a
+    column's title, never an entity's name."""
+    header = norm_header(text)
+    words = header.split()
+    if not words or len(words) > 4:
+        return False
+    if any(_member(g, header) for g in ROLES):
+        return True  # "sub processor", "data center"
+    groups = _groups()
+    return all(any(_member(g, w) for g in _ALL_GROUPS) or w in ("of", "the", "and")
+               for w in words) and any(_member(g, w) for g in ROLES for w in words
+                                       if g in groups)
 
 
 def is_location(value: str) -> bool:
