@@ -1,10 +1,11 @@
-"""Subprocessor entities written one heading per vendor (pure).
+"""Subprocessor entities written one heading (or one accordion) per vendor (pure).
 
 Two shapes:
 
-* *labelled* cards: the heading, then "Purpose: …" / "Location: …" lines or a list of
-  "key: value" bullets ("**What they process:** …", "**Region:** …"). Every label is a
-  field; the role words come from the ``header_words`` vocabulary.
+* *labelled* cards: the heading, then "Purpose: …" / "Location: …" lines, a list of
+  "key: value" bullets ("**What they process:** …", "**Region:** …") or a two-column
+  "label | value" table. Every label is a field; the role words come from the
+  ``header_words`` vocabulary.
 * *described* cards: the heading, then a short description and perhaps links (the DPA,
   a security page). Read only when most headings of that level are named in their own
   description ("### Exoscale" / "Exoscale runs the data centres …"): a page of topical
@@ -39,7 +40,6 @@ class Card:
     level: int
     lines: list[str] = field(default_factory=list)  # text after the heading
     items: list[str] = field(default_factory=list)  # "key: value" bullets
-    links: int = 0  # lines that were nothing but a link
 
 
 def _link_only(el: Any) -> bool:
@@ -74,7 +74,7 @@ def _take(el: Any, card: Card, depth: int) -> bool:
     """Add an element after the heading to the card; False when it holds entities (a
     table, a definition list, a list that is not "key: value" bullets or links)."""
     if _link_only(el):
-        card.links += 1
+        pass  # a link to the vendor's DPA or security page: a reference, not a fact
     elif el.tag in _LISTS and next(el.iterdescendants(*_BLOCKS), None) is None:
         lines = [" ".join(_text_parts(li)) for li in elements(el) if li.tag == "li"]
         lines = [line for line in lines if line]

@@ -216,15 +216,31 @@ def is_header_text(text: str) -> bool:
     """A text made only of header words ("Sub-Processor", "Vendor name", "Region"): a
     column's title, never an entity's name."""
     header = norm_header(text)
-    words = header.split()
-    if not words or len(words) > 4:
-        return False
-    if any(_member(g, header) for g in ROLES):
-        return True  # "sub processor", "data center"
+    return len(header.split()) <= 4 and _header_text(header, vocab.generation())
+
+
+@lru_cache(maxsize=1)
+def _word_sets(generation: int) -> tuple[frozenset[str], frozenset[str]]:
+    """The words of the three roles, and every header word of any group."""
     groups = _groups()
-    return all(any(_member(g, w) for g in _ALL_GROUPS) or w in ("of", "the", "and")
-               for w in words) and any(_member(g, w) for g in ROLES for w in words
-                                       if g in groups)
+    roles = frozenset().union(*(groups[g][1] for g in ROLES))
+    return roles, roles.union(*(groups[g][1] for g in _ALL_GROUPS))
+
+
+def _in(words: frozenset[str], word: str) -> bool:
+    return word in words or word[:-1] in words or word[:-2] in words
+
+
+@lru_cache(maxsize=4096)
+def _header_text(header: str, generation: int) -> bool:
+    roles, every = _word_sets(generation)
+    words = header.split()
+    if not words:
+        return False
+    if _in(roles, header):
+        return True  # "sub processor", "data center"
+    return (all(_in(every, w) or w in ("of", "the", "and") for w in words)
+            and any(_in(roles, w) for w in words))
 
 
 def is_location(value: str) -> bool:
