@@ -72,8 +72,7 @@ def slug(text: str) -> str:
 
 def _member(group: str, word: str) -> bool:
     """``word`` (as matched, perhaps plural) is one of the group's words."""
-    words = _groups()[group][1]
-    return word in words or word[:-1] in words or word[:-2] in words
+    return _in(_groups()[group][1], word)
 
 
 def role_scores(header: str) -> dict[str, int]:
@@ -228,7 +227,9 @@ def _word_sets(generation: int) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _in(words: frozenset[str], word: str) -> bool:
-    return word in words or word[:-1] in words or word[:-2] in words
+    """``word`` is one of ``words``, perhaps with a plural "s" or "es"."""
+    return (word in words or (word.endswith("s") and word[:-1] in words)
+            or (word.endswith("es") and word[:-2] in words))
 
 
 @lru_cache(maxsize=4096)
