@@ -55,6 +55,9 @@ BODIES: dict[str, Callable[[], bytes]] = {
     "stars in json": lambda: json.dumps(
         [{"name": STARS + "x", "purpose": "p"}, {"name": "B" + "*" * 5000 + "x"}]).encode(),
     "stars in csv": lambda: f"name,purpose,location\n{STARS}x,a,US\nB,b,US\n".encode(),
+    # the footnote-superscript pattern of the shared HTML reader, nested the same way
+    "letters in a superscript": lambda: _html_table(["Acme<sup>" + "a" * 40 + "!</sup>", "B"]),
+    "marks in a superscript": lambda: _html_table(["Acme<sup>" + "(1)," * 20_000 + "x</sup>"]),
     # issue 16: a quadratic walk up the ancestors of every div
     "16000 nested divs": lambda: ("<html><body>" + "<div>" * 16_000 + "x"
                                   + "</div>" * 16_000 + "</body></html>").encode(),

@@ -354,7 +354,13 @@ def _flatten(el: Element, pre: bool) -> None:
 
 
 _SEP = "\x1e"
-_FOOTNOTE_SUP = re.compile(r"^\s*(\[?\(?[\d*†‡§a-z]{1,3}\)?\]?[,\s]*)+$")
+# Footnote marks in a <sup>: "1", "[2]", "(a)", "*", "1, 2". The same strings as
+# ``(\[?\(?[\d*†‡§a-z]{1,3}\)?\]?[,\s]*)+``, written so that a long run of letters cannot
+# be split into marks in exponentially many ways (a <sup> of 28 letters and "!" took 4 s):
+# runs of mark characters, separated by at least one bracket, comma or space.
+_MARK = r"[\d*†‡§a-z]"
+_FOOTNOTE_SUP = re.compile(rf"^\s*\[?\(?{_MARK}+(?:(?=[)\],\s\[(])\)?\]?[,\s]*\[?\(?{_MARK}+)*"
+                           rf"\)?\]?[,\s]*$")
 
 
 def text_parts(el: Element) -> list[str]:
