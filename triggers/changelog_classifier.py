@@ -474,10 +474,13 @@ def _builtin_found(text: str, bits: int) -> Found:
     names = _model_names(text, bits) if bits & r.names_bits else []
     caps: list[tuple[str, str]] = []
     if bits & r.caps_bits:
+        at: list[tuple[int, str, str]] = []
         for label, rule in r.caps:
             if bits & rule.bit:
-                caps += [(label, P.capability_as_written(m))
-                         for m in rule.regex().finditer(text)]
+                at += [(m.start(), label, P.capability_as_written(m))
+                       for m in rule.regex().finditer(text)]
+        at.sort(key=lambda item: item[0])  # in the order the statement names them
+        caps = [(label, word) for _, label, word in at]
         caps = caps if caps and _hit(r.cap_verbs, text, bits) else []
     phrase = bool(bits & r.phrase_bits) and any(
         bits & rule.bit and rule.regex().search(text) for rule in r.model_phrases)

@@ -60,10 +60,11 @@ from ..read.dates import DATE_RX
 from ..read.entries import VERSION_RX, has_version
 from ..read.text import check_regexes
 from ..read.urls import clean_key
+from .match import merged, rekeyed
 from .releases import raw_entries
 
 NAME = "changelog"
-PARSER_VERSION = "2"  # 2: entries no longer carry the classifier's signals
+PARSER_VERSION = "3"  # 3: bare date lines are entries; a version in the first line keys one
 INTERVAL = 3600.0  # seconds: checked every hour unless the config says otherwise
 RULES = "triggers.changelog:changelog_rule"  # its rule in triggers/, named
 MAX_ENTRIES = 500
@@ -122,8 +123,13 @@ def parse(body: bytes, settings: BaseSettings) -> Document:
 
 
 def diff(old: Document, new: Document) -> list[Change]:
-    before = {e["id"]: e for e in old.data.get("entries", [])}
-    after = {e["id"]: e for e in new.data.get("entries", [])}
+    """Entries added, removed and edited. An entry under a new key that says what an old
+    one said is that entry: retitled (the same text), or re-keyed by a change of the
+    page's structure (``match.rekeyed``: its lines and versions found in entries that
+    disappeared) — an edit of those, with ``key`` among its fields, never a new entry."""
+    old_entries, new_entries = old.data.get("entries", []), new.data.get("entries", [])
+    before = {e["id"]: e for e in old_entries}
+    after = {e["id"]: e for e in new_entries}
     added = sorted(after.keys() - before.keys())
     removed = sorted(before.keys() - after.keys())
     changes: list[Change] = []
@@ -136,10 +142,19 @@ def diff(old: Document, new: Document) -> list[Change]:
         old_key = by_text.pop(tuple(after[key]["text"]), None)
         if old_key is not None:
             renamed[key] = old_key
+    gone = set(renamed.values())
+    moved = rekeyed({k: after[k] for k in added if k not in renamed},
+                    {k: before[k] for k in removed if k not in gone}, old_entries, new_entries)
     for key in added:
         if key in renamed:
             changes.append(Change("modified", key, before[renamed[key]], after[key],
                                   path="entry", fields=("title",)))
+        elif key in moved:
+            was = merged([before[k] for k in moved[key]])
+            fields = tuple(f for f in ("title", "text") if was[f] != after[key][f])
+            changes.append(Change("modified", key, was, after[key], path="entry",
+                                  fields=(*fields, "key")))
+            gone.update(moved[key])
         else:
             changes.append(Change("added", key, None, after[key], path="entry"))
     for key in sorted(before.keys() & after.keys()):
@@ -147,7 +162,6 @@ def diff(old: Document, new: Document) -> list[Change]:
         if fields:
             changes.append(Change("modified", key, before[key], after[key], path="entry",
                                   fields=fields))
-    gone = set(renamed.values())
     changes += [Change("removed", key, before[key], None, path="entry")
                 for key in removed if key not in gone]
     return changes
@@ -180,6 +194,8 @@ def describe(change: Change) -> str:
     if change.op == "modified":
         old = set(change.before.get("text") or [])
         new_line = next((ln for ln in entry.get("text") or [] if ln not in old), "")
+        if "key" in change.fields and not new_line:
+            return f"Entry re-keyed: {change.before.get('title')} → {title}"
         if "title" in change.fields and "text" not in change.fields:
             return f"Entry retitled: {change.before.get('title')} → {title}"
         return f"Entry edited: {title}" + (f": {new_line[:160]}" if new_line else "")
