@@ -379,7 +379,7 @@ def name_match(m: re.Match[str], text: str, context: Callable[[], bool],
     if mode == "name":
         return start, end, name
     digit = any(ch.isdigit() for ch in name)
-    if mode == "id" and not context():
+    if mode == "id" and not (digit and "-" in name and context()):
         return None
     if not digit and (mode != "family" or P.product_follows(text, end)
                       or not P.family_alone(text, start, end, families)):

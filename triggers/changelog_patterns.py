@@ -68,8 +68,8 @@ def model_name_patterns(families: Sequence[str]) -> tuple[str, ...]:
     part = rf"(?:{_VER}|{variants}|{fam}|{_CAP})(?![a-z0-9])"
     return (
         # a family, then its versions and variants: possessive, so never backtracking
-        rf"(?<![\w.])(?:[a-z][\w.-]*/)?(?P<family>(?:{fam})(?:{_SEP}?{_VER}(?![a-z0-9]))?+"
-        rf"(?:{_SEP}{part})*+)(?![\w-])",
+        rf"(?<![\w.])(?:[a-z][\w.-]{{0,40}}+/)?(?P<family>(?:{fam})"
+        rf"(?:{_SEP}?{_VER}(?![a-z0-9]))?+(?:{_SEP}{part})*+)(?!\w)",
         r"(?-i:(?<![\w-])o[1-9](?:-(?:mini|pro|preview|high|low|deep-research|\d{4}-\d\d-\d\d))*"
         r"(?![\w-]))",
         r"\bcommand[- ](?:r\+?|r[- ]plus|a|light)(?:[- ](?:\d\d-\d{4}|\d+b|plus|vision))*\b",
@@ -86,8 +86,9 @@ def model_name_patterns(families: Sequence[str]) -> tuple[str, ...]:
         rf"[`\"']?(?P<name>[a-z][\w.]*-[\w.-]+)[`\"']?\s+(?:\w+\s+)?models?\b{_NOT_UI}",
         r"(?-i:\b(?:adds?|added|introduc\w*|launch\w*|releas\w*|new)\s+(?:(?:the|a|an|new|our)\s+)*"
         rf"(?P<name>[A-Z][\w.-]*[A-Za-z0-9])\s+(?:[a-z]+\s+)?models?\b{_NOT_UI})",
-        # an id in backticks, where the statement speaks of models: `acme-large-2`
-        r"`(?:[a-z][\w.-]*/)?(?P<id>[a-z][\w.:-]*-[\w.:-]*\d[\w.:-]*)`",
+        # an id in backticks (with a "-" and a digit), where the statement speaks of models:
+        # `acme-large-2`
+        r"`(?:[a-z][\w.-]{0,40}+/)?(?P<id>[a-z][\w.:-]{0,80}+)`",
     )
 
 
@@ -388,7 +389,7 @@ GATES: dict[str, tuple[str, ...] | None] = {
                      'without change on', 'without change to', 'without changes for',
                      'without changes on', 'without changes to', 'without impact for',
                      'without impact on', 'without impact to'),
-    '52ca0b44e88e': ('aya', 'chirp', 'claude', 'codestral', 'codex', 'command', 'dall e',
+    '6f856be9bdab': ('aya', 'chirp', 'claude', 'codestral', 'codex', 'command', 'dall e',
                      'dall-e', 'dalle', 'deepseek', 'devstral', 'doubao', 'ernie', 'falcon',
                      'gemini', 'gemma', 'glm', 'gpt', 'granite', 'grok', 'haiku', 'hunyuan',
                      'imagen', 'jamba', 'kimi', 'llama', 'magistral', 'midjourney', 'minimax',
@@ -410,7 +411,7 @@ GATES: dict[str, tuple[str, ...] | None] = {
     '1ff5337f2420': ('model',),
     '9fd0e58f3d21': ('model',),
     '7149bfd30ff2': ('model',),
-    '506026a0d7df': ('`',),
+    '259953d31f17': ('`',),
     '13ee35892765': ('alias', 'decommission', 'default', 'deprecat', 'discontinu',
                      'instead of', 'llm', 'model', 'now uses', 'point to', 'points to',
                      'powered by', 'replac', 'retir', 'successor', 'sunset', 'switch'),
