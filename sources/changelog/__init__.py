@@ -4,27 +4,38 @@ Formats (detected from the content, or forced with ``format:``):
 
 * RSS 1.0/2.0 and Atom feeds, GitHub ``releases.atom`` included (HTML content read as text);
 * Markdown and MDX: ``CHANGELOG.md`` (Keep a Changelog, release-please), docs-site pages
-  with front matter and ``<Update label="…" description="…">``-style components;
+  with front matter, ``<Update label="…" description="…">``-style components, and bare
+  date lines ("March 12, 2025", "**2025-03-12**") each followed by its list;
 * HTML pages whose entries are headings (dated or versioned, at any level) with their
   following content, ``<article>`` elements, or dated list items;
 * JSON lists of releases (GitHub REST ``/releases``, JSON Feed, ``{"entries": [...]}``).
 
-Each entry holds its key (feed guid or link without tracking parameters; else heading and
-date), title, date, link and text lines. Feed-level dates, entry order, ``updated``
-stamps, "3 days ago", "Last updated: …", scripts, styles, hidden elements, navigation and
-markup are not part of it.
+Each entry holds its key (feed guid or link without tracking parameters; else the version
+its heading — or its first short line — names, else heading and date), title, date, link
+and text lines. Feed-level dates, entry order, ``updated`` stamps, "3 days ago", "Last
+updated: …", scripts, styles, hidden elements, navigation and markup are not part of it.
 
 Changes: entries added, removed (a feed that keeps only its latest N drops old ones) or
-edited (title or text). A retitled entry with the same text is an edit, not a new entry.
+edited (title or text). A retitled entry with the same text is an edit, not a new entry;
+so is an entry whose key changed with the page's structure — headings that gain version
+numbers, two releases that come to share a date and are grouped under it, entries merged
+or split — found again by its lines and versions (an entry naming another version is
+never the same one).
 
 Triggers (the changelog rule classifies the statements of new and edited entries only): a
 new entry fires ``model_change`` (new or updated model versions, default-model
 switches, deprecations, retirements), ``new_capability`` (modalities, tool use / function
 calling, browsing, agents, fine-tuning, memory, new endpoints), ``training_data_change``
 (training on or retaining customer data) and/or ``policy_change`` — as many as its
-statements support; entities name the models or capabilities. Unclassified entries and
-removals fire nothing; an edit fires only when it brings a type or a named model /
-capability the entry did not have.
+statements support; entities name the models and capabilities as the entry writes them
+("Claude Fable 5", "gpt-4.1-mini", "Sonnet", "audio input"; a capability's tag goes in the
+evidence). Model names come from the ``model_families`` vocabulary (a family with its
+versions and variants; a family alone where a model is added, retired or switched to; an
+id in backticks where the entry speaks of models), capabilities from the ``capabilities``
+vocabulary (several-word phrases as written, a single word in a capability's shape: "file
+support", "support for MCP"); the config's ``vocabulary:`` adds to both. Unclassified
+entries and removals fire nothing; an edit fires only when it brings a type or a named
+model / capability the entry did not have.
 
 Options besides ``select``, ``ignore`` and ``format``:
 
