@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 SKIP: tuple[str, ...] = (
     r"^\W*(?:[\w/.()-]+:\s+)?(fix(e[ds])?|fixing|bug\s*fix(es)?|bugfix(es)?|hotfix(es)?|"
@@ -50,11 +51,25 @@ _CAP = rf"(?-i:[A-Z][a-z]+)(?=(?-i:[- ][A-Z][a-z]+)*[- ]{_VER}(?![\w]))"
 
 
 def family_pattern(families: Sequence[str]) -> str:
-    """An alternation of the family names (longest first; "-" and " " inside one optional or
-    either): ``code[- ]?llama|gpt|…``."""
-    names = sorted({f.strip() for f in families if f and f.strip()}, key=lambda f: (-len(f), f))
-    parts = [re.sub(r"\\[- ]", "[- ]?", re.escape(name)) for name in names]
-    return "|".join(parts) if parts else r"(?!x)x"
+    """The family names as one regex, a trie (at each character one branch: fast on every
+    word a statement starts), lower-cased for ``re.I``; "-" and " " inside a name are
+    optional and either: ``c(?:laude|ode[- ]?llama|…)|g(?:pt|…)|…``."""
+    trie: dict[str, Any] = {}
+    for name in {f.strip().lower() for f in families if f and f.strip()}:
+        node = trie
+        for ch in _WORD_GAP.sub(" ", name.replace("-", " ")):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [("[- ]?" if ch == " " else re.escape(ch)) + emit(sub)
+                for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie) or r"(?!x)x"
 
 
 def model_name_patterns(families: Sequence[str]) -> tuple[str, ...]:
@@ -389,7 +404,7 @@ GATES: dict[str, tuple[str, ...] | None] = {
                      'without change on', 'without change to', 'without changes for',
                      'without changes on', 'without changes to', 'without impact for',
                      'without impact on', 'without impact to'),
-    '6f856be9bdab': ('aya', 'chirp', 'claude', 'codestral', 'codex', 'command', 'dall e',
+    '74038136d352': ('aya', 'chirp', 'claude', 'codestral', 'codex', 'command', 'dall e',
                      'dall-e', 'dalle', 'deepseek', 'devstral', 'doubao', 'ernie', 'falcon',
                      'gemini', 'gemma', 'glm', 'gpt', 'granite', 'grok', 'haiku', 'hunyuan',
                      'imagen', 'jamba', 'kimi', 'llama', 'magistral', 'midjourney', 'minimax',
