@@ -208,7 +208,26 @@ def from_json(data: Any) -> list[dict[str, Any]]:
     if out or _lists_incidents(data):
         return out
     parts += [rec for _, rec in json_items(data, COMPONENT_LISTS)]
-    return [inc for inc in map(_component, parts) if inc]
+    page = None if parts else _page_status(data)
+    return [inc for inc in map(_component, [page] if page else parts) if inc]
+
+
+# Statuspage's page status indicator as a component state (``status.json``)
+_INDICATOR = {"none": "operational", "minor": "degraded", "major": "partial_outage",
+              "critical": "major_outage", "maintenance": "maintenance"}
+
+
+def _page_status(data: Any) -> dict[str, Any] | None:
+    """A status page's overall state (``{"page": {...}, "status": {"indicator",
+    "description"}}``) as a component record named after the page, its description the
+    title ("Partial System Outage")."""
+    status = data.get("status") if isinstance(data, dict) else None
+    if not isinstance(status, dict) or not isinstance(status.get("indicator"), str):
+        return None
+    state = _INDICATOR.get(status["indicator"].strip().lower())
+    page = data.get("page") if isinstance(data.get("page"), dict) else {}
+    name = as_text(pick(page, ("name",))) or "status page"
+    return {"name": name, "status": state, "title": as_text(status.get("description"))}
 
 
 def status_lists(data: Any, depth: int = 0) -> list[str]:
@@ -219,6 +238,8 @@ def status_lists(data: Any, depth: int = 0) -> list[str]:
     if not isinstance(data, dict) or depth > 2:
         return []
     found = {k for k in INCIDENT_LISTS if isinstance(data.get(k), list | dict)}
+    if depth == 0 and _page_status(data):
+        found.add("status")
     found.update(k for k in (*COMPONENT_LISTS, "included")
                  if isinstance(data.get(k), list) and any(isinstance(i, dict) for i in data[k]))
     for value in data.values():
@@ -250,13 +271,15 @@ def _is_component(rec: dict[str, Any]) -> bool:
 
 
 def _component(rec: dict[str, Any]) -> dict[str, Any] | None:
-    """A component in a bad state, as an incident named after it; None when it is fine."""
+    """A component in a bad state, as an incident named after it (titled by what the page
+    says of it, when it says something); None when it is fine."""
     found = component_state(rec)
     if found is None or not is_bad(found[1]):
         return None
     name, state = found
-    return record(f"component:{name}", name, impact=IMPACT[state], components=[name],
-                  kind="component", state=state)
+    title = as_text(rec.get("title")) if rec.get("title") != name else None
+    return record(f"component:{name}", title or name, impact=IMPACT[state],
+                  components=[name], kind="component", state=state)
 
 
 _TRANSITION_AT = ("at", "changed_at", "created_at", "timestamp", "time", "date",
