@@ -65,7 +65,8 @@ TEXT_KEYS = ("body", "text", "message", "message_string", "last_update_message",
 AT_KEYS = ("display_at", "created_at", "when", "published_at", "timestamp", "date",
            "updated_at", "time", "createdAt", "publishedAt", "date_created")
 COMPONENT_KEYS = ("components", "affected_components", "affected_products",
-                  "affected_services", "services", "products", "service_name")
+                  "affected_services", "impacted_components", "impacted_services",
+                  "affected", "affects", "services", "products", "service_name")
 # Lists of incidents and maintenances, as status pages name them (Statuspage, incident.io,
 # Slack, instatus, Better Stack, JSON Feed and plain history files).
 INCIDENT_LISTS = ("incidents", "ongoing_incidents", "active_incidents", "activeIncidents",
@@ -179,8 +180,11 @@ def from_json_record(container: str, rec: dict[str, Any]) -> dict[str, Any] | No
     scheduled = rec.get("scheduled_for") not in (None, "")
     maint = is_maintenance(title or "", [status, *(u["status"] for u in updates)], impact,
                            scheduled)
-    return record(ident or f"{title}", title, status=status, impact=impact, maintenance=maint,
-                  created=iso_time(pick(rec, CREATED_KEYS)),
+    created = iso_time(pick(rec, CREATED_KEYS))
+    if not ident:  # a title may come back another day: the time tells the two apart
+        ident = f"{created} {title}" if created else str(title)
+    return record(ident, title, status=status, impact=impact, maintenance=maint,
+                  created=created,
                   resolved=resolved, components=components,
                   latest=updates[0] if updates else None, link=link)
 
