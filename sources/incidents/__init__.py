@@ -75,7 +75,8 @@ from ..read.feeds import read_feed
 from ..read.html import roots, visible_lines
 from ..read.json_records import load_json
 from ..read.text import check_regexes, looks_like_wall
-from .readers import from_entries, from_feed_entry, from_html, from_json, status_lists
+from .jsonread import from_json, status_lists
+from .readers import from_entries, from_feed_entry, from_html
 
 NAME = "incidents"
 PARSER_VERSION = "2"  # 2: kind, state and was (component states); more JSON shapes
