@@ -36,7 +36,8 @@ SEVERITY = {"model_change": "medium", "new_capability": "medium",
 
 _SECTION_WORDS = (
     r"^\W*(added|new|new features?|features?|feat|what'?s new|highlights|introduced|launch\w*|"
-    r"new models?|new capabilities|deprecated|deprecations?|upcoming deprecations?|removed|"
+    r"new models?|new capabilities|(new )?model additions?|new models? added|"
+    r"deprecated|deprecations?|upcoming deprecations?|removed|"
     r"retired|retirements?|sunset|end of life|changed|changes|updated|updates|improved|"
     r"improvements?|enhancements?|fixed|fixes|bug ?fixes|security|chores?|misc\w*|other|"
     r"documentation|docs|breaking changes?|performance|internal|dependencies|refactor\w*|"

@@ -376,7 +376,7 @@ SKIP_SECTIONS = (r"fixed|fixes|bug ?fixes|chores?|documentation|docs|dependencie
                  r"miscellaneous chores|reverts?")
 SECTION_VERBS: dict[str, str] = {
     r"added|new|new features?|features?|feat|what'?s new|highlights|introduced|launch(es|ed)?|"
-    r"new models?|new capabilities": "Added",
+    r"new models?|new capabilities|(new )?model additions?|new models? added": "Added",
     r"deprecated|deprecations?|upcoming deprecations?": "Deprecated",
     r"removed|retired|retirements?|sunset|end of life": "Removed",
 }
