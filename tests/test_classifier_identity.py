@@ -40,11 +40,13 @@ class _Ref:
         self.skip_section = re.compile(rf"^({P.SKIP_SECTIONS})$", re.I)
         self.split = re.compile(fast._SPLIT)
         self.skip = [rx(p) for p in P.SKIP]
-        self.names = [rx(p) for p in P.MODEL_NAMES]
+        name_patterns, cap_patterns = fast.builtin_patterns()
+        self.names = [rx(p) for p in name_patterns]
+        self.model_context = rx(P.MODEL_CONTEXT)
         self.model_verbs, self.model_high = rx(P.MODEL_VERBS), rx(P.MODEL_HIGH)
         self.model_strong, self.model_weak = rx(P.MODEL_STRONG), rx(P.MODEL_WEAK_CONTEXT)
         self.model_phrases = [rx(p) for p in P.MODEL_PHRASES]
-        self.caps = {label: rx(p) for label, p in P.CAPABILITIES.items()}
+        self.caps = {label: rx(p) for label, p in cap_patterns.items()}
         self.cap_verbs = rx(P.CAPABILITY_VERBS)
         self.training = {label: rx(p) for label, p in P.TRAINING_DATA.items()}
         self.policy = {label: rx(p) for label, p in P.POLICY_TERMS.items()}
@@ -54,12 +56,9 @@ class _Ref:
         spans: list[tuple[int, int, str]] = []
         for rx in self.names:
             for m in rx.finditer(text):
-                start, end = m.span("name") if "name" in rx.groupindex else m.span()
-                name = text[start:end].rstrip(".,;:)`'\"”")
-                named = "name" in rx.groupindex
-                if (named or any(ch.isdigit() for ch in name)) and not re.fullmatch(
-                        r"[\d.-]+", name):
-                    spans.append((start, start + len(name), name))
+                found = fast.name_match(m, text, lambda: bool(self.model_context.search(text)))
+                if found:
+                    spans.append(found)
         spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
         out: list[str] = []
         last_end = -1
@@ -85,14 +84,19 @@ class _Ref:
         return out
 
     @staticmethod
-    def signal(kind: str, text: str, entities: Iterable[str], severity: str) -> dict[str, Any]:
-        return {"type": kind, "text": text, "entities": list(dict.fromkeys(entities)),
-                "severity": severity}
+    def signal(kind: str, text: str, entities: Iterable[str], severity: str,
+               tags: Iterable[str] | None = None) -> dict[str, Any]:
+        ents = list(dict.fromkeys(entities))
+        return {"type": kind, "text": text, "entities": ents, "severity": severity,
+                "tags": list(dict.fromkeys(tags if tags is not None
+                                           else (e.lower() for e in ents)))}
 
     def builtin(self, text: str, shown: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         names = self.model_names(text)
-        caps = [label for label, rx in self.caps.items() if rx.search(text)]
+        caps = [(label, P.capability_as_written(m)) for _, label, m in sorted(
+            ((m.start(), label, m) for label, rx in self.caps.items() for m in rx.finditer(text)),
+            key=lambda item: item[0])]
         caps = caps if caps and self.cap_verbs.search(text) else []
         phrase = any(rx.search(text) for rx in self.model_phrases)
         model = phrase or bool(names and self.model_verbs.search(text))
@@ -102,16 +106,21 @@ class _Ref:
             high = bool(self.model_high.search(text))
             found.append(self.signal("model_change", shown, names, "high" if high else "medium"))
         if caps:
-            found.append(self.signal("new_capability", shown, caps,
-                                     fast.SEVERITY["new_capability"]))
+            first: dict[str, str] = {}
+            for _, word in caps:
+                first.setdefault(word.lower(), word)
+            written = list(first.values())
+            found.append(self.signal("new_capability", shown, written,
+                                     fast.SEVERITY["new_capability"], [t for t, _ in caps]))
         training = [label for label, rx in self.training.items() if rx.search(text)]
         if training and not (re.search(r"fine[- ]?tun", text, re.I)
                              and not re.search(r"\b(opt|our models|retention)", text, re.I)):
-            found.append(self.signal("training_data_change", shown, training, "high"))
+            found.append(self.signal("training_data_change", shown, training, "high",
+                                     training))
         policies = [label for label, rx in self.policy.items() if rx.search(text)]
         if policies and self.policy_verbs.search(text):
             found.append(self.signal("policy_change", shown, policies,
-                                     fast.SEVERITY["policy_change"]))
+                                     fast.SEVERITY["policy_change"], policies))
         return found
 
     def classify(self, title: str, lines: Sequence[str],
@@ -325,10 +334,11 @@ def _witnesses(per_pattern: int, seed: int) -> list[str]:
 
 
 def _builtin_patterns() -> list[str]:
-    return [*P.SKIP, *P.MODEL_NAMES, P.MODEL_VERBS, P.MODEL_HIGH, P.MODEL_STRONG,
-            P.MODEL_WEAK_CONTEXT, *P.MODEL_PHRASES, *P.CAPABILITIES.values(),
-            P.CAPABILITY_VERBS, *P.TRAINING_DATA.values(), *P.POLICY_TERMS.values(),
-            P.POLICY_VERBS]
+    """Every built-in pattern, in the order ``rules()`` compiles them."""
+    names, caps = fast.builtin_patterns()
+    return [*P.SKIP, *names, P.MODEL_CONTEXT, P.MODEL_VERBS, P.MODEL_HIGH, P.MODEL_STRONG,
+            P.MODEL_WEAK_CONTEXT, *P.MODEL_PHRASES, *caps.values(), P.CAPABILITY_VERBS,
+            *P.TRAINING_DATA.values(), *P.POLICY_TERMS.values(), P.POLICY_VERBS]
 
 
 @pytest.fixture(scope="module")
@@ -430,8 +440,8 @@ def test_importing_the_classifier_compiles_nothing() -> None:
     import subprocess
 
     code = ("import re, sys; import triggers.changelog_classifier as c; "
-            "assert c.rules.cache_info().currsize == 0; c.classify('x', []); "
-            "assert c.rules.cache_info().currsize == 1")
+            "assert c._compiled.cache_info().currsize == 0; c.classify('x', []); "
+            "assert c._compiled.cache_info().currsize == 1")
     subprocess.run([sys.executable, "-c", code], check=True,
                    cwd=Path(__file__).parent.parent)
 
@@ -451,7 +461,8 @@ def test_one_scan_opens_the_gates_each_rule_opens(calls: list[Call]) -> None:
     ``classify`` does) gives the same bits as the whole "verb: text"."""
     r = fast.rules()
     gates = r.gates
-    every = [*r.skip, *r.names, r.model_verbs, r.model_high, r.model_strong, r.model_weak,
+    every = [*r.skip, *r.names, r.model_context, r.model_verbs, r.model_high, r.model_strong,
+             r.model_weak,
              *r.model_phrases, *(rule for _, rule in (*r.caps, *r.training, *r.policy)),
              r.cap_verbs, r.policy_verbs]
     assert len({rule.bit for rule in every}) == len(every) == len(_builtin_patterns())

@@ -68,17 +68,23 @@ def _entities(signals: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(e for s in signals for e in s["entities"]))
 
 
+def _tags(signals: Iterable[dict[str, Any]]) -> set[str]:
+    """What signals name, whatever the wording: capability tags, model names."""
+    return {t for s in signals for t in s.get("tags") or (e.lower() for e in s["entities"])}
+
+
 def _new_signals(before: list[dict[str, Any]], after: list[dict[str, Any]],
                  ) -> dict[str, list[dict]]:
-    """Signals of an edited entry that bring a type or a named entity the old one lacked."""
+    """Signals of an edited entry that bring a type or a named entity the old one lacked
+    ("audio input" where it said "audio support" is the same capability)."""
     old = _grouped(before)
     fresh: dict[str, list[dict[str, Any]]] = {}
     for kind, sigs in _grouped(after).items():
-        known = {e.lower() for e in _entities(old.get(kind, []))}
+        known = _tags(old.get(kind, []))
         if kind not in old:
             fresh[kind] = sigs
         else:
-            new = [s for s in sigs if {e.lower() for e in s["entities"]} - known]
+            new = [s for s in sigs if _tags([s]) - known]
             if new:
                 fresh[kind] = new
     return fresh
@@ -94,7 +100,8 @@ def _event(kind: str, sigs: list[dict[str, Any]], entry: dict[str, Any], basis: 
         title += f": {first}"
     evidence = {"entry": entry.get("id"), "title": entry.get("title"),
                 "date": entry.get("date"), "link": entry.get("link"),
-                "statements": [s["text"] for s in sigs[:5]]}
+                "statements": [s["text"] for s in sigs[:5]],
+                "tags": sorted(_tags(sigs))}
     return TriggerEvent(type=kind, severity=severity, title=title[:240],
                         entities=tuple(_entities(sigs) or [str(entry.get("title"))]),
                         evidence=evidence, changes=(change.to_dict(),), basis=basis)

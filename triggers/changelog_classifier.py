@@ -23,8 +23,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any, NamedTuple
+
+from sources import vocab
 
 from . import changelog_patterns as P
 
@@ -34,7 +36,8 @@ SEVERITY = {"model_change": "medium", "new_capability": "medium",
 
 _SECTION_WORDS = (
     r"^\W*(added|new|new features?|features?|feat|what'?s new|highlights|introduced|launch\w*|"
-    r"new models?|new capabilities|deprecated|deprecations?|upcoming deprecations?|removed|"
+    r"new models?|new capabilities|(new )?model additions?|new models? added|"
+    r"deprecated|deprecations?|upcoming deprecations?|removed|"
     r"retired|retirements?|sunset|end of life|changed|changes|updated|updates|improved|"
     r"improvements?|enhancements?|fixed|fixes|bug ?fixes|security|chores?|misc\w*|other|"
     r"documentation|docs|breaking changes?|performance|internal|dependencies|refactor\w*|"
@@ -272,6 +275,7 @@ class Gates:
 class Rules(NamedTuple):
     skip: tuple[Rule, ...]
     names: tuple[Rule, ...]
+    model_context: Rule
     model_verbs: Rule
     model_high: Rule
     model_strong: Rule
@@ -303,25 +307,37 @@ def _bits(rules: Iterable[Rule]) -> int:
     return bits
 
 
-@cache
 def rules() -> Rules:
-    """The built-in patterns, compiled on first use (not at import: start-up pays none)."""
+    """The built-in patterns for the vocabularies now in force, compiled on first use (not
+    at import: start-up pays none) and again only when the config's vocabulary changes."""
+    return _compiled(vocab.generation())
+
+
+def builtin_patterns() -> tuple[tuple[str, ...], dict[str, str]]:
+    """(model-name patterns, capability tag → pattern) of the vocabularies now in force."""
+    return (P.model_name_patterns(vocab.get("model_families")),
+            P.capability_patterns(vocab.get("capabilities")))
+
+
+@lru_cache(maxsize=2)
+def _compiled(generation: int) -> Rules:
     made: list[Rule] = []
 
     def rule(pattern: str) -> Rule:
         made.append(Rule(pattern, 1 << len(made)))
         return made[-1]
 
-    skip, names = tuple(map(rule, P.SKIP)), tuple(map(rule, P.MODEL_NAMES))
+    name_patterns, cap_patterns = builtin_patterns()
+    skip, names = tuple(map(rule, P.SKIP)), tuple(map(rule, name_patterns))
     model_phrases = tuple(map(rule, P.MODEL_PHRASES))
-    caps = tuple((label, rule(p)) for label, p in P.CAPABILITIES.items())
+    caps = tuple((label, rule(p)) for label, p in cap_patterns.items())
     training = tuple((label, rule(p)) for label, p in P.TRAINING_DATA.items())
     policy = tuple((label, rule(p)) for label, p in P.POLICY_TERMS.items())
     caps_bits, training_bits, policy_bits = (_bits(r for _, r in labelled)
                                              for labelled in (caps, training, policy))
     phrase_bits, names_bits = _bits(model_phrases), _bits(names)
     return Rules(
-        skip=skip, names=names,
+        skip=skip, names=names, model_context=rule(P.MODEL_CONTEXT),
         model_verbs=rule(P.MODEL_VERBS), model_high=rule(P.MODEL_HIGH),
         model_strong=rule(P.MODEL_STRONG), model_weak=rule(P.MODEL_WEAK_CONTEXT),
         model_phrases=model_phrases, caps=caps, cap_verbs=rule(P.CAPABILITY_VERBS),
@@ -344,18 +360,51 @@ _NUMERIC = re.compile(r"[\d.-]+")
 _NAME_END = ".,;:)`'\"”"
 
 
+def name_match(m: re.Match[str], text: str, context: Callable[[], bool],
+               ) -> tuple[int, int, str] | None:
+    """(start, end, name) of a model-name match, or None when it names no model here: a
+    name found by its context stands; an id in backticks only where the statement speaks
+    of models; a family name without a version only where ``family_alone`` says it names
+    a model (followed by a capitalised word it names a product: "Claude Code"); any other
+    needs a digit."""
+    groups = m.re.groupindex
+    mode = next((g for g in ("name", "id", "family") if g in groups and m.group(g)), "")
+    start, end = m.span(mode) if mode else m.span()
+    name = text[start:end].rstrip(_NAME_END)
+    families = vocab.get("model_families")
+    if mode == "family":
+        name = P.first_name(name, families)
+    if not name or _NUMERIC.fullmatch(name):
+        return None
+    end = start + len(name)
+    if mode == "name":
+        return start, end, name
+    digit = any(ch.isdigit() for ch in name)
+    if mode == "id" and not (digit and "-" in name and context()):
+        return None
+    if not digit and (mode != "family" or P.product_follows(text, end)
+                      or not P.family_alone(text, start, end, families)):
+        return None
+    return start, end, name
+
+
 def _model_names(text: str, bits: int) -> list[str]:
     spans: list[tuple[int, int, str]] = []
-    for rule in rules().names:
+    r = rules()
+    known: list[bool] = []
+
+    def context() -> bool:
+        if not known:
+            known.append(_hit(r.model_context, text, bits))
+        return known[0]
+
+    for rule in r.names:
         if not bits & rule.bit:
             continue
-        rx = rule.regex()
-        named = "name" in rx.groupindex  # found by context: "add X model"
-        for m in rx.finditer(text):
-            start, end = m.span("name") if named else m.span()
-            name = text[start:end].rstrip(_NAME_END)
-            if (named or any(ch.isdigit() for ch in name)) and not _NUMERIC.fullmatch(name):
-                spans.append((start, start + len(name), name))
+        for m in rule.regex().finditer(text):
+            found = name_match(m, text, context)
+            if found:
+                spans.append(found)
     if not spans:
         return []
     spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
@@ -405,27 +454,34 @@ def statements(title: str, lines: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def _signal(kind: str, text: str, entities: Iterable[str], severity: str) -> dict[str, Any]:
-    return {"type": kind, "text": text, "entities": list(dict.fromkeys(entities)),
-            "severity": severity}
+    ents = list(dict.fromkeys(entities))
+    return {"type": kind, "text": text, "entities": ents, "severity": severity,
+            "tags": list(dict.fromkeys(e.lower() for e in ents))}
 
 
 _FINE_TUNE = re.compile(r"fine[- ]?tun", re.I)
 _TRAINING_KEEP = re.compile(r"\b(opt|our models|retention)", re.I)
-Found = tuple[tuple[str, tuple[str, ...], str], ...]
+Found = tuple[tuple[str, tuple[str, ...], str, tuple[str, ...]], ...]
 
 
 def _builtin_found(text: str, bits: int) -> Found:
-    """(type, entities, severity) of each built-in signal of a statement, whose folded text
-    opens the gates ``bits``."""
+    """(type, entities, severity, tags) of each built-in signal of a statement, whose folded
+    text opens the gates ``bits``: entities as the statement writes them, tags what they
+    are (a capability's tag, a model name in lower case)."""
     r = rules()
     if not bits & r.found_bits:
         return ()
-    found: list[tuple[str, tuple[str, ...], str]] = []
+    found: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = []
     names = _model_names(text, bits) if bits & r.names_bits else []
-    caps: list[str] = []
+    caps: list[tuple[str, str]] = []
     if bits & r.caps_bits:
-        caps = [label for label, rule in r.caps
-                if bits & rule.bit and rule.regex().search(text)]
+        at: list[tuple[int, str, str]] = []
+        for label, rule in r.caps:
+            if bits & rule.bit:
+                at += [(m.start(), label, P.capability_as_written(m))
+                       for m in rule.regex().finditer(text)]
+        at.sort(key=lambda item: item[0])  # in the order the statement names them
+        caps = [(label, word) for _, label, word in at]
         caps = caps if caps and _hit(r.cap_verbs, text, bits) else []
     phrase = bool(bits & r.phrase_bits) and any(
         bits & rule.bit and rule.regex().search(text) for rule in r.model_phrases)
@@ -436,30 +492,41 @@ def _builtin_found(text: str, bits: int) -> Found:
         model = _hit(r.model_strong, text, bits)
     if model:
         high = _hit(r.model_high, text, bits)
-        found.append(("model_change", tuple(dict.fromkeys(names)),
-                      "high" if high else "medium"))
+        names = list(dict.fromkeys(names))
+        found.append(("model_change", tuple(names), "high" if high else "medium",
+                      tuple(dict.fromkeys(n.lower() for n in names))))
     if caps:
-        found.append(("new_capability", tuple(dict.fromkeys(caps)),
-                      SEVERITY["new_capability"]))
+        found.append(("new_capability", _distinct(w for _, w in caps),
+                      SEVERITY["new_capability"], tuple(dict.fromkeys(t for t, _ in caps))))
     if bits & r.training_bits:
         training = [label for label, rule in r.training
                     if bits & rule.bit and rule.regex().search(text)]
         if training and not (_FINE_TUNE.search(text) and not _TRAINING_KEEP.search(text)):
-            found.append(("training_data_change", tuple(dict.fromkeys(training)), "high"))
+            labels = tuple(dict.fromkeys(training))
+            found.append(("training_data_change", labels, "high", labels))
     if bits & r.policy_bits:
         policies = [label for label, rule in r.policy
                     if bits & rule.bit and rule.regex().search(text)]
         if policies and _hit(r.policy_verbs, text, bits):
-            found.append(("policy_change", tuple(dict.fromkeys(policies)),
-                          SEVERITY["policy_change"]))
+            labels = tuple(dict.fromkeys(policies))
+            found.append(("policy_change", labels, SEVERITY["policy_change"], labels))
     return tuple(found)
+
+
+def _distinct(words: Iterable[str]) -> tuple[str, ...]:
+    """Each word once, ignoring case; first spelling kept."""
+    seen: dict[str, str] = {}
+    for word in words:
+        seen.setdefault(word.lower(), word)
+    return tuple(seen.values())
 
 
 def _builtin(text: str, shown: str, bits: int) -> list[dict[str, Any]]:
     """Built-in signals of one statement: ``text`` is matched (with its section verb),
     ``shown`` is what the signal quotes; ``bits``: the gates ``text`` opens."""
-    return [{"type": kind, "text": shown, "entities": list(entities), "severity": severity}
-            for kind, entities, severity in _builtin_found(text, bits)]
+    return [{"type": kind, "text": shown, "entities": list(entities), "severity": severity,
+             "tags": list(tags)}
+            for kind, entities, severity, tags in _builtin_found(text, bits)]
 
 
 @lru_cache(maxsize=64)

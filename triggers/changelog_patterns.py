@@ -7,6 +7,11 @@ a source's ``classify`` option adds its own patterns to these.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
 SKIP: tuple[str, ...] = (
     r"^\W*(?:[\w/.()-]+:\s+)?(fix(e[ds])?|fixing|bug\s*fix(es)?|bugfix(es)?|hotfix(es)?|"
     r"resolved (an? |the )?(issue|bug|problem|regression)|typos?|"
@@ -25,38 +30,157 @@ SKIP: tuple[str, ...] = (
 # "model" as a UI or API noun, not a model: "model selector", "model parameter".
 _NOT_UI = (r"(?!\s*(parameters?|fields?|lists?|selectors?|pickers?|dropdowns?|names?|ids?|"
            r"options?|menus?|settings?|badges?|enums?|types?|choices? (ui|menu)))")
-MODEL_NAMES: tuple[str, ...] = (
-    r"\b(?:chat)?gpt[- ]?\d[\w.]*(?:-(?:turbo|mini|nano|pro|preview|latest|instruct|audio|"
-    r"realtime|vision|search|transcribe|tts|codex|oss|\d{4}(?:-\d\d){0,2}|\d+k|\d+b)|"
-    r" (?:mini|nano|turbo|pro)\b)*",
-    r"(?-i:(?<![\w-])o[1-9](?:-(?:mini|pro|preview|high|low|deep-research|\d{4}-\d\d-\d\d))*"
-    r"(?![\w-]))",
-    r"\bclaude(?:[- ](?:instant|opus|sonnet|haiku|\d+(?:[.-]\d+)?(?:-\d{8})?|v\d|latest))+",
-    r"\b(?:opus|sonnet|haiku)[- ]\d+(?:\.\d+)?\b",
-    r"\bgemini(?:[- ](?:\d+(?:\.\d+)?|pro|flash|ultra|nano|lite|exp(?:erimental)?|preview|"
-    r"thinking|live|image|\d\d-\d\d))+",
-    r"\bgemma[- ]?\d+[\w.-]*",
-    r"\b(?:code)?llama[- ]?\d+(?:\.\d+)?(?:[- ](?:\d+b|instruct|chat|vision|scout|maverick))*",
-    r"\b(?:mistral|mixtral|codestral|pixtral|ministral|magistral|devstral)(?:[- ](?:large|"
-    r"medium|small|tiny|nemo|saba|embed|ocr|\d+(?:\.\d+)?|\d+x\d+b|latest))+",
-    r"\bcommand[- ](?:r\+?|r[- ]plus|a|light)(?:[- ](?:\d\d-\d{4}|\d+b|plus|vision))*\b",
-    r"\b(?:dall-?e|imagen|sora|veo|chirp)[- ]?\d+(?:\.\d+)?\b",
-    r"\bwhisper(?:-1|-large[\w-]*)\b|\btts-1(?:-hd)?\b|\btext-embedding-[\w.-]+",
-    r"\bembed-(?:english|multilingual|v\d)[\w.-]*",
-    r"\b(?:grok|phi|qwen|deepseek|jamba|nova|titan|sonar|kimi|glm|falcon|olmo|granite|"
-    r"nemotron)[- ]?(?:[vr]?\d+(?:\.\d+)?)(?:[- ](?:\d+b|[a-z]+\d*))?\b",
-    r"\b[a-z][a-z0-9]*(?:-[a-z0-9.]+)*-(?:large|medium|small|mini|nano|pro|flash|lite|turbo|"
-    r"ultra|instruct|chat|base|preview|xl|max|plus|fast|reasoning|vision|embed|embedding|audio|"
-    r"realtime|omni|instant|coder|thinking|reasoner)(?:-[a-z0-9.]+)*\b",
-    r"\b(?:introduc\w*|releas\w*|launch\w*|announc\w*|unveil\w*)\s+[`\"'“]?"
-    r"(?P<name>[a-z][\w.]*-[\w.-]*\d[\w.-]*)",
-    r"\bmodels?\s+(?:named\s+|called\s+)?[`\"'“]?(?P<name>[a-z][\w.:/-]*\d[\w.:/-]*)",
-    r"(?P<name>\b[a-z][\w.:/]*-[\w.:/-]*\d[\w.:/-]*)[`\"'”]?\s+models?\b",
-    r"\b(?:adds?|added|introduc\w*|launch\w*|releas\w*|new)\s+(?:(?:the|a|an|new|our)\s+)*"
-    rf"[`\"']?(?P<name>[a-z][\w.]*-[\w.-]+)[`\"']?\s+(?:\w+\s+)?models?\b{_NOT_UI}",
-    r"(?-i:\b(?:adds?|added|introduc\w*|launch\w*|releas\w*|new)\s+(?:(?:the|a|an|new|our)\s+)*"
-    rf"(?P<name>[A-Z][\w.-]*[A-Za-z0-9])\s+(?:[a-z]+\s+)?models?\b{_NOT_UI})",
-)
+
+# --- model names ----------------------------------------------------------------------
+# A model name is a family of the ``model_families`` vocabulary (sources/vocab) as written,
+# followed by what versions it: "gpt-4o-mini", "Claude Opus 4.1", "Claude Fable 5",
+# "MiniMax M3", "gemini-2.5-flash-lite", "gemma3:270M", "Llama 3.1 405B". The shapes of
+# those versions are here; the family names are data.
+VARIANTS = ("mini", "nano", "micro", "pro", "flash", "lite", "turbo", "ultra", "max", "plus",
+            "large", "medium", "small", "tiny", "xl", "instruct", "chat", "coder",
+            "vision", "audio", "realtime", "search", "transcribe", "tts", "image", "embed",
+            "embedding", "preview", "latest", "exp", "experimental", "thinking", "reasoning",
+            "reasoner", "fast", "base", "omni", "instant", "live", "oss", "nemo", "saba", "ocr",
+            "scout", "maverick", "premier", "sonic", "distill")
+# a version: 4, 4o, 3.5, 001, 2508, 20241022, 8x7b, 270M; or M3, K2, R1, V3.1
+_VER = r"(?:v?\d+(?:\.\d+)*+(?:[a-z]{1,3}\d*)*+|[a-z]\d+(?:\.\d+)*+[a-z]?)"
+# what parts a name ("-" or a hyphen that does not break, ":" in "gemma3:270M", a space)
+_SEP = "[-\u2010\u2011: ]"
+# a capitalised word inside a name, when a version follows it: "Claude Fable 5"
+_CAP = rf"(?-i:[A-Z][a-z]+)(?=(?-i:[- ][A-Z][a-z]+)*[- ]{_VER}(?![\w]))"
+
+
+def family_pattern(families: Sequence[str]) -> str:
+    """The family names as one regex, a trie (at each character one branch: fast on every
+    word a statement starts), lower-cased for ``re.I``; "-" and " " inside a name are
+    optional and either: ``c(?:laude|ode[- ]?llama|…)|g(?:pt|…)|…``."""
+    trie: dict[str, Any] = {}
+    for name in {f.strip().lower() for f in families if f and f.strip()}:
+        node = trie
+        for ch in _WORD_GAP.sub(" ", name.replace("-", " ")):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [("[- ]?" if ch == " " else re.escape(ch)) + emit(sub)
+                for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie) or r"(?!x)x"
+
+
+def model_name_patterns(families: Sequence[str]) -> tuple[str, ...]:
+    """The model-name patterns for these families. A match of a pattern with a ``name``
+    group is a name found by its context ("add X model"); one with an ``id`` group counts
+    only where the statement speaks of models (``MODEL_CONTEXT``); any other counts when it
+    holds a digit, or where the statement speaks of models."""
+    fam = family_pattern(families)
+    variants = "|".join(sorted(VARIANTS, key=lambda v: (-len(v), v)))
+    # each part a whole word: "pro" is no part of "provider"
+    part = rf"(?:{_VER}|{variants}|{fam}|{_CAP})(?![a-z0-9])"
+    return (
+        # a family, then its versions and variants: possessive, so never backtracking
+        rf"(?<![\w.])(?:[a-z][\w.-]{{0,40}}+/)?(?P<family>(?:{fam})"
+        rf"(?:{_SEP}?{_VER}(?![a-z0-9]))?+(?:{_SEP}{part})*+)(?!\w)",
+        r"(?-i:(?<![\w-])o[1-9](?:-(?:mini|pro|preview|high|low|deep-research|\d{4}-\d\d-\d\d))*"
+        r"(?![\w-]))",
+        r"\bcommand[- ](?:r\+?|r[- ]plus|a|light)(?:[- ](?:\d\d-\d{4}|\d+b|plus|vision))*\b",
+        r"\bwhisper(?:-1|-large[\w-]*)\b|\btts-1(?:-hd)?\b|\btext-embedding-[\w.-]+",
+        r"\bembed-(?:english|multilingual|v\d)[\w.-]*",
+        r"\b[a-z][a-z0-9]*(?:-[a-z0-9.]+)*-(?:large|medium|small|mini|nano|pro|flash|lite|turbo|"
+        r"ultra|instruct|chat|base|preview|xl|max|plus|fast|reasoning|vision|embed|embedding|"
+        r"audio|realtime|omni|instant|coder|thinking|reasoner)(?:-[a-z0-9.]+)*\b",
+        r"\b(?:introduc\w*|releas\w*|launch\w*|announc\w*|unveil\w*)\s+[`\"'“]?"
+        r"(?P<name>[a-z][\w.]*-[\w.-]*\d[\w.-]*)",
+        r"\bmodels?\s+(?:named\s+|called\s+)?[`\"'“]?(?P<name>[a-z][\w.:/-]*\d[\w.:/-]*)",
+        r"(?P<name>\b[a-z][\w.:/]*-[\w.:/-]*\d[\w.:/-]*)[`\"'”]?\s+models?\b",
+        r"\b(?:adds?|added|introduc\w*|launch\w*|releas\w*|new)\s+(?:(?:the|a|an|new|our)\s+)*"
+        rf"[`\"']?(?P<name>[a-z][\w.]*-[\w.-]+)[`\"']?\s+(?:\w+\s+)?models?\b{_NOT_UI}",
+        r"(?-i:\b(?:adds?|added|introduc\w*|launch\w*|releas\w*|new)\s+(?:(?:the|a|an|new|our)\s+)*"
+        rf"(?P<name>[A-Z][\w.-]*[A-Za-z0-9])\s+(?:[a-z]+\s+)?models?\b{_NOT_UI})",
+        # an id in backticks (with a "-" and a digit), where the statement speaks of models:
+        # `acme-large-2`
+        r"`(?:[a-z][\w.-]{0,40}+/)?(?P<id>[a-z][\w.:-]{0,80}+)`",
+    )
+
+
+# A statement that speaks of models: a family name alone ("Sonnet is now the default")
+# or an id in backticks counts as a model there.
+MODEL_CONTEXT = (r"\b(models?|llms?|default|deprecat\w*|retir\w*|sunset\w*|decommission\w*|"
+                 r"discontinu\w*|replac\w*|switch\w*|instead of|successor|now uses|powered by|"
+                 r"points? to|alias\w*)\b")
+# A family name followed by a capitalised word that versions nothing names a product
+# ("Claude Code", "Gemini CLI"), not a model.
+PRODUCT_AFTER = re.compile(r"[ ](?-i:[A-Z][A-Za-z]+)")
+NOT_PRODUCT = frozenset({"model", "models", "llm", "llms", "and", "or", "as", "is", "to", "in",
+                         "on", "for", "by", "via", "with", "now", "instead"})
+
+
+@lru_cache(maxsize=4)
+def _family_start(families: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"(?:{family_pattern(families)})(?![a-z])", re.I)
+
+
+def first_name(name: str, families: Sequence[str]) -> str:
+    """The first of names written one after another ("GPT-4o GPT-4o", "gpt-5 Claude 4"):
+    once a name has a version, a family with a version of its own starts another one
+    ("Claude 3.5 Sonnet" stays one name)."""
+    if " " not in name:
+        return name
+    words = name.split(" ")
+    start = _family_start(tuple(families))
+    versioned = any(ch.isdigit() for ch in words[0])
+    for i in range(1, len(words)):
+        own = any(ch.isdigit() for ch in words[i]) or (
+            i + 1 < len(words) and any(ch.isdigit() for ch in words[i + 1]))
+        if versioned and own and start.match(words[i]):
+            return " ".join(words[:i])
+        versioned = versioned or any(ch.isdigit() for ch in words[i])
+    return name
+
+
+# Where a family name alone ("Sonnet", "gemini models") is a model: the object of an
+# addition or a retirement ("Add Amazon Nova Premier model", "support for all Grok
+# models"; not "add prompt caching to Gemini models"), or written as the vocabulary writes
+# it where a model is switched or replaced ("now uses Sonnet as the default", "instead
+# of Opus"; not opening the statement, where a capital tells nothing).
+_NOUN_AFTER = re.compile(r"\s+(?:[\w.-]+\s+)?(?:models?|llms?)\b", re.I)
+_ADD_BEFORE = re.compile(
+    r"\b(?:adds?|added|adding|introduc\w*|launch\w*|releas\w*|support(?:s|ed)?(?:\s+for)?|"
+    r"new|deprecat\w*|retir\w*|remov\w*|sunset\w*)\s+(?:(?:the|a|an|all|new|free|latest|"
+    r"experimental|native|support\s+for)\s+|(?-i:[A-Z])[\w'.-]*\s+){0,3}$", re.I)
+_SWITCH_BEFORE = re.compile(
+    r"\b(?:uses?|using|switch(?:es|ed|ing)?\s+to|replac\w*\s+(?:by|with)|instead\s+of|"
+    r"defaults?\s+to|points?\s+to|upgrad\w*\s+to|mov\w*\s+to|retir\w*|deprecat\w*|"
+    r"sunset\w*)\s+(?:the\s+)?$", re.I)
+_SWITCH_AFTER = re.compile(
+    r"\s+(?:models?\s+)?(?:is|as|becomes?)\s+(?:now\s+)?(?:the\s+)?(?:new\s+)?default\b|"
+    r"\s+(?:models?\s+)?(?:is|are|will\s+be)\s+(?:now\s+)?(?:deprecated|retired|removed|"
+    r"sunset)\b", re.I)
+_OPENING = re.compile(r"^[\W_]*$")
+
+
+def family_alone(text: str, start: int, end: int, families: Sequence[str]) -> bool:
+    """Whether a family name without a version, at ``text[start:end]``, names a model."""
+    if _NOUN_AFTER.match(text, end) and _ADD_BEFORE.search(text, max(0, start - 64), start):
+        return True
+    if text[start:end].split(" ", 1)[0] not in families:
+        return False
+    if _SWITCH_AFTER.match(text, end):
+        return True
+    return not _OPENING.match(text, 0, start) and bool(
+        _SWITCH_BEFORE.search(text, max(0, start - 48), start))
+
+
+def product_follows(text: str, end: int) -> bool:
+    """Whether a capitalised word (not "Model") follows a family name ending at ``end``."""
+    m = PRODUCT_AFTER.match(text, end)
+    return m is not None and m.group(0).strip().lower() not in NOT_PRODUCT
+
+
 MODEL_VERBS = (
     r"\b(releas\w*|launch\w*|introduc\w*|announc\w*|unveil\w*|debut\w*|ship(s|ped)?|"
     r"(now|generally|broadly|publicly) available|available (now|today|in|to|for|on|via)|"
@@ -84,42 +208,54 @@ MODEL_HIGH = (r"\b(deprecat|retir|sunset|shut(s|ting)? ?down|decommission|discon
               r"end[- ]of[- ]life|default|replac|switch|no longer|remov|points? to|now uses|"
               r"powered by|underlying|base model)")
 
-CAPABILITIES: dict[str, str] = {
-    "function calling": r"\bfunction[-_ ]call\w*",
-    "tool use": r"\btool[-_ ]?(use|calling|calls?|choice|search)\b|\bparallel[-_ ]tool|"
-                r"\b(built-in|custom|server|client) tools?\b|\btools? support\b|\buse tools\b",
+# --- capabilities -------------------------------------------------------------------------
+# The words are the ``capabilities`` vocabulary (sources/vocab: tag → phrases, as texts
+# write them). A phrase of several words counts wherever a statement announces it; a single
+# word ("file", "memory", "vision") only in a capability's shape: followed by what makes it
+# one ("file support", "vision input", "memory features"), after "support for" / "now
+# supports" / "can now …", or said to be available ("Voice is now available").
+CAPABILITY_NOUNS = (r"inputs?|support|supported|modes?|capabilit(?:y|ies)|understanding|"
+                    r"generation|analysis|uploads?|recognition|apis?|tools?|models?|servers?|"
+                    r"features?|abilities|chat|conversations?|interactions?|agents?|endpoints?")
+# an API parameter or setting named after a capability: "add `parallel_tool_calls` param"
+SETTING_NOUNS = r"param(?:eter)?s?|options?|settings?|arguments?|flags?"
+CAPABILITY_LEADS = (r"support(?:s|ed|ing)?\s+for|now\s+(?:also\s+)?(?:supports?|accepts?|"
+                    r"handles?|understands?|generates?|reads?|takes?|processes?)|accepts?|"
+                    r"can\s+now\s+(?:\w+\s+)?(?:see|hear|read|take|accept|generate|process|"
+                    r"understand|handle|use)|with")
+CAPABILITY_AVAILABLE = (r"(?:is|are)\s+now\s+(?:generally\s+)?(?:available|supported|enabled|"
+                        r"live|in\s+(?:beta|preview))")
+# Shapes that are no list of words, by tag: "upload images", "1M-token context".
+CAPABILITY_SHAPES: dict[str, str] = {
+    "tool use": r"\b(built-in|custom|server|client) tools?\b|\btools? support\b|\buse tools\b",
     "image input": r"\bimage (inputs?|understanding|analysis|recognition|uploads?)\b|"
-                   r"\bvision\b|\bmulti-?modal\b|\bimages? as inputs?\b|"
+                   r"\bimages? as inputs?\b|"
                    r"\b(upload|attach|send|analy[sz]e|understand|see|read) images?\b",
     "image generation": r"\bimage (generation|creation|editing|outputs?)\b|"
                         r"\bgenerat\w* images?\b|\btext[- ]to[- ]image\b|\bcreate images?\b",
     "audio": r"\baudio (inputs?|outputs?|support|understanding|generation|mode|capabilit\w*)\b|"
              r"\bvoice (mode|inputs?|outputs?|chat|conversations?|interactions?|agents?)\b|"
              r"\bspeech[- ]to[- ](speech|text)\b|\btext[- ]to[- ]speech\b|"
-             r"\breal-?time (api|audio|voice)\b|\btranscription\b|\bspeech (recognition|synthesis)",
+             r"\breal-?time (api|audio|voice)\b|\bspeech (recognition|synthesis)",
     "video": r"\bvideo (inputs?|understanding|generation|analysis|support)\b|"
              r"\b(analy[sz]e|understand|generate) videos?\b",
-    "web browsing": r"\b(web )?browsing\b|\bweb search\b|\bsearch the (web|internet)\b|"
-                    r"\binternet access\b|\bbrowse (the )?(web|internet)\b|"
-                    r"\b(real-?time|live) (web )?search\b|\bsearch grounding\b|"
-                    r"\bgrounding with (google )?search\b|\bweb (access|fetch)\b",
-    "agents": r"\bai agents?\b|\bagents? (sdk|api|builder|framework|mode|platform)\b|"
+    "web search": r"\bsearch the (web|internet)\b|\bbrowse (the )?(web|internet)\b|"
+                  r"\b(real-?time|live) (web )?search\b|\bgrounding with (google )?search\b|"
+                  r"\bweb (access|fetch)\b",
+    "agents": r"\bagents? (sdk|api|builder|framework|mode|platform)\b|"
               r"\b(introduc\w*|launch\w*|releas\w*|new)\s+"
               r"(?:(?!support|human|live|user|customer|sales|service)[\w.-]+\s+){0,2}agents?\b|"
-              r"\bbuild(ing)? (ai )?agents\b|"
-              r"\bagentic\b|\bautonomous agents?\b|\bcomputer use\b|\bbrowser use\b|"
-              r"\bassistants? api\b|\bdeep research\b|\bbackground (tasks|agents?)\b",
-    "fine-tuning": r"\bfine[- ]?tun\w*|\bcustom models?\b|\bmodel customi[sz]ation\b|"
-                   r"\bdistillation\b|\blora adapters?\b",
-    "memory": r"(?<!in-)(?<!out of )(?<!gpu )(?<!low-)(?<!shared )\bmemor(y|ies)\b(?!\s*"
-              r"(usage|leaks?|consumption|footprint|limits?|allocation|pressure|efficien\w*|"
-              r"overhead|use|errors?|issues?|bloat|spikes?|growth|cache))",
-    "code execution": r"\bcode (interpreter|execution)\b|\bexecut(e|es|ing) code\b|"
-                      r"\brun(s|ning)? code\b|\bpython (tool|sandbox)\b",
+              r"\bbuild(ing)? (ai )?agents\b|\bautonomous agents?\b|\bassistants? api\b|"
+              r"\bbackground (tasks|agents?)\b",
+    "fine-tuning": r"\bfine[- ]?tun\w*|\bmodel customi[sz]ation\b",
+    "memory": r"\b(long-term|persistent|cross-session|conversation|chat) memory\b|"
+              r"\bmemor(y|ies) (across|between|of) (conversations|chats|sessions)\b",
+    "code execution": r"\bexecut(e|es|ing) code\b|\brun(s|ning)? code\b|"
+                      r"\bpython (tool|sandbox)\b",
     "file input": r"\b(pdf|file|document)s? (inputs?|support|uploads?|understanding|analysis)\b|"
-                  r"\bfile search\b|\bupload (files|documents|pdfs)\b|\bfiles api\b|"
-                  r"\bretrieval (tool|augmented)\b|\bcitations\b",
-    "structured outputs": r"\bstructured outputs?\b|\bjson mode\b|\bjson schema (support|mode)",
+                  r"\bupload (files|documents|pdfs)\b|\bretrieval (tool|augmented)\b|"
+                  r"\bcitations\b",
+    "structured outputs": r"\bjson schema (support|mode)",
     "new endpoint": r"\bnew\s+(?:[\w/`.-]+\s+){0,2}?(?:endpoints?|apis?)\b(?!\s*(keys?|"
                     r"versions?|docs?|reference|errors?|client))|"
                     r"\b(?:adds?|added|introduc\w*|launch\w*|releas\w*)\s+(?:(?:a|an|the)\s+)?"
@@ -127,11 +263,66 @@ CAPABILITIES: dict[str, str] = {
                     r"\b(?:batch|realtime|responses|files|assistants|embeddings|moderations?|"
                     r"evals?|vector stores?|uploads|webhooks?|admin|usage) api\b|"
                     r"\bendpoints?\b.{0,30}\b(now available|is available|launched|released)\b",
-    "connectors": r"\bmcp\b|\bmodel context protocol\b|\bconnectors?\b|\bplugins?\b",
-    "context window": r"\bcontext (window|length)\b|\b\d+\s?[km][- ]token context\b",
-    "reasoning": r"\bextended thinking\b|\breasoning (mode|effort|summar\w*)\b|"
-                 r"\bthinking mode\b",
+    "context window": r"\b\d+\s?[km][- ]token context\b",
+    "reasoning": r"\breasoning (mode|effort|summar\w*)\b",
 }
+_WORD_GAP = re.compile(r"[-_\s]+")
+# what may follow a single capability word that is the object of "support for …": the
+# phrase ends there ("support for files in X"), it is no modifier ("support for file paths")
+_PHRASE_END = (r"\s*(?:$|[,.;:()!?/\"'`]|(?:and|or|in|on|for|to|with|via|across|through|"
+               r"from|at|of|into|as|when|where|during|inside|within|alongside|is|are|now|"
+               r"will|can|lets?|allows?)\b)")
+
+
+def _phrase(phrase: str) -> str:
+    """A vocabulary phrase as a regex: its words apart by "-", "_", a space or nothing
+    (a class of its own, ``[\\s_-]``: the gate derived from it is one of the words, not
+    every way of joining them)."""
+    words = [re.escape(w) for w in _WORD_GAP.split(phrase.strip().lower()) if w]
+    return r"[\s_-]?".join(words)
+
+
+def capability_patterns(capabilities: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Tag → regex for these capability phrases (and the built-in shapes). A match's
+    ``cap…`` group, when one took part, holds the phrase as the statement writes it."""
+    out: dict[str, str] = {}
+    for tag in [*capabilities, *(t for t in CAPABILITY_SHAPES if t not in capabilities)]:
+        phrases = [p for p in capabilities.get(tag) or () if isinstance(p, str) and p.strip()]
+        multi = sorted({_phrase(p) for p in phrases if _WORD_GAP.search(p.strip())},
+                       key=lambda p: (-len(p), p))
+        single = sorted({_phrase(p) for p in phrases if not _WORD_GAP.search(p.strip())},
+                        key=lambda p: (-len(p), p))
+        alts = []
+        if multi:
+            alts.append(rf"\b(?P<cap>(?:{'|'.join(multi)})(?:e?s)?)\b"
+                        rf"(?=[-_ ](?:{CAPABILITY_NOUNS}|{SETTING_NOUNS})\b|{_PHRASE_END})")
+        if single:
+            word = rf"(?:{'|'.join(single)})(?:e?s)?"
+            alts += [rf"\b(?P<cap1>{word})[-_ ](?:{CAPABILITY_NOUNS})\b",
+                     rf"\b(?:{CAPABILITY_LEADS})\s+(?:[\w-]+\s+){{0,2}}?(?P<cap2>{word})\b"
+                     rf"(?={_PHRASE_END})",
+                     rf"\b(?P<cap3>{word})\s+{CAPABILITY_AVAILABLE}\b"]
+        if tag in CAPABILITY_SHAPES:
+            alts.append(CAPABILITY_SHAPES[tag])
+        if alts:
+            out[str(tag)] = "|".join(f"(?:{a})" for a in alts)
+    return out
+
+
+_LEAD_WORDS = re.compile(r"^(?:(?:adds?|added|adding|introduc\w*|launch\w*|releas\w*|new|an?|"
+                         r"the)\s+)+", re.I)
+
+
+def capability_as_written(match: re.Match[str]) -> str:
+    """The capability a match of ``capability_patterns`` names, as the statement writes it
+    (a shape's leading verb and article left out: "agents endpoint")."""
+    for group in ("cap", "cap1", "cap2", "cap3"):
+        if group in match.re.groupindex and match.group(group):
+            return match.group(group)
+    whole = match.group(0).strip()
+    return _LEAD_WORDS.sub("", whole) or whole
+
+
 CAPABILITY_VERBS = (
     r"\b(adds?|added|adding|introduc\w*|launch\w*|releas\w*|announc\w*|unveil\w*|new|"
     r"support(s|ed)? for|enabl\w*|general availability|generally available|"
@@ -185,7 +376,7 @@ SKIP_SECTIONS = (r"fixed|fixes|bug ?fixes|chores?|documentation|docs|dependencie
                  r"miscellaneous chores|reverts?")
 SECTION_VERBS: dict[str, str] = {
     r"added|new|new features?|features?|feat|what'?s new|highlights|introduced|launch(es|ed)?|"
-    r"new models?|new capabilities": "Added",
+    r"new models?|new capabilities|(new )?model additions?|new models? added": "Added",
     r"deprecated|deprecations?|upcoming deprecations?": "Deprecated",
     r"removed|retired|retirements?|sunset|end of life": "Removed",
 }
@@ -215,22 +406,19 @@ GATES: dict[str, tuple[str, ...] | None] = {
                      'without change on', 'without change to', 'without changes for',
                      'without changes on', 'without changes to', 'without impact for',
                      'without impact on', 'without impact to'),
-    'b596838cc282': ('gpt',),
+    '74038136d352': ('aya', 'chirp', 'claude', 'codestral', 'codex', 'command', 'dall e',
+                     'dall-e', 'dalle', 'deepseek', 'devstral', 'doubao', 'ernie', 'falcon',
+                     'gemini', 'gemma', 'glm', 'gpt', 'granite', 'grok', 'haiku', 'hunyuan',
+                     'imagen', 'jamba', 'kimi', 'llama', 'magistral', 'midjourney', 'minimax',
+                     'ministral', 'mistral', 'mixtral', 'nemotron', 'nova', 'olmo', 'opus',
+                     'phi', 'pixtral', 'qwen', 'qwq', 'sonar', 'sonnet', 'sora',
+                     'stable diffusion', 'stable-diffusion', 'stablediffusion', 'titan', 'veo',
+                     'whisper', 'yi'),
     'd914069ff3cb': ('o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o7', 'o8', 'o9'),
-    'b0715ec6f22f': ('claude',),
-    'b6c6b3811e0a': ('haiku ', 'haiku-', 'opus ', 'opus-', 'sonnet ', 'sonnet-'),
-    'b3aa909892cd': ('gemini',),
-    'ae0fcaad224d': ('gemma',),
-    'fb5ae1255307': ('llama',),
-    '114fb2fd2a6e': ('codestral', 'devstral', 'magistral', 'ministral', 'mistral', 'mixtral',
-                     'pixtral'),
     '4c5de5e704b9': ('command a', 'command light', 'command r', 'command-a', 'command-light',
                      'command-r'),
-    '6aa4fac9803e': ('chirp', 'dall-e', 'dalle', 'imagen', 'sora', 'veo'),
     'c1f1aea12746': ('text-embedding-', 'tts-1', 'whisper-'),
     '1bab8715dc1e': ('embed-',),
-    '99e1d5e288b5': ('deepseek', 'falcon', 'glm', 'granite', 'grok', 'jamba', 'kimi',
-                     'nemotron', 'nova', 'olmo', 'phi', 'qwen', 'sonar', 'titan'),
     '239713667144': ('-audio', '-base', '-chat', '-coder', '-embed', '-fast', '-flash',
                      '-instant', '-instruct', '-large', '-lite', '-max', '-medium', '-mini',
                      '-nano', '-omni', '-plus', '-preview', '-pro', '-realtime', '-reasoner',
@@ -240,6 +428,10 @@ GATES: dict[str, tuple[str, ...] | None] = {
     '1ff5337f2420': ('model',),
     '9fd0e58f3d21': ('model',),
     '7149bfd30ff2': ('model',),
+    '259953d31f17': ('`',),
+    '13ee35892765': ('alias', 'decommission', 'default', 'deprecat', 'discontinu',
+                     'instead of', 'llm', 'model', 'now uses', 'point to', 'points to',
+                     'powered by', 'replac', 'retir', 'successor', 'sunset', 'switch'),
     'ae75e0bb4ede': ('add', 'alias', 'announc', 'available for', 'available in',
                      'available now', 'available on', 'available to', 'available via',
                      'broadly available', 'debut', 'decommission', 'default', 'deprecat',
@@ -274,63 +466,33 @@ GATES: dict[str, tuple[str, ...] | None] = {
                      'model version'),
     'ca1841b6f88b': ('model',),
     '9f2b2c2dc0cd': ('model',),
-    '03abd198838c': ('function call', 'function-call', 'function_call'),
-    'e755be8d45b2': ('built-in tool', 'client tool', 'custom tool', 'parallel tool',
-                     'parallel-tool', 'parallel_tool', 'server tool', 'tool call',
-                     'tool choice', 'tool search', 'tool support', 'tool use', 'tool-call',
-                     'tool-choice', 'tool-search', 'tool-use', 'tool_call', 'tool_choice',
-                     'tool_search', 'tool_use', 'toolcall', 'toolchoice', 'tools support',
-                     'toolsearch', 'tooluse', 'use tools'),
-    '6bd43d66adf9': ('analyse image', 'analyze image', 'attach image', 'image analysis',
-                     'image as input', 'image input', 'image recognition',
-                     'image understanding', 'image upload', 'images as input', 'multi-modal',
-                     'multimodal', 'read image', 'see image', 'send image', 'understand image',
-                     'upload image', 'vision'),
-    '7ae7430e4822': ('create image', 'generat', 'image creation', 'image editing',
-                     'image output', 'text to image', 'text to-image', 'text-to image',
-                     'text-to-image'),
-    '8f254f25f817': ('audio ', 'real-time api', 'real-time audio', 'real-time voice',
-                     'realtime api', 'realtime audio', 'realtime voice', 'speech recognition',
-                     'speech synthesis', 'speech to speech', 'speech to text',
-                     'speech to-speech', 'speech to-text', 'speech-to speech',
-                     'speech-to text', 'speech-to-speech', 'speech-to-text', 'text to speech',
-                     'text to-speech', 'text-to speech', 'text-to-speech', 'transcription',
-                     'voice agent', 'voice chat', 'voice conversation', 'voice input',
-                     'voice interaction', 'voice mode', 'voice output'),
-    'b1aa9de498be': ('analyse video', 'analyze video', 'generate video', 'understand video',
-                     'video analysis', 'video generation', 'video input', 'video support',
-                     'video understanding'),
-    '977de77075dc': ('browse internet', 'browse the internet', 'browse the web', 'browse web',
-                     'browsing', 'grounding with google search', 'grounding with search',
-                     'internet access', 'live search', 'real-time search', 'realtime search',
-                     'search grounding', 'search the internet', 'search the web', 'web access',
-                     'web fetch', 'web search'),
-    '4ab1104f5f7a': ('agent', 'assistant api', 'assistants api', 'background tasks',
-                     'browser use', 'computer use', 'deep research'),
-    'e827a04d2cb2': ('custom model', 'distillation', 'fine tun', 'fine-tun', 'finetun',
-                     'lora adapter', 'model customisation', 'model customization'),
-    '6f84c9519c83': ('memories', 'memory'),
-    '04d9564807c5': ('code execution', 'code interpreter', 'execute code', 'executes code',
-                     'executing code', 'python sandbox', 'python tool', 'run code',
-                     'running code', 'runs code'),
-    'e30a0665fb00': ('citations', 'document analysis', 'document input', 'document support',
-                     'document understanding', 'document upload', 'documents analysis',
-                     'documents input', 'documents support', 'documents understanding',
-                     'documents upload', 'file analysis', 'file input', 'file search',
-                     'file support', 'file understanding', 'file upload', 'files analysis',
-                     'files api', 'files input', 'files support', 'files understanding',
-                     'files upload', 'pdf analysis', 'pdf input', 'pdf support',
-                     'pdf understanding', 'pdf upload', 'pdfs analysis', 'pdfs input',
-                     'pdfs support', 'pdfs understanding', 'pdfs upload',
-                     'retrieval augmented', 'retrieval tool', 'upload documents',
-                     'upload files', 'upload pdfs'),
-    '93009b497968': ('json mode', 'json schema mode', 'json schema support',
-                     'structured output'),
-    '38de413ed742': ('api', 'endpoint', 'new'),
-    '03945c26189c': ('connector', 'mcp', 'model context protocol', 'plugin'),
-    '25a892ae2098': ('context length', 'context window', 'k token context', 'k-token context',
-                     'm token context', 'm-token context'),
-    'd08bb71436da': ('extended thinking', 'reasoning ', 'thinking mode'),
+    '3247e6a0c897': ('function',),
+    'fb4ce4f28931': ('built', 'custom', 'parallel', 'server', 'tool'),
+    'ecdef96260b3': ('image', 'multi', 'vision'),
+    '5eff06a55c04': ('generat', 'image', 'text'),
+    '977cec14ceb5': ('audio', 'available', 'beta', 'enabled', 'live', 'preview',
+                     'real-time api', 'realtime', 'speech', 'supported', 'text',
+                     'transcription', 'voice'),
+    'b4f2f3524489': ('video',),
+    'be869bec561b': ('browse the web', 'browse web', 'browsing', 'fetch', 'grounding',
+                     'internet', 'search', 'web access'),
+    '07479edd8f00': ('agent', 'assistant api', 'assistants api', 'available', 'background',
+                     'beta', 'browser', 'computer', 'deep', 'enabled', 'live', 'preview',
+                     'supported'),
+    '023d37d42495': ('custom', 'distillation', 'fine', 'lora'),
+    '2630bacc896b': ('memories', 'memory'),
+    'f1dcf7aadb2e': ('code', 'execute', 'python'),
+    'c4dfb4798c42': ('citations', 'document', 'file', 'input', 'pdf analysis',
+                     'pdf understanding', 'pdf upload', 'pdfs analysis', 'pdfs understanding',
+                     'pdfs upload', 'retrieval augmented', 'retrieval tool', 'support',
+                     'upload pdfs'),
+    'a3f279884e83': ('json', 'structured'),
+    '1a7f34c975dc': ('available', 'beta', 'connector', 'enabled', 'live', 'mcp', 'model',
+                     'plugins', 'preview', 'supported'),
+    'c3d25354e465': ('context',),
+    '4384dfaaf7b1': ('extended', 'reasoning', 'thinking'),
+    '39ea57129328': ('embedding',),
+    '0106ef952654': ('api', 'endpoint', 'new'),
     'b144446d7b9c': ('add', 'announc', 'available for', 'available in', 'available on',
                      'available to', 'bring', 'can accept', 'can access', 'can analyse',
                      'can analyze', 'can browse', 'can call', 'can create', 'can execute',

@@ -9,11 +9,25 @@ Severity policy (pure, data below):
 * security words (in the title or the latest update) raise any severity to their level.
 
 A new incident fires ``incident`` once: its basis is the incident id, so the same incident
-seen again after a feed reshuffle never fires twice. A modified incident fires again only
-when its escalation level rises — the impact (minor → major) or, for feeds with no impact,
-the level read from the title and security words — with the new level in the basis.
+seen again — after a feed reshuffle, after it dropped out of the feed's window and came
+back, after a bot wall stood in for the page — never fires twice (the stored trigger's
+dedupe key is the source, the type and the basis). One that was in the first document
+seen (and so never fired) and comes back is older than the newest incident of the
+document before it (the kind's diff marks it ``older``): closed, it fires nothing.
+A modified incident fires again only when its escalation level rises — the impact
+(minor → major) or, for feeds with no impact, the level read from the title and security
+words — with the new level in the basis.
 Status updates, resolutions and removals fire nothing. Scheduled maintenance never fires:
 it is planned work, not an incident, and owners would learn to ignore the noise.
+
+Components (``sources/incidents/components.py``): a component's change of state fires
+only when it goes into a worse state (operational → degraded, degraded → major outage); a
+recovery, a component measured for the first time, an unknown reading or maintenance
+fires nothing. A component that a component list shows in a bad state fires when it
+enters it; its basis holds the document it was not yet bad in, since its name alone does
+not tell one outage of it from the next.
+
+Entities: the incident's title first, then the components it affects.
 """
 
 from __future__ import annotations
@@ -23,6 +37,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sources.base import Change
+from sources.incidents.components import worse
 
 from .events import TriggerEvent, severity_rank
 
@@ -99,8 +114,15 @@ def escalation_level(inc: dict[str, Any]) -> str:
 
 
 def _entities(inc: dict[str, Any]) -> tuple[str, ...]:
-    components = tuple(inc.get("components") or ())
-    return components or (str(inc.get("title") or inc.get("id")),)
+    """The title first, then the affected components (each once)."""
+    names = [str(inc.get("title") or inc.get("id")), *(inc.get("components") or ())]
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            out.append(name)
+    return tuple(out)
 
 
 def _event(inc: dict[str, Any], severity: str, title: str, basis: str,
@@ -116,6 +138,10 @@ def _event(inc: dict[str, Any], severity: str, title: str, basis: str,
 
 
 def _state(inc: dict[str, Any], severity: str) -> str:
+    if inc.get("kind") in ("transition", "component"):
+        now = str(inc.get("state") or "").replace("_", " ")
+        was = inc.get("was")
+        return f"{str(was).replace('_', ' ')} → {now}" if was else now
     parts = [inc.get("impact") or severity, inc.get("status")]
     return ", ".join(p for p in parts if p)
 
@@ -128,10 +154,13 @@ def incidents_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerE
         if not isinstance(inc, dict) or inc.get("maintenance"):
             continue
         if change.op == "added":
+            basis = _new_basis(inc, "older" in change.fields, ctx)
+            if basis is None:
+                continue
             severity = incident_severity(inc)
             events.append(_event(
                 inc, severity, f"{ctx.vendor_name} incident: {inc.get('title')} "
-                f"({_state(inc, severity)})", f"incident:{inc.get('id')}", change))
+                f"({_state(inc, severity)})", basis, change))
         elif change.op == "modified" and isinstance(change.before, dict):
             old, new = escalation_level(change.before), escalation_level(inc)
             if severity_rank(new) <= severity_rank(old):
@@ -140,8 +169,28 @@ def incidents_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerE
             rose = impact in IMPACT_SEVERITY and impact != old_impact and severity_rank(
                 IMPACT_SEVERITY[impact]) > severity_rank(IMPACT_SEVERITY.get(str(old_impact), old))
             basis = f"impact:{impact}" if rose else f"severity:{new}"
+            if inc.get("kind") == "component":
+                basis += f":{ctx.old_hash}"  # the next outage of the component is another
             events.append(_event(
                 inc, new, f"{ctx.vendor_name} incident escalated: {inc.get('title')} "
                 f"({old_impact or old} → {impact if rose else new})",
                 f"incident:{inc.get('id')}:{basis}", change))
     return events
+
+
+CLOSED = ("resolved", "postmortem", "completed")
+
+
+def _new_basis(inc: dict[str, Any], older: bool, ctx: RuleContext) -> str | None:
+    """The basis of a new record's trigger, or None when it is no new incident: a
+    recovery, a first measurement, an unknown reading; a record older than all the old
+    document held (back in the feed's window, or from behind a bot wall) that is a closed
+    incident or a change of state — an open one may be a concurrent, backdated incident."""
+    kind = inc.get("kind")
+    if kind == "transition" and (older or not worse(inc.get("was"), inc.get("state"))):
+        return None
+    if older and (inc.get("status") in CLOSED or inc.get("resolved")):
+        return None
+    if kind == "component":
+        return f"incident:{inc.get('id')}:{ctx.old_hash}"
+    return f"incident:{inc.get('id')}"

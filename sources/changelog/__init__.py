@@ -4,27 +4,38 @@ Formats (detected from the content, or forced with ``format:``):
 
 * RSS 1.0/2.0 and Atom feeds, GitHub ``releases.atom`` included (HTML content read as text);
 * Markdown and MDX: ``CHANGELOG.md`` (Keep a Changelog, release-please), docs-site pages
-  with front matter and ``<Update label="…" description="…">``-style components;
+  with front matter, ``<Update label="…" description="…">``-style components, and bare
+  date lines ("March 12, 2025", "**2025-03-12**") each followed by its list;
 * HTML pages whose entries are headings (dated or versioned, at any level) with their
   following content, ``<article>`` elements, or dated list items;
 * JSON lists of releases (GitHub REST ``/releases``, JSON Feed, ``{"entries": [...]}``).
 
-Each entry holds its key (feed guid or link without tracking parameters; else heading and
-date), title, date, link and text lines. Feed-level dates, entry order, ``updated``
-stamps, "3 days ago", "Last updated: …", scripts, styles, hidden elements, navigation and
-markup are not part of it.
+Each entry holds its key (feed guid or link without tracking parameters; else the version
+its heading — or its first short line — names, else heading and date), title, date, link
+and text lines. Feed-level dates, entry order, ``updated`` stamps, "3 days ago", "Last
+updated: …", scripts, styles, hidden elements, navigation and markup are not part of it.
 
 Changes: entries added, removed (a feed that keeps only its latest N drops old ones) or
-edited (title or text). A retitled entry with the same text is an edit, not a new entry.
+edited (title or text). A retitled entry with the same text is an edit, not a new entry;
+so is an entry whose key changed with the page's structure — headings that gain version
+numbers, two releases that come to share a date and are grouped under it, entries merged
+or split — found again by its lines and versions (an entry naming another version is
+never the same one).
 
 Triggers (the changelog rule classifies the statements of new and edited entries only): a
 new entry fires ``model_change`` (new or updated model versions, default-model
 switches, deprecations, retirements), ``new_capability`` (modalities, tool use / function
 calling, browsing, agents, fine-tuning, memory, new endpoints), ``training_data_change``
 (training on or retaining customer data) and/or ``policy_change`` — as many as its
-statements support; entities name the models or capabilities. Unclassified entries and
-removals fire nothing; an edit fires only when it brings a type or a named model /
-capability the entry did not have.
+statements support; entities name the models and capabilities as the entry writes them
+("Claude Fable 5", "gpt-4.1-mini", "Sonnet", "audio input"; a capability's tag goes in the
+evidence). Model names come from the ``model_families`` vocabulary (a family with its
+versions and variants; a family alone where a model is added, retired or switched to; an
+id in backticks where the entry speaks of models), capabilities from the ``capabilities``
+vocabulary (several-word phrases as written, a single word in a capability's shape: "file
+support", "support for MCP"); the config's ``vocabulary:`` adds to both. Unclassified
+entries and removals fire nothing; an edit fires only when it brings a type or a named
+model / capability the entry did not have.
 
 Options besides ``select``, ``ignore`` and ``format``:
 
@@ -60,10 +71,11 @@ from ..read.dates import DATE_RX
 from ..read.entries import VERSION_RX, has_version
 from ..read.text import check_regexes
 from ..read.urls import clean_key
+from .match import merged, rekeyed
 from .releases import raw_entries
 
 NAME = "changelog"
-PARSER_VERSION = "2"  # 2: entries no longer carry the classifier's signals
+PARSER_VERSION = "3"  # 3: bare date lines are entries; a version in the first line keys one
 INTERVAL = 3600.0  # seconds: checked every hour unless the config says otherwise
 RULES = "triggers.changelog:changelog_rule"  # its rule in triggers/, named
 MAX_ENTRIES = 500
@@ -122,8 +134,13 @@ def parse(body: bytes, settings: BaseSettings) -> Document:
 
 
 def diff(old: Document, new: Document) -> list[Change]:
-    before = {e["id"]: e for e in old.data.get("entries", [])}
-    after = {e["id"]: e for e in new.data.get("entries", [])}
+    """Entries added, removed and edited. An entry under a new key that says what an old
+    one said is that entry: retitled (the same text), or re-keyed by a change of the
+    page's structure (``match.rekeyed``: its lines and versions found in entries that
+    disappeared) — an edit of those, with ``key`` among its fields, never a new entry."""
+    old_entries, new_entries = old.data.get("entries", []), new.data.get("entries", [])
+    before = {e["id"]: e for e in old_entries}
+    after = {e["id"]: e for e in new_entries}
     added = sorted(after.keys() - before.keys())
     removed = sorted(before.keys() - after.keys())
     changes: list[Change] = []
@@ -136,10 +153,19 @@ def diff(old: Document, new: Document) -> list[Change]:
         old_key = by_text.pop(tuple(after[key]["text"]), None)
         if old_key is not None:
             renamed[key] = old_key
+    gone = set(renamed.values())
+    moved = rekeyed({k: after[k] for k in added if k not in renamed},
+                    {k: before[k] for k in removed if k not in gone}, old_entries, new_entries)
     for key in added:
         if key in renamed:
             changes.append(Change("modified", key, before[renamed[key]], after[key],
                                   path="entry", fields=("title",)))
+        elif key in moved:
+            was = merged([before[k] for k in moved[key]])
+            fields = tuple(f for f in ("title", "text") if was[f] != after[key][f])
+            changes.append(Change("modified", key, was, after[key], path="entry",
+                                  fields=(*fields, "key")))
+            gone.update(moved[key])
         else:
             changes.append(Change("added", key, None, after[key], path="entry"))
     for key in sorted(before.keys() & after.keys()):
@@ -147,7 +173,6 @@ def diff(old: Document, new: Document) -> list[Change]:
         if fields:
             changes.append(Change("modified", key, before[key], after[key], path="entry",
                                   fields=fields))
-    gone = set(renamed.values())
     changes += [Change("removed", key, before[key], None, path="entry")
                 for key in removed if key not in gone]
     return changes
@@ -180,6 +205,8 @@ def describe(change: Change) -> str:
     if change.op == "modified":
         old = set(change.before.get("text") or [])
         new_line = next((ln for ln in entry.get("text") or [] if ln not in old), "")
+        if "key" in change.fields and not new_line:
+            return f"Entry re-keyed: {change.before.get('title')} → {title}"
         if "title" in change.fields and "text" not in change.fields:
             return f"Entry retitled: {change.before.get('title')} → {title}"
         return f"Entry edited: {title}" + (f": {new_line[:160]}" if new_line else "")

@@ -120,12 +120,26 @@ def _clean(raw: dict[str, Any], rxs: list[re.Pattern[str]]) -> dict[str, Any]:
     return {**raw, "title": title, "lines": lines}
 
 
+_VERSION_LINE = 40  # a first line this short that names a version is the entry's version
+
+
+def _version(entry: dict[str, Any]) -> str | None:
+    """The version an entry's title names, else the one its first line names when that
+    line is short: ``<Update label="Jun 10, 2026">`` then ``## v1.14.7rc2``."""
+    found = version_of(entry.get("title") or "")
+    lines = entry.get("lines") or []
+    if found is None and lines and len(lines[0]) <= _VERSION_LINE:
+        found = version_of(lines[0])
+    return found
+
+
 def _page_keys(raw: list[dict[str, Any]]) -> None:
-    """Keys for entries of a page (no guid): the version its title names when that is
-    unique, else the title, with the date only to tell equal titles apart — so a re-dated
-    or re-worded heading, or an edit to the text, is an edit, not a new release."""
+    """Keys for entries of a page (no guid): the version its title (or its first short
+    line) names when that is unique, else the title, with the date only to tell equal
+    titles apart — so a re-dated or re-worded heading, or an edit to the text, is an edit,
+    not a new release."""
     pending = [r for r in raw if r.get("key") in (None, "")]
-    versions = [version_of(r.get("title") or "") for r in pending]
+    versions = [_version(r) for r in pending]
     titles = [" ".join(str(r.get("title") or "").split()) for r in pending]
     for item, version, title in zip(pending, versions, titles, strict=True):
         if version and versions.count(version) == 1:

@@ -5,21 +5,31 @@ Formats (detected from the content, or forced with ``format:``):
 * Atlassian Statuspage: ``history.rss``, ``history.atom`` (the update log in each entry's
   HTML is read: latest status, latest update, "This incident affected: …"),
   ``/api/v2/incidents.json``, ``summary.json``, ``scheduled-maintenances.json``,
-  ``incidents/unresolved.json`` and subscriber webhook payloads;
-* any other RSS 1.0/2.0 or Atom feed (status from "[Resolved]"-style titles);
+  ``incidents/unresolved.json``, ``components.json`` and subscriber webhook payloads
+  (incident and ``component_update``);
+* any other RSS 1.0/2.0 or Atom feed (status from "[Resolved]"-style titles), state-change
+  feeds included ("API is now degraded", "API changed from degraded to operational");
 * JSON lists of incidents under any common name (``incidents``, ``ongoing_incidents``,
-  ``items``, ``data`` …; incident.io, Google status ``incidents.json``, Better Stack,
-  JSON Feed), with id/title/status/impact fields in their usual spellings;
+  ``active_incidents``, ``activeIncidents``, ``items``, ``data`` …: incident.io, Google
+  Cloud ``incidents.json``, Slack's status API, instatus, JSON Feed), Better Stack's
+  JSON:API ``index.json`` (reports with the resources they affect), state-change logs
+  (records with a state before and after: ``{"label", "from", "to", "at"}``) and component
+  lists (``components.json``, Upptime's ``summary.json``: a component in a bad state is an
+  incident when the document lists no incidents);
 * HTML status pages: one incident per ``/incidents/<id>`` link (Statuspage's
   ``impact-major`` classes give the impact); other HTML or Markdown pages (security
   advisories, post-mortem lists) as one incident per dated heading.
 
-The document holds each incident's id (guid, Atom id or link, tracking parameters
-removed), title, status, impact (none | minor | major | critical | maintenance), whether
-it is scheduled maintenance, created and resolved times (UTC), affected components and
-the latest update. Feed-level dates, entry order, ``updated`` stamps, whitespace and
-markup are not part of it. ``ignore`` regexes are removed from titles and update text;
-``select`` narrows an HTML page.
+The document holds the status lists a JSON page carries (``active_incidents``,
+``components`` …; empty ones too: all is well, the page is not blank) and each incident's
+id (guid, Atom id or link, tracking parameters removed; a state change's component and
+time), kind (``incident``, ``transition`` — one
+component's change of state —, ``component`` — a component shown in a bad state), title,
+status, impact (none | minor | major | critical | maintenance), whether it is scheduled
+maintenance, created and resolved times (UTC), affected components, the component state
+reported and the one before, and the latest update. Feed-level dates, entry order,
+``updated`` stamps, whitespace and markup are not part of it. ``ignore`` regexes are
+removed from titles and update text; ``select`` narrows an HTML page.
 
 Changes: an incident added, removed (dropped off the feed or resolved out of
 ``summary.json``), or modified (status, impact, title, components, latest update).
@@ -29,11 +39,16 @@ critical, major → high, minor → medium, none → low; with no impact, from t
 data exposure / breach / unauthorized access / security incident → critical, outage /
 unavailable / down → high, else medium; security words never rate below high), and again
 when an incident's impact rises (minor → major) — or, in feeds without an impact, when a
-retitled incident reads worse or an update reports a security finding. Status updates,
-resolutions, impact drops and removals are recorded changes that fire nothing. Scheduled
-maintenance (impact ``maintenance``, "THIS IS A SCHEDULED EVENT", scheduled / in progress /
-verifying / completed statuses) is recorded and fires nothing: planned work is no reason
-to re-assess a vendor, and owners would learn to ignore the noise.
+retitled incident reads worse or an update reports a security finding. Entities: the
+incident's title, then the components it affects. An incident fires once: seen again
+after dropping out of the feed's window, or after a bot wall, it is not new. Status
+updates, resolutions, impact drops and removals are recorded changes that fire nothing.
+A component's change of state fires only into a worse state: a recovery ("is now
+operational"), a component measured or listed for the first time, an unknown reading
+fire nothing. Scheduled maintenance (impact ``maintenance``, "THIS IS A SCHEDULED EVENT",
+scheduled / in progress / verifying / completed statuses) is recorded and fires nothing:
+planned work is no reason to re-assess a vendor, and owners would learn to ignore the
+noise.
 
 Example::
 
@@ -60,10 +75,11 @@ from ..read.feeds import read_feed
 from ..read.html import roots, visible_lines
 from ..read.json_records import load_json
 from ..read.text import check_regexes, looks_like_wall
-from .readers import from_entries, from_feed_entry, from_html, from_json
+from .jsonread import from_json, status_lists
+from .readers import from_entries, from_feed_entry, from_html
 
 NAME = "incidents"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: kind, state and was (component states); more JSON shapes
 INTERVAL = 600.0  # seconds: checked every ten minutes unless the config says otherwise
 RULES = "triggers.incidents:incidents_rule"  # its rule in triggers/, named
 MAX_INCIDENTS = 1000
@@ -79,22 +95,25 @@ class Settings(BaseSettings):
         return check_regexes(value, "ignore")
 
 
-def _incidents(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
+def _incidents(body: bytes, settings: BaseSettings) -> tuple[list[dict[str, Any]], list[str]]:
+    """The body's incidents, and the status lists it carries (JSON: an empty list of
+    incidents is a page where all is well, not a page that says nothing)."""
     fmt: str = settings.format or detect(body)
     if fmt not in ("json", "rss", "atom") and not settings.format:
         fmt = sniff_feed(body) or fmt
     if fmt == "json":
-        return from_json(load_json(body))
+        data = load_json(body)
+        return from_json(data), status_lists(data)
     if fmt in ("rss", "atom"):
-        return [inc for inc in map(from_feed_entry, read_feed(body)) if inc]
+        return [inc for inc in map(from_feed_entry, read_feed(body)) if inc], []
     if fmt == "html":
         found = from_html(roots(body, settings.select))
         if found or looks_like_wall(" ".join(visible_lines(roots(body, settings.select)))):
-            return found
-        return from_entries(html_entries(page_roots(body, settings.select)))
+            return found, []
+        return from_entries(html_entries(page_roots(body, settings.select))), []
     if fmt == "markdown":
-        return from_entries(markdown_entries(decode(body)))
-    return []
+        return from_entries(markdown_entries(decode(body))), []
+    return [], []
 
 
 def _ignore(inc: dict[str, Any], rxs: list[re.Pattern[str]]) -> dict[str, Any]:
@@ -116,7 +135,7 @@ def _ignore(inc: dict[str, Any], rxs: list[re.Pattern[str]]) -> dict[str, Any]:
 
 def parse(body: bytes, settings: BaseSettings) -> Document:
     try:
-        found = _incidents(body, settings)
+        found, lists = _incidents(body, settings)
     except ParseError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -126,13 +145,26 @@ def parse(body: bytes, settings: BaseSettings) -> Document:
     for inc in found[:MAX_INCIDENTS]:
         by_id.setdefault(inc["id"], _ignore(inc, rxs))
     incidents = [by_id[key] for key in sorted(by_id)]
-    return Document(kind=NAME, data={"incidents": incidents}, parser_version=PARSER_VERSION)
+    return Document(kind=NAME, data={"incidents": incidents, "lists": lists},
+                    parser_version=PARSER_VERSION)
+
+
+OLDER = "older"  # the ``fields`` of an added incident older than all the old document held
 
 
 def diff(old: Document, new: Document) -> list[Change]:
+    """Incidents added, modified and removed. An added incident created before the newest
+    one of the old document, or added to a document that held none (a bot wall, an error
+    page taken for the page), is marked ``older``: it dropped out of the feed's window and
+    came back, or something hid it (``triggers/incidents.py`` fires none of them that is
+    closed, nor an old change of state)."""
     before = {inc["id"]: inc for inc in old.data.get("incidents", [])}
     after = {inc["id"]: inc for inc in new.data.get("incidents", [])}
-    changes = [Change("added", key, None, after[key], path="entry")
+    horizon = max((str(inc["created"]) for inc in before.values() if inc.get("created")),
+                  default="") if before else "~~"
+    changes = [Change("added", key, None, after[key], path="entry",
+                      fields=(OLDER,) if str(after[key].get("created") or "~") < horizon
+                      else ())
                for key in sorted(after.keys() - before.keys())]
     for key in sorted(before.keys() & after.keys()):
         fields = tuple(f for f in COMPARED if before[key].get(f) != after[key].get(f))
@@ -145,7 +177,9 @@ def diff(old: Document, new: Document) -> list[Change]:
 
 
 def size(document: Document) -> int:
-    return len(document.data.get("incidents", []))
+    """Incidents, and the status lists a JSON page carries: Slack's ``current`` with no
+    active incident is a page where all is well (size 1), a bot wall is nothing (0)."""
+    return len(document.data.get("incidents", [])) + len(document.data.get("lists", []))
 
 
 def _label(inc: dict[str, Any]) -> str:
@@ -153,9 +187,25 @@ def _label(inc: dict[str, Any]) -> str:
     return f"{inc.get('title')} ({', '.join(parts)})" if parts else str(inc.get("title"))
 
 
+def _moved(inc: dict[str, Any]) -> str:
+    now, was = str(inc.get("state") or "unknown"), inc.get("was")
+    text = f"{was} → {now}" if was else now
+    return text.replace("_", " ")
+
+
 def describe(change: Change) -> str:
     inc = change.after if change.after is not None else change.before
+    if inc.get("kind") in ("transition", "component"):
+        name = ", ".join(inc.get("components") or ()) or inc.get("title")
+        if change.op == "added":
+            again = " (listed again)" if OLDER in change.fields else ""
+            return f"Component state{again}: {name} ({_moved(inc)})"
+        if change.op == "removed":
+            return f"Component state no longer listed: {name} ({_moved(inc)})"
+        return f"Component state updated: {inc.get('title')} ({', '.join(change.fields)})"
     noun = "maintenance" if inc.get("maintenance") else "incident"
+    if change.op == "added" and OLDER in change.fields:
+        return f"{noun.capitalize()} listed again: {_label(inc)}"
     if change.op == "added":
         what = "New scheduled maintenance" if noun == "maintenance" else "New incident"
         return f"{what}: {_label(inc)}"

@@ -1,9 +1,13 @@
 """An incident record, the one shape every reader gives (pure)::
 
-    {"id", "title", "status", "impact", "maintenance", "created", "resolved",
-     "components", "latest": {"status", "text", "at"} | None, "link"}
+    {"id", "kind", "title", "status", "impact", "maintenance", "created", "resolved",
+     "components", "state", "was", "latest": {"status", "text", "at"} | None, "link"}
 
 with statuses and impacts in one vocabulary, whatever the status page calls them.
+``kind`` says what the record is: ``incident`` (an incident or maintenance the page
+reports), ``transition`` (one component's change of state, ``was`` → ``state``, from a
+state-change log) or ``component`` (a component a component list shows in a bad
+``state``); see ``components.py``.
 """
 
 from __future__ import annotations
@@ -30,7 +34,13 @@ IMPACTS = {
              "operational", "notice", "green"),
     "maintenance": ("maintenance", "under_maintenance", "planned", "scheduled"),
 }
-_IMPACT_OF = {alias: level for level, aliases in IMPACTS.items() for alias in aliases}
+_IMPACT_OF = {alias.replace("_", ""): level
+              for level, aliases in IMPACTS.items() for alias in aliases}
+# Spellings of the statuses above (instatus writes INPROGRESS, incident.io
+# maintenance_in_progress), looked up without their underscores.
+_STATUS_ALIASES = {"inprogress": "in_progress", "notstartedyet": "scheduled",
+                   "maintenancescheduled": "scheduled", "maintenanceinprogress": "in_progress",
+                   "maintenancecompleted": "completed"}
 
 LATEST_MAX = 500
 
@@ -42,23 +52,26 @@ def normalise_status(value: Any) -> str | None:
     if not text:
         return None
     text = text.strip().lower()
-    return text if text.isalnum() else _STATUS_GAPS.sub("_", text)  # no space, no "-"
+    text = text if text.isalnum() else _STATUS_GAPS.sub("_", text)  # no space, no "-"
+    return _STATUS_ALIASES.get(text.replace("_", ""), text)
 
 
 def normalise_impact(value: Any) -> str | None:
     status = normalise_status(value)
-    return _IMPACT_OF.get(status) if status else None
+    return _IMPACT_OF.get(status.replace("_", "")) if status else None
 
 
 def record(ident: str, title: str | None, *, status: str | None = None,
            impact: str | None = None, maintenance: bool = False, created: str | None = None,
            resolved: str | None = None, components: Iterable[str] = (),
-           latest: dict[str, Any] | None = None, link: str | None = None) -> dict[str, Any]:
+           latest: dict[str, Any] | None = None, link: str | None = None,
+           kind: str = "incident", state: str | None = None,
+           was: str | None = None) -> dict[str, Any]:
     """One incident in its canonical shape (every key always present)."""
-    return {"id": ident, "title": title or ident, "status": status, "impact": impact,
-            "maintenance": maintenance, "created": created, "resolved": resolved,
-            "components": sorted({c for c in components if c}), "latest": latest,
-            "link": link}
+    return {"id": ident, "kind": kind, "title": title or ident, "status": status,
+            "impact": impact, "maintenance": maintenance, "created": created,
+            "resolved": resolved, "components": sorted({c for c in components if c}),
+            "state": state, "was": was, "latest": latest, "link": link}
 
 
 def update(status: Any, text: str | None, at: Any) -> dict[str, Any]:

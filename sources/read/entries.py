@@ -7,9 +7,11 @@ carry a date or a version (``## [1.4.0] - 2024-05-01``, ``### May 1, 2024``); wi
 the level with the most headings (at least two). Headings wrapped one per container
 (``<article>``, ``<div class="entry">``) take the whole container, so a date printed above
 the heading stays with its entry. MDX entry components (``<Update label="…"
-description="…">``) are entries of their own; other components keep their text. Without
-usable headings, ``<article>`` elements, repeated dated blocks or dated list items are
-the entries.
+description="…">``) are entries of their own; other components keep their text. Where no
+heading carries a date or a version, bare date lines — a paragraph that is only a date,
+"March 12, 2025" or "**2025-03-12**", followed by its list (docs-site MDX) — are the
+entry headings. Without usable headings, ``<article>`` elements, repeated dated blocks or
+dated list items are the entries.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import textwrap
 from collections import Counter
 from typing import Any
 
-from .dates import DAY_MONTH_RX, find_date
+from .dates import DATE_RX, DAY_MONTH_RX, find_date
 from .html import (
     HEADINGS,
     SKIP_TEXT,
@@ -41,8 +43,10 @@ from .text import normalise_space
 
 ENTRY_COMPONENTS = ("Update", "ChangelogEntry", "ChangelogItem", "Release", "ReleaseNote",
                     "Entry", "VersionEntry")
-VERSION_RX = re.compile(r"(?:\bv|\bversion\s*|\brelease\s*|\[)(\d+(?:\.\d+)+(?:-[\w.]+)?)|"
-                        r"\b(\d+\.\d+\.\d+(?:-[\w.]+)?)\b", re.I)
+# a version, with a pre-release part: "v1.4.0", "[2.0.0-beta.1]", "1.14.7rc2", "0.9.0a4"
+_PRE = r"(?:-[\w.]+|(?:a|b|rc|alpha|beta|dev|post|pre)\.?\d+)?"
+VERSION_RX = re.compile(rf"(?:\bv|\bversion\s*|\brelease\s*|\[)(\d+(?:\.\d+)+{_PRE})|"
+                        rf"\b(\d+\.\d+\.\d+{_PRE})\b", re.I)
 
 _FRONT = re.compile(r"\A\s*---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _MDX_LINE = re.compile(r"^[ \t]*(import\s.+?\sfrom\s+['\"].+?['\"];?|import\s+['\"].+?['\"];?|"
@@ -207,8 +211,64 @@ def _walk(root: Any, chosen: list[Any], level: int) -> list[dict[str, Any]]:
     return out
 
 
+_DATELINE_TAGS = ("p", "div", "dt")
+_BLOCKS = frozenset({"p", "div", "ul", "ol", "table", "section", "article", "dl", "dt", "dd",
+                     "blockquote", "pre", *HEADINGS})
+_DATE_LEFT = re.compile(r"^[\W_]*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day)?[\W_]*$", re.I)
+DATELINE_MAX = 40
+
+
+def _short_leaves(root: Any) -> list[Any]:
+    """The ``_DATELINE_TAGS`` blocks under ``root`` that hold no block and little text, in
+    document order: one pass, children before parents, so nesting costs nothing more."""
+    nodes = [el for el in root.iter() if isinstance(el.tag, str)]
+    block: dict[Any, bool] = {}
+    size: dict[Any, int] = {}
+    for el in reversed(nodes):
+        has, total = False, len(el.text or "")
+        for child in el:
+            if isinstance(child.tag, str):
+                has = has or child.tag in _BLOCKS or block.get(child, False)
+                total += size.get(child, 0)
+            total += len(child.tail or "")
+            if total > DATELINE_MAX * 4:
+                break
+        block[el], size[el] = has, min(total, DATELINE_MAX * 4)
+    return [el for el in nodes if el.tag in _DATELINE_TAGS and not block[el]
+            and size[el] <= DATELINE_MAX * 4]
+
+
+def _dateline(el: Any) -> bool:
+    """A block that says only a date ("March 12, 2025", "Wednesday, 2025-03-12")."""
+    text = normalise_space(get_text(el, " "))
+    if not text or len(text) > DATELINE_MAX or not find_date(text):
+        return False
+    return bool(_DATE_LEFT.match(DATE_RX.sub("", text, count=1)))
+
+
+def _promote_datelines(root: Any, headings: list[Any]) -> list[Any]:
+    """Bare date lines as headings, where no heading carries a date or a version: one
+    level above every heading that follows the first of them (their sections stay inside
+    the entries). The headings of ``root`` afterwards."""
+    if any(find_date(t) or has_version(t) for t in map(_title, headings)):
+        return headings
+    lines = [el for el in _short_leaves(root) if _dateline(el)]
+    if len(lines) < 2:
+        return headings
+    order = {el: i for i, el in enumerate(root.iter())}
+    first_at = order[lines[0]]
+    after = [_level(h) for h in headings if order.get(h, -1) > first_at]
+    level = min(after, default=3) - 1
+    if level < 1:
+        return headings
+    for el in lines:
+        el.tag = f"h{level}"
+        el.attrib.clear()
+    return descendants(root, *HEADINGS)
+
+
 def _from_headings(root: Any) -> list[dict[str, Any]] | None:
-    headings = descendants(root, *HEADINGS)
+    headings = _promote_datelines(root, descendants(root, *HEADINGS))
     level = _entry_level(headings)
     if level is None:
         return None
