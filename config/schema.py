@@ -103,6 +103,17 @@ class AssessmentConfig(Strict):
     review_every: str | None = None
     next_review: date | None = None
     triggers: list[TriggerType] = Field(default_factory=lambda: list(TRIGGER_TYPES))
+    # An overdue review flags the assessment whatever ``triggers`` lists; false opts out.
+    flag_overdue: bool = True
+
+    @model_validator(mode="after")
+    def _review_due(self) -> AssessmentConfig:
+        watched = [t for t in self.triggers if t != "review_due"]
+        if self.flag_overdue:
+            watched.append("review_due")
+        if watched != self.triggers:
+            object.__setattr__(self, "triggers", watched)  # frozen: set once, while built
+        return self
 
     @field_validator("review_every")
     @classmethod

@@ -246,10 +246,19 @@ def resolve(assessment_id: str = typer.Argument(..., help="The assessment re-rev
                               disposition=disposition, assessed=day)
     except LifecycleError as exc:
         fail(str(exc), 2)
+    if not data["changed"]:
+        out.print(f"{assessment_id} is already current with nothing open; nothing resolved "
+                  "(give --assessed DATE or --disposition to record a new review).",
+                  markup=False)
+        return
     closed = ", ".join(f"#{i}" for i in data["triggers"]) or "none"
-    out.print(f"{assessment_id} resolved: current, disposition {data['disposition']['to']}, "
-              f"assessed {data['assessed']['to']}, next review {data['next_review'] or '-'}; "
-              f"triggers closed: {closed}.", markup=False)
+    text = (f"{assessment_id} resolved: current, disposition {data['disposition']['to']}, "
+            f"assessed {data['assessed']['to']}, next review {data['next_review'] or '-'}; "
+            f"triggers closed: {closed}")
+    if data["still_open"]:
+        text += "; still open for other assessments: " + ", ".join(
+            f"#{s['trigger']} ({', '.join(s['assessments'])})" for s in data["still_open"])
+    out.print(text + ".", markup=False)
 
 
 def _date(value: str | None, name: str) -> date | None:
