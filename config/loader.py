@@ -422,9 +422,19 @@ def _check_kinds(config: Config, nodes: _Nodes, file: str) -> None:
                                       f"valid regex: {err}", path=file, line=line) from None
 
 
+_IDENT = r"-?[A-Za-z_][\w-]*"
+_COMPOUND = rf"(?:(?:{_IDENT}|\*)(?:[.#]{_IDENT})*|(?:[.#]{_IDENT})+)"
+_COMPLEX = rf"{_COMPOUND}(?:\s*[>+~]\s*{_COMPOUND}|\s+{_COMPOUND})*"
+# tags, classes, ids and combinators: valid CSS, known without loading soupsieve (and
+# bs4 with it) at every `reassess check`
+_SIMPLE_SELECTOR = re.compile(rf"^\s*{_COMPLEX}(?:\s*,\s*{_COMPLEX})*\s*$")
+
+
 def _check_selector(selector: str, nodes: _Nodes, file: str, loc: tuple[Any, ...]) -> None:
     """A CSS ``select`` that soupsieve (BeautifulSoup's selector engine) cannot compile
     would fail at every check; refuse it here, with its line."""
+    if _SIMPLE_SELECTOR.match(selector):
+        return
     import soupsieve
 
     try:

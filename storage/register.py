@@ -173,8 +173,16 @@ def _describe(describe: Describe | None, kind: str | None, change: dict[str, Any
             return describe(kind, change)
         except (KeyError, TypeError, ValueError):
             pass  # an old row a newer kind cannot read: fall back to the generic line
-    before, after = change.get("before"), change.get("after")
-    return f"{change.get('op', '?')} {change.get('key', '')}: {before!r} → {after!r}"
+    before, after = _text(change.get("before")), _text(change.get("after"))
+    return f"{change.get('op', '?')} {change.get('key', '')}: {before or '-'} → {after or '-'}"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def _day(value: date | None) -> str | None:
