@@ -108,7 +108,7 @@ class AssessmentConfig(Strict):
 
     @model_validator(mode="after")
     def _review_due(self) -> AssessmentConfig:
-        watched = [t for t in self.triggers if t != "review_due"]
+        watched: list[TriggerType] = [t for t in self.triggers if t != "review_due"]
         if self.flag_overdue:
             watched.append("review_due")
         if watched != self.triggers:

@@ -158,9 +158,10 @@ def choice(value: str | None, valid: Iterable[str], option: str) -> str | None:
     if key in names:
         return key
     squashed = {n.replace("_", ""): n for n in names}
-    close = [n for n in names if n.startswith(key)][:1] or difflib.get_close_matches(key, names, n=1, cutoff=0.5) or \
-        [squashed[m] for m in difflib.get_close_matches(key.replace("_", ""), list(squashed),
-                                                        n=1, cutoff=0.6)]
+    close = ([n for n in names if n.startswith(key)][:1]
+             or difflib.get_close_matches(key, names, n=1, cutoff=0.5)
+             or [squashed[m] for m in difflib.get_close_matches(
+                 key.replace("_", ""), list(squashed), n=1, cutoff=0.6)])
     hint = f"did you mean {close[0]!r}? " if close else ""
     fail(f"{option} {value!r} is not valid; {hint}valid: {', '.join(names)}", 2)
 
