@@ -383,14 +383,24 @@ def run(config: Path = ConfigOption,
 
 
 @app.command()
-def demo(port: int = typer.Option(8765, "--port", help="Port of the simulated vendor site."),
+def demo(port: int | None = typer.Option(None, "--port", min=1, max=65535,
+                                         help="Port of the simulated vendor site "
+                                              "(default 8765)."),
+         web_port: int | None = typer.Option(None, "--web-port", min=1, max=65535,
+                                             help="Port of the web UI (default 8080)."),
+         notify_port: int | None = typer.Option(None, "--notify-port", min=1, max=65535,
+                                                help="Port of the demo's notification "
+                                                     "receiver (default 8766)."),
          every: str = typer.Option("20s", "--every", help="How often the site changes."),
-         database: str = typer.Option("sqlite:///reassess-demo.db", "--database",
-                                      help="Where the demo keeps its history.")) -> None:
-    """Start the simulated vendor site and the daemon on the demo config."""
+         database: str | None = typer.Option(None, "--database",
+                                             help="Where the demo keeps its history "
+                                                  "(default sqlite:///reassess-demo.db).")
+         ) -> None:
+    """Start the simulated vendor site and the daemon on ./reassess-demo.yaml."""
     from monitor.demo.run import run_demo
 
-    raise typer.Exit(run_demo(port=port, every=every, database=database))
+    raise typer.Exit(run_demo(port=port, web_port=web_port, notify_port=notify_port,
+                              every=every, database=database))
 
 
 def _register_extensions() -> None:
