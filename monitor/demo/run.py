@@ -234,6 +234,7 @@ def _run(port: int | None, web_port: int | None, notify_port: int | None, every:
     times = read_journal(journal_file)
     site = VendorSite(vendors=[v.id for v in config.vendors], demo_every=step,
                       demo_opening=True, on_demo_step=Journal(journal_file))
+    site.warm()  # every document made now, from the initial state (a replay does the same)
     if times:
         site.replay(times)
         notes.append(f"Simulated site restored from {len(times)} earlier changes "

@@ -32,6 +32,14 @@ router = APIRouter(include_in_schema=False)
 router.include_router(actions_router)
 
 PER_PAGE = 50
+
+
+def kind_describe(kind: str, change: dict[str, Any]) -> str:
+    """One stored change as its kind describes it (``storage.register.Describe``)."""
+    from sources import get_kind
+    from sources.base import Change
+
+    return get_kind(kind).describe(Change.from_dict(change))
 TIMELINE_ROWS = 40
 
 

@@ -215,6 +215,7 @@ class VendorSite:
         run): the same changes with the same dates, so a restarted demo serves what the
         daemon last saw instead of starting over. Returns how many."""
         done = 0
+        self.warm()  # content made on first use is made from the initial state, as it was
         callback, self.on_demo_step = self.on_demo_step, None
         try:
             for at in times:
