@@ -18,7 +18,7 @@ from monitor.clock import utcnow
 from storage import lifecycle
 
 from .auth import ANONYMOUS, check_csrf, new_csrf, safe_next
-from .context import db, page_html, state
+from .context import RowId, db, page_html, state
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,7 +75,7 @@ def _lifecycle_error(exc: Exception) -> HTTPException:
 
 
 @router.post("/triggers/{trigger_id}/ack")
-def ack(request: Request, trigger_id: int, csrf: str = Form(""), note: str = Form(""),
+def ack(request: Request, trigger_id: RowId, csrf: str = Form(""), note: str = Form(""),
         back: str = Form(""), session: Session = Depends(db)) -> Response:
     by = _act(request, csrf)
     try:

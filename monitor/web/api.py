@@ -27,7 +27,7 @@ from storage.repo import decompress
 from triggers.events import Severity, TriggerType
 
 from .auth import CSRF_HEADER, Principal
-from .context import db, state
+from .context import RowId, db, state
 from .schemas import (
     AckIn,
     AckOut,
@@ -187,7 +187,7 @@ def _trigger(session: Session, trigger_id: int) -> Trigger:
 
 @router.get("/triggers/{trigger_id}", response_model=TriggerDetail, responses=NOT_FOUND,
             summary="One trigger with its changes, flags, notifications and snapshots")
-def get_trigger(trigger_id: int, _me: Principal = Depends(reader),
+def get_trigger(trigger_id: RowId, _me: Principal = Depends(reader),
                 session: Session = Depends(db)) -> TriggerDetail:
     row = _trigger(session, trigger_id)
     flagged = q.trigger_assessments(session, trigger_id)
@@ -210,7 +210,7 @@ def get_trigger(trigger_id: int, _me: Principal = Depends(reader),
 @router.post("/triggers/{trigger_id}/ack", response_model=AckOut,
              responses={**NOT_FOUND, **REFUSED},
              summary="Acknowledge an open trigger (reviewer)")
-def ack_trigger(trigger_id: int, body: AckIn | None = None, me: Principal = Depends(reviewer),
+def ack_trigger(trigger_id: RowId, body: AckIn | None = None, me: Principal = Depends(reviewer),
                 session: Session = Depends(db)) -> AckOut:
     _trigger(session, trigger_id)
     note = (body.note or "").strip() or None if body else None
@@ -299,7 +299,7 @@ def get_vendor(vendor_id: str, _me: Principal = Depends(reader),
 
 @router.get("/snapshots/{snapshot_id}", response_model=SnapshotOut, responses=NOT_FOUND,
             summary="A snapshot: its evidence fields and normalised document")
-def get_snapshot(snapshot_id: int, _me: Principal = Depends(reader),
+def get_snapshot(snapshot_id: RowId, _me: Principal = Depends(reader),
                  session: Session = Depends(db)) -> SnapshotOut:
     row = session.get(Snapshot, snapshot_id)
     meta = snapshot_meta(row)

@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 import jinja2
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
@@ -26,6 +27,9 @@ from .auth import Auth, Principal
 HERE = Path(__file__).resolve().parent
 STATUSES = ("open", "acknowledged", "resolved", "suppressed")
 HealthCheck = Callable[[], dict[str, Any]]
+# A row id in a path: what an INTEGER key holds on both databases (a larger number is no
+# row, and must not reach the database as one).
+RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="a row id")]
 
 
 @dataclass

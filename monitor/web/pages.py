@@ -25,7 +25,7 @@ from triggers.events import SEVERITIES, TRIGGER_TYPES
 from . import render as r
 from .actions import router as actions_router
 from .auth import Principal
-from .context import db, filter_params, page_html, parse_filter, query, state
+from .context import RowId, db, filter_params, page_html, parse_filter, query, state
 from .timeline import DAYS, timeline_svg
 
 router = APIRouter(include_in_schema=False)
@@ -134,7 +134,7 @@ def _page_diff(session: Session, trigger: Trigger) -> list[r.Row] | None:
 
 
 @router.get("/triggers/{trigger_id}", response_class=HTMLResponse)
-def trigger_detail(request: Request, trigger_id: int, me: Principal = Depends(reader),
+def trigger_detail(request: Request, trigger_id: RowId, me: Principal = Depends(reader),
                    session: Session = Depends(db)) -> HTMLResponse:
     trigger = session.get(Trigger, trigger_id)
     if trigger is None:
@@ -245,7 +245,7 @@ def _last_closed(events: list[Any]) -> list[int]:
 
 
 @router.get("/snapshots/{snapshot_id}", response_class=HTMLResponse)
-def snapshot(request: Request, snapshot_id: int, me: Principal = Depends(reader),
+def snapshot(request: Request, snapshot_id: RowId, me: Principal = Depends(reader),
              session: Session = Depends(db)) -> HTMLResponse:
     row = session.get(Snapshot, snapshot_id)
     if row is None:
