@@ -185,30 +185,41 @@ class VendorSite:
         """One random semantic change of a demo kind; returns what happened.
 
         With ``demo_opening``, the first steps are ``DEMO_OPENING``: one change for each
-        type of trigger, the first vendor's DPA among them.
+        type of trigger, the first vendor's DPA among them. The step reads the clock once
+        (every date it writes is that moment), so a replay at the same moment makes the
+        same documents.
         """
         with self._lock:
-            step = self.demo_steps
-            self.demo_steps += 1
-            if self.demo_opening and step < len(DEMO_OPENING):
-                index, change = DEMO_OPENING[step]
-                vendor = self.vendors[index % len(self.vendors)]
-                state = self._state(vendor)
-                text = change(state, state.rng)
-            else:
-                vendor = self._rng.choice(self.vendors)
-                topic = self._rng.choice(DEMO_TOPICS if self.demo_opening else DEMO_TOPICS[:4])
-                if topic == "dpa":  # the demo watches the first vendor's DPA only
-                    vendor = self.vendors[0]
-                state = self._state(vendor)
-                if topic == "changelog":
-                    text = _mutate_changelog(state, state.rng, model_change=True)
-                else:
-                    text = MUTATORS[topic](state, state.rng)
-            self._drain(state)
+            at = _now()
+            REPLAY_AT.append(at)
+            try:
+                vendor, text = self._step()
+            finally:
+                REPLAY_AT.pop()
         if self.on_demo_step is not None:
-            self.on_demo_step(step, _now(), f"{vendor}: {text}")
+            self.on_demo_step(self.demo_steps - 1, at, f"{vendor}: {text}")
         return f"{vendor}: {text}"
+
+    def _step(self) -> tuple[str, str]:
+        step = self.demo_steps
+        self.demo_steps += 1
+        if self.demo_opening and step < len(DEMO_OPENING):
+            index, change = DEMO_OPENING[step]
+            vendor = self.vendors[index % len(self.vendors)]
+            state = self._state(vendor)
+            text = change(state, state.rng)
+        else:
+            vendor = self._rng.choice(self.vendors)
+            topic = self._rng.choice(DEMO_TOPICS if self.demo_opening else DEMO_TOPICS[:4])
+            if topic == "dpa":  # the demo watches the first vendor's DPA only
+                vendor = self.vendors[0]
+            state = self._state(vendor)
+            if topic == "changelog":
+                text = _mutate_changelog(state, state.rng, model_change=True)
+            else:
+                text = MUTATORS[topic](state, state.rng)
+        self._drain(state)
+        return vendor, text
 
     def replay(self, times: Iterable[datetime]) -> int:
         """Make again, in order, the demo steps made at ``times`` (a journal of an earlier
