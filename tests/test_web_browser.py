@@ -2,8 +2,9 @@
 
 The data is demo-like and real: the pipeline ran against the simulated vendor site over
 the last 90 days (its clock set back), then a round of changes of every kind and a
-hostile DPA page. With ``REASSESS_SCREENSHOTS=1`` the first test writes
-``docs/screenshots/dashboard.png`` and ``docs/screenshots/trigger-detail.png``.
+hostile DPA page. With ``REASSESS_SCREENSHOTS=1`` the tests write
+``docs/screenshots/``: the dashboard, a trigger's detail, a comparison of two snapshots
+and the history on a phone.
 """
 
 from __future__ import annotations
@@ -260,6 +261,7 @@ def test_compare_two_snapshots(watch: Watch) -> None:
     marked = page.locator("tr.d-replace td.r ins").first.inner_text()
     line = page.locator("tr.d-replace td.r").first.inner_text()
     assert marked and len(marked) < len(line)
+    _shoot(page, "compare.png")
 
 
 def _pages(server: LiveServer) -> list[str]:
