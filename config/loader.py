@@ -238,7 +238,7 @@ def load_config(path: str | os.PathLike[str], env: dict[str, str] | None = None)
                           path=file) from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read: {exc.strerror}", path=file) from None
-    return parse_config(text, file, env)
+    return parse_config(text, file, env, empty_ok=False)
 
 
 def _compose_and_load(text: str) -> tuple[yaml.Node | None, Any]:
@@ -322,7 +322,10 @@ def _from_events(loader: Any, get: Any, event: Any) -> Any:
     raise _Unusual  # an alias
 
 
-def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None = None) -> Config:
+def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None = None, *,
+                 empty_ok: bool = True) -> Config:
+    """Validate a config text. An empty text is the defaults, unless ``empty_ok`` is false
+    (a file: ``load_config``), where it is refused — an empty file is a mistake."""
     env = dict(os.environ if env is None else env)
     try:
         try:
@@ -340,9 +343,11 @@ def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None =
     # The node tree (for line numbers) is built again only to explain an error: kept
     # alive, it would be a large share of the peak memory of a `reassess check`.
     nodes = _Nodes(text)
-    if data is None:
+    if data is None and not empty_ok:
         raise ConfigError(f"{file}:1: the file is empty; a configuration needs at least "
                           "vendors: (start from `reassess init`)", path=file, line=1)
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{file}:1: the top level must be a mapping (database:, vendors:, …)",
                           path=file, line=1)

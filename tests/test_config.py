@@ -73,9 +73,6 @@ assessments:
     (BASE.replace("/acme/subprocessors", "/acme/sub processors"), 8, ["url", "space"]),
     (BASE.replace('select: "main"', 'select: "main >> ["'), 10, ["select", "CSS selector"]),
     (BASE.replace('select: "main"', 'select: "div:nope(1)"'), 10, ["select", "CSS selector"]),
-    # an empty file, a comment alone
-    ("", 1, ["empty"]),
-    ("# nothing here\n", 1, ["empty"]),
     # cross-references: the line of the bad reference, not line 1
     (ASSESSED.replace("vendor: acme", "vendor: acme-ai"), 16, ["assessments[0].vendor",
                                                               "'acme-ai'"]),
@@ -93,6 +90,17 @@ def test_every_mistake_names_the_line_of_its_value(text: str, line: int,
     assert message.startswith(f"conf.yaml:{line}: "), message
     for word in words:
         assert word in message, message
+
+
+@pytest.mark.parametrize("text", ["", "# nothing here\n", "\n\n"])
+def test_an_empty_file_is_refused(tmp_path: Path, text: str, run_cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "empty.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}:1: ") and "empty" in str(info.value)
+    res = run_cli("validate", "--config", str(path))
+    assert res.returncode == 2 and res.stderr.startswith(f"{path}:1: ")
 
 
 def test_plain_seconds_stay_valid_in_code() -> None:
