@@ -217,8 +217,10 @@ def _entry(change: dict[str, Any]) -> Item:
     body = _pick(value, BODY_KEYS)
     item.body = (body if isinstance(body, list) else text_of(body).splitlines()) if body else []
     shown = {*TITLE_KEYS, *LINK_KEYS, *DATE_KEYS, *BODY_KEYS}
+    # an entry's false flags (``maintenance: false``) say nothing worth a line
     item.attrs = [a for a in _attrs(change) if a.name not in shown
-                  and (a.changed or change["op"] != "modified")]
+                  and (a.changed or (change["op"] != "modified" and a.after is not False
+                                     and a.after not in (None, "", [])))]
     return item
 
 
