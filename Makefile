@@ -3,19 +3,26 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BASE := $(VENV)/.installed-base
 
 .PHONY: install demo test lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+# reassess alone: what `make demo` needs (no test tools, no browser driver)
+$(BASE): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $(BASE)
+
+# reassess and its test tools
+$(STAMP): $(BASE)
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-## make demo: the simulated vendor site + the daemon + the web UI on config/demo.yaml
-demo: install
+## make demo: the simulated vendor site + the daemon + the web UI on the demo config
+demo: $(BASE)
 	$(BIN)/reassess demo
 
 ## make test: services (PostgreSQL, Chromium), lint, then the whole suite
@@ -38,4 +45,5 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache reassess-demo.db* reassess-demo.yaml
+	rm -rf $(VENV) .pytest_cache .ruff_cache reassess-demo.db* reassess-demo.yaml \
+		reassess-demo.site.jsonl

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
+
+from pydantic import ValidationInfo
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
@@ -25,6 +28,16 @@ def parse_duration(value: str | int | float) -> float:
     if seconds <= 0:
         raise ValueError("a duration must be positive")
     return seconds
+
+
+def config_duration(value: Any, info: ValidationInfo) -> float:
+    """A duration read from a configuration file needs its unit: ``interval: 6`` could mean
+    six seconds or six hours. Models built in code may still pass plain seconds."""
+    if (isinstance(value, int | float) and not isinstance(value, bool)
+            and (info.context or {}).get("from_file")):
+        raise ValueError(f"a duration needs a unit: write {value:g}s, {value:g}m, {value:g}h "
+                         f"or {value:g}d")
+    return parse_duration(value)
 
 
 def format_duration(seconds: float) -> str:

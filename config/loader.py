@@ -47,13 +47,29 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def substitute_env(value: Any, env: dict[str, str], path: str = "") -> Any:
-    """Replace ``${VAR}`` (or ``${VAR:-default}``) in every string of a parsed document."""
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """A date YAML cannot build (``2026-02-30``) stays text, so the schema names its line."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return str(node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def substitute_env(value: Any, env: dict[str, str], path: str = "",
+                   missing: list[tuple[str, str]] | None = None) -> Any:
+    """Replace ``${VAR}`` (or ``${VAR:-default}``) in every string of a parsed document.
+
+    Variables that are not set are appended to ``missing`` as (name, key path); without
+    a list, the first one raises ``_MissingEnv``.
+    """
     if isinstance(value, dict):
-        return {k: substitute_env(v, env, f"{path}.{k}" if path else str(k))
+        return {k: substitute_env(v, env, f"{path}.{k}" if path else str(k), missing)
                 for k, v in value.items()}
     if isinstance(value, list):
-        return [substitute_env(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [substitute_env(v, env, f"{path}[{i}]", missing) for i, v in enumerate(value)]
     if isinstance(value, str) and "${" in value:
         def repl(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
@@ -61,14 +77,17 @@ def substitute_env(value: Any, env: dict[str, str], path: str = "") -> Any:
                 return env[name]
             if default is not None:
                 return default
-            raise _MissingEnv(name, path)
+            if missing is None:
+                raise _MissingEnv([(name, path)])
+            missing.append((name, path))
+            return ""
         return _ENV.sub(repl, value)
     return value
 
 
 class _MissingEnv(Exception):
-    def __init__(self, name: str, path: str) -> None:
-        self.name, self.path = name, path
+    def __init__(self, found: list[tuple[str, str]]) -> None:
+        self.found = found
 
 
 def _node_for(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[yaml.Node | None, bool]:
@@ -172,12 +191,27 @@ def _explain(error: dict[str, Any], extra_valid: tuple[str, ...] = ()) -> str:
     return msg
 
 
+def _expanded(errors: list[Any]) -> list[Any]:
+    """Errors with each of the config's reference problems as its own, at its own key."""
+    from .schema import ReferenceProblems
+
+    out = []
+    for error in errors:
+        found = (error.get("ctx") or {}).get("error")
+        if isinstance(found, ReferenceProblems):
+            out += [{**error, "loc": (*error["loc"], *loc), "msg": message}
+                    for loc, message in found.problems]
+        else:
+            out.append(error)
+    return out
+
+
 def format_validation(exc: ValidationError, root: yaml.Node | None, file: str,
                       prefix: tuple[Any, ...] = (),
                       extra_valid: tuple[str, ...] = ()) -> ConfigError:
     lines = []
     first_line: int | None = None
-    for error in exc.errors():
+    for error in _expanded(exc.errors()):
         loc = prefix + tuple(error["loc"])
         node, _ = _node_for(root, loc)
         line = node.start_mark.line + 1 if node is not None else None
@@ -204,7 +238,7 @@ def load_config(path: str | os.PathLike[str], env: dict[str, str] | None = None)
                           path=file) from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read: {exc.strerror}", path=file) from None
-    return parse_config(text, file, env)
+    return parse_config(text, file, env, empty_ok=False)
 
 
 def _compose_and_load(text: str) -> tuple[yaml.Node | None, Any]:
@@ -288,7 +322,10 @@ def _from_events(loader: Any, get: Any, event: Any) -> Any:
     raise _Unusual  # an alias
 
 
-def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None = None) -> Config:
+def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None = None, *,
+                 empty_ok: bool = True) -> Config:
+    """Validate a config text. An empty text is the defaults, unless ``empty_ok`` is false
+    (a file: ``load_config``), where it is refused — an empty file is a mistake."""
     env = dict(os.environ if env is None else env)
     try:
         try:
@@ -306,24 +343,21 @@ def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None =
     # The node tree (for line numbers) is built again only to explain an error: kept
     # alive, it would be a large share of the peak memory of a `reassess check`.
     nodes = _Nodes(text)
+    if data is None and not empty_ok:
+        raise ConfigError(f"{file}:1: the file is empty; a configuration needs at least "
+                          "vendors: (start from `reassess init`)", path=file, line=1)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{file}:1: the top level must be a mapping (database:, vendors:, …)",
                           path=file, line=1)
+    if "${" in text:  # a walk of every value is not free on a large config
+        missing: list[tuple[str, str]] = []
+        data = substitute_env(data, env, missing=missing)
+        if missing:
+            raise _missing_env(missing, nodes, file)
     try:
-        if "${" in text:  # a walk of every value is not free on a large config
-            data = substitute_env(data, env)
-    except _MissingEnv as exc:
-        loc = tuple(int(p) if p.isdigit() else p
-                    for p in re.split(r"[.\[\]]+", exc.path) if p)
-        node, _ = _node_for(nodes.root, loc)
-        line = node.start_mark.line + 1 if node is not None else None
-        raise ConfigError(f"{file}:{line}: {exc.path}: environment variable {exc.name} is not "
-                          f"set; export it or write ${{{exc.name}:-default}}",
-                          path=file, line=line) from None
-    try:
-        config = Config.model_validate(data)
+        config = Config.model_validate(data, context={"from_file": True})
     except ValidationError as exc:
         raise format_validation(exc, nodes.root, file) from None
     _check_kinds(config, nodes, file)
@@ -331,6 +365,19 @@ def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None =
     # Parsers and rules read the vocabularies from here on (parse workers are handed them).
     vocab.extend(config.vocabulary.additions())
     return config
+
+
+def _missing_env(missing: list[tuple[str, str]], nodes: _Nodes, file: str) -> ConfigError:
+    """Every variable that is not set, in one message: one line each, with its line."""
+    lines, first = [], None
+    for name, path in missing:
+        loc = tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", path) if p)
+        node, _ = _node_for(nodes.root, loc)
+        line = node.start_mark.line + 1 if node is not None else None
+        first = first or line
+        lines.append(f"{file}:{line}: {path}: environment variable {name} is not set; "
+                     f"export it or write ${{{name}:-default}}")
+    return ConfigError("\n".join(lines), path=file, line=first)
 
 
 class _Nodes:
@@ -368,6 +415,8 @@ def _check_kinds(config: Config, nodes: _Nodes, file: str) -> None:
             except ValidationError as exc:
                 raise format_validation(exc, nodes.root, file, loc,
                                         tuple(kind.Settings.model_fields)) from None
+            if settings.select is not None:
+                _check_selector(settings.select, nodes, file, (*loc, "select"))
             for pi, pattern in enumerate(settings.ignore):
                 try:
                     re.compile(pattern)
@@ -376,3 +425,28 @@ def _check_kinds(config: Config, nodes: _Nodes, file: str) -> None:
                     line = node.start_mark.line + 1 if node is not None else None
                     raise ConfigError(f"{file}:{line}: {_path((*loc, 'ignore', pi))}: not a "
                                       f"valid regex: {err}", path=file, line=line) from None
+
+
+_IDENT = r"-?[A-Za-z_][\w-]*"
+_COMPOUND = rf"(?:(?:{_IDENT}|\*)(?:[.#]{_IDENT})*|(?:[.#]{_IDENT})+)"
+_COMPLEX = rf"{_COMPOUND}(?:\s*[>+~]\s*{_COMPOUND}|\s+{_COMPOUND})*"
+# tags, classes, ids and combinators: valid CSS, known without loading soupsieve (and
+# bs4 with it) at every `reassess check`
+_SIMPLE_SELECTOR = re.compile(rf"^\s*{_COMPLEX}(?:\s*,\s*{_COMPLEX})*\s*$")
+
+
+def _check_selector(selector: str, nodes: _Nodes, file: str, loc: tuple[Any, ...]) -> None:
+    """A CSS ``select`` that soupsieve (BeautifulSoup's selector engine) cannot compile
+    would fail at every check; refuse it here, with its line."""
+    if _SIMPLE_SELECTOR.match(selector):
+        return
+    import soupsieve
+
+    try:
+        soupsieve.compile(selector)
+    except (soupsieve.SelectorSyntaxError, ValueError, TypeError) as err:
+        node, _ = _node_for(nodes.root, loc)
+        line = node.start_mark.line + 1 if node is not None else None
+        reason = str(err).splitlines()[0]
+        raise ConfigError(f"{file}:{line}: {_path(loc)}: not a valid CSS selector: {reason}",
+                          path=file, line=line) from None

@@ -24,11 +24,11 @@ from pydantic import (
 from sources import REGISTRY, get_kind
 from triggers.events import TRIGGER_TYPES, Severity, TriggerType
 
-from .durations import parse_duration, parse_period
+from .durations import config_duration, parse_period
 
 ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[float, BeforeValidator(config_duration)]
 
 
 def _known_kind(value: str) -> str:
@@ -71,8 +71,10 @@ class SourceConfig(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
+        if not re.match(r"^https?://[^\s/?#]+", value):
             raise ValueError("url must start with http:// or https:// and name a host")
+        if re.search(r"\s", value):
+            raise ValueError("url must not contain spaces; write a space as %20")
         return value
 
     def settings(self) -> dict[str, Any]:
@@ -101,6 +103,17 @@ class AssessmentConfig(Strict):
     review_every: str | None = None
     next_review: date | None = None
     triggers: list[TriggerType] = Field(default_factory=lambda: list(TRIGGER_TYPES))
+    # An overdue review flags the assessment whatever ``triggers`` lists; false opts out.
+    flag_overdue: bool = True
+
+    @model_validator(mode="after")
+    def _review_due(self) -> AssessmentConfig:
+        watched: list[TriggerType] = [t for t in self.triggers if t != "review_due"]
+        if self.flag_overdue:
+            watched.append("review_due")
+        if watched != self.triggers:
+            object.__setattr__(self, "triggers", watched)  # frozen: set once, while built
+        return self
 
     @field_validator("review_every")
     @classmethod
@@ -270,24 +283,39 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Config:
-        vendor_ids = [v.id for v in self.vendors]
-        _unique("vendors", vendor_ids)
-        _unique("sources", [s.id for v in self.vendors for s in v.sources])
-        _unique("assessments", [a.id for a in self.assessments])
-        known = set(vendor_ids)
-        for a in self.assessments:
+        problems: list[tuple[tuple[Any, ...], str]] = []
+        problems += _unique("vendors", [(("vendors", i, "id"), v.id)
+                                        for i, v in enumerate(self.vendors)])
+        problems += _unique("sources", [(("vendors", i, "sources", j, "id"), s.id)
+                                        for i, v in enumerate(self.vendors)
+                                        for j, s in enumerate(v.sources)])
+        problems += _unique("assessments", [(("assessments", i, "id"), a.id)
+                                            for i, a in enumerate(self.assessments)])
+        known = {v.id for v in self.vendors}
+        for i, a in enumerate(self.assessments):
             if a.vendor not in known:
-                raise ValueError(f"assessment {a.id!r} names vendor {a.vendor!r}, which is not "
-                                 f"in vendors: (known: {', '.join(sorted(known)) or 'none'})")
+                problems.append(((
+                    "assessments", i, "vendor"),
+                    f"assessment {a.id!r} names vendor {a.vendor!r}, which is not in "
+                    f"vendors: (known: {', '.join(sorted(known)) or 'none'})"))
         channels = set(self.channels)
-        owners = [(f"vendor {v.id!r}", o) for v in self.vendors for o in v.owner]
-        owners += [(f"assessment {a.id!r}", o) for a in self.assessments for o in a.owner]
-        owners += [(f"rule {r.name or i + 1!r}", o) for i, r in enumerate(self.rules)
-                   for o in r.route]
-        for where, name in owners:
+        owners: list[tuple[tuple[Any, ...], str, str]] = []
+        for i, v in enumerate(self.vendors):
+            owners += [(("vendors", i, "owner", j), f"vendor {v.id!r}", o)
+                       for j, o in enumerate(v.owner)]
+        for i, a in enumerate(self.assessments):
+            owners += [(("assessments", i, "owner", j), f"assessment {a.id!r}", o)
+                       for j, o in enumerate(a.owner)]
+        for i, r in enumerate(self.rules):
+            owners += [(("rules", i, "route", j), f"rule {r.name or i + 1!r}", o)
+                       for j, o in enumerate(r.route)]
+        listed = ", ".join(sorted(channels)) or "none"
+        for loc, where, name in owners:
             if name not in channels:
-                raise ValueError(f"{where} names channel {name!r}, which is not in channels: "
-                                 f"(known: {', '.join(sorted(channels)) or 'none'})")
+                problems.append((loc, f"{where} names channel {name!r}, which is not in "
+                                      f"channels: (known: {listed})"))
+        if problems:
+            raise ReferenceProblems(problems)
         return self
 
     def vendor(self, vendor_id: str) -> VendorConfig:
@@ -309,9 +337,21 @@ class Config(Strict):
         return get_kind(source.kind).INTERVAL
 
 
-def _unique(what: str, ids: list[str]) -> None:
+class ReferenceProblems(ValueError):
+    """Ids that repeat and references to what is not there, each with where it is written
+    (a key path), so the loader can name the line of each."""
+
+    def __init__(self, problems: list[tuple[tuple[Any, ...], str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
+
+
+def _unique(what: str, ids: list[tuple[tuple[Any, ...], str]]) -> list[tuple[tuple[Any, ...],
+                                                                              str]]:
     seen: set[str] = set()
-    for i in ids:
+    found = []
+    for loc, i in ids:
         if i in seen:
-            raise ValueError(f"duplicate id {i!r} in {what}; every id must be unique")
+            found.append((loc, f"duplicate id {i!r} in {what}; every id must be unique"))
         seen.add(i)
+    return found

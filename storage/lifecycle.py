@@ -1,8 +1,15 @@
 """Assessment lifecycle writes: flags from triggers, acks, reviews, resolutions, audit.
 
 ``current`` → ``re_review_required`` (a trigger of a type the assessment watches) →
-``in_review`` (optional) → ``current`` again when resolved. Every step writes an
-``AuditEvent`` (who, when, note, data) in the same transaction as the change it records.
+``in_review`` (optional) → ``current`` again when resolved. An assessment whose
+disposition is still ``pending`` has had no review to repeat: a trigger flags it (the
+flag is open until a resolution) but leaves its status alone. Every step writes an
+``AuditEvent`` (who, when, note, data) in the same transaction as the change it records;
+a step that changes nothing writes none.
+
+A trigger is ``open`` (or ``acknowledged``) while one of its flags is; the resolution
+that closes its last flag closes it too (``resolved``), so what a resolution reports as
+closed is exactly what the trigger list shows as closed.
 
 Concurrency: a flag is an insert guarded by ``uq_flag``; status moves are conditional
 ``UPDATE``s, and ``resolve`` locks the assessment row before closing its flags, so a flag
@@ -30,6 +37,7 @@ if TYPE_CHECKING:
 
 SYSTEM = "reassess"
 STATUSES = ("current", "re_review_required", "in_review")
+TRIGGER_STATUSES = ("open", "acknowledged", "resolved", "suppressed")
 DISPOSITIONS = ("approved", "approved_with_conditions", "rejected", "pending")
 
 
@@ -63,11 +71,11 @@ def flag_assessments(session: Session, trigger_id: int, vendor_id: str, trigger_
         # an UPDATE's result is a CursorResult, which Session.execute's type does not say
         moved = cast("CursorResult[Any]", session.execute(
             _MOVE_TO_RE_REVIEW, {"assessment_id": row.id, "now": now})).rowcount
-        before = "current" if moved else row.status
+        data: dict[str, Any] = {"trigger_id": trigger_id, "type": trigger_type}
+        if moved:  # a transition only when there was one
+            data.update({"from": "current", "to": "re_review_required"})
         audit(session, at=now, by=SYSTEM, action="flagged", object_type="assessment",
-              object_id=row.id, data={"trigger_id": trigger_id, "type": trigger_type,
-                                      "from": before,
-                                      "to": "re_review_required" if moved else before})
+              object_id=row.id, data=data)
         if moved:  # the row now says what the database says: nothing left to flush
             set_committed_value(row, "status", "re_review_required")
             set_committed_value(row, "updated_at", now)
@@ -85,7 +93,8 @@ _ONE_ASSESSMENT = _VENDOR_ASSESSMENTS.where(col(Assessment.id) == bindparam("ass
 _A = Assessment.__table__.c  # type: ignore[attr-defined]
 # on the table, not the entity: no ORM synchronisation; the caller updates its row
 _MOVE_TO_RE_REVIEW = (update(Assessment.__table__)  # type: ignore[attr-defined]
-                      .where(_A.id == bindparam("assessment_id"), _A.status == "current")
+                      .where(_A.id == bindparam("assessment_id"), _A.status == "current",
+                             _A.disposition != "pending")
                       .values(status="re_review_required", updated_at=bindparam("now")))
 
 
@@ -144,6 +153,10 @@ def resolve(session: Session, assessment_id: str, *, by: str, now: datetime, not
 
     ``assessed`` (default: today) becomes the assessment date and ``next_review`` is
     recomputed from ``review_every``; a later change flags the assessment again.
+    ``triggers`` in the answer are the triggers this resolution closed (no other
+    assessment's flag keeps them open), ``still_open`` those another assessment still
+    needs. An assessment that is already current with nothing open is left alone
+    (``changed`` false) unless a new disposition or date is given.
     """
     if not note or not note.strip():
         raise LifecycleError("a resolution needs a note saying what was decided")
@@ -151,10 +164,20 @@ def resolve(session: Session, assessment_id: str, *, by: str, now: datetime, not
         raise LifecycleError(f"disposition {disposition!r} is not valid; valid: "
                              f"{', '.join(DISPOSITIONS)}")
     row = _assessment(session, assessment_id, lock=True)
+    if (row.status == "current" and not _has_open_flags(session, assessment_id)
+            and assessed is None and disposition in (None, row.disposition)):
+        return {"changed": False, "from": "current", "to": "current", "triggers": [],
+                "flags": [], "still_open": [], "assessed": {"from": _iso(row.assessed),
+                                                            "to": _iso(row.assessed)},
+                "disposition": {"from": row.disposition, "to": row.disposition},
+                "next_review": _iso(row.next_review)}
     new_assessed = assessed or now.date()
-    closed = close_flags(session, assessment_id, now)
+    flags = close_flags(session, assessment_id, now)
+    closed, still_open = close_triggers(session, flags, by=by, now=now,
+                                        assessment_id=assessment_id)
     data: dict[str, Any] = {
-        "from": row.status, "to": "current", "triggers": closed,
+        "changed": True, "from": row.status, "to": "current", "flags": flags,
+        "triggers": closed, "still_open": still_open,
         "disposition": {"from": row.disposition, "to": disposition or row.disposition},
         "assessed": {"from": _iso(row.assessed), "to": new_assessed.isoformat()},
     }
@@ -167,6 +190,12 @@ def resolve(session: Session, assessment_id: str, *, by: str, now: datetime, not
     audit(session, at=now, by=by, action="resolved", object_type="assessment",
           object_id=assessment_id, note=note.strip(), data=data)
     return data
+
+
+def _has_open_flags(session: Session, assessment_id: str) -> bool:
+    return session.execute(select(col(AssessmentFlag.id)).where(
+        col(AssessmentFlag.assessment_id) == assessment_id,
+        col(AssessmentFlag.resolved_at).is_(None)).limit(1)).first() is not None
 
 
 def close_flags(session: Session, assessment_id: str, now: datetime) -> list[int]:
@@ -184,6 +213,37 @@ def close_flags(session: Session, assessment_id: str, now: datetime) -> list[int
     return ids
 
 
+def close_triggers(session: Session, trigger_ids: list[int], *, by: str, now: datetime,
+                   assessment_id: str) -> tuple[list[int], list[dict[str, Any]]]:
+    """Close the triggers none of whose flags is open any more: (closed ids, the others as
+    ``{"trigger": id, "assessments": [ids whose open flags keep it open]}``)."""
+    if not trigger_ids:
+        return [], []
+    still: dict[int, list[str]] = {}
+    for trigger_id, other in session.execute(
+            select(col(AssessmentFlag.trigger_id), col(AssessmentFlag.assessment_id))
+            .where(col(AssessmentFlag.trigger_id).in_(trigger_ids),
+                   col(AssessmentFlag.resolved_at).is_(None))
+            .order_by(col(AssessmentFlag.assessment_id))):
+        still.setdefault(int(trigger_id), []).append(str(other))
+    closed = []
+    for trigger_id in trigger_ids:
+        if trigger_id in still:
+            continue
+        before = session.execute(select(col(Trigger.status)).where(
+            col(Trigger.id) == trigger_id)).scalar()
+        moved = cast("CursorResult[Any]", session.execute(
+            update(Trigger).where(col(Trigger.id) == trigger_id,
+                                  col(Trigger.status).in_(("open", "acknowledged")))
+            .values(status="resolved"))).rowcount
+        if moved:
+            closed.append(trigger_id)
+            audit(session, at=now, by=by, action="resolved", object_type="trigger",
+                  object_id=str(trigger_id), note=f"assessment {assessment_id} resolved",
+                  data={"from": before, "to": "resolved", "assessment": assessment_id})
+    return closed, [{"trigger": t, "assessments": still[t]} for t in trigger_ids if t in still]
+
+
 def next_review_after(assessed: date, review_every: str | None,
                       previous: date | None) -> date | None:
     """The review date after an assessment: ``review_every`` on, else a still-future date."""
@@ -195,10 +255,13 @@ def next_review_after(assessed: date, review_every: str | None,
 def rebaseline(session: Session, row: Assessment, *, now: datetime, assessed: date,
                disposition: str) -> None:
     """The config's ``assessed`` date moved past the stored one: a resolution, by config."""
-    closed = close_flags(session, row.id, now)
+    flags = close_flags(session, row.id, now)
+    closed, still_open = close_triggers(session, flags, by="config", now=now,
+                                        assessment_id=row.id)
     audit(session, at=now, by="config", action="rebaselined", object_type="assessment",
           object_id=row.id, note="assessed date updated in the configuration",
-          data={"from": row.status, "to": "current", "triggers": closed,
+          data={"from": row.status, "to": "current", "flags": flags, "triggers": closed,
+                "still_open": still_open,
                 "assessed": {"from": _iso(row.assessed), "to": assessed.isoformat()},
                 "disposition": {"from": row.disposition, "to": disposition}})
     row.status, row.assessed, row.disposition = "current", assessed, disposition

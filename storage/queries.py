@@ -11,6 +11,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col
 
+from triggers.events import SEVERITIES, severity_rank
+
 from .models import (
     Assessment,
     AssessmentFlag,
@@ -33,6 +35,7 @@ class TriggerFilter:
     assessment: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    text: str | None = None  # words in the title or the entities, any case
 
     def apply(self, stmt: Any) -> Any:
         if self.vendor:
@@ -53,7 +56,21 @@ class TriggerFilter:
             flagged = select(col(AssessmentFlag.trigger_id)).where(
                 col(AssessmentFlag.assessment_id) == self.assessment)
             stmt = stmt.where(col(Trigger.id).in_(flagged))
+        for word in (self.text or "").split()[:10]:
+            pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+                "_", "\\_") + "%"
+            stmt = stmt.where(or_(func.lower(col(Trigger.title)).like(pattern, escape="\\"),
+                                  func.lower(cast_text(Trigger.entities)).like(pattern,
+                                                                               escape="\\")))
         return stmt
+
+
+def cast_text(column: Any) -> Any:
+    """A JSON column as text, to search in it."""
+    from sqlalchemy import String
+    from sqlalchemy import cast as sql_cast
+
+    return sql_cast(column, String)
 
 
 def list_triggers(session: Session, flt: TriggerFilter | None = None, *, limit: int | None = 100,
@@ -174,7 +191,8 @@ def needs_review(session: Session, limit: int = 200,
     stmt = (select(Assessment, pending.c.n)
             .outerjoin(pending, pending.c.assessment_id == col(Assessment.id))
             .where(col(Assessment.active).is_(True),
-                   col(Assessment.status).in_(("re_review_required", "in_review")))
+                   or_(col(Assessment.status).in_(("re_review_required", "in_review")),
+                       and_(col(Assessment.disposition) == "pending", pending.c.n > 0)))
             .order_by(pending.c.since.is_(None), pending.c.since, col(Assessment.id))
             .limit(limit))
     found = [(a, int(n or 0)) for a, n in session.execute(stmt)]
@@ -185,11 +203,39 @@ def needs_review(session: Session, limit: int = 200,
                 Trigger, col(Trigger.id) == col(AssessmentFlag.trigger_id))
             .where(col(AssessmentFlag.assessment_id).in_(list(by_id)),
                    col(AssessmentFlag.resolved_at).is_(None))
-            .order_by(col(Trigger.created_at).desc()).limit(limit * per_assessment))
+            .order_by(severity_order().desc(), col(Trigger.created_at).desc(),
+                      col(Trigger.id).desc())
+            .limit(limit * per_assessment))
         for assessment_id, trigger in rows:
             if len(by_id[assessment_id]) < per_assessment:
                 by_id[assessment_id].append(trigger)
+    # the assessment with the most severe open trigger first, then the oldest flag
+    top = {a: max((severity_rank(t.severity) for t in ts), default=-1)
+           for a, ts in by_id.items()}
+    found.sort(key=lambda item: -top[item[0].id])  # stable: keeps the oldest-flag order
     return [(a, by_id[a.id], n) for a, n in found]
+
+
+def severity_order() -> Any:
+    """A SQL expression ranking a trigger's severity (higher is more severe)."""
+    return case(*((col(Trigger.severity) == s, i) for i, s in enumerate(SEVERITIES)),
+                else_=-1)
+
+
+def source_due_now(session: Session, source_id: str, now: datetime) -> bool:
+    """Make an active source due now, so the daemon checks it at its next tick (the
+    lease still decides who checks it). False when there is no such active source."""
+    from sqlalchemy import update
+
+    moved = session.execute(update(Source).where(col(Source.id) == source_id,
+                                                  col(Source.active).is_(True))
+                            .values(next_due_at=now))
+    return bool(getattr(moved, "rowcount", 0))
+
+
+def source_snapshots(session: Session, source_id: str, limit: int = 200) -> list[Snapshot]:
+    """A source's snapshots, newest first (evidence fields only)."""
+    return snapshot_meta(session, col(Snapshot.source_id) == source_id, limit=limit)
 
 
 def trigger_assessments(session: Session,

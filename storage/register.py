@@ -7,7 +7,7 @@ object of ``reassess show --json``. Dates are ISO 8601, datetimes UTC with a ``Z
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -47,7 +47,15 @@ def open_triggers(session: Session, assessment_ids: list[str]) -> dict[str, list
     return found
 
 
-def assessment_dict(row: Assessment, open_ids: list[int]) -> dict[str, Any]:
+def overdue_days(row: Assessment, today: date) -> int:
+    """Days since the review date passed (0 when it has not, or there is none)."""
+    if row.next_review is None or not row.active:
+        return 0
+    return max(0, (today - row.next_review).days)
+
+
+def assessment_dict(row: Assessment, open_ids: list[int],
+                    today: date | None = None) -> dict[str, Any]:
     """An assessment as ``reassess assessments --json`` shows it."""
     return {
         "id": row.id, "vendor": row.vendor_id, "system": row.system,
@@ -56,6 +64,7 @@ def assessment_dict(row: Assessment, open_ids: list[int]) -> dict[str, Any]:
         "review_every": row.review_every, "open_triggers": open_ids,
         "triggers": row.trigger_types or [], "baseline_at": _iso(row.baseline_at),
         "updated_at": _iso(row.updated_at), "active": row.active,
+        "overdue_days": overdue_days(row, today or datetime.now(UTC).date()),
     }
 
 
@@ -132,7 +141,8 @@ def _trigger_audit(session: Session, trigger_id: int,
                 .order_by(col(AuditEvent.at), col(AuditEvent.id)))
         for event in session.execute(stmt).scalars():
             data = event.data or {}
-            if data.get("trigger_id") == trigger_id or trigger_id in data.get("triggers", []):
+            if (data.get("trigger_id") == trigger_id or trigger_id in data.get("triggers", [])
+                    or trigger_id in data.get("flags", [])):
                 events.append(event)
     return sorted(events, key=lambda e: (_iso(e.at) or "", e.id or 0))
 
@@ -163,8 +173,16 @@ def _describe(describe: Describe | None, kind: str | None, change: dict[str, Any
             return describe(kind, change)
         except (KeyError, TypeError, ValueError):
             pass  # an old row a newer kind cannot read: fall back to the generic line
-    before, after = change.get("before"), change.get("after")
-    return f"{change.get('op', '?')} {change.get('key', '')}: {before!r} → {after!r}"
+    before, after = _text(change.get("before")), _text(change.get("after"))
+    return f"{change.get('op', '?')} {change.get('key', '')}: {before or '-'} → {after or '-'}"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def _day(value: date | None) -> str | None:

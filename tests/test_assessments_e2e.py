@@ -56,6 +56,7 @@ assessments:
   - id: northwind-search
     vendor: northwind
     system: Enterprise search
+    disposition: approved
     owner: security
     triggers: [subprocessor_change, review_due]
     next_review: {northwind_review}
@@ -138,7 +139,8 @@ def test_subprocessor_added_flags_watching_assessments(site: Any, db_url: str,
     support = register["acme-support"]
     assert support["owner"] == ["security"] and support["disposition"] == "approved"
     assert "subprocessor_change" in support["triggers"] and support["next_review"]
-    assert register["acme-marketing"]["triggers"] == ["policy_change", "incident"]
+    # an overdue review flags by default: review_due is added to what it lists
+    assert register["acme-marketing"]["triggers"] == ["policy_change", "incident", "review_due"]
 
     shown = as_json(run_cli, cfg, "show", str(trigger.id))
     assert [a["id"] for a in shown["affected"]] == ["acme-coding", "acme-support"]
@@ -208,7 +210,9 @@ def test_resolve_then_a_later_change_flags_again(site: Any, sqlite_url: str,
     resolved = ok(run_cli("resolve", "acme-support", "--note", "90 days is acceptable",
                           "--disposition", "approved_with_conditions", "--by", "bob",
                           "--config", str(cfg)))
-    assert f"#{first.id}" in resolved
+    # the trigger also flagged acme-marketing: it stays open, and the output says so
+    assert "triggers closed: none" in resolved
+    assert f"still open for other assessments: #{first.id} (acme-marketing)" in resolved
 
     site.control("acme", "set_page", path="dpa", html=dpa("Retention: 1 year."))
     check(run_cli, cfg)  # a re-sync that must not undo the resolution, then a new change

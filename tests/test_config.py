@@ -41,7 +41,7 @@ def test_issue_shape_is_accepted() -> None:
     (BASE.replace("kind: page", "kind: pagez"), 7, ["kind", "page"]),
     (BASE.replace("url: http://", "url: ftp://"), 8, ["url", "http"]),
     (BASE.replace('ignore: ["Last updated: .*"]', 'ignore: ["(unclosed"]'), 11, ["regex"]),
-    (BASE + "  - id: acme\n    name: Again\n", 1, ["duplicate id 'acme'"]),
+    (BASE + "  - id: acme\n    name: Again\n", 12, ["vendors[1].id", "duplicate id 'acme'"]),
     ("vendors:\n  - id: a\n    name: [unclosed\n", 4, ["YAML"]),
 ])
 def test_errors_name_file_line_and_fix(text: str, line: int, words: list[str]) -> None:
@@ -51,6 +51,84 @@ def test_errors_name_file_line_and_fix(text: str, line: int, words: list[str]) -
     assert f"conf.yaml:{line}:" in message, message
     for word in words:
         assert word in message, message
+
+
+ASSESSED = BASE + """\
+channels:
+  log: {urls: "json://127.0.0.1:9/x"}
+assessments:
+  - id: a1
+    vendor: acme
+    assessed: 2026-03-01
+"""
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    # a date YAML cannot build: the schema names it, never a traceback
+    (ASSESSED.replace("2026-03-01", "2026-02-30"), 17, ["assessed", "date"]),
+    # a duration without its unit: six seconds or six hours?
+    (BASE.replace("interval: 1h", "interval: 6"), 9, ["interval", "unit", "6s", "6h"]),
+    (BASE.replace("interval: 1h", "interval: 2.5"), 9, ["unit"]),
+    # a URL with a space, a selector soupsieve cannot compile
+    (BASE.replace("/acme/subprocessors", "/acme/sub processors"), 8, ["url", "space"]),
+    (BASE.replace('select: "main"', 'select: "main >> ["'), 10, ["select", "CSS selector"]),
+    (BASE.replace('select: "main"', 'select: "div:nope(1)"'), 10, ["select", "CSS selector"]),
+    # cross-references: the line of the bad reference, not line 1
+    (ASSESSED.replace("vendor: acme", "vendor: acme-ai"), 16, ["assessments[0].vendor",
+                                                              "'acme-ai'"]),
+    (ASSESSED.replace("    assessed: 2026-03-01", "    owner: [team]\n    assessed: 2026-03-01"),
+     17, ["assessments[0].owner[0]", "'team'"]),
+    (ASSESSED + "  - id: a1\n    vendor: acme\n", 18, ["assessments[1].id", "duplicate"]),
+    (BASE + "      - {id: acme-subprocessors, kind: page, url: 'http://x.example/'}\n", 12,
+     ["sources", "duplicate id 'acme-subprocessors'"]),
+])
+def test_every_mistake_names_the_line_of_its_value(text: str, line: int,
+                                                   words: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "conf.yaml")
+    message = str(info.value)
+    assert message.startswith(f"conf.yaml:{line}: "), message
+    for word in words:
+        assert word in message, message
+
+
+@pytest.mark.parametrize("text", ["", "# nothing here\n", "\n\n"])
+def test_an_empty_file_is_refused(tmp_path: Path, text: str, run_cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "empty.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}:1: ") and "empty" in str(info.value)
+    res = run_cli("validate", "--config", str(path))
+    assert res.returncode == 2 and res.stderr.startswith(f"{path}:1: ")
+
+
+def test_plain_seconds_stay_valid_in_code() -> None:
+    """A model built in code (not read from a file) may still give seconds as a number."""
+    from config.schema import SourceConfig
+
+    assert SourceConfig.model_validate({"id": "s", "kind": "page", "url": "http://x.example/",
+                                        "interval": 30}).interval == 30
+
+
+def test_every_missing_variable_in_one_message() -> None:
+    text = BASE.replace("http://127.0.0.1:8765", "${SITE}").replace(
+        '"main"', '"${SELECTOR}"') + "channels:\n  c: {urls: \"${HOOK}\"}\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "c.yaml", env={})
+    lines = str(info.value).splitlines()
+    assert [line.split(": ")[0] for line in lines] == ["c.yaml:8", "c.yaml:10", "c.yaml:13"]
+    assert all(name in str(info.value) for name in ("SITE", "SELECTOR", "HOOK"))
+
+
+def test_several_reference_mistakes_are_listed_together() -> None:
+    text = ASSESSED.replace("vendor: acme", "vendor: nobody") + \
+        "  - id: a2\n    vendor: acme\n    owner: ghost\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "c.yaml")
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith("c.yaml:16: ") and "'nobody'" in lines[0]
+    assert lines[1].startswith("c.yaml:20: ") and "'ghost'" in lines[1]
 
 
 def test_env_substitution_and_missing_variable() -> None:

@@ -52,6 +52,7 @@ assessments:
     review_every: 12 months
   - id: acme-marketing
     vendor: acme
+    disposition: approved
     triggers: [policy_change]
   - id: northwind-search
     vendor: northwind
@@ -119,10 +120,108 @@ def test_flag_ack_review_resolve(engine: Engine, tmp_path: Path) -> None:
             select(AuditEvent).order_by(AuditEvent.id)).scalars()]
     assert trail == [("reassess", "flagged", None), ("alice", "acknowledged", "on it"),
                      ("bob", "review_started", "reading the new DPA"),
-                     ("reassess", "flagged", None), ("bob", "resolved", "still fine")]
+                     ("reassess", "flagged", None),
+                     ("bob", "resolved", "assessment acme-support resolved"),
+                     ("bob", "resolved", "assessment acme-support resolved"),
+                     ("bob", "resolved", "still fine")]
+    with session_scope(engine) as s:  # closed exactly as reported
+        assert {t.id: t.status for t in s.execute(select(Trigger)).scalars()} == {
+            first: "resolved", second: "resolved"}
 
     fire(engine, "acme", "incident", "k3")  # resolved: the next change flags it again
     assert statuses(engine)["acme-support"] == "re_review_required"
+
+
+SHARED = """\
+database: sqlite:///unused.db
+vendors:
+  - {id: acme, name: Acme AI}
+assessments:
+  - {id: one, vendor: acme, disposition: approved, assessed: 2026-01-01,
+     triggers: [model_change]}
+  - {id: two, vendor: acme, disposition: approved, assessed: 2026-01-01,
+     triggers: [model_change, incident]}
+  - {id: undecided, vendor: acme, disposition: pending}
+"""
+
+
+def test_resolve_closes_exactly_the_triggers_it_reports(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "shared.yaml"
+    path.write_text(SHARED)
+    synced(engine, load_config(path))
+    shared = fire(engine, "acme", "model_change", "m1")  # flags one, two, undecided
+    own = fire(engine, "acme", "incident", "i1")  # flags two and undecided
+    with session_scope(engine) as s:
+        data = resolve(s, "two", by="bob", now=NOW, note="checked")
+    assert data["flags"] == [shared, own] and data["triggers"] == []
+    assert data["still_open"] == [{"trigger": shared, "assessments": ["one", "undecided"]},
+                                  {"trigger": own, "assessments": ["undecided"]}]
+    for assessment in ("one", "undecided"):
+        with session_scope(engine) as s:
+            data = resolve(s, assessment, by="bob", now=NOW, note="checked")
+    assert data["triggers"] == [shared, own] and data["still_open"] == []
+    with session_scope(engine) as s:
+        assert {t.id: t.status for t in s.execute(select(Trigger)).scalars()} == {
+            shared: "resolved", own: "resolved"}
+
+
+def test_pending_assessments_are_flagged_but_not_re_reviewed(engine: Engine,
+                                                             tmp_path: Path) -> None:
+    path = tmp_path / "shared.yaml"
+    path.write_text(SHARED)
+    synced(engine, load_config(path))
+    fire(engine, "acme", "model_change", "m1")
+    fire(engine, "acme", "model_change", "m2")
+    assert statuses(engine) == {"one": "re_review_required", "two": "re_review_required",
+                                "undecided": "current"}
+    with session_scope(engine) as s:
+        flags = s.execute(select(AssessmentFlag).where(
+            AssessmentFlag.assessment_id == "undecided")).scalars().all()
+        assert len(flags) == 2 and all(f.resolved_at is None for f in flags)
+        # no transition is recorded where none happened (the second flag of "one")
+        data = [e.data for e in s.execute(select(AuditEvent).where(
+            AuditEvent.action == "flagged").order_by(AuditEvent.id)).scalars()]
+    moves = [(d.get("from"), d.get("to")) for d in data]
+    assert moves.count(("current", "re_review_required")) == 2
+    assert all(a != b or a is None for a, b in moves) and (None, None) in moves
+
+
+def test_resolving_a_current_assessment_changes_nothing(engine: Engine,
+                                                        tmp_path: Path) -> None:
+    synced(engine, register(tmp_path))
+    with session_scope(engine) as s:
+        before = s.get(Assessment, "acme-support")
+        assert before is not None
+        dates = (before.assessed, before.next_review, before.baseline_at)
+        data = resolve(s, "acme-support", by="bob", now=NOW + timedelta(days=9), note="again")
+    assert data["changed"] is False
+    with session_scope(engine) as s:
+        row = s.get(Assessment, "acme-support")
+        assert row is not None and (row.assessed, row.next_review, row.baseline_at) == dates
+        assert not s.execute(select(AuditEvent).where(
+            AuditEvent.action == "resolved")).scalars().all()
+        # a new review date, given on purpose, is recorded
+        data = resolve(s, "acme-support", by="bob", now=NOW, note="early annual review",
+                       assessed=NOW.date())
+    assert data["changed"] is True and data["assessed"]["to"] == NOW.date().isoformat()
+
+
+def test_overdue_reviews_flag_by_default(engine: Engine, tmp_path: Path) -> None:
+    """``triggers:`` lists the changes an assessment watches; an overdue review flags it
+    whatever the list says, unless ``flag_overdue: false``."""
+    path = tmp_path / "overdue.yaml"
+    path.write_text(SHARED.replace("triggers: [model_change]}", "triggers: [model_change],\n"
+                                   "     next_review: 2026-02-01}")
+                    .replace("triggers: [model_change, incident]}",
+                             "triggers: [incident], next_review: 2026-02-01,\n"
+                             "     flag_overdue: false}"))
+    cfg = load_config(path)
+    assert cfg.assessments[0].triggers == ["model_change", "review_due"]
+    assert cfg.assessments[1].triggers == ["incident"]
+    synced(engine, cfg)
+    assert fire_review_due(cfg, engine, now=NOW) == 1
+    assert statuses(engine)["one"] == "re_review_required"
+    assert statuses(engine)["two"] == "current"
 
 
 def test_lifecycle_errors(engine: Engine, tmp_path: Path) -> None:
@@ -224,6 +323,7 @@ vendors:
 assessments:
   - id: acme-support
     vendor: acme
+    disposition: approved
     triggers: [policy_change]
 """
 

@@ -2,8 +2,9 @@
 
 The data is demo-like and real: the pipeline ran against the simulated vendor site over
 the last 90 days (its clock set back), then a round of changes of every kind and a
-hostile DPA page. With ``REASSESS_SCREENSHOTS=1`` the first test writes
-``docs/screenshots/dashboard.png`` and ``docs/screenshots/trigger-detail.png``.
+hostile DPA page. With ``REASSESS_SCREENSHOTS=1`` the tests write
+``docs/screenshots/``: the dashboard, a trigger's detail, a comparison of two snapshots
+and the history on a phone.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def test_dashboard_filter_history_open_detail(watch: Watch) -> None:
 
 def test_sign_in_ack_and_resolve(watch: Watch) -> None:
     page = watch.go("/assessments/acme-code-review")
-    assert page.locator("#assessment-status").inner_text() == "re review required"
+    assert page.locator("#assessment-status").inner_text() == "re-review required"
     page.get_by_role("link", name="Sign in").first.click()
     page.locator("input[name=name]").fill("rita")
     page.locator("input[name=password]").fill(PASSWORDS["rita"])
@@ -190,5 +191,119 @@ def test_readable_on_a_phone(browser: Any, server: LiveServer) -> None:
             page = phone.go(path)
             overflow = page.evaluate("document.documentElement.scrollWidth")
             assert overflow <= 392, (path, overflow)
+        # a trigger list shows each title and vendor without scrolling sideways
+        page = phone.go("/triggers")
+        row = page.locator("table.triggers tbody tr").first
+        for cell in ("td.title", "td.vendor-cell"):
+            box = row.locator(cell).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, cell
+            assert row.locator(cell).is_visible()
+        _shoot(page, "history-phone.png")
     finally:
         phone.close()
+
+
+def _sign_in(watch: Watch, name: str = "rita") -> Any:
+    page = watch.go("/login")
+    page.locator("input[name=name]").fill(name)
+    page.locator("input[name=password]").fill(PASSWORDS[name])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/$"))
+    return page
+
+
+def test_bulk_acknowledge_search_and_check_now(watch: Watch) -> None:
+    page = _sign_in(watch)
+    page = watch.go("/triggers?status=open")
+    page.locator("input[name=q]").fill("subprocessor")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"q=subprocessor"))
+    titles = page.locator("table.triggers td.title").all_inner_texts()
+    assert titles and all("subprocessor" in t.lower() for t in titles)
+    boxes = page.locator("input[name=ids]")
+    picked = min(2, boxes.count())
+    assert picked >= 1
+    for i in range(picked):
+        boxes.nth(i).check()
+    page.locator("#bulk-ack input[name=note]").fill("seen in the weekly review")
+    page.get_by_role("button", name="Acknowledge selected").click()
+    page.wait_for_url(re.compile(r"done=acked-"))
+    assert page.locator(".notice").inner_text().startswith(f"Acknowledged {picked} trigger")
+    assert "q=subprocessor" in page.url  # back to the same filtered history
+
+    page = watch.go("/triggers")
+    sources = page.locator("select[name=source] option").all_inner_texts()
+    assert "acme-dpa" in sources
+    page.locator("select[name=source]").select_option("acme-dpa")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"source=acme-dpa"))
+    assert set(page.locator("table.triggers td.type-cell").all_inner_texts()) == {
+        "policy change"}
+
+    page = watch.go("/vendors/acme")
+    page.locator("form.check-now").first.get_by_role("button", name="Check now").click()
+    page.wait_for_url(re.compile(r"done=queued"))
+    assert "is due now" in page.locator(".notice").inner_text()
+
+
+def test_compare_two_snapshots(watch: Watch) -> None:
+    page = watch.go("/sources/acme-dpa/compare")
+    options = page.locator("select[name=a] option")
+    assert options.count() >= 3
+    page.locator("select[name=a]").select_option(index=options.count() - 1)  # the oldest
+    page.locator("select[name=b]").select_option(index=0)  # the newest
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_url(re.compile(r"a=\d+&b=\d+"))
+    diff = page.locator("table.sbs")
+    assert diff.count() >= 1
+    assert page.locator("table.sbs del").count() >= 1 and page.locator("table.sbs ins").count() >= 1
+    # word-level: inside a changed line, only the changed words are marked
+    marked = page.locator("tr.d-replace td.r ins").first.inner_text()
+    line = page.locator("tr.d-replace td.r").first.inner_text()
+    assert marked and len(marked) < len(line)
+    _shoot(page, "compare.png")
+
+
+def _pages(server: LiveServer) -> list[str]:
+    """Every kind of page: lists, each trigger type's detail, vendors, assessments,
+    snapshots, a comparison, sign-in and an error page."""
+    import httpx
+
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        items = client.get("/api/triggers", params={"limit": 1000}).json()["items"]
+        assessments = [a["id"] for a in client.get("/api/assessments").json()]
+        vendors = [v["id"] for v in client.get("/api/vendors").json()]
+        snapshot = client.get("/api/vendors/acme").json()["snapshots"][0]["id"]
+    per_type = {t["type"]: t["id"] for t in reversed(items)}
+    return ["/", "/triggers", "/triggers?vendor=acme&status=open", "/vendors",
+            "/assessments", "/login", "/no-such-page", f"/snapshots/{snapshot}",
+            "/sources/acme-dpa/compare", "/sources/acme-subprocessors/compare",
+            *[f"/triggers/{i}" for i in per_type.values()],
+            *[f"/vendors/{v}" for v in vendors], *[f"/assessments/{a}" for a in assessments]]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_axe_finds_nothing_critical_or_serious(browser: Any, server: LiveServer,
+                                               width: int) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    found: dict[str, list[str]] = {}
+    for signed_in in (False, True):
+        watch = Watch(browser, server.url, width=width)
+        try:
+            if signed_in:
+                _sign_in(watch, "adam")
+            paths = _pages(server)
+            for path in paths:
+                page = watch.page
+                page.goto(server.url + path)
+                results = axe.run(page).response
+                bad = [f"{v['id']} ({v['impact']}): {len(v['nodes'])} node(s)"
+                       for v in results["violations"] if v["impact"] in ("critical", "serious")]
+                if bad:
+                    found[f"{path} {'signed in' if signed_in else 'anonymous'}"] = bad
+        finally:
+            watch.close()
+    assert len(paths) >= 20
+    assert not found, found

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,13 +20,44 @@ from config import CONFIG_DIR
 from sources import REGISTRY
 
 from .common import ConfigOption, fail, get_config, get_engine, out
+from .table import (
+    Column,
+    PlainOption,
+    choice,
+    field,
+    output_mode,
+    plural,
+    print_rows,
+    stamp,
+    when,
+)
 
 app = typer.Typer(
     name="reassess", no_args_is_help=True, add_completion=False,
     help="Watch AI vendors' models, capabilities, subprocessors and incidents; flag the "
          "assessments a change affects, and tell their owners.",
     context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False)
+    pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("reassess")
+        except PackageNotFoundError:
+            found = "unknown (not installed)"
+        out.print(f"reassess {found}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(show_version: bool = typer.Option(False, "--version", callback=_version,
+                                            is_eager=True, help="Print the version and exit.")
+          ) -> None:
+    """Watch AI vendors' models, capabilities, subprocessors and incidents; flag the
+    assessments a change affects, and tell their owners."""
 
 
 @app.command()
@@ -44,9 +76,10 @@ def validate(config: Path = ConfigOption) -> None:
     """Check a configuration file; exit 2 with file, line and fix when it is wrong."""
     cfg = get_config(config)
     n_sources = sum(len(v.sources) for v in cfg.vendors)
-    out.print(f"OK: {len(cfg.vendors)} vendors, {n_sources} sources, "
-              f"{len(cfg.assessments)} assessments, {len(cfg.channels)} channels, "
-              f"{len(cfg.rules)} rules")
+    out.print(f"OK: {plural(len(cfg.vendors), 'vendor')}, {plural(n_sources, 'source')}, "
+              f"{plural(len(cfg.assessments), 'assessment')}, "
+              f"{plural(len(cfg.channels), 'channel')}, {plural(len(cfg.rules), 'rule')}",
+              markup=False)
 
 
 @app.command()
@@ -54,8 +87,14 @@ def kinds() -> None:
     """Describe each source kind: formats, what counts as a change, triggers fired."""
     for name, module in sorted(REGISTRY.items()):
         out.rule(f"[bold]{name}[/bold]")
-        out.print((module.__doc__ or "").strip(), markup=False)
+        out.print(plain_doc(module.__doc__ or ""), markup=False)
         out.print()
+
+
+def plain_doc(doc: str) -> str:
+    """A kind's docstring as plain text: no reStructuredText literals or ``::`` blocks."""
+    text = re.sub(r"``([^`]+)``", r"\1", doc.strip())
+    return re.sub(r"::(\n)", r":\1", text)
 
 
 def prefork() -> None:
@@ -107,63 +146,140 @@ def _when(value: str | None, name: str) -> datetime | None:
 def triggers_cmd(config: Path = ConfigOption,
                  as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
                  as_csv: bool = typer.Option(False, "--csv", help="Print CSV with a header."),
+                 plain: bool = PlainOption,
                  vendor: str | None = typer.Option(None, "--vendor"),
                  type_: str | None = typer.Option(None, "--type", help="Trigger type."),
-                 severity: str | None = typer.Option(None, "--severity"),
-                 status: str | None = typer.Option(None, "--status",
-                                                   help="open, acknowledged or suppressed."),
+                 severity: str | None = typer.Option(None, "--severity",
+                                                     help="low, medium, high or critical."),
+                 status: str | None = typer.Option(
+                     None, "--status", help="open, acknowledged, resolved or suppressed."),
+                 source: str | None = typer.Option(None, "--source", help="Source id."),
                  since: str | None = typer.Option(None, "--since", help="YYYY-MM-DD[THH:MM]"),
                  until: str | None = typer.Option(None, "--until", help="YYYY-MM-DD[THH:MM]"),
                  limit: int = typer.Option(100, "--limit", min=1, help="At most this many."),
                  offset: int = typer.Option(0, "--offset", min=0)) -> None:
     """Trigger history, newest first, with filters."""
     from storage.db import session_scope
+    from storage.lifecycle import TRIGGER_STATUSES
     from storage.queries import TriggerFilter, flags_by_trigger, list_triggers, trigger_dict
     from triggers.events import SEVERITIES, TRIGGER_TYPES
 
-    if type_ and type_ not in TRIGGER_TYPES:
-        fail(f"--type {type_!r} is not a trigger type; valid: {', '.join(TRIGGER_TYPES)}", 2)
-    if severity and severity not in SEVERITIES:
-        fail(f"--severity {severity!r} is not valid; valid: {', '.join(SEVERITIES)}", 2)
-    if status and status not in ("open", "acknowledged", "suppressed"):
-        fail(f"--status {status!r} is not valid; valid: open, acknowledged, suppressed", 2)
+    mode = output_mode(plain=plain, as_json=as_json, as_csv=as_csv)
+    type_ = choice(type_, TRIGGER_TYPES, "--type")
+    severity = choice(severity, SEVERITIES, "--severity")
+    status = choice(status, TRIGGER_STATUSES, "--status")
     cfg = get_config(config)
     flt = TriggerFilter(vendor=vendor, type=type_, severity=severity, status=status,
-                        since=_when(since, "--since"), until=_when(until, "--until"))
+                        source=source, since=_when(since, "--since"),
+                        until=_when(until, "--until"))
     with session_scope(get_engine(cfg)) as session:
         rows = list_triggers(session, flt, limit=limit, offset=offset)
         flags = flags_by_trigger(session, [r.id for r in rows if r.id is not None])
         items = [trigger_dict(r, flags.get(r.id or 0)) for r in rows]
-    _print_triggers(items, as_json, as_csv)
+    _print_triggers(items, mode)
 
 
 CSV_FIELDS = ("id", "created_at", "type", "severity", "status", "vendor", "source", "title",
-              "entities", "assessments")
+              "entities", "assessments", "acked_by", "acked_at")
+
+TRIGGER_COLUMNS = (
+    Column("id", field("id"), right=True),
+    Column("when", lambda t: when(t["created_at"], short=True),
+           full=lambda t: stamp(t["created_at"])),
+    Column("severity", field("severity")),
+    Column("type", field("type"), drop=3),
+    Column("status", field("status"), drop=2),
+    Column("vendor", field("vendor"), drop=4),
+    Column("title", field("title"), fold=True),
+    Column("source", field("source"), drop=6),
+    Column("assessments", field("assessments"), drop=5),
+)
 
 
-def _print_triggers(items: list[dict[str, Any]], as_json: bool, as_csv: bool) -> None:
-    if as_json:
+def _print_triggers(items: list[dict[str, Any]], mode: str) -> None:
+    if mode == "json":
         sys.stdout.write(json.dumps(items, indent=2) + "\n")
         return
-    if as_csv:
+    if mode == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(CSV_FIELDS)
         for item in items:
             writer.writerow([";".join(item[f]) if isinstance(item[f], list) else item[f]
                              for f in CSV_FIELDS])
         return
-    if not items:
-        out.print("No triggers match.")
-        return
-    from rich.table import Table
+    print_rows(items, TRIGGER_COLUMNS, mode, "No triggers match.")
 
-    table = Table(show_lines=False)
-    for col in ("id", "when", "type", "severity", "status", "vendor", "title"):
-        table.add_column(col)
-    for item in items:
-        table.add_row(str(item["id"]), (item["created_at"] or "")[:16], item["type"],
-                      item["severity"], item["status"], item["vendor"], item["title"])
-    out.print(table)
+
+SOURCE_COLUMNS = (
+    Column("id", field("id")),
+    Column("vendor", field("vendor"), drop=3),
+    Column("kind", field("kind")),
+    Column("every", lambda s: _every(s["interval"])),
+    Column("last check", lambda s: when(s["last_check"], short=True), drop=2,
+           full=field("last_check")),
+    Column("outcome", field("outcome")),
+    Column("fails", field("failures"), right=True),
+    Column("next due", lambda s: when(s["next_due"], short=True), drop=1,
+           full=field("next_due")),
+    Column("url", field("url"), drop=4),
+)
+
+
+def _every(seconds: float) -> str:
+    from config.durations import format_duration
+
+    return format_duration(seconds)
+
+
+@app.command("sources")
+def sources_cmd(config: Path = ConfigOption,
+                as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+                plain: bool = PlainOption,
+                vendor: str | None = typer.Option(None, "--vendor", help="Only this vendor.")
+                ) -> None:
+    """Every source and its health: kind, interval, last check, outcome, failures, next due.
+
+    With --json: an array of objects with the keys id, vendor, kind, url, interval
+    (seconds), last_check, outcome, failures and next_due (UTC, ISO 8601)."""
+    from sqlalchemy import select
+
+    from storage.db import session_scope
+    from storage.models import Source
+
+    mode = output_mode(plain=plain, as_json=as_json)
+    cfg = get_config(config)
+    if vendor is not None and vendor not in {v.id for v in cfg.vendors}:
+        fail(f"no vendor {vendor!r} in the config (known: "
+             f"{', '.join(sorted(v.id for v in cfg.vendors))})", 2)
+    with session_scope(get_engine(cfg)) as session:
+        state = {s.id: s for s in session.execute(select(Source)).scalars()}
+    items = [_source_item(cfg.interval_for(v, s), v.id, s.id, s.kind, s.url, s.enabled,
+                          state.get(s.id)) for v, s in cfg.sources()
+             if vendor is None or v.id == vendor]
+    if mode == "json":
+        sys.stdout.write(json.dumps(items, indent=2) + "\n")
+        return
+    print_rows(items, SOURCE_COLUMNS, mode, "No sources. Add them under a vendor's sources:.")
+
+
+def _source_item(interval: float, vendor: str, source_id: str, kind: str, url: str,
+                 enabled: bool, row: Any) -> dict[str, Any]:
+    checked = row is not None and row.last_checked_at is not None
+    return {"id": source_id, "vendor": vendor, "kind": kind, "url": url,
+            "interval": int(interval) if float(interval).is_integer() else interval,
+            "last_check": stamp_of(row.last_checked_at) if checked else None,
+            "outcome": (row.last_outcome if checked else "never checked") if enabled
+            else "disabled",
+            "failures": row.consecutive_failures if row is not None else 0,
+            "next_due": stamp_of(row.next_due_at) if row is not None and enabled else None}
+
+
+def stamp_of(value: datetime | None) -> str | None:
+    """A stored time as ISO 8601 UTC to the second, with a ``Z``."""
+    if value is None:
+        return None
+    found = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return found.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @app.command()
@@ -267,14 +383,24 @@ def run(config: Path = ConfigOption,
 
 
 @app.command()
-def demo(port: int = typer.Option(8765, "--port", help="Port of the simulated vendor site."),
+def demo(port: int | None = typer.Option(None, "--port", min=1, max=65535,
+                                         help="Port of the simulated vendor site "
+                                              "(default 8765)."),
+         web_port: int | None = typer.Option(None, "--web-port", min=1, max=65535,
+                                             help="Port of the web UI (default 8080)."),
+         notify_port: int | None = typer.Option(None, "--notify-port", min=1, max=65535,
+                                                help="Port of the demo's notification "
+                                                     "receiver (default 8766)."),
          every: str = typer.Option("20s", "--every", help="How often the site changes."),
-         database: str = typer.Option("sqlite:///reassess-demo.db", "--database",
-                                      help="Where the demo keeps its history.")) -> None:
-    """Start the simulated vendor site and the daemon on the demo config."""
+         database: str | None = typer.Option(None, "--database",
+                                             help="Where the demo keeps its history "
+                                                  "(default sqlite:///reassess-demo.db).")
+         ) -> None:
+    """Start the simulated vendor site and the daemon on ./reassess-demo.yaml."""
     from monitor.demo.run import run_demo
 
-    raise typer.Exit(run_demo(port=port, every=every, database=database))
+    raise typer.Exit(run_demo(port=port, web_port=web_port, notify_port=notify_port,
+                              every=every, database=database))
 
 
 def _register_extensions() -> None:
@@ -288,8 +414,27 @@ def _register_extensions() -> None:
 _register_extensions()
 
 
+METAVARS = {"config": "FILE", "type_": "TYPE", "since": "DATE", "until": "DATE",
+            "assessed": "DATE", "limit": "N", "offset": "N", "every": "DURATION",
+            "port": "PORT", "web_port": "PORT", "ids": "ID"}
+
+
+def _name_metavars(command: Any) -> None:
+    """Help names what an option takes (``--vendor ID``), not its Python type."""
+    for sub in getattr(command, "commands", {}).values():
+        _name_metavars(sub)
+    for param in command.params:
+        if getattr(param, "param_type_name", "") != "option" or param.is_flag or param.count:
+            continue
+        name = param.name or ""
+        param.metavar = METAVARS.get(name) or ("ID" if name in ("vendor", "source", "channel")
+                                               else name.upper())
+
+
 def main() -> None:
-    app()
+    command = typer.main.get_command(app)
+    _name_metavars(command)
+    command(prog_name="reassess")
 
 
 if __name__ == "__main__":

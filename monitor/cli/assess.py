@@ -11,6 +11,7 @@ assessment can be acted on before the first check.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,7 @@ from config.schema import Config
 from monitor.clock import utcnow
 
 from .common import ByOption, ConfigOption, fail, get_config, get_engine, out, who
+from .table import Column, PlainOption, choice, field, output_mode, print_rows, when
 
 DISPOSITIONS = ("approved", "approved_with_conditions", "rejected", "pending")
 STATUSES = ("current", "re_review_required", "in_review")
@@ -48,6 +50,7 @@ def assessments(assessment_id: str | None = typer.Argument(
                     None, help="Show one assessment in full: flags and audit trail."),
                 config: Path = ConfigOption,
                 as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+                plain: bool = PlainOption,
                 vendor: str | None = typer.Option(None, "--vendor", help="Only this vendor."),
                 status: str | None = typer.Option(None, "--status",
                                                   help=f"One of: {', '.join(STATUSES)}."),
@@ -63,15 +66,15 @@ def assessments(assessment_id: str | None = typer.Argument(
         open_triggers,
     )
 
-    if status and status not in STATUSES:
-        fail(f"--status {status!r} is not valid; valid: {', '.join(STATUSES)}", 2)
+    mode = output_mode(plain=plain, as_json=as_json)
+    status = choice(status, STATUSES, "--status")
     _, engine = _open(config)
     with session_scope(engine) as session:
         if assessment_id is not None:
             detail = assessment_detail(session, assessment_id)
             if detail is None:
                 fail(f"no assessment {assessment_id!r}; list them with `reassess assessments`", 2)
-            if as_json:
+            if mode == "json":
                 _emit(detail)
             else:
                 _print_assessment(detail)
@@ -80,51 +83,100 @@ def assessments(assessment_id: str | None = typer.Argument(
                                 include_inactive=all_)
         opened = open_triggers(session, [r.id for r in rows])
         items = [assessment_dict(r, opened[r.id]) for r in rows]
-    if as_json:
+    if mode == "json":
         _emit(items)
-    else:
-        _print_assessments(items)
-
-
-def _print_assessments(items: list[dict[str, Any]]) -> None:
-    if not items:
-        out.print("No assessments. Add them under `assessments:` in the config.")
         return
-    from rich.table import Table
+    print_rows(items, ASSESSMENT_COLUMNS if mode == "table" else PLAIN_ASSESSMENT_COLUMNS,
+               mode, "No assessments. Add them under assessments: in the config.")
+    overdue = [a for a in items if a["overdue_days"]]
+    if mode == "table" and overdue:
+        out.print("! review overdue: " + ", ".join(
+            f"{a['id']} ({a['overdue_days']} days)" for a in overdue), markup=False,
+            style="bold red")
 
-    table = Table()
-    for col in ("id", "vendor", "system", "status", "disposition", "owner", "open triggers",
-                "assessed", "next review"):
-        table.add_column(col)
-    for a in items:
-        table.add_row(a["id"], a["vendor"], a["system"], a["status"], a["disposition"],
-                      ", ".join(a["owner"]), ", ".join(map(str, a["open_triggers"])),
-                      a["assessed"] or "", a["next_review"] or "")
-    out.print(table)
+
+def status_label(a: dict[str, Any], short: bool = False) -> str:
+    """How an assessment's state reads: a pending one is pending, not re-reviewed."""
+    if a["disposition"] == "pending" and a["status"] == "current":
+        return "pending"
+    if a["status"] == "re_review_required":
+        return "re-review" if short else "re-review required"
+    return str(a["status"]).replace("_", " ")
+
+
+def _next_review(a: dict[str, Any]) -> str:
+    return f"{a['next_review']}!" if a["overdue_days"] else a["next_review"] or ""
+
+
+ASSESSMENT_COLUMNS = (
+    Column("id", field("id")),
+    Column("vendor", field("vendor"), drop=3),
+    Column("status", lambda a: status_label(a, short=True)),
+    Column("disposition", field("disposition")),
+    Column("open", lambda a: len(a["open_triggers"]) or "", right=True),
+    Column("next review", _next_review),
+    Column("assessed", field("assessed"), drop=1),
+    Column("system", field("system"), drop=2),
+    Column("owner", field("owner"), drop=4),
+)
+PLAIN_ASSESSMENT_COLUMNS = (
+    Column("id", field("id")), Column("vendor", field("vendor")),
+    Column("status", field("status")), Column("disposition", field("disposition")),
+    Column("open triggers", field("open_triggers")), Column("next review", field("next_review")),
+    Column("overdue days", field("overdue_days")), Column("assessed", field("assessed")),
+    Column("system", field("system")), Column("owner", field("owner")),
+)
 
 
 def _print_assessment(a: dict[str, Any]) -> None:
     out.print(f"{a['id']} — {a['system'] or '(no system)'} ({a['vendor']})", markup=False)
-    for label, key in (("status", "status"), ("disposition", "disposition"),
-                       ("assessed", "assessed"), ("next review", "next_review"),
-                       ("review every", "review_every")):
-        out.print(f"  {label}: {a[key] or '-'}", markup=False)
-    out.print(f"  owner: {', '.join(a['owner']) or '-'}", markup=False)
-    out.print(f"  watches: {', '.join(a['triggers'])}", markup=False)
+    overdue = f" (overdue by {a['overdue_days']} days)" if a["overdue_days"] else ""
+    for label, value in (("status", status_label(a)), ("disposition", a["disposition"]),
+                         ("assessed", a["assessed"]),
+                         ("next review", (a["next_review"] or "") + overdue),
+                         ("review every", a["review_every"]),
+                         ("owner", ", ".join(a["owner"])),
+                         ("watches", ", ".join(a["triggers"]))):
+        out.print(f"  {label}: {value or '-'}", markup=False)
     out.print("Flags:" if a["flags"] else "Flags: none", markup=False)
     for f in a["flags"]:
-        state = f"resolved {f['resolved_at'][:16]}" if f["resolved_at"] else "OPEN"
+        state = f"resolved {when(f['resolved_at'])}" if f["resolved_at"] else "OPEN"
         out.print(f"  #{f['trigger']} [{f['severity']}] {f['type']}: {f['title']} "
-                  f"({f['flagged_at'][:16]}, {state})", markup=False)
+                  f"(flagged {when(f['flagged_at'])}, {state})", markup=False)
     _print_audit(a["audit"])
 
 
 def _print_audit(events: list[dict[str, Any]]) -> None:
-    out.print("Audit trail:" if events else "Audit trail: empty", markup=False)
+    out.print("History:" if events else "History: empty", markup=False)
     for e in events:
-        note = f" — {e['note']}" if e["note"] else ""
-        out.print(f"  {(e['at'] or '')[:16]} {e['by']}: {e['action']} {e['object']}{note}",
-                  markup=False)
+        data = e["data"] or {}
+        move = f" ({_label(data['from'])} → {_label(data['to'])})" if data.get("to") and \
+            data.get("from") != data.get("to") else ""
+        cause = f" by trigger #{data['trigger_id']}" if data.get("trigger_id") else ""
+        note = f": {e['note']}" if e["note"] else ""
+        out.print(f"  {when(e['at'])}  {e['by']} {_label(e['action'])} "
+                  f"{e['object'].split(':', 1)[1]}{cause}{move}{note}", markup=False)
+
+
+def _label(value: Any) -> str:
+    return str(value).replace("re_review_required", "re-review required").replace("_", " ")
+
+
+def readable(value: Any) -> str:
+    """An evidence value as a person reads it: lists joined, mappings as ``k: v``."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {readable(v)}" for k, v in value.items() if v not in
+                         (None, "", [], {}))
+    if isinstance(value, list | tuple):
+        return "; ".join(readable(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        return when(value)
+    return "" if value is None else str(value)
+
+
+_ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
 
 
 def show(trigger_id: int = typer.Argument(..., help="A trigger id (see `reassess triggers`)."),
@@ -153,33 +205,40 @@ def _describe(kind: str, change: dict[str, Any]) -> str:
 
 
 def _print_trigger(t: dict[str, Any]) -> None:
-    out.print(f"Trigger #{t['id']} [{t['severity']}] {t['type']}: {t['title']}", markup=False)
+    out.print(f"Trigger #{t['id']} · {t['severity']} · {t['type']} · {t['status']}",
+              markup=False, style="bold")
+    out.print(t["title"], markup=False)
     where = t["source"] or (f"assessment {t['assessment_id']}" if t["assessment_id"] else "-")
-    out.print(f"  vendor {t['vendor']}, {where}, {t['created_at']}, status {t['status']}"
-              + (f" (by {t['acked_by']}: {t['ack_note'] or 'no note'})" if t["acked_by"]
-                 else ""), markup=False)
+    facts = [("vendor", t["vendor"]), ("from", where), ("fired", when(t["created_at"]))]
+    if t["acked_by"]:
+        facts.append(("acknowledged", f"by {t['acked_by']}, {when(t['acked_at'])}"
+                      + (f": {t['ack_note']}" if t["ack_note"] else "")))
     if t["rule"]:
-        out.print(f"  rules applied: {t['rule']}", markup=False)
+        facts.append(("rules applied", t["rule"]))
     if t["channels"]:
-        out.print(f"  routed to: {', '.join(t['channels'])}", markup=False)
+        facts.append(("routed to", ", ".join(t["channels"])))
+    snaps = t["snapshots"]
+    if snaps["old"] or snaps["new"]:
+        old, new = snaps["old"] or {}, snaps["new"] or {}
+        facts.append(("snapshots", f"before #{old.get('id', '-')}, after #{new.get('id', '-')}"
+                                   f" ({new.get('url') or old.get('url') or ''})"))
+    for label, value in facts:
+        out.print(f"  {label}: {value}", markup=False)
     if t["changes"]:
         out.print("What changed:", markup=False)
         for c in t["changes"]:
             out.print(f"  {c['summary']}", markup=False)
-    if t["evidence"]:
+    evidence = [(k, readable(v)) for k, v in t["evidence"].items()]
+    evidence = [(k, v) for k, v in evidence if v]
+    if evidence:
         out.print("Evidence:", markup=False)
-        for key, value in t["evidence"].items():
-            out.print(f"  {key}: {value}", markup=False)
-    snaps = t["snapshots"]
-    if snaps["old"] or snaps["new"]:
-        old, new = snaps["old"] or {}, snaps["new"] or {}
-        out.print(f"Snapshots: {old.get('id', '-')} → {new.get('id', '-')} "
-                  f"({new.get('url') or old.get('url') or ''})", markup=False)
+        for key, value in evidence:
+            out.print(f"  {_label(key)}: {value}", markup=False)
     out.print("Affected assessments:" if t["affected"] else "Affected assessments: none",
               markup=False)
     for a in t["affected"]:
-        flag = "resolved" if a["resolved_at"] else "open"
-        out.print(f"  {a['id']} ({a['system'] or '-'}): {a['status']}, flag {flag}",
+        flag = f"flag resolved {when(a['resolved_at'])}" if a["resolved_at"] else "flag open"
+        out.print(f"  {a['id']} ({a['system'] or '-'}): {status_label(a)}, {flag}",
                   markup=False)
     _print_audit(t["audit"])
 
@@ -236,8 +295,7 @@ def resolve(assessment_id: str = typer.Argument(..., help="The assessment re-rev
     from storage.lifecycle import LifecycleError
     from storage.lifecycle import resolve as do_resolve
 
-    if disposition is not None and disposition not in DISPOSITIONS:
-        fail(f"--disposition {disposition!r} is not valid; valid: {', '.join(DISPOSITIONS)}", 2)
+    disposition = choice(disposition, DISPOSITIONS, "--disposition")
     day = _date(assessed, "--assessed")
     _, engine = _open(config)
     try:
@@ -246,10 +304,19 @@ def resolve(assessment_id: str = typer.Argument(..., help="The assessment re-rev
                               disposition=disposition, assessed=day)
     except LifecycleError as exc:
         fail(str(exc), 2)
+    if not data["changed"]:
+        out.print(f"{assessment_id} is already current with nothing open; nothing resolved "
+                  "(give --assessed DATE or --disposition to record a new review).",
+                  markup=False)
+        return
     closed = ", ".join(f"#{i}" for i in data["triggers"]) or "none"
-    out.print(f"{assessment_id} resolved: current, disposition {data['disposition']['to']}, "
-              f"assessed {data['assessed']['to']}, next review {data['next_review'] or '-'}; "
-              f"triggers closed: {closed}.", markup=False)
+    text = (f"{assessment_id} resolved: current, disposition {data['disposition']['to']}, "
+            f"assessed {data['assessed']['to']}, next review {data['next_review'] or '-'}; "
+            f"triggers closed: {closed}")
+    if data["still_open"]:
+        text += "; still open for other assessments: " + ", ".join(
+            f"#{s['trigger']} ({', '.join(s['assessments'])})" for s in data["still_open"])
+    out.print(text + ".", markup=False)
 
 
 def _date(value: str | None, name: str) -> date | None:

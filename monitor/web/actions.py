@@ -18,7 +18,7 @@ from monitor.clock import utcnow
 from storage import lifecycle
 
 from .auth import ANONYMOUS, check_csrf, new_csrf, safe_next
-from .context import db, page_html, state
+from .context import RowId, db, page_html, state
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,7 +75,7 @@ def _lifecycle_error(exc: Exception) -> HTTPException:
 
 
 @router.post("/triggers/{trigger_id}/ack")
-def ack(request: Request, trigger_id: int, csrf: str = Form(""), note: str = Form(""),
+def ack(request: Request, trigger_id: RowId, csrf: str = Form(""), note: str = Form(""),
         back: str = Form(""), session: Session = Depends(db)) -> Response:
     by = _act(request, csrf)
     try:
@@ -86,6 +86,46 @@ def ack(request: Request, trigger_id: int, csrf: str = Form(""), note: str = For
     done = "acknowledged" if moved else "already"
     target = safe_next(back) if back else f"/triggers/{trigger_id}"
     return RedirectResponse(state(request).url(f"{target}?done={done}"), 303)
+
+
+@router.post("/triggers/ack")
+def ack_many(request: Request, csrf: str = Form(""), note: str = Form(""),
+             back: str = Form(""), ids: list[int] = Form([]),
+             session: Session = Depends(db)) -> Response:
+    """Acknowledge the selected triggers at once (the history page's checkboxes)."""
+    by = _act(request, csrf)
+    chosen = list(dict.fromkeys(ids))[:500]
+    if not chosen:
+        raise HTTPException(400, "select at least one trigger to acknowledge")
+    acked = 0
+    now = utcnow()
+    for trigger_id in chosen:
+        try:
+            _row, moved = lifecycle.acknowledge(session, trigger_id, by=by, now=now,
+                                                note=note.strip() or None)
+        except lifecycle.LifecycleError:
+            continue  # gone since the page was drawn: counted as not acknowledged
+        acked += int(moved)
+    target = safe_next(back) if back else "/triggers"
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(state(request).url(f"{target}{sep}done=acked-{acked}-{len(chosen)}"),
+                            303)
+
+
+@router.post("/sources/{source_id}/check")
+def check_now(request: Request, source_id: str, csrf: str = Form(""),
+              session: Session = Depends(db)) -> Response:
+    """Make a source due now: the daemon (``reassess run``) checks it at its next tick."""
+    from storage.models import Source
+    from storage.queries import source_due_now
+
+    _act(request, csrf)
+    row = session.get(Source, source_id)
+    if row is None:
+        raise HTTPException(404, f"there is no source {source_id!r}")
+    done = "queued" if source_due_now(session, source_id, utcnow()) else "gone"
+    target = f"/vendors/{quote(row.vendor_id)}?done={done}&source={quote(source_id)}"
+    return RedirectResponse(state(request).url(target), 303)
 
 
 @router.post("/assessments/{assessment_id}/review")
@@ -106,9 +146,10 @@ def resolve(request: Request, assessment_id: str, csrf: str = Form(""), note: st
             disposition: str = Form(""), session: Session = Depends(db)) -> Response:
     by = _act(request, csrf)
     try:
-        lifecycle.resolve(session, assessment_id, by=by, now=utcnow(), note=note,
-                          disposition=disposition or None)
+        result = lifecycle.resolve(session, assessment_id, by=by, now=utcnow(), note=note,
+                                   disposition=disposition or None)
     except lifecycle.LifecycleError as exc:
         raise _lifecycle_error(exc) from exc
-    target = f"/assessments/{quote(assessment_id)}?done=resolved"
+    done = "resolved" if result["changed"] else "already"
+    target = f"/assessments/{quote(assessment_id)}?done={done}"
     return RedirectResponse(state(request).url(target), 303)

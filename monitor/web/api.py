@@ -8,8 +8,13 @@ reviewer role, by bearer token or by session plus the ``X-CSRF-Token`` header.
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -17,10 +22,12 @@ from monitor.clock import utcnow
 from storage import lifecycle
 from storage import queries as q
 from storage.models import Assessment, AuditEvent, Outbox, Snapshot, Source, Trigger
+from storage.register import overdue_days
 from storage.repo import decompress
+from triggers.events import Severity, TriggerType
 
 from .auth import CSRF_HEADER, Principal
-from .context import db, parse_filter, state
+from .context import RowId, db, state
 from .schemas import (
     AckIn,
     AckOut,
@@ -29,6 +36,7 @@ from .schemas import (
     AssessmentOut,
     AuditOut,
     ChangeOut,
+    ErrorOut,
     FlagOut,
     NotificationOut,
     ResolveIn,
@@ -40,19 +48,47 @@ from .schemas import (
     TriggerDetail,
     TriggerOut,
     TriggerPage,
+    TriggerStatus,
     VendorDetail,
     VendorOut,
 )
 
-router = APIRouter(prefix="/api", tags=["api"])
+# Declared so clients and /openapi.json know it; the check itself is Auth's (a session
+# cookie works as well, and reading may be public on a loopback host).
+bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="An API token from `reassess new-token` (web.tokens).")
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no session or bearer token, or a wrong one"},
+    403: {"model": ErrorOut, "description": "the token's role is not enough"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "there is no such object"}}
+REFUSED: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the body is not JSON, or the request cannot be "
+                                            "applied (why is in detail)"}}
+
+router = APIRouter(prefix="/api", tags=["api"], responses=AUTH_ERRORS)
+
+
+def _iso_text(value: Any) -> Any:
+    """Dates and times as ISO 8601 text only: a bare number is not a Unix time here."""
+    if not isinstance(value, str) or not re.match(r"^\d{4}-\d\d-\d\d", value):
+        raise ValueError("write a day as YYYY-MM-DD or a time as ISO 8601")
+    return value
+
+
+When = Annotated[date | datetime, BeforeValidator(_iso_text)]
 MAX_LIMIT = 1000
 
 
-def reader(request: Request) -> Principal:
+def reader(request: Request,
+           _token: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
     return state(request).auth.reader(request)
 
 
-def reviewer(request: Request) -> Principal:
+def reviewer(request: Request,
+             _token: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
     return state(request).auth.actor(request, request.headers.get(CSRF_HEADER), "reviewer")
 
 
@@ -77,6 +113,7 @@ def assessment_out(row: Assessment, open_flags: int) -> AssessmentOut:
                          owner=row.owner or [], status=row.status, disposition=row.disposition,
                          assessed=row.assessed, next_review=row.next_review,
                          review_every=row.review_every, open_flags=open_flags,
+                         overdue_days=overdue_days(row, utcnow().date()),
                          updated_at=row.updated_at, active=row.active)
 
 
@@ -98,25 +135,47 @@ def audit_out(row: AuditEvent) -> AuditOut:
 @router.get("/triggers", response_model=TriggerPage, summary="Trigger history, newest first")
 def list_triggers(
         request: Request,
-        vendor: str | None = Query(None, description="vendor id"),
-        type: str | None = Query(None, description="trigger type"),
-        severity: str | None = Query(None, description="low, medium, high or critical"),
-        status: str | None = Query(None, description="open, acknowledged or suppressed"),
-        source: str | None = Query(None, description="source id"),
-        assessment: str | None = Query(None, description="assessment id it flagged"),
-        since: str | None = Query(None, description="YYYY-MM-DD or ISO datetime (from)"),
-        until: str | None = Query(None, description="YYYY-MM-DD (inclusive) or ISO datetime"),
-        limit: int = Query(100, ge=1, le=MAX_LIMIT), offset: int = Query(0, ge=0),
+        vendor: str | None = Query(None, description="vendor id", max_length=200),
+        type: TriggerType | None = Query(None, description="trigger type"),
+        severity: Severity | None = Query(None, description="severity"),
+        status: TriggerStatus | None = Query(None, description="trigger status"),
+        source: str | None = Query(None, description="source id", max_length=200),
+        assessment: str | None = Query(None, description="assessment id it flagged",
+                                       max_length=200),
+        text: str | None = Query(None, alias="q", max_length=200,
+                                 description="words in the title or the entities"),
+        since: When | None = Query(
+            None, description="from this day (YYYY-MM-DD, UTC) or this time (ISO 8601)"),
+        until: When | None = Query(
+            None, description="up to this day, included (YYYY-MM-DD, UTC), or this time"),
+        limit: int = Query(100, ge=1, le=MAX_LIMIT), offset: int = Query(0, ge=0, le=10**9),
         _me: Principal = Depends(reader), session: Session = Depends(db)) -> TriggerPage:
-    flt, errors = parse_filter({"vendor": vendor, "type": type, "severity": severity,
-                                "status": status, "source": source, "assessment": assessment,
-                                "since": since, "until": until})
-    if errors:
-        raise HTTPException(422, "; ".join(errors))
+    flt = q_filter(vendor=vendor, type=type, severity=severity, status=status, source=source,
+                   assessment=assessment, text=text, since=_moment(since, end=False),
+                   until=_moment(until, end=True))
     rows = q.list_triggers(session, flt, limit=limit, offset=offset)
     flags = q.flags_by_trigger(session, [r.id for r in rows if r.id is not None])
     return TriggerPage(total=q.count_triggers(session, flt), limit=limit, offset=offset,
                        items=[trigger_out(r, flags.get(r.id or 0)) for r in rows])
+
+
+def q_filter(**values: Any) -> q.TriggerFilter:
+    return q.TriggerFilter(**{k: v for k, v in values.items() if v not in (None, "")})
+
+
+def _moment(value: date | datetime | None, *, end: bool) -> datetime | None:
+    """A day (its start; ``end``: the next day's start) or a time, as an aware UTC time."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    start = datetime.combine(value, time(0), tzinfo=UTC)
+    if not end:
+        return start
+    try:
+        return start + timedelta(days=1)
+    except OverflowError:  # 9999-12-31: every trigger is before its end
+        return None
 
 
 def _trigger(session: Session, trigger_id: int) -> Trigger:
@@ -126,9 +185,9 @@ def _trigger(session: Session, trigger_id: int) -> Trigger:
     return row
 
 
-@router.get("/triggers/{trigger_id}", response_model=TriggerDetail,
+@router.get("/triggers/{trigger_id}", response_model=TriggerDetail, responses=NOT_FOUND,
             summary="One trigger with its changes, flags, notifications and snapshots")
-def get_trigger(trigger_id: int, _me: Principal = Depends(reader),
+def get_trigger(trigger_id: RowId, _me: Principal = Depends(reader),
                 session: Session = Depends(db)) -> TriggerDetail:
     row = _trigger(session, trigger_id)
     flagged = q.trigger_assessments(session, trigger_id)
@@ -149,8 +208,9 @@ def get_trigger(trigger_id: int, _me: Principal = Depends(reader),
 
 
 @router.post("/triggers/{trigger_id}/ack", response_model=AckOut,
+             responses={**NOT_FOUND, **REFUSED},
              summary="Acknowledge an open trigger (reviewer)")
-def ack_trigger(trigger_id: int, body: AckIn | None = None, me: Principal = Depends(reviewer),
+def ack_trigger(trigger_id: RowId, body: AckIn | None = None, me: Principal = Depends(reviewer),
                 session: Session = Depends(db)) -> AckOut:
     _trigger(session, trigger_id)
     note = (body.note or "").strip() or None if body else None
@@ -175,7 +235,7 @@ def _assessment(session: Session, assessment_id: str) -> Assessment:
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentDetail,
-            summary="One assessment with its flags and history")
+            responses=NOT_FOUND, summary="One assessment with its flags and history")
 def get_assessment(assessment_id: str, _me: Principal = Depends(reader),
                    session: Session = Depends(db)) -> AssessmentDetail:
     row = _assessment(session, assessment_id)
@@ -189,6 +249,7 @@ def get_assessment(assessment_id: str, _me: Principal = Depends(reader),
 
 
 @router.post("/assessments/{assessment_id}/resolve", response_model=ResolveOut,
+             responses={**NOT_FOUND, **REFUSED},
              summary="Resolve an assessment: close its flags, re-baseline it (reviewer)")
 def resolve_assessment(assessment_id: str, body: ResolveIn,
                        me: Principal = Depends(reviewer),
@@ -211,7 +272,7 @@ def list_vendors(_me: Principal = Depends(reader),
                       open_triggers=o) for v, n, bad, o in q.vendor_overview(session)]
 
 
-@router.get("/vendors/{vendor_id}", response_model=VendorDetail,
+@router.get("/vendors/{vendor_id}", response_model=VendorDetail, responses=NOT_FOUND,
             summary="One vendor with its sources, assessments and newest snapshots")
 def get_vendor(vendor_id: str, _me: Principal = Depends(reader),
                session: Session = Depends(db)) -> VendorDetail:
@@ -236,9 +297,9 @@ def get_vendor(vendor_id: str, _me: Principal = Depends(reader),
         snapshots=[m for m in map(snapshot_meta, snaps) if m is not None])
 
 
-@router.get("/snapshots/{snapshot_id}", response_model=SnapshotOut,
+@router.get("/snapshots/{snapshot_id}", response_model=SnapshotOut, responses=NOT_FOUND,
             summary="A snapshot: its evidence fields and normalised document")
-def get_snapshot(snapshot_id: int, _me: Principal = Depends(reader),
+def get_snapshot(snapshot_id: RowId, _me: Principal = Depends(reader),
                  session: Session = Depends(db)) -> SnapshotOut:
     row = session.get(Snapshot, snapshot_id)
     meta = snapshot_meta(row)

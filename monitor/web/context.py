@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 import jinja2
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
@@ -24,8 +25,11 @@ from . import render as r
 from .auth import Auth, Principal
 
 HERE = Path(__file__).resolve().parent
-STATUSES = ("open", "acknowledged", "suppressed")
+STATUSES = ("open", "acknowledged", "resolved", "suppressed")
 HealthCheck = Callable[[], dict[str, Any]]
+# A row id in a path: what an INTEGER key holds on both databases (a larger number is no
+# row, and must not reach the database as one).
+RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="a row id")]
 
 
 @dataclass
@@ -61,14 +65,21 @@ def make_env(prefix: str) -> jinja2.Environment:
     env.globals.update(
         u=lambda path: prefix + path, fmt_time=r.fmt_time, safe_href=r.safe_href,
         text_of=r.text_of, redact=r.redact, SEVERITIES=SEVERITIES, TRIGGER_TYPES=TRIGGER_TYPES,
-        STATUSES=STATUSES, label=label)
+        STATUSES=STATUSES, label=label, parse_time=r.parse_time, state_of=state_of)
     env.filters["label"] = label
     return env
 
 
 def label(value: Any) -> str:
-    """``re_review_required`` → ``re review required``."""
-    return str(value or "").replace("_", " ")
+    """``re_review_required`` → ``re-review required``; ``policy_change`` → ``policy change``."""
+    return str(value or "").replace("re_review", "re-review").replace("_", " ")
+
+
+def state_of(assessment: Any) -> str:
+    """An assessment's state as shown: one still pending a decision is ``pending``."""
+    if assessment.disposition == "pending" and assessment.status == "current":
+        return "pending"
+    return str(assessment.status)
 
 
 def page_html(request: Request, name: str, principal: Principal, status: int = 200,
@@ -101,6 +112,9 @@ def parse_filter(params: Mapping[str, str | None]) -> tuple[TriggerFilter, list[
     errors: list[str] = []
     values: dict[str, Any] = {}
     allowed = {"type": TRIGGER_TYPES, "severity": SEVERITIES, "status": STATUSES}
+    text = (params.get("q") or "").strip()[:200]
+    if text:
+        values["text"] = text
     for name in ("vendor", "type", "severity", "status", "source", "assessment"):
         value = (params.get(name) or "").strip()
         if not value:
@@ -122,7 +136,8 @@ def parse_filter(params: Mapping[str, str | None]) -> tuple[TriggerFilter, list[
 
 def filter_params(params: Mapping[str, str | None]) -> dict[str, str]:
     """The non-empty filter parameters, to carry into links (pagination, downloads)."""
-    keys = ("vendor", "type", "severity", "status", "source", "assessment", "since", "until")
+    keys = ("vendor", "type", "severity", "status", "source", "assessment", "since", "until",
+            "q")
     return {k: str(params[k]).strip() for k in keys if (params.get(k) or "").strip()}
 
 

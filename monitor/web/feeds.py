@@ -15,6 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
@@ -52,14 +53,17 @@ def _base(request: Request) -> str:
 
 
 def atom(request: Request, title: str, path: str, rows: list[Trigger],
-         names: dict[str, str]) -> Response:
+         names: dict[str, str], session: Session, alternate: str = "/triggers") -> Response:
+    """The feed; ``alternate`` is the page of the same triggers (a filtered history)."""
     base = _base(request)
+    details = _details(session, rows)
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     ET.SubElement(feed, f"{{{ATOM}}}title").text = _clean(title)
     ET.SubElement(feed, f"{{{ATOM}}}id").text = base + path
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "self", "href": base + path})
-    ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "href": base + "/triggers"})
+    ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html",
+                                            "href": base + alternate})
     newest = rows[0].created_at if rows else datetime(2000, 1, 1, tzinfo=UTC)
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = iso(newest)
     ET.SubElement(ET.SubElement(feed, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = "reassess"
@@ -74,21 +78,58 @@ def atom(request: Request, title: str, path: str, rows: list[Trigger],
         ET.SubElement(entry, f"{{{ATOM}}}published").text = iso(row.created_at)
         for term in (row.type, row.severity, row.vendor_id):
             ET.SubElement(entry, f"{{{ATOM}}}category", {"term": _clean(term)})
-        ET.SubElement(entry, f"{{{ATOM}}}summary").text = _clean(_summary(row, names))
+        changes, affected = details.get(row.id or 0, ([], []))
+        ET.SubElement(entry, f"{{{ATOM}}}summary").text = _clean(
+            _summary(row, names, changes, affected))
     body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
     return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body,
                     media_type="application/atom+xml; charset=utf-8")
 
 
-def _summary(row: Trigger, names: dict[str, str]) -> str:
+def _summary(row: Trigger, names: dict[str, str], changes: list[str],
+             affected: list[str]) -> str:
+    """What changed and which assessments it affects, as plain text."""
     lines = [f"{row.type.replace('_', ' ')} · {row.severity} · "
              f"{names.get(row.vendor_id, row.vendor_id)} · {row.status}"]
-    if row.entities:
+    if changes:
+        lines.append("What changed:")
+        lines += [f"- {line}" for line in changes[:20]]
+        if len(changes) > 20:
+            lines.append(f"- and {len(changes) - 20} more")
+    elif row.entities:
         lines.append("Entities: " + ", ".join(row.entities))
     excerpt = (row.evidence or {}).get("excerpt")
     if isinstance(excerpt, str) and excerpt:
-        lines.append(excerpt)
+        lines.append(excerpt[:2000])
+    lines.append("Affects: " + (", ".join(affected) if affected else
+                                "no assessment (none watches this type for this vendor)"))
     return "\n".join(lines)
+
+
+def _details(session: Session, rows: list[Trigger]) -> dict[int, tuple[list[str], list[str]]]:
+    """trigger id → (its changes, each as a line; the assessments it flagged, with their
+    state)."""
+    from sqlalchemy import select as sql_select
+
+    from storage.models import AssessmentFlag, Source
+    from storage.register import _describe
+
+    from .pages import kind_describe
+
+    ids = [r.id for r in rows if r.id is not None]
+    kinds = dict(session.execute(sql_select(col(Source.id), col(Source.kind)).where(
+        col(Source.id).in_({r.source_id for r in rows if r.source_id}))).all())
+    affected: dict[int, list[str]] = {i: [] for i in ids}
+    for trigger_id, a in session.execute(
+            sql_select(col(AssessmentFlag.trigger_id), Assessment)
+            .join(Assessment, col(Assessment.id) == col(AssessmentFlag.assessment_id))
+            .where(col(AssessmentFlag.trigger_id).in_(ids)).order_by(col(Assessment.id))):
+        state = "pending" if a.disposition == "pending" and a.status == "current" else \
+            a.status.replace("re_review", "re-review").replace("_", " ")
+        affected[trigger_id].append(f"{a.id} ({state})")
+    return {r.id: ([_describe(kind_describe, kinds.get(r.source_id or ""), c)
+                    for c in (r.changes or [])], affected[r.id])
+            for r in rows if r.id is not None}
 
 
 def _names(session: Session) -> dict[str, str]:
@@ -99,7 +140,8 @@ def _names(session: Session) -> dict[str, str]:
 def feed_all(request: Request, _me: Principal = Depends(reader),
              session: Session = Depends(db)) -> Response:
     rows = q.list_triggers(session, q.TriggerFilter(), limit=FEED_SIZE)
-    return atom(request, "reassess: triggers", "/feeds/triggers.atom", rows, _names(session))
+    return atom(request, "reassess: triggers", "/feeds/triggers.atom", rows, _names(session),
+                session)
 
 
 @router.get("/feeds/vendors/{vendor_id}.atom")
@@ -110,7 +152,8 @@ def feed_vendor(request: Request, vendor_id: str, _me: Principal = Depends(reade
         raise HTTPException(404, f"there is no vendor {vendor_id!r}")
     rows = q.list_triggers(session, q.TriggerFilter(vendor=vendor_id), limit=FEED_SIZE)
     return atom(request, f"reassess: {vendor.name}", f"/feeds/vendors/{vendor_id}.atom", rows,
-                {vendor.id: vendor.name})
+                {vendor.id: vendor.name}, session,
+                alternate=f"/triggers?{urlencode({'vendor': vendor_id})}")
 
 
 @router.get("/feeds/assessments/{assessment_id}.atom")
@@ -121,7 +164,8 @@ def feed_assessment(request: Request, assessment_id: str, _me: Principal = Depen
         raise HTTPException(404, f"there is no assessment {assessment_id!r}")
     rows = q.list_triggers(session, q.TriggerFilter(assessment=assessment_id), limit=FEED_SIZE)
     return atom(request, f"reassess: assessment {assessment_id}",
-                f"/feeds/assessments/{assessment_id}.atom", rows, _names(session))
+                f"/feeds/assessments/{assessment_id}.atom", rows, _names(session), session,
+                alternate=f"/triggers?{urlencode({'assessment': assessment_id})}")
 
 
 # --- downloads ------------------------------------------------------------------------

@@ -25,13 +25,21 @@ from triggers.events import SEVERITIES, TRIGGER_TYPES
 from . import render as r
 from .actions import router as actions_router
 from .auth import Principal
-from .context import db, filter_params, page_html, parse_filter, query, state
+from .context import RowId, db, filter_params, page_html, parse_filter, query, state
 from .timeline import DAYS, timeline_svg
 
 router = APIRouter(include_in_schema=False)
 router.include_router(actions_router)
 
 PER_PAGE = 50
+
+
+def kind_describe(kind: str, change: dict[str, Any]) -> str:
+    """One stored change as its kind describes it (``storage.register.Describe``)."""
+    from sources import get_kind
+    from sources.base import Change
+
+    return get_kind(kind).describe(Change.from_dict(change))
 TIMELINE_ROWS = 40
 
 
@@ -87,10 +95,22 @@ def history(request: Request, me: Principal = Depends(reader),
     page = min(_page_number(request), pages)
     rows = q.list_triggers(session, flt, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     flags = q.flags_by_trigger(session, [t.id for t in rows if t.id is not None])
+    sources = list(session.execute(select(col(Source.id)).order_by(col(Source.id))).scalars())
+    done = request.query_params.get("done", "")
     return page_html(request, "triggers.html", me, title="Trigger history", rows=rows,
                      flags=flags, names=vendor_names(session), total=total, page=page,
-                     pages=pages, errors=errors, f=keep, qs=query(keep),
-                     page_link=lambda n: "?" + query(keep, page=n))
+                     pages=pages, errors=errors, f=keep, qs=query(keep), sources=sources,
+                     done=_done_text(done), page_link=lambda n: "?" + query(keep, page=n))
+
+
+def _done_text(done: str) -> str:
+    """The notice after a bulk acknowledgement (``acked-N-M``: N of M were open)."""
+    parts = done.split("-")
+    if len(parts) == 3 and parts[0] == "acked" and parts[1].isdigit() and parts[2].isdigit():
+        acked, asked = int(parts[1]), int(parts[2])
+        rest = f"; {asked - acked} were no longer open" if asked > acked else ""
+        return f"Acknowledged {acked} trigger{'' if acked == 1 else 's'}{rest}."
+    return ""
 
 
 def _snapshot_rows(session: Session, trigger: Trigger) -> dict[int, Snapshot]:
@@ -114,7 +134,7 @@ def _page_diff(session: Session, trigger: Trigger) -> list[r.Row] | None:
 
 
 @router.get("/triggers/{trigger_id}", response_class=HTMLResponse)
-def trigger_detail(request: Request, trigger_id: int, me: Principal = Depends(reader),
+def trigger_detail(request: Request, trigger_id: RowId, me: Principal = Depends(reader),
                    session: Session = Depends(db)) -> HTMLResponse:
     trigger = session.get(Trigger, trigger_id)
     if trigger is None:
@@ -135,8 +155,18 @@ def trigger_detail(request: Request, trigger_id: int, me: Principal = Depends(re
         done=request.query_params.get("done"), evidence=_evidence(trigger))
 
 
+# Evidence keys that "What changed" already shows (the entities, the entry, its text):
+# the Evidence block keeps what adds to it (an excerpt, providers, locations, dates due).
+SHOWN_IN_CHANGES = frozenset({
+    "changes", "added", "removed", "modified", "title", "entry", "status", "statements",
+    "incident_id", "latest_update", "sections", "fields", "link", "date", "created", "impact",
+    "assessment"})
+
+
 def _evidence(trigger: Trigger) -> list[tuple[str, Any]]:
-    return [(k, v) for k, v in (trigger.evidence or {}).items() if k != "changes"]
+    shown = SHOWN_IN_CHANGES if trigger.changes else frozenset({"changes"})
+    return [(k, v) for k, v in (trigger.evidence or {}).items()
+            if k not in shown and v not in (None, "", [], {})]
 
 
 @router.get("/vendors", response_class=HTMLResponse)
@@ -163,7 +193,8 @@ def vendor(request: Request, vendor_id: str, me: Principal = Depends(reader),
         assessments=q.assessment_overview(session, vendor_id),
         recent=q.list_triggers(session, flt, limit=10), n_triggers=q.count_triggers(
             session, flt), names={row.id: row.name},
-        configured=_source_config(request, vendor_id) if me.can("admin") else None)
+        configured=_source_config(request, vendor_id) if me.can("admin") else None,
+        done=request.query_params.get("done"), queued=request.query_params.get("source", ""))
 
 
 def _source_config(request: Request, vendor_id: str) -> list[dict[str, Any]]:
@@ -201,11 +232,20 @@ def assessment(request: Request, assessment_id: str, me: Principal = Depends(rea
         vendor=session.get(Vendor, row.vendor_id),
         audit=q.audit_trail(session, "assessment", assessment_id),
         done=request.query_params.get("done"), can_review=can_review(),
+        closed=_last_closed(q.audit_trail(session, "assessment", assessment_id, limit=20)),
         dispositions=("approved", "approved_with_conditions", "rejected", "pending"))
 
 
+def _last_closed(events: list[Any]) -> list[int]:
+    """The triggers the newest resolution closed."""
+    for event in events:
+        if event.action in ("resolved", "rebaselined"):
+            return list((event.data or {}).get("triggers") or [])
+    return []
+
+
 @router.get("/snapshots/{snapshot_id}", response_class=HTMLResponse)
-def snapshot(request: Request, snapshot_id: int, me: Principal = Depends(reader),
+def snapshot(request: Request, snapshot_id: RowId, me: Principal = Depends(reader),
              session: Session = Depends(db)) -> HTMLResponse:
     row = session.get(Snapshot, snapshot_id)
     if row is None:
@@ -222,3 +262,56 @@ def snapshot(request: Request, snapshot_id: int, me: Principal = Depends(reader)
         vendor=session.get(Vendor, source.vendor_id) if source else None,
         blocks=r.document_blocks(json.loads(canonical)), raw=canonical[:200_000],
         truncated=len(canonical) > 200_000, used=used, siblings=siblings)
+
+
+@router.get("/sources/{source_id}/compare", response_class=HTMLResponse)
+def compare(request: Request, source_id: str, me: Principal = Depends(reader),
+            session: Session = Depends(db)) -> HTMLResponse:
+    """Any two snapshots of a source, side by side: what the kind's diff finds, and the
+    normalised documents line by line."""
+    source = session.get(Source, source_id)
+    if source is None:
+        raise HTTPException(404, f"there is no source {source_id!r}")
+    snaps = q.source_snapshots(session, source_id)
+    ids = [s.id for s in snaps]
+    a, b = _snapshot_id(request, "a"), _snapshot_id(request, "b")
+    if a is None and b is None and len(ids) >= 2:
+        a, b = ids[1], ids[0]
+    picked = {i: session.get(Snapshot, i) for i in (a, b) if i is not None}
+    if any(row is None or row.source_id != source_id for row in picked.values()):
+        raise HTTPException(404, f"snapshot {a} or {b} is not one of {source_id}'s")
+    old, new = picked.get(a or 0), picked.get(b or 0)
+    groups: dict[str, list[r.Item]] = {}
+    rows: list[r.Row] = []
+    if old is not None and new is not None:
+        groups, rows = _compare(source.kind, old, new)
+    return page_html(request, "compare.html", me, title=f"Compare snapshots of {source_id}",
+                     source=source, vendor=session.get(Vendor, source.vendor_id), snaps=snaps,
+                     a=a, b=b, old=old, new=new, groups=groups, rows=rows,
+                     diff=rows if groups.get("line") else None)
+
+
+def _snapshot_id(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name, "").strip().lstrip("#")
+    return int(value) if value.isdigit() and len(value) < 18 else None
+
+
+def _compare(kind: str, old: Snapshot, new: Snapshot) -> tuple[dict[str, list[r.Item]],
+                                                               list[r.Row]]:
+    """The kind's own changes between two stored documents, and their JSON line diff."""
+    from sources import get_kind
+    from sources.base import Document
+
+    before = json.loads(decompress(old.document))
+    after = json.loads(decompress(new.document))
+    try:
+        changes = [c.to_dict() for c in get_kind(kind).diff(
+            Document(kind, before, old.parser_version), Document(kind, after,
+                                                                 new.parser_version))]
+    except Exception:  # an old document a newer kind cannot read: the line diff stays
+        changes = []
+    lines_a = r.page_lines(before) or json.dumps(before, indent=1, ensure_ascii=False,
+                                                 sort_keys=True).splitlines()
+    lines_b = r.page_lines(after) or json.dumps(after, indent=1, ensure_ascii=False,
+                                                sort_keys=True).splitlines()
+    return r.group_changes(changes, kind), r.side_by_side(lines_a, lines_b)

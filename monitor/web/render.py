@@ -49,9 +49,27 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def fmt_time(value: datetime | None) -> str:
+def fmt_time(value: datetime | str | None) -> str:
+    """The one way the UI shows a time: ``2026-12-06 14:25 UTC``."""
+    if isinstance(value, str):
+        parsed = parse_time(value)
+        return fmt_time(parsed) if parsed else value
     found = as_utc(value)
     return found.strftime("%Y-%m-%d %H:%M UTC") if found else "—"
+
+
+_ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 date-time string (as feeds and evidence carry them), else None."""
+    if not isinstance(value, str) or not _ISO_TIME.match(value.strip()):
+        return None
+    try:
+        found = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return as_utc(found)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -102,13 +120,49 @@ class Item:
 
 @dataclass
 class Row:
-    """One row of a side-by-side diff; ``kind`` is equal/replace/delete/insert/gap."""
+    """One row of a side-by-side diff; ``kind`` is equal/replace/delete/insert/gap.
+
+    A ``replace`` row also has its two lines cut into parts (text, changed), so the words
+    that changed inside the line are marked, not only the line."""
 
     kind: str
     left_no: int | None = None
     left: str = ""
     right_no: int | None = None
     right: str = ""
+    left_parts: list[tuple[str, bool]] = field(default_factory=list)
+    right_parts: list[tuple[str, bool]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.kind == "replace" and not self.left_parts:
+            self.left_parts, self.right_parts = word_diff(self.left, self.right)
+
+
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
+MAX_WORD_DIFF = 4000  # characters per line: beyond, the whole line is marked
+
+
+def word_diff(left: str, right: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """Both lines as (text, changed) parts: the words (and punctuation) that differ."""
+    if len(left) > MAX_WORD_DIFF or len(right) > MAX_WORD_DIFF:
+        return [(left, True)], [(right, True)]
+    a, b = _WORDS.findall(left), _WORDS.findall(right)
+    out_a: list[tuple[str, bool]] = []
+    out_b: list[tuple[str, bool]] = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        _add(out_a, "".join(a[i1:i2]), tag != "equal")
+        _add(out_b, "".join(b[j1:j2]), tag != "equal")
+    return out_a, out_b
+
+
+def _add(parts: list[tuple[str, bool]], text: str, changed: bool) -> None:
+    if not text:
+        return
+    if parts and parts[-1][1] == changed:
+        parts[-1] = (parts[-1][0] + text, changed)
+    else:
+        parts.append((text, changed))
 
 
 def path_of(change: dict[str, Any], kind: str | None) -> str:
@@ -158,12 +212,15 @@ def _entry(change: dict[str, Any]) -> Item:
         return item
     item.title = text_of(_pick(value, TITLE_KEYS) or item.key)
     item.link = safe_href(_pick(value, LINK_KEYS))
-    item.date = text_of(_pick(value, DATE_KEYS) or "")
+    when = _pick(value, DATE_KEYS)
+    item.date = fmt_time(when) if parse_time(when) else text_of(when or "")
     body = _pick(value, BODY_KEYS)
     item.body = (body if isinstance(body, list) else text_of(body).splitlines()) if body else []
     shown = {*TITLE_KEYS, *LINK_KEYS, *DATE_KEYS, *BODY_KEYS}
+    # an entry's false flags (``maintenance: false``) say nothing worth a line
     item.attrs = [a for a in _attrs(change) if a.name not in shown
-                  and (a.changed or change["op"] != "modified")]
+                  and (a.changed or (change["op"] != "modified" and a.after is not False
+                                     and a.after not in (None, "", [])))]
     return item
 
 

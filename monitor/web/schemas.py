@@ -7,6 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+TriggerStatus = Literal["open", "acknowledged", "resolved", "suppressed"]
+
+
+class ErrorOut(BaseModel):
+    """What every refusal answers: why, in a sentence."""
+
+    detail: str
+
 
 class TriggerOut(BaseModel):
     id: int
@@ -17,7 +25,8 @@ class TriggerOut(BaseModel):
     vendor: str
     source: str | None
     created_at: datetime
-    status: str = Field(description="open, acknowledged or suppressed")
+    status: str = Field(description="open, acknowledged, resolved (its flags are resolved) "
+                                    "or suppressed")
     assessments: list[str] = Field(description="ids of the assessments it flagged")
     dedupe_key: str
     acked_by: str | None
@@ -104,12 +113,14 @@ class AssessmentOut(BaseModel):
     vendor: str
     system: str
     owner: list[str]
-    status: str = Field(description="current, re_review_required or in_review")
+    status: str = Field(description="current, re_review_required or in_review (a pending "
+                                    "assessment stays current while flagged)")
     disposition: str
     assessed: date | None
     next_review: date | None
     review_every: str | None
     open_flags: int
+    overdue_days: int = Field(0, description="days since its review date passed")
     updated_at: datetime | None
     active: bool
 
@@ -172,8 +183,17 @@ class AckOut(BaseModel):
     changed: bool = Field(description="false when the trigger was not open")
 
 
+# Python's whitespace (what str.strip removes), written out: a note must have something
+# else, and the schema says so in a pattern every regex engine reads alike.
+_SPACES = "".join(chr(c) for c in (0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85,
+                                   0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
+                                   0x202F, 0x205F, 0x3000))
+NOT_BLANK = f"[^{_SPACES}]"
+
+
 class ResolveIn(BaseModel):
-    note: str = Field(min_length=1, description="what was decided")
+    note: str = Field(min_length=1, max_length=10_000, pattern=NOT_BLANK,
+                      description="what was decided (not blank)")
     disposition: Literal["approved", "approved_with_conditions", "rejected", "pending"] | None \
         = None
 

@@ -50,8 +50,9 @@ def timeline_svg(rows: list[tuple[str, str, str, int]], vendors: list[tuple[str,
     start = today - timedelta(days=DAYS - 1)
     width = LABEL_W + DAYS * CELL + 10
     height = TOP + max(len(vendors), 1) * ROW_H + BOTTOM
+    # a group, not an image: each day's dot is a link, and an image holds no links
     svg = ET.Element("svg", {"xmlns": "http://www.w3.org/2000/svg", "class": "timeline",
-                             "viewBox": f"0 0 {width} {height}", "role": "img",
+                             "viewBox": f"0 0 {width} {height}", "role": "group",
                              "aria-label": f"Triggers per vendor, last {DAYS} days"})
     ET.SubElement(svg, "title").text = f"Triggers per vendor per day, last {DAYS} days"
     _axis(svg, start, height)
@@ -89,7 +90,9 @@ def _dot(svg: ET.Element, cell: Cell, name: str, day: str, x: float, y: float, p
     parts = ", ".join(f"{n} {s}" for s, n in sorted(
         cell.by_severity.items(), key=lambda kv: -max(severity_rank(kv[0]), 0)))
     plural = "s" if cell.count != 1 else ""
-    ET.SubElement(dot, "title").text = f"{name}, {day}: {cell.count} trigger{plural} ({parts})"
+    text = f"{name}, {day}: {cell.count} trigger{plural} ({parts})"
+    ET.SubElement(dot, "title").text = text
+    anchor.set("aria-label", text)
 
 
 def _axis(svg: ET.Element, start: date, height: int) -> None:

@@ -80,8 +80,13 @@ class ControlError(Exception):
         self.status = status
 
 
+# The time changes are stamped with while a journal of past changes is replayed
+# (``VendorSite.replay``); None: the clock.
+REPLAY_AT: list[datetime] = []
+
+
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return REPLAY_AT[-1] if REPLAY_AT else datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------- data

@@ -323,6 +323,58 @@ def _mutate_dpa(state: VendorState, rng: random.Random) -> str:
     return f"DPA: retention now {days} days"
 
 
+# --------------------------------------------------------------------------- the demo's opening
+
+
+def _open_subprocessor(state: VendorState, rng: random.Random) -> str:
+    present = {s.name.casefold() for s in state.subprocessors}
+    pool = [e for e in _data()["ai_pool"] if e["name"].casefold() not in present]
+    if not pool:
+        return _mutate_subprocessors(state, rng)
+    e = pool[0]
+    act_add_subprocessor(state, e["name"], e["purpose"], "Canada", "ai")
+    return f"added AI subprocessor {e['name']}"
+
+
+def _open_incident(state: VendorState, rng: random.Random) -> str:
+    title = f"Degraded response quality from {state.model()}"
+    result = act_add_incident(state, title, "major")
+    return f"new major incident {result['id']}: {title}"
+
+
+def _open_model(state: VendorState, rng: random.Random) -> str:
+    return _mutate_changelog(state, rng, model_change=True)
+
+
+def _open_capability(state: VendorState, rng: random.Random) -> str:
+    tag = _next_tag(state, model_change=False)
+    act_add_release(state, tag, f"- Added image input to `{state.model()}`.\n"
+                                "- Fixed retry handling for HTTP 429 responses.", tag)
+    return f"released {tag}: image input"
+
+
+def _open_training(state: VendorState, rng: random.Random) -> str:
+    text = (f"{state.model()} was further trained on conversations from {state.name} "
+            "customer workspaces where administrators did not opt out.")
+    act_set_model_card(state, sections={"Training Data": text})
+    return "model card: training data now includes customer conversations"
+
+
+def _open_policy(state: VendorState, rng: random.Random) -> str:
+    act_set_dpa(state, retention_days=7 if state.dpa["retention_days"] != 7 else 30)
+    return f"DPA: retention now {state.dpa['retention_days']} days"
+
+
+# The demo's first changes, one of each kind of trigger, so a new user sees every type
+# within minutes: (index of the vendor among the site's, change). The policy page is the
+# first vendor's DPA (the demo config watches that one).
+DEMO_OPENING: tuple[tuple[int, Callable[[VendorState, random.Random], str]], ...] = (
+    (0, _open_subprocessor), (1, _open_incident), (0, _open_model), (2, _open_capability),
+    (1, _open_training), (0, _open_policy),
+)
+DEMO_TOPICS = ("subprocessors", "incidents", "changelog", "model_card", "dpa")
+
+
 MUTATORS: dict[str, Callable[[VendorState, random.Random], str]] = {
     "subprocessors": _mutate_subprocessors, "incidents": _mutate_incidents,
     "changelog": _mutate_changelog, "model_card": _mutate_model_card, "dpa": _mutate_dpa,

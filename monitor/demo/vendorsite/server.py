@@ -8,14 +8,24 @@ import html
 import json
 import random
 import threading
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from .common import DEMO_VENDORS, DOCS, MAX_MUTATIONS, MAX_OVERRIDE, SLUG_RE, ControlError, log
-from .control import MUTATORS, _mutate_changelog, apply_action, doc_name
+from .common import (
+    DEMO_VENDORS,
+    DOCS,
+    MAX_MUTATIONS,
+    MAX_OVERRIDE,
+    REPLAY_AT,
+    SLUG_RE,
+    ControlError,
+    _now,
+    log,
+)
+from .control import DEMO_OPENING, DEMO_TOPICS, MUTATORS, _mutate_changelog, apply_action, doc_name
 from .render import Rendered, _BodyCache, render
 from .responses import _failure_response, _json, _not_modified, _ok_response
 from .state import VendorState, build_vendor, vendor_name
@@ -29,7 +39,8 @@ class VendorSite:
     """
 
     def __init__(self, vendors: Iterable[str] = DEMO_VENDORS, *, seed: int = 0,
-                 demo_every: float | None = None,
+                 demo_every: float | None = None, demo_opening: bool = False,
+                 on_demo_step: Callable[[int, datetime, str], None] | None = None,
                  cache_bytes: int = 1024 * 1024 * 1024) -> None:
         self.vendors: list[str] = list(dict.fromkeys(vendors))
         bad = [v for v in self.vendors if not SLUG_RE.match(v) or v.startswith("_")]
@@ -48,6 +59,9 @@ class VendorSite:
         self._stopping: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self.demo_every = demo_every
+        self.demo_opening = demo_opening  # the first steps: one change of each trigger type
+        self.on_demo_step = on_demo_step  # told of every step (the demo's journal)
+        self.demo_steps = 0
         self._demo: asyncio.Task[None] | None = None
 
     @classmethod
@@ -168,17 +182,64 @@ class VendorSite:
         return out
 
     def demo_step(self) -> str:
-        """One random semantic change of a demo kind; returns what happened."""
+        """One random semantic change of a demo kind; returns what happened.
+
+        With ``demo_opening``, the first steps are ``DEMO_OPENING``: one change for each
+        type of trigger, the first vendor's DPA among them. The step reads the clock once
+        (every date it writes is that moment), so a replay at the same moment makes the
+        same documents.
+        """
         with self._lock:
-            vendor = self._rng.choice(self.vendors)
+            at = _now()
+            REPLAY_AT.append(at)
+            try:
+                vendor, text = self._step()
+            finally:
+                REPLAY_AT.pop()
+        if self.on_demo_step is not None:
+            self.on_demo_step(self.demo_steps - 1, at, f"{vendor}: {text}")
+        return f"{vendor}: {text}"
+
+    def _step(self) -> tuple[str, str]:
+        step = self.demo_steps
+        self.demo_steps += 1
+        if self.demo_opening and step < len(DEMO_OPENING):
+            index, change = DEMO_OPENING[step]
+            vendor = self.vendors[index % len(self.vendors)]
             state = self._state(vendor)
-            topic = self._rng.choice(("subprocessors", "incidents", "changelog", "model_card"))
+            text = change(state, state.rng)
+        else:
+            vendor = self._rng.choice(self.vendors)
+            topic = self._rng.choice(DEMO_TOPICS if self.demo_opening else DEMO_TOPICS[:4])
+            if topic == "dpa":  # the demo watches the first vendor's DPA only
+                vendor = self.vendors[0]
+            state = self._state(vendor)
             if topic == "changelog":
                 text = _mutate_changelog(state, state.rng, model_change=True)
             else:
                 text = MUTATORS[topic](state, state.rng)
-            self._drain(state)
-        return f"{vendor}: {text}"
+        self._drain(state)
+        return vendor, text
+
+    def replay(self, times: Iterable[datetime]) -> int:
+        """Make again, in order, the demo steps made at ``times`` (a journal of an earlier
+        run): the same changes with the same dates, so a restarted demo serves what the
+        daemon last saw instead of starting over. Returns how many."""
+        done = 0
+        self.warm()  # content made on first use is made from the initial state, as it was
+        callback, self.on_demo_step = self.on_demo_step, None
+        try:
+            for at in times:
+                with self._lock:
+                    REPLAY_AT.append(at)
+                    try:
+                        self.demo_step()
+                    finally:
+                        REPLAY_AT.pop()
+                done += 1
+        finally:
+            self.on_demo_step = callback
+        return done
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
