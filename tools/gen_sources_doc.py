@@ -57,10 +57,10 @@ The words reassess knows are data, shipped as YAML in `sources/vocab/`, not code
 | vocabulary | shape | what it is for |
 |---|---|---|
 | `model_families` | list of names | a model named without digits ("Sonnet is now the default") |
-| `capabilities` | tag → list of phrases | what counts as a new capability; the entity is the phrase as written |
-| `legal_suffixes` | list of words | subprocessor names keyed without their legal form ("Acme, Inc." = "Acme") |
-| `header_words` | role (`name`, `purpose`, `location`, `skip`) → words | which table column holds what, in any language |
-| `countries` | name → `{code, aliases}` | locations; entries without a code are regions (EU, APAC) |
+| `capabilities` | tag → phrases | a new capability; its entity is the phrase as written |
+| `legal_suffixes` | list of words | names keyed without their legal form ("Acme, Inc." = "Acme") |
+| `header_words` | role → words | which column holds `name`, `purpose`, `location` (or `skip`) |
+| `countries` | name → `{code, aliases}` | locations; an entry without a code is a region (EU) |
 
 The config adds to each under a top-level `vocabulary:` key; lists are extended and
 mappings merged key by key:
