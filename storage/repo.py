@@ -103,8 +103,8 @@ def due_sources(session: Session, now: datetime, ids: Iterable[str] | None = Non
 
 # What a check reads of a source row: enough for ``pipeline._state`` and the request.
 CHECK_COLUMNS = ("id", "etag", "last_modified", "current_snapshot_id", "current_hash",
-                 "body_hash", "pending_hash", "pending_count", "consecutive_failures",
-                 "alert_state", "parser_version")
+                 "body_hash", "pending_hash", "pending_count", "pending_since",
+                 "consecutive_failures", "alert_state", "parser_version")
 
 
 def check_rows(session: Session, ids: Iterable[str]) -> list[Any]:

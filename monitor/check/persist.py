@@ -166,14 +166,18 @@ def _source_update(out: Outcome, snapshot_id: int | None, now: datetime, jitter:
                            "lease_until": None}
     if out.outcome == "failed":
         failures = failures_before + 1
-        row.update(consecutive_failures=failures, last_error=out.error,
-                   next_due_at=next_due(now, interval, jitter, failures))
+        due = next_due(now, interval, jitter, failures)
+        asked = out.fetch.retry_after
+        if asked is not None:  # the server's Retry-After, within the source's interval
+            due = max(due, now + timedelta(seconds=min(asked, interval)))
+        row.update(consecutive_failures=failures, last_error=out.error, next_due_at=due)
         return row
     row.update(consecutive_failures=0, last_error=None, last_success_at=now,
                next_due_at=next_due(now, interval, jitter))
     # Clears a pending change on anything but a repeat of it; a 304 answers the validators
     # of the current version, so a change that reverts before its confirmation ends here.
     row["pending_hash"], row["pending_count"] = out.pending_hash, out.pending_count
+    row["pending_since"] = out.pending_since
     if out.fetch.not_modified:
         return row
     if out.outcome in ("pending", "suspect"):
