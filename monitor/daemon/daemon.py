@@ -105,7 +105,8 @@ class Daemon:
         A round claims a few times the fetch concurrency, not everything due, so the
         daemons sharing a database split a large batch between them.
         """
-        self.reload_if_changed()
+        # A reload syncs the config to the database: in a thread, off the event loop.
+        await asyncio.to_thread(self.reload_if_changed)
         batch = min(500, max(50, 4 * self.config.http.concurrency))
         for _ in range(100):  # bounded: at most 100 rounds per tick
             summary = await self.checker.check_due(limit=batch, progress=_log_outcome)
@@ -174,8 +175,9 @@ class Daemon:
             loop.add_signal_handler(sig, self.stopping.set)
         with contextlib.suppress(NotImplementedError, AttributeError):
             loop.add_signal_handler(signal.SIGHUP, self._on_hup)
-        self.checker.sync()
-        self.checker.start_pool()  # forked before the jobs start threads
+        self.checker.start_pool()  # forked before anything starts a thread
+        await asyncio.to_thread(self.checker.sync)
+        await asyncio.to_thread(_reclaim, self.engine)
         self.install_jobs()
         self.scheduler.start()
         log.info("reassess running: %d sources, tick %gs", len(self.checker.watches),
@@ -191,7 +193,9 @@ class Daemon:
         return 0
 
     def _on_hup(self) -> None:
-        self.reload()
+        task = asyncio.ensure_future(asyncio.to_thread(self.reload))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
 
 def _extensions() -> list[Callable[[Daemon], None]]:
@@ -206,6 +210,14 @@ def _extensions() -> list[Callable[[Daemon], None]]:
 
     return [notifier.register_jobs, lifecycle.register_jobs, web.register_jobs,
             ops.register_jobs]
+
+
+def _reclaim(engine: Engine) -> None:
+    """Take back at once what this host's dead processes held (a restart after a crash
+    or a ``kill -9``): their source, outbox and job leases."""
+    from monitor.notify.notifier import reclaim
+
+    reclaim(engine)
 
 
 def _mtime(path: Path | None) -> int | None:
