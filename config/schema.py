@@ -268,7 +268,7 @@ class GuardConfig(Strict):
     looks like a bot-challenge, login or error page is held as suspect until it has been
     seen unchanged for ``hold_checks`` checks in a row and over at least ``hold_time``."""
 
-    max_shrink: float = Field(default=0.5, gt=0, lt=1)
+    max_shrink: float = Field(default=0.25, gt=0, lt=1)
     hold_checks: int = Field(default=3, ge=1, le=100)
     hold_time: MaybeDuration = Field(default=6 * 3600.0, ge=0)
 

@@ -281,6 +281,7 @@ class Fetcher:
         transport = self._transport or self._make_transport()
         self._client = httpx.AsyncClient(
             transport=transport, follow_redirects=False,
+            event_hooks={"response": [_hide_location]},
             timeout=httpx.Timeout(opts.timeout), headers={"User-Agent": opts.user_agent,
                                                          "Accept-Encoding": "gzip, deflate"})
         self._global = asyncio.Semaphore(opts.concurrency)
@@ -394,7 +395,7 @@ class Fetcher:
             try:
                 async with self._client.stream("GET", url, headers=headers,
                                                timeout=timeout) as response:
-                    location = response.headers.get("location")
+                    location = response.headers.get(LOCATION)
                     if response.status_code not in REDIRECTS or not location:
                         return await self._read(request, response)
                     url = _redirect(response.url, location)
@@ -435,14 +436,33 @@ class Fetcher:
         return replace(base, body=body)
 
 
+# Where a redirect's Location waits for ``_redirect``: httpx builds the next request of any
+# response with a Location even when it does not follow it, and a hostile one
+# (``http://xn--zz--.example/``) raised out of httpx there, before we could look at it.
+LOCATION = "x-reassess-location"
+
+
+async def _hide_location(response: httpx.Response) -> None:
+    location = response.headers.get("location")
+    if location is not None:
+        del response.headers["location"]
+        response.headers[LOCATION] = location
+
+
 def _redirect(at: httpx.URL, location: str) -> httpx.URL:
+    """Where a redirect goes, or ``FetchError`` for a target no fetch may follow."""
+    shown = repr(location[:200])
     try:
         target = at.join(location.strip())
-    except Exception as exc:  # httpx.InvalidURL, idna's errors, UnicodeError …
-        raise FetchError(f"a redirect to an invalid URL {location[:200]!r}: "
-                         f"{type(exc).__name__}", status=0) from None
-    if not target.host:
-        raise FetchError(f"a redirect to a URL without a host: {location[:200]!r}", status=0)
+        host = target.host  # decoded here: a malformed IDNA label raises (idna's errors)
+    except Exception as exc:  # httpx.InvalidURL, idna.IDNAError, UnicodeError …
+        raise FetchError(f"a redirect to an invalid URL {shown}: {type(exc).__name__}",
+                         status=0) from None
+    if target.scheme not in ("http", "https"):
+        raise FetchError(f"refused: a redirect to a {target.scheme or 'schemeless'} URL "
+                         f"({shown})", status=0)
+    if not host:
+        raise FetchError(f"a redirect to a URL without a host: {shown}", status=0)
     return target
 
 

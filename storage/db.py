@@ -11,6 +11,7 @@ busy whenever another writer committed in between).
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import weakref
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the write lock
 
 
 class DatabaseURLError(StorageError):
@@ -57,22 +59,28 @@ def make_engine(url: str, **kw: Any) -> Engine:
             except OSError as exc:
                 raise StorageError(f"cannot create the database's folder {folder}: "
                                    f"{exc.strerror}") from None
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+        # How long a writer waits for another's write lock (``?timeout=`` seconds in the
+        # URL; readers never wait): then "database is locked", an exit 1 for `check`.
+        busy = float(str(parsed.query.get("timeout", BUSY_TIMEOUT)))
+        url = parsed.difference_update_query(["timeout"]).render_as_string(
+            hide_password=False)
+        engine = create_engine(url, connect_args={"timeout": busy, "check_same_thread": False},
                                **kw)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, busy=busy))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kw.setdefault("pool_pre_ping", True)
     return create_engine(url, **kw)
 
 
-def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any, *,
+                   busy: float = 30.0) -> None:
     # Let SQLAlchemy's BEGIN go through our "begin" hook (pysqlite defers it otherwise).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 

@@ -131,7 +131,7 @@ def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, wor
         runs.append({
             "source_id": out.source_id, "started_at": out.started_at,
             "duration_ms": out.fetch.elapsed_ms, "outcome": out.outcome,
-            "http_status": out.fetch.status, "error": out.error,
+            "http_status": out.fetch.status, "error": out.error or out.reason,
             "snapshot_id": snapshot_id or out.current_snapshot_id,
             "changes": len(out.changes), "triggers": len(new), "worker": worker,
         })
