@@ -40,7 +40,7 @@ def subprocessors_html(charset: str = "utf-8", extra: str = "") -> bytes:
     return (f"<html><head><meta charset=\"{charset}\"><title>Subprocessors</title></head>"
             f"<body><main><h1>Subprocessors</h1>{extra}<table><tr><th>Name</th>"
             f"<th>Purpose</th><th>Location</th></tr>{rows}</table></main></body>"
-            f"</html>").encode("utf-8")
+            f"</html>").encode()
 
 
 def page_html(marker: str = "") -> bytes:

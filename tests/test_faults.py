@@ -259,7 +259,7 @@ def passes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.mark.parametrize("path", list(FAULTS))
 def test_each_fault_is_bounded_recorded_on_its_source_and_fires_nothing(
         passes: Passes, path: str) -> None:
-    kind, fault, outcomes, words = FAULTS[path]
+    _, _, outcomes, words = FAULTS[path]
     source = f"f-{path}"
     run = passes.runs[1].get(source)
     assert run is not None, f"{source}: no check run written in the faulty pass"
