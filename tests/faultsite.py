@@ -87,7 +87,7 @@ class Loopback:
                  ) -> None:
         self.body = body
         self.requests: list[tuple[str, dict[str, str]]] = []
-        self.loop = asyncio.new_event_loop()
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
         self.thread: threading.Thread | None = None
@@ -107,6 +107,7 @@ class Loopback:
 
     def start(self, port: int = 0, ssl_context: Any = None) -> int:
         ready = threading.Event()
+        loop = self.loop = asyncio.new_event_loop()
 
         async def boot() -> None:
             self._runner = web.AppRunner(self._app(), access_log=None)
@@ -118,9 +119,9 @@ class Loopback:
             ready.set()
 
         def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(boot())
-            self.loop.run_forever()
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(boot())
+            loop.run_forever()
 
         self.thread = threading.Thread(target=run, daemon=True)
         self.thread.start()
@@ -132,12 +133,12 @@ class Loopback:
             assert self._runner is not None
             await self._runner.cleanup()
 
-        asyncio.run_coroutine_threadsafe(down(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        assert self.thread is not None
+        loop, self.loop = self.loop, None
+        assert loop is not None and self.thread is not None
+        asyncio.run_coroutine_threadsafe(down(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
         self.thread.join(10)
-        self.loop.close()
-        self.loop = asyncio.new_event_loop()
+        loop.close()
 
 
 Handler = Callable[[web.Request], Any]

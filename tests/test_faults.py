@@ -99,7 +99,7 @@ def _hostile_page_kind(monkeypatch: pytest.MonkeyPatch) -> None:
             while True:
                 pass
         if b"HOG-MEMORY" in body:
-            return [bytearray(1 << 20) for _ in range(1 << 15)]
+            return bytearray(1 << 30)  # 1 GiB at once: over the 256 MiB limit
         if b"DIE-NOW" in body:
             os._exit(70)
         return real_parse(body, settings)

@@ -136,7 +136,7 @@ def _hostile(real: Any) -> Any:
             while True:
                 pass
         if b"HOG" in body:
-            hog = [bytearray(1 << 20) for _ in range(1 << 14)]
+            hog = bytearray(1 << 30)  # 1 GiB at once: over a 256 MiB limit
             return hog
         return real(body, settings)
     return parse
@@ -150,7 +150,7 @@ def test_a_parse_past_its_time_or_memory_is_a_parse_error_and_the_worker_is_repl
     good = b"<table><tr><th>Name</th><th>Purpose</th></tr><tr><td>Acme</td><td>Hosting</td></tr>"
 
     async def run() -> tuple[list[Any], float, ParsePool, list[int]]:
-        pool = ParsePool(2, timeout=1.0, max_memory=256)
+        pool = ParsePool(2, timeout=2.0, max_memory=256)
         pool.start()
         before = pool.pids()
         started = asyncio.get_running_loop().time()
