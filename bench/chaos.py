@@ -145,6 +145,7 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
 
 def _triggers(db: str) -> list[tuple[int, str]]:
     from sqlalchemy import select
+    from sqlmodel import col
 
     from storage.db import open_database, session_scope
     from storage.models import Trigger
@@ -152,8 +153,8 @@ def _triggers(db: str) -> list[tuple[int, str]]:
     engine = open_database(db)
     try:
         with session_scope(engine, write=False) as s:
-            rows = s.execute(select(Trigger.id, Trigger.entities)
-                             .where(Trigger.source_id == "acme-sub")).all()
+            rows = s.execute(select(col(Trigger.id), col(Trigger.entities))
+                             .where(col(Trigger.source_id) == "acme-sub")).all()
             return [(int(i), json.dumps(e)) for i, e in rows]
     finally:
         engine.dispose()
