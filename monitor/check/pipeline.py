@@ -225,6 +225,17 @@ class _DbReader:
 Progress = Callable[[Outcome], None]
 
 
+@dataclass
+class Claim:
+    """Sources leased to this process for one pass, with the watches they were claimed
+    under (a reload between the claim and the pass does not change them)."""
+
+    rows: list[Source]
+    held: set[str]
+    watches: dict[str, Watch]
+    size: int  # rows claimed, watched or not
+
+
 class Observer(Protocol):
     """Sees every check and every newly stored trigger (the daemon's metrics)."""
 
@@ -324,22 +335,37 @@ class Checker:
         makes them wait; each is cleared when its outcome is written. A source this
         process does not watch (another replica's newer config) is released at once.
         """
+        claimed = await self.claim_due(limit)
+        if claimed is None:
+            return PassSummary()
+        return await self.check_claimed(claimed, progress)
+
+    async def claim_due(self, limit: int = 500) -> Claim | None:
+        """Lease up to ``limit`` due sources (``None``: nothing due that this process
+        watches); ``check_claimed`` checks them."""
         lease = self.config.schedule.lease
         watches = self.watches
+        # What falls due before the next tick is claimed now and checked when it is due
+        # (``_one`` waits for it), not up to a tick late.
+        ahead = self.config.schedule.tick
 
         def claim() -> list[Source]:
             with session_scope(self.engine) as session:
-                rows = repo.claim_due(session, self.worker, utcnow(), lease, limit)
+                rows = repo.claim_due(session, self.worker, utcnow(), lease, limit, ahead)
                 repo.release(session, [r.id for r in rows if r.id not in watches],
                              self.worker)
             return rows
-        rows = await self.in_db(claim)
+        rows = await asyncio.to_thread(claim)  # not queued behind the batch writes
         held = {r.id for r in rows if r.id in watches}
-        if not held:
-            return PassSummary()
-        keeper = asyncio.ensure_future(self._keep_leases(held, lease))
+        return Claim(rows, held, watches, len(rows)) if held else None
+
+    async def check_claimed(self, claimed: Claim, progress: Progress | None = None
+                            ) -> PassSummary:
+        lease = self.config.schedule.lease
+        keeper = asyncio.ensure_future(self._keep_leases(claimed.held, lease))
         try:
-            return await self._run(rows, progress, held=held, watches=watches)
+            return await self._run(claimed.rows, progress, held=claimed.held,
+                                   watches=claimed.watches)
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -508,6 +534,9 @@ class Checker:
 
     async def _one(self, fetcher: Fetcher, row: SourceRow, watch: Watch,
                    backlog: asyncio.Semaphore | None = None) -> tuple[datetime, FetchResult]:
+        due = getattr(row, "next_due_at", None)  # a claimed source, due within a tick
+        if due is not None and (wait := (due - utcnow()).total_seconds()) > 0:
+            await asyncio.sleep(min(wait, self.config.schedule.tick))
         started = utcnow()
         # A stale source (its document another parser's) is fetched whole, never answered
         # 304: its re-baseline needs this body parsed (analyse.py).
