@@ -197,7 +197,7 @@ def prefork(workers: int | Literal["auto"] = "auto") -> None:
     count = worker_count(workers)
     if _EARLY is None and count > 0:
         _EARLY = ParsePool(count)
-        _EARLY.start()
+        _EARLY.start(freeze=True)
 
 
 def pool_for(workers: int, timeout: float = TIMEOUT, max_memory: int = MAX_MEMORY) -> ParsePool:
@@ -237,16 +237,25 @@ class ParsePool:
     def pids(self) -> list[int]:
         return [w.pid for w in self._all if w.pid is not None]
 
-    def start(self) -> None:
-        """Fork the workers now (call it before the event loop starts threads)."""
+    def start(self, *, freeze: bool = False) -> None:
+        """Fork the workers now (call it before the event loop starts threads).
+
+        What exists now (modules, the config, the watches) lives as long as the process:
+        frozen, no collection in either process walks it, so neither writes to the pages
+        they share after the fork (copy-on-write) just to scan them. ``freeze`` (the
+        CLI's ``prefork``) keeps this process's heap frozen; otherwise only the workers
+        keep it so, and a library caller's collector is left as it was.
+        """
         if self.inline or self.closed or self._all:
             return
-        # What exists now (modules, the config, the watches) lives as long as the process:
-        # frozen, no collection in either process walks it, so neither writes to the
-        # pages they share after the fork (copy-on-write) just to scan them.
+        thaw = not freeze and gc.get_freeze_count() == 0
         gc.freeze()
-        for _ in range(self.workers):
-            self._add()
+        try:
+            for _ in range(self.workers):
+                self._add()
+        finally:
+            if thaw:
+                gc.unfreeze()
         log.debug("parse pool: %d workers", self.workers)
 
     def _add(self) -> None:
