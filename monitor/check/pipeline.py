@@ -464,7 +464,8 @@ class Checker:
         parsing: set[asyncio.Task[None]] = set()
         done_ids: set[str] = set()
         hosts = {urlsplit(w.source.url).hostname for w in watches.values()}
-        deadline = loop.time() + self.pass_timeout(len(rows), len(hosts))
+        limit = self.pass_timeout(len(rows), len(hosts))
+        deadline = loop.time() + limit
         async with Fetcher(self.fetch_options) as fetcher:
             tasks = _Tasks(one, _interleaved(rows, watches),
                            max(SPAWN, 4 * self.fetch_options.concurrency))
@@ -476,7 +477,7 @@ class Checker:
                             item = await results.get()
                     except TimeoutError:
                         await self._cut_short(rows, done_ids, watches, started_at, record,
-                                              deadline - loop.time())
+                                              limit)
                         break
                     out = await self._next(item, watches, states, analyse, parse, parsing)
                     del item
@@ -515,10 +516,8 @@ class Checker:
 
     async def _cut_short(self, rows: Sequence[SourceRow], done: set[str],
                          watches: dict[str, Watch], started_at: dict[str, datetime],
-                         record: Callable[[Outcome], Awaitable[None]], over: float) -> None:
+                         record: Callable[[Outcome], Awaitable[None]], limit: float) -> None:
         """The pass's deadline passed: every source without an outcome fails with why."""
-        limit = self.pass_timeout(len(rows), 1) if not self.config.schedule.pass_timeout \
-            else self.config.schedule.pass_timeout
         log.warning("the pass ran past its deadline; %d of %d sources recorded as failed",
                     len(rows) - len(done), len(rows))
         for row in rows:
