@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BASE := $(VENV)/.installed-base
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install demo test lint typecheck bench fuzz chaos load faults clean
 
 # reassess alone: what `make demo` needs (no test tools, no browser driver)
 $(BASE): pyproject.toml
@@ -43,6 +43,24 @@ typecheck: install
 bench: install
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench
+
+## make fuzz: every kind fuzzed long (2,000 examples each, fixed seed); figures printed
+fuzz: install
+	$(BIN)/python -m bench.fuzz --examples $${FUZZ_EXAMPLES:-2000} --seed $${FUZZ_SEED:-16}
+
+## make chaos: kill -9 of `reassess check` and `reassess run`, 50 of each, SQLite and PostgreSQL
+chaos: install
+	tools/test-services.sh
+	$(BIN)/python -m bench.chaos --kills $${CHAOS_KILLS:-50}
+
+## make load: the daemon checks 500 sources every 10 s while 4 clients read the UI/API for 60 s
+load: install
+	$(BIN)/python -m bench.load --sources 500 --interval 10 --seconds 60 --clients 4
+
+## make faults: the fault suite alone (a hostile site on loopback; SQLite and PostgreSQL)
+faults: install
+	tools/test-services.sh
+	$(BIN)/pytest -q tests/test_faults.py tests/test_storage_faults.py tests/test_secrets.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reassess-demo.db* reassess-demo.yaml \

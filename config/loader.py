@@ -18,9 +18,12 @@ from pydantic import BaseModel, ValidationError
 from sources import get_kind, vocab
 
 from .errors import ConfigError
-from .schema import Config
+from .schema import ENV_REF, Config, check_url, expand_env
 
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ENV = ENV_REF
+# Left with their ``${VAR}`` placeholders (expanded only for the request): a source's url
+# and headers, so no secret reaches a stored row, a log, the UI or a notification.
+_KEEP = re.compile(r"^vendors\[\d+\]\.sources\[\d+\]\.(url|headers\..+)$")
 
 
 # libyaml's parser when PyYAML has it: the pure-Python scanner is slow on a large config,
@@ -81,7 +84,8 @@ def substitute_env(value: Any, env: dict[str, str], path: str = "",
                 raise _MissingEnv([(name, path)])
             missing.append((name, path))
             return ""
-        return _ENV.sub(repl, value)
+        expanded = _ENV.sub(repl, value)
+        return value if _KEEP.match(path) else expanded
     return value
 
 
@@ -361,6 +365,7 @@ def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None =
     except ValidationError as exc:
         raise format_validation(exc, nodes.root, file) from None
     _check_kinds(config, nodes, file)
+    _bind_sources(config, env, nodes, file)
     _check_channels(config, nodes, file)
     # Parsers and rules read the vocabularies from here on (parse workers are handed them).
     vocab.extend(config.vocabulary.additions())
@@ -392,6 +397,24 @@ class _Nodes:
         if self._root is None:
             self._root = _compose_and_load(self.text)[0]
         return self._root
+
+
+def _bind_sources(config: Config, env: dict[str, str], nodes: _Nodes, file: str) -> None:
+    """Hand each source the values its ``${VAR}`` placeholders name, and check its url
+    once expanded (without showing it: it may hold a secret)."""
+    for vi, vendor in enumerate(config.vendors):
+        for si, source in enumerate(vendor.sources):
+            if "${" not in source.url and not any("${" in v for v in source.headers.values()):
+                continue
+            source.bind_env(env)
+            try:
+                check_url(expand_env(source.url, env))
+            except ValueError as exc:
+                loc: tuple[Any, ...] = ("vendors", vi, "sources", si, "url")
+                node, _ = _node_for(nodes.root, loc)
+                line = node.start_mark.line + 1 if node is not None else None
+                raise ConfigError(f"{file}:{line}: {_path(loc)}: once its variables are "
+                                  f"expanded: {exc}", path=file, line=line) from None
 
 
 def _check_channels(config: Config, nodes: _Nodes, file: str) -> None:

@@ -8,6 +8,7 @@ watched; the database holds *what happened*.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -29,6 +31,9 @@ from .durations import config_duration, parse_period
 ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
 
 Duration = Annotated[float, BeforeValidator(config_duration)]
+# A duration that may be zero ("no minimum").
+MaybeDuration = Annotated[float, BeforeValidator(
+    lambda v, info: 0.0 if v in (0, 0.0, "0", "0s") else config_duration(v, info))]
 
 
 def _known_kind(value: str) -> str:
@@ -41,6 +46,39 @@ def _known_kind(value: str) -> str:
 
 # A registered source kind's name (``reassess kinds`` lists them).
 SourceKind = Annotated[str, AfterValidator(_known_kind)]
+
+
+# ``${VAR}`` or ``${VAR:-default}`` in a config value.
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(text: str, env: Mapping[str, str]) -> str:
+    """``text`` with each ``${VAR}`` replaced from ``env`` (its default, else left as is)."""
+    if "${" not in text:
+        return text
+
+    def value(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        return default if default is not None else match.group(0)
+    return ENV_REF.sub(value, text)
+
+
+def check_url(value: str, *, template: bool = False) -> str:
+    """An http(s) URL with a host and no credentials in it (a ``template`` may also
+    start with a ``${VAR}``, checked again once expanded)."""
+    if template and value.startswith("${"):
+        return value
+    if not re.match(r"^https?://[^\s/?#]+", value):
+        raise ValueError("url must start with http:// or https:// and name a host")
+    if re.search(r"\s", value):
+        raise ValueError("url must not contain spaces; write a space as %20")
+    if "@" in re.split(r"[/?#]", value.split("://", 1)[1], maxsplit=1)[0]:
+        raise ValueError("credentials in a URL (user:password@host) are refused: send "
+                         "them in the source's headers: instead, e.g. "
+                         "Authorization: \"Basic ${TOKEN}\"")
+    return value
 
 
 def _as_list(value: Any) -> Any:
@@ -68,14 +106,38 @@ class SourceConfig(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     enabled: bool = True
 
+    # The values of the ``${VAR}`` the url and headers name (``bind_env``): the url and
+    # headers keep their placeholders, so what is stored and shown never holds a secret.
+    _env: dict[str, str] = PrivateAttr(default_factory=dict)
+
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/?#]+", value):
-            raise ValueError("url must start with http:// or https:// and name a host")
-        if re.search(r"\s", value):
-            raise ValueError("url must not contain spaces; write a space as %20")
-        return value
+        return check_url(value, template=True)
+
+    def bind_env(self, env: Mapping[str, str]) -> None:
+        """Keep the values of the variables the url and headers name (the loader's env)."""
+        names = {m.group(1) for text in (self.url, *self.headers.values())
+                 for m in ENV_REF.finditer(text)}
+        self._env = {name: env[name] for name in names if name in env}
+
+    def request_url(self) -> str:
+        """The url with its ``${VAR}`` expanded: for the request, never to store or show."""
+        return expand_env(self.url, self._env)
+
+    def request_headers(self) -> dict[str, str]:
+        return {k: expand_env(v, self._env) for k, v in self.headers.items()}
+
+    def secrets(self) -> dict[str, str]:
+        """Expanded value → its placeholder, for every ``${VAR}`` of the url and headers
+        (values under 4 characters would mask ordinary words: they are not listed)."""
+        found: dict[str, str] = {}
+        for text in (self.url, *self.headers.values()):
+            for m in ENV_REF.finditer(text):
+                value = expand_env(m.group(0), self._env)
+                if len(value) >= 4:
+                    found[value] = m.group(0)
+        return found
 
     def settings(self) -> dict[str, Any]:
         """The kind-specific options as written (validated by the kind's Settings)."""
@@ -177,6 +239,11 @@ class HttpConfig(Strict):
     host_spacing: Duration | None = None
     retries: int = Field(default=2, ge=0, le=10)
     user_agent: str | None = None
+    # A 429/503's Retry-After is waited for up to this long; a longer one ends the check.
+    retry_after_max: Duration = Field(default=60.0, ge=0)
+    # Non-public addresses a redirect may go to (host, host:port or a network like
+    # 10.0.0.0/8); a source's own configured origin never needs listing.
+    allow_private: list[str] = Field(default_factory=list)
 
 
 class ScheduleConfig(Strict):
@@ -185,13 +252,20 @@ class ScheduleConfig(Strict):
     jitter: float = Field(default=0.1, ge=0, le=0.5)
     tick: Duration = 5.0
     lease: Duration = 120.0
+    # The longest one pass (``reassess check``, a daemon round) may take; what is not
+    # done by then is recorded as failed. Default: worked out from the sources and http:.
+    pass_timeout: Duration | None = None
 
 
 class ParseConfig(Strict):
     """Where bodies are parsed: ``workers`` processes beside the event loop's (``auto``:
-    one per CPU beyond the first, at most four; ``0``: in the event loop's process)."""
+    one per CPU beyond the first, at least one, at most four; ``0``: in the event loop's
+    process, where no parse is bounded in time or memory), and each parse's limits."""
 
     workers: int | Literal["auto"] = Field(default="auto")
+    # A parse over either limit is a parse error on its source; its worker is replaced.
+    timeout: Duration = Field(default=30.0, gt=0)
+    max_memory: int = Field(default=1024, ge=64, description="MiB per parse worker")
 
     @field_validator("workers")
     @classmethod
@@ -199,6 +273,17 @@ class ParseConfig(Strict):
         if isinstance(value, int) and not 0 <= value <= 64:
             raise ValueError("must be 'auto' or a number of processes from 0 to 64")
         return value
+
+
+class GuardConfig(Strict):
+    """Documents not to be believed yet (``monitor/check/analyse.py``): one that is empty,
+    lost more than ``max_shrink`` of the last one's items, does not decode as text, or
+    looks like a bot-challenge, login or error page is held as suspect until it has been
+    seen unchanged for ``hold_checks`` checks in a row and over at least ``hold_time``."""
+
+    max_shrink: float = Field(default=0.25, gt=0, lt=1)
+    hold_checks: int = Field(default=3, ge=1, le=100)
+    hold_time: MaybeDuration = Field(default=6 * 3600.0, ge=0)
 
 
 class AlertConfig(Strict):
@@ -271,6 +356,7 @@ class Config(Strict):
     http: HttpConfig = Field(default_factory=HttpConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     parse: ParseConfig = Field(default_factory=ParseConfig)
+    guard: GuardConfig = Field(default_factory=GuardConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)

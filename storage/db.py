@@ -1,9 +1,20 @@
-"""Engines, sessions and migrations: SQLite (WAL) by default, PostgreSQL by URL."""
+"""Engines, sessions and migrations: SQLite (WAL) by default, PostgreSQL by URL.
+
+SQLite transactions and what they wait for: readers never wait for writers (WAL gives
+each read transaction its snapshot), and a transaction that writes takes the write lock
+up front (``BEGIN IMMEDIATE``), so two writers never deadlock upgrading a read lock. A
+session says which it is with ``session_scope(engine, write=False)`` (DEFERRED: it
+only reads, and never waits) or ``write=True``; one that does not say is taken for a
+writer, the safe default (a DEFERRED transaction that reads and then writes fails as
+busy whenever another writer committed in between).
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +31,12 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the write lock
+
+
+class DatabaseURLError(StorageError):
+    """The configured database URL is not one: a configuration error (exit 2), where any
+    other ``StorageError`` is the database's trouble (exit 1)."""
 
 
 def normalise_url(url: str) -> str:
@@ -36,30 +53,47 @@ def make_engine(url: str, **kw: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the database's folder {folder}: "
+                                   f"{exc.strerror}") from None
+        # How long a writer waits for another's write lock (``?timeout=`` seconds in the
+        # URL; readers never wait): then "database is locked", an exit 1 for `check`.
+        busy = float(str(parsed.query.get("timeout", BUSY_TIMEOUT)))
+        url = parsed.difference_update_query(["timeout"]).render_as_string(
+            hide_password=False)
+        engine = create_engine(url, connect_args={"timeout": busy, "check_same_thread": False},
                                **kw)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, busy=busy))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kw.setdefault("pool_pre_ping", True)
     return create_engine(url, **kw)
 
 
-def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any, *,
+                   busy: float = 30.0) -> None:
     # Let SQLAlchemy's BEGIN go through our "begin" hook (pysqlite defers it otherwise).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
 
+# The execution option that says how a SQLite transaction begins (``bound``).
+BEGIN_OPTION = "reassess_begin"
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # DEFERRED for a reader (``bound(engine, write=False)``); otherwise IMMEDIATE, which
+    # takes the write lock up front, so two processes never deadlock upgrading.
+    deferred = conn.get_execution_options().get(BEGIN_OPTION) == "DEFERRED"
+    conn.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -128,8 +162,8 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot migrate the database: {exc.__class__.__name__}: "
-                           f"{str(exc).splitlines()[0]}") from exc
+        problem = storage_problem(exc)
+        raise StorageError(f"cannot migrate the database: {problem}") from exc
 
 
 def open_database(url: str) -> Engine:
@@ -137,18 +171,67 @@ def open_database(url: str) -> Engine:
     try:
         engine = make_engine(url)
     except (SQLAlchemyError, ValueError) as exc:
-        raise StorageError(f"bad database URL: {exc}") from exc
+        raise DatabaseURLError(f"bad database URL: {exc}") from exc
     migrate(engine)
     return engine
 
 
+def bound(engine: Engine, write: bool = True) -> Engine:
+    """``engine`` for transactions that write (SQLite: IMMEDIATE, the default) or only
+    read (``write=False``: DEFERRED, never waiting for a writer)."""
+    if write or not is_sqlite(engine):
+        return engine
+    return _readers(engine)
+
+
+_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _readers(engine: Engine) -> Engine:
+    found = _READERS.get(engine)
+    if found is None:
+        found = _READERS[engine] = engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+    return found
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error.
+
+    ``write=False`` for a transaction that only reads: on SQLite it begins DEFERRED and
+    never waits for a writer. A read-only transaction that writes after all may fail as
+    busy; one that reads and then writes must leave ``write`` at ``True``.
+    """
+    with Session(bound(engine, write), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except Exception:
             session.rollback()
             raise
+
+
+_LOCKED = re.compile(r"database is locked|database table is locked|busy", re.I)
+_READONLY = re.compile(r"readonly database|read-only|attempt to write a readonly", re.I)
+_FULL = re.compile(r"database or disk is full|disk is full|no space left|disk i/o error",
+                   re.I)
+
+
+def storage_problem(exc: BaseException) -> StorageError | None:
+    """A database failure said in one line (locked, read-only, full, unreachable), or
+    ``None`` when ``exc`` is not one: what ``reassess check`` prints before it exits 1."""
+    if isinstance(exc, StorageError):
+        return exc
+    if not isinstance(exc, SQLAlchemyError | sqlite3.Error):
+        return None
+    text = str(getattr(exc, "orig", None) or exc)
+    if _LOCKED.search(text):
+        what = "the database is locked by another process (waited for it, in vain)"
+    elif _READONLY.search(text):
+        what = "the database is read-only (check the file's and its folder's permissions)"
+    elif _FULL.search(text):
+        what = "the database cannot be written: the disk is full (or failing)"
+    else:
+        first = text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
+        what = f"database error: {first}"
+    return StorageError(what)

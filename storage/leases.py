@@ -12,19 +12,25 @@ stops renewing and its work becomes free again:
 
 ``advisory_lock`` serialises whole-database steps (migrations, config sync) that several
 daemons starting together would otherwise race on.
+
+A lease's owner is ``host:pid``. ``reclaim_dead`` frees, at once, the leases held by
+processes of this host that no longer run (a ``kill -9``, a crash): a restarted daemon or
+``reassess check`` takes its predecessor's work back without waiting out the lease.
 """
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
-from .models import JobLease, Source
+from .models import JobLease, Outbox, Source
 from .repo import insert_ignore
 
 # When a job is due: seconds since its last run, or a function of (last run, now).
@@ -95,3 +101,44 @@ def finish_job(session: Session, name: str, owner: str, *, started: datetime, ok
                     .where(and_(col(JobLease.name) == name, col(JobLease.owner) == owner))
                     .values(**values))
 
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it runs, as another user
+        return True
+    return True
+
+
+def dead_owners(owners: Collection[str | None], host: str,
+                running: Callable[[int], bool] = _running) -> list[str]:
+    """The ``host:pid`` owners among ``owners`` whose process no longer runs on ``host``."""
+    dead = []
+    for owner in set(owners):
+        name, _, pid = (owner or "").rpartition(":")
+        if name == host and pid.isdigit() and int(pid) != os.getpid() and not running(int(pid)):
+            dead.append(owner or "")
+    return dead
+
+
+def reclaim_dead(session: Session, host: str, now: datetime) -> dict[str, int]:
+    """Free the source, outbox and job leases held by dead processes of ``host``; counts
+    by table. An outbox row keeps the attempt its claim counted (it may have been sent)."""
+    freed: dict[str, int] = {}
+    tables: tuple[tuple[str, Any, Any, str], ...] = (
+        ("sources", Source, Source.lease_owner, "lease_owner"),
+        ("outbox", Outbox, Outbox.lease_owner, "lease_owner"),
+        ("jobs", JobLease, JobLease.owner, "owner"))
+    for name, model, owner, column in tables:
+        held = session.execute(select(col(owner)).where(
+            col(owner).is_not(None), col(model.lease_until) > now).distinct()).scalars().all()
+        dead = dead_owners(held, host)
+        if not dead:
+            continue
+        res = session.execute(update(model).where(col(owner).in_(dead))
+                              .values({column: None, "lease_until": None}))
+        freed[name] = int(res.rowcount or 0)  # type: ignore[attr-defined]
+    return freed

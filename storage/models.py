@@ -63,6 +63,7 @@ class Source(SQLModel, table=True):
     body_hash: str | None = None  # sha256 of the last fetched raw body: equal => unchanged
     pending_hash: str | None = None  # a change awaiting confirmation or vanish-guard repeat
     pending_count: int = 0
+    pending_since: datetime | None = None  # when that pending document was first seen
     alert_state: str = "ok"  # ok | failing | vanished
 
 

@@ -8,10 +8,13 @@ A row is one message for one apprise URL of one channel. Its life::
        │                      └──(attempts exhausted, or its URL is gone)──▶ failed
        └──────────────(reassess notify-retry)─────────────────────────────────┘
 
-Every row is inserted once (``dedupe_key`` is unique) and claimed with a lease, so
-several daemons deliver each row once; a dead daemon's lease expires and another
-takes over. Rows never hold an apprise URL, only a key derived from it: secrets stay
-in the configuration.
+Every row is inserted once (``dedupe_key`` is unique) and claimed with a short lease,
+renewed while its delivery lasts, so several daemons deliver each row once; a dead
+daemon's lease expires and another takes over (a restart on the same host takes its
+dead predecessor's rows back at once: ``storage.leases.reclaim_dead``). A claim counts
+an attempt (a process killed mid-send may have sent it: the next delivery says attempt
+2); a row given back unsent gets its attempt back. Rows never hold an apprise URL, only
+a key derived from it: secrets stay in the configuration.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlmodel import Session, col
 
 from .models import Outbox
@@ -54,10 +57,22 @@ def claim_due(session: Session, worker: str, now: datetime, lease: float,
     if rows:
         until = now + timedelta(seconds=lease)
         session.execute(update(Outbox).where(col(Outbox.id).in_([r.id for r in rows]))
-                        .values(lease_owner=worker, lease_until=until))
+                        .values(lease_owner=worker, lease_until=until,
+                                attempts=col(Outbox.attempts) + 1)
+                        .execution_options(synchronize_session=False))
         for row in rows:
-            row.lease_owner, row.lease_until = worker, until
+            row.lease_owner, row.lease_until, row.attempts = worker, until, row.attempts + 1
     return rows
+
+
+def renew(session: Session, row_ids: Sequence[int], worker: str, until: datetime) -> int:
+    """Extend ``worker``'s leases on rows it is still delivering; how many it still held."""
+    if not row_ids:
+        return 0
+    res = session.execute(update(Outbox).where(and_(
+        col(Outbox.id).in_(list(row_ids)), col(Outbox.lease_owner) == worker,
+        col(Outbox.status) == "pending")).values(lease_until=until))
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _mine(row_id: int, worker: str) -> Any:
@@ -68,16 +83,16 @@ def _mine(row_id: int, worker: str) -> Any:
 def mark_sent(session: Session, row_id: int, worker: str, now: datetime) -> bool:
     """Record a delivery; False when the lease was lost (another worker owns the row)."""
     res = session.execute(update(Outbox).where(_mine(row_id, worker)).values(
-        status="sent", sent_at=now, attempts=col(Outbox.attempts) + 1, last_error=None,
-        lease_owner=None, lease_until=None))
+        status="sent", sent_at=now, last_error=None, lease_owner=None, lease_until=None))
     return bool(res.rowcount)  # type: ignore[attr-defined]
 
 
 def mark_failed_attempt(session: Session, row: Outbox, worker: str, now: datetime, error: str,
                         *, retry: float, retry_max: float, attempts: int,
                         final: bool = False) -> str:
-    """Record a failed attempt: back off exponentially, or give up; the new status."""
-    tried = row.attempts + 1
+    """Record a failed attempt (counted when ``row`` was claimed): back off exponentially,
+    or give up; the new status."""
+    tried = max(row.attempts, 1)
     give_up = final or tried >= attempts
     delay = min(retry * 2 ** min(tried - 1, 30), retry_max)
     status = "failed" if give_up else "pending"
@@ -90,10 +105,13 @@ def mark_failed_attempt(session: Session, row: Outbox, worker: str, now: datetim
 
 def release(session: Session, row_ids: Sequence[int], worker: str,
             next_attempt_at: datetime | None = None) -> None:
-    """Give claimed rows back unsent (shutdown, or their URL just failed): no attempt counted."""
+    """Give claimed rows back unsent (shutdown, or their URL just failed): the attempt
+    their claim counted is given back."""
     if not row_ids:
         return
-    values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+    values: dict[str, Any] = {"lease_owner": None, "lease_until": None,
+                              "attempts": case((col(Outbox.attempts) > 0, col(Outbox.attempts) - 1),
+                                          else_=0)}
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
     session.execute(update(Outbox).where(and_(col(Outbox.id).in_(list(row_ids)),

@@ -103,8 +103,8 @@ def due_sources(session: Session, now: datetime, ids: Iterable[str] | None = Non
 
 # What a check reads of a source row: enough for ``pipeline._state`` and the request.
 CHECK_COLUMNS = ("id", "etag", "last_modified", "current_snapshot_id", "current_hash",
-                 "body_hash", "pending_hash", "pending_count", "consecutive_failures",
-                 "alert_state", "parser_version")
+                 "body_hash", "pending_hash", "pending_count", "pending_since",
+                 "consecutive_failures", "alert_state", "parser_version")
 
 
 def check_rows(session: Session, ids: Iterable[str]) -> list[Any]:
@@ -118,16 +118,18 @@ def check_rows(session: Session, ids: Iterable[str]) -> list[Any]:
 
 
 def claim_due(session: Session, worker: str, now: datetime, lease: float,
-              limit: int = 500) -> list[Source]:
-    """Lease up to ``limit`` due sources to ``worker``; each is claimed by one worker only.
+              limit: int = 500, ahead: float = 0.0) -> list[Source]:
+    """Lease up to ``limit`` sources due by ``now`` (plus ``ahead`` seconds) to ``worker``;
+    each is claimed by one worker only.
 
     PostgreSQL skips rows another transaction has locked (``FOR UPDATE SKIP LOCKED``);
     SQLite's write lock (``BEGIN IMMEDIATE``) serialises claimers. An expired lease —
     its holder died — is free again.
     """
     free = or_(col(Source.lease_until).is_(None), col(Source.lease_until) < now)
+    due_by = now + timedelta(seconds=ahead)
     stmt = (select(Source).where(and_(col(Source.active).is_(True),
-                                      col(Source.next_due_at) <= now, free))
+                                      col(Source.next_due_at) <= due_by, free))
             .order_by(col(Source.next_due_at)).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)

@@ -134,7 +134,9 @@ def test_several_reference_mistakes_are_listed_together() -> None:
 def test_env_substitution_and_missing_variable() -> None:
     text = BASE.replace("http://127.0.0.1:8765", "${SITE}")
     cfg = parse_config(text, "c.yaml", env={"SITE": "http://10.0.0.1:9"})
-    assert cfg.vendors[0].sources[0].url.startswith("http://10.0.0.1:9/")
+    source = cfg.vendors[0].sources[0]
+    assert source.url.startswith("${SITE}/")  # stored and shown with its placeholder
+    assert source.request_url().startswith("http://10.0.0.1:9/")
     with pytest.raises(ConfigError) as info:
         parse_config(text, "c.yaml", env={})
     assert "SITE" in str(info.value) and "c.yaml:8" in str(info.value)

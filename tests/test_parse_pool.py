@@ -1,6 +1,7 @@
 """Parsing in worker processes (``monitor/parsing.py``) is invisible: the same documents
 and the same outcomes as parsing inline, parse errors reported the same way, a worker
-that dies costs its body one retry and never the pass, and a signal to a worker is never
+that dies costs its body one retry and never the pass, a parse past its time or memory
+limit is a parse error and its worker is replaced, and a signal to a worker is never
 taken for one to the daemon."""
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ CASES = Path(__file__).parent / "cases"
 
 
 def test_worker_count_leaves_the_event_loop_a_core() -> None:
-    assert worker_count("auto", cpus=1) == 0
+    assert worker_count("auto", cpus=1) == 1  # one core still parses in a bounded worker
     assert worker_count("auto", cpus=2) == 1
     assert worker_count("auto", cpus=3) == 2
     assert worker_count("auto", cpus=32) == parsing.MAX_WORKERS
@@ -104,20 +105,72 @@ def test_a_dying_worker_costs_one_body_and_not_the_pass(
     assert [e["name"] for e in after.data["entities"].values()] == ["Acme"]
 
 
-def test_after_too_many_deaths_the_pool_parses_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deaths_are_always_replaced_and_never_make_parses_unbounded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(get_kind("subprocessors"), "parse", _dies_on(b"DIE"))
-    monkeypatch.setattr(parsing, "MAX_RESTARTS", 2)
     settings = get_kind("subprocessors").Settings()
+    good = b"<table><tr><th>Name</th><th>Purpose</th></tr><tr><td>Acme</td><td>Hosting</td></tr>"
 
-    async def run() -> ParsePool:
+    async def run() -> tuple[ParsePool, Any]:
         pool = ParsePool(1)
         pool.start()
-        with pytest.raises(WorkerDied):
-            await pool.parse("subprocessors", settings, b"DIE")
-        return pool
+        for _ in range(4):
+            with pytest.raises(WorkerDied):
+                await pool.parse("subprocessors", settings, b"DIE")
+        doc = await pool.parse("subprocessors", settings, good)
+        return pool, doc
 
-    pool = asyncio.run(run())
-    assert pool.inline and not pool.running
+    pool, doc = asyncio.run(run())
+    try:
+        assert pool.restarts == 8 and not pool.inline and pool.running
+        assert [e["name"] for e in doc.data["entities"].values()] == ["Acme"]
+    finally:
+        pool.close()
+
+
+def _hostile(real: Any) -> Any:
+    """A parse that spins forever on ``SPIN`` and allocates without end on ``HOG``: what a
+    catastrophic regex or a quadratic walk does, on demand."""
+    def parse(body: bytes, settings: Any) -> Any:
+        if b"SPIN" in body:
+            while True:
+                pass
+        if b"HOG" in body:
+            hog = bytearray(1 << 30)  # 1 GiB at once: over a 256 MiB limit
+            return hog
+        return real(body, settings)
+    return parse
+
+
+def test_a_parse_past_its_time_or_memory_is_a_parse_error_and_the_worker_is_replaced(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    kind = get_kind("subprocessors")
+    monkeypatch.setattr(kind, "parse", _hostile(kind.parse))
+    settings = kind.Settings()
+    good = b"<table><tr><th>Name</th><th>Purpose</th></tr><tr><td>Acme</td><td>Hosting</td></tr>"
+
+    async def run() -> tuple[list[Any], float, ParsePool, list[int]]:
+        pool = ParsePool(2, timeout=2.0, max_memory=256)
+        pool.start()
+        before = pool.pids()
+        started = asyncio.get_running_loop().time()
+        got = await asyncio.gather(pool.parse("subprocessors", settings, b"SPIN"),
+                                   pool.parse("subprocessors", settings, b"HOG"),
+                                   *(pool.parse("subprocessors", settings, good)
+                                     for _ in range(5)), return_exceptions=True)
+        return got, asyncio.get_running_loop().time() - started, pool, before
+
+    got, took, pool, before = asyncio.run(run())
+    try:
+        spin, hog, *fine = got
+        assert isinstance(spin, parsing.ParseTimeout) and "parse.timeout" in str(spin)
+        assert isinstance(hog, ParseError) and "parse.max_memory" in str(hog)
+        assert all(not isinstance(d, BaseException) for d in fine)
+        assert took < 5
+        assert pool.stopped == 1 and len(pool.pids()) == 2
+        assert not set(before) & set(pool.pids())  # both workers replaced
+    finally:
+        pool.close()
 
 
 def test_a_signal_to_a_worker_is_not_one_to_the_daemon() -> None:
@@ -132,13 +185,13 @@ def test_a_signal_to_a_worker_is_not_one_to_the_daemon() -> None:
         try:
             with ParsePool(1) as pool:
                 await pool.parse("subprocessors", settings, body)
-                pid = next(iter(pool._executor._processes))  # type: ignore[union-attr]
+                [pid] = pool.pids()
                 os.kill(pid, signal.SIGINT)  # ignored by the worker
                 await pool.parse("subprocessors", settings, body)
                 assert pool.restarts == 0
                 os.kill(pid, signal.SIGTERM)  # ends the worker, and only it
                 for _ in range(50):
-                    if not pool._executor._processes[pid].is_alive():  # type: ignore[union-attr]
+                    if not pool._all[0].proc.is_alive():
                         break
                     await asyncio.sleep(0.05)
                 doc = await pool.parse("subprocessors", settings, body)
@@ -229,18 +282,20 @@ def test_the_checker_takes_over_the_workers_forked_at_start_up() -> None:
     assert parsing.pool_for(count).running is False  # nothing forked early any more
 
 
-def test_a_closed_pool_parses_inline_and_forks_nothing() -> None:
-    """A parse still finishing as the daemon stops: done in-process, no new worker."""
+def test_a_closed_pool_forks_nothing_and_refuses_to_parse() -> None:
+    """A parse asked for as the daemon stops fails (the pass is abandoned anyway): it is
+    never run unbounded in the daemon's own process, and no new worker is forked."""
     settings = get_kind("subprocessors").Settings()
     body = b"<table><tr><th>Name</th><th>Purpose</th></tr><tr><td>Acme</td><td>Hosting</td></tr>"
 
-    async def run() -> Any:
+    async def run() -> tuple[ParsePool, Any]:
         pool = ParsePool(1)
         pool.start()
         pool.close()
-        doc = await pool.parse("subprocessors", settings, body)
-        return pool, doc
+        got = await asyncio.gather(pool.parse("subprocessors", settings, body),
+                                   return_exceptions=True)
+        return pool, got[0]
 
-    pool, doc = asyncio.run(run())
+    pool, got = asyncio.run(run())
     assert pool.closed and not pool.running
-    assert [e["name"] for e in doc.data["entities"].values()] == ["Acme"]
+    assert isinstance(got, ParseError) and "stopped" in str(got)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 import sources.page as page_kind
 from config import Config, parse_config
+from config.schema import GuardConfig
 from monitor.check.pipeline import Checker, PassSummary
 from sources.base import BaseSettings, Document
 from storage import repo
@@ -146,6 +147,8 @@ def test_an_empty_document_is_not_rebaselined_until_seen_again(
     """With nothing to compare it with, an empty page (a login wall?) is still suspect:
     held like any suspect document, never silently made the baseline."""
     config, engine = setup
+    # held for two checks and no minimum time (defaults: 3 checks over 6 hours)
+    config = config.model_copy(update={"guard": GuardConfig(hold_checks=2, hold_time=0)})
     check(config, engine)
     with session_scope(engine) as s:
         s.execute(update(Snapshot).values(body=None))

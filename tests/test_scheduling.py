@@ -87,6 +87,11 @@ def _site_config(site: Any, db: str, **schedule: Any) -> Config:
         ]}]})
 
 
+def _check_runs(engine: Engine) -> list[CheckRun]:
+    with session_scope(engine) as session:
+        return list(session.execute(select(CheckRun)).scalars())
+
+
 def _sources(engine: Engine) -> dict[str, Source]:
     with session_scope(engine) as session:
         return {s.id: s for s in session.execute(select(Source)).scalars()}
@@ -99,8 +104,10 @@ def test_source_jitter_overrides_the_schedule_and_intervals_apply_on_sync(
     checker.sync()
     assert asyncio.run(checker.check_due()).checked == 2
     rows = _sources(engine)
-    assert rows["dpa"].next_due_at - rows["dpa"].last_checked_at == timedelta(seconds=100)
-    gap = (rows["subs"].next_due_at - rows["subs"].last_checked_at).total_seconds()
+    runs = {r.source_id: r.started_at for r in _check_runs(engine)}
+    # an interval after the check started (not after its batch was written)
+    assert rows["dpa"].next_due_at - runs["dpa"] == timedelta(seconds=100)
+    gap = (rows["subs"].next_due_at - runs["subs"]).total_seconds()
     assert 50 <= gap <= 150
     assert rows["dpa"].lease_owner is None and rows["dpa"].lease_until is None
 

@@ -1,10 +1,18 @@
 """What one fetch result means for its source: the decision half of a check.
 
 Given a source's stored state and a fetch result, decide the outcome: failed, not
-modified, unchanged, baseline, pending confirmation, suspect (``sources/guard.py``),
-reverted (a flap back to a recent version), rebaselined (only the parser changed), or
-changed with trigger events (``triggers.fire``). Reads of stored documents go through a
-``Reader`` so this module never touches the database itself.
+modified, unchanged, baseline, pending confirmation, suspect, reverted (a flap back to a
+recent version), rebaselined (only the parser changed), or changed with trigger events
+(``triggers.fire``). Reads of stored documents go through a ``Reader`` so this module
+never touches the database itself.
+
+A suspect document — empty, shrunk by more than ``guard.max_shrink`` of the last one's
+items, a body that does not decode as text, or what ``sources.guard.suspect`` calls
+suspect (bot-challenge, login or error pages) — is held: it becomes the current
+document (and fires) only once it has been seen unchanged on ``guard.hold_checks``
+checks in a row and over at least ``guard.hold_time`` (a bot wall that lifts within
+that time never fired, and never became what the real page is compared with). Until
+then the last believed document stays the one the next fetch is diffed against.
 
 A parser upgrade alone never fires. When the stored document was made by another parser
 version than the kind's, the stored raw body is parsed again with the current parser
@@ -22,11 +30,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from config.schema import SourceConfig, VendorConfig
+from config.schema import GuardConfig, SourceConfig, VendorConfig
 from sources import guard, parse
 from sources import parser_version as current_version
 from sources.base import BaseSettings, Change, Document, KindModule
 from sources.fetch import FetchResult
+from sources.read.encoding import undecodable
 from triggers.events import TriggerEvent
 from triggers.fire import fire
 from triggers.policy import Policy
@@ -60,6 +69,7 @@ class SourceState:
     consecutive_failures: int = 0
     alert_state: str = "ok"
     parser_version: str | None = None  # that the current document matches
+    pending_since: datetime | None = None  # when the pending document was first seen
 
     def stale(self, kind: KindModule) -> bool:
         return stale(kind, self.current_snapshot_id, self.parser_version)
@@ -90,6 +100,10 @@ class Reader(Protocol):
     def recent(self, source_id: str, n: int, parser_version: str) -> dict[str, int]:
         """content hash → snapshot id of the source's ``n`` latest snapshots made by this
         parser version (another version's hashes say nothing about this one's)."""
+
+    def reparse(self, watch: Watch, body: bytes) -> Document:
+        """A stored raw body parsed by the kind's current parser (within the parse
+        limits, where the reader has a parse worker)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +139,9 @@ class Outcome:
     events: list[TriggerEvent] = field(default_factory=list)
     pending_hash: str | None = None
     pending_count: int = 0
+    pending_since: datetime | None = None
     suspect: bool = False
+    reason: str | None = None  # why a suspect document is not believed yet
 
     @property
     def source_id(self) -> str:
@@ -168,41 +184,62 @@ def parse_failed(out: Outcome, exc: BaseException) -> Outcome:
 
 
 def conclude(out: Outcome, watch: Watch, state: SourceState, doc: Document, reader: Reader,
-             policy: Policy | None = None) -> Outcome:
+             policy: Policy | None = None, hold: GuardConfig | None = None) -> Outcome:
     """The rest of a check once its body is parsed: unchanged, baseline, held, reverted,
-    rebaselined or changed."""
+    rebaselined or changed. ``hold``: the config's ``guard:`` (its defaults without)."""
+    hold = hold or GuardConfig()
     out.outcome = "unchanged"
     out.document = doc
     if doc.hash == state.current_hash:
         return out
     if state.current_snapshot_id is None:
-        return _baseline(out, watch, state, doc)
+        return _baseline(out, watch, state, doc, hold)
     recent = reader.recent(watch.id, watch.source.compare_versions, current_version(watch.kind))
     if doc.hash in recent:
         out.outcome, out.current_snapshot_id = "reverted", recent[doc.hash]
         return out
     base = _comparable(watch, state, reader)
     if base is None:
-        return _rebaseline(out, watch, state, doc)
+        return _rebaseline(out, watch, state, doc, hold)
     if base[1] == doc.hash:  # only the parser changed
         out.outcome, out.store_snapshot = "rebaselined", True
         return out
-    return _changed(out, watch, state, base, doc, policy)
+    return _changed(out, watch, state, base, doc, policy, hold)
 
 
-def _baseline(out: Outcome, watch: Watch, state: SourceState, doc: Document) -> Outcome:
-    if guard.suspect(watch.kind, None, doc, body=out.fetch.body):
-        return _hold(out, state, doc, required=2, suspect=True, first="baseline")
+def suspicion(watch: Watch, old: Document | None, new: Document, body: bytes | None,
+              hold: GuardConfig) -> str | None:
+    """Why ``new`` is not to be believed yet, or ``None``: the kind-aware guard
+    (``sources.guard``: empty, collapsed, challenge, login or error pages), then what the
+    config adds (a shrink by more than ``max_shrink``) and a body that is no text."""
+    reason = guard.suspect(watch.kind, old, new, body=body)
+    if reason is not None:
+        return reason
+    if old is not None:
+        before, after = watch.kind.size(old), watch.kind.size(new)
+        if before >= guard.MIN_GUARDED and after < before * (1 - hold.max_shrink):
+            return (f"shrunk: {after} items where there were {before} (lost more than "
+                    f"{hold.max_shrink:.0%} of them)")
+    return undecodable(body) if body else None
+
+
+def _baseline(out: Outcome, watch: Watch, state: SourceState, doc: Document,
+              hold: GuardConfig) -> Outcome:
+    reason = suspicion(watch, None, doc, out.fetch.body, hold)
+    if reason is not None:
+        return _hold(out, state, doc, hold, reason=reason, first="baseline")
     out.outcome, out.store_snapshot = "baseline", True
     return out
 
 
-def _rebaseline(out: Outcome, watch: Watch, state: SourceState, doc: Document) -> Outcome:
+def _rebaseline(out: Outcome, watch: Watch, state: SourceState, doc: Document,
+                hold: GuardConfig) -> Outcome:
     """No telling what changed (another parser's document and no raw body to read again):
     the new document becomes the current one and nothing fires, unless it is suspect on
     its own, which waits to be seen again like any suspect document."""
-    if guard.suspect(watch.kind, None, doc, body=out.fetch.body):
-        held = _hold(out, state, doc, required=2, suspect=True)
+    reason = suspicion(watch, None, doc, out.fetch.body, hold)
+    if reason is not None:
+        held = _hold(out, state, doc, hold, reason=reason)
         if held.outcome != "accept":
             return held
     out.outcome, out.store_snapshot = "rebaselined", True
@@ -224,19 +261,18 @@ def _comparable(watch: Watch, state: SourceState,
     if body is None:
         return None
     try:
-        again = parse_body(watch, body)
+        again = reader.reparse(watch, body)
     except Exception:  # a body the new parser refuses: re-baseline on the new document
         return None
     return again, again.hash
 
 
 def _changed(out: Outcome, watch: Watch, state: SourceState, base: tuple[Document, str],
-             doc: Document, policy: Policy | None) -> Outcome:
+             doc: Document, policy: Policy | None, hold: GuardConfig) -> Outcome:
     old, old_hash = base
-    reason = guard.suspect(watch.kind, old, doc, body=out.fetch.body)
-    required = max(watch.source.confirm, 2 if reason else 1)
-    if required > 1:
-        held = _hold(out, state, doc, required=required, suspect=reason is not None)
+    reason = suspicion(watch, old, doc, out.fetch.body, hold)
+    if reason is not None or watch.source.confirm > 1:
+        held = _hold(out, state, doc, hold, reason=reason, confirm=watch.source.confirm)
         if held.outcome != "accept":
             return held
     out.changes = watch.kind.diff(old, doc)
@@ -251,17 +287,27 @@ def _changed(out: Outcome, watch: Watch, state: SourceState, base: tuple[Documen
     return out
 
 
-def _hold(out: Outcome, state: SourceState, doc: Document, *, required: int, suspect: bool,
-          first: str = "changed") -> Outcome:
-    """Count consecutive sightings of a new version; accept it once seen ``required`` times."""
-    count = state.pending_count + 1 if state.pending_hash == doc.hash else 1
-    if count >= required:
+def _hold(out: Outcome, state: SourceState, doc: Document, hold: GuardConfig, *,
+          reason: str | None, confirm: int = 1, first: str = "changed") -> Outcome:
+    """Count consecutive sightings of a new version and since when it has been seen;
+    accept it after ``confirm`` sightings, or, when it is suspect (``reason``), after
+    ``hold.hold_checks`` sightings over at least ``hold.hold_time``."""
+    again = state.pending_hash == doc.hash
+    count = state.pending_count + 1 if again else 1
+    since = (state.pending_since if again and state.pending_since is not None
+             else out.started_at)
+    if reason is None:
+        accepted = count >= confirm
+    else:
+        accepted = (count >= max(confirm, hold.hold_checks)
+                    and (out.started_at - since).total_seconds() >= hold.hold_time)
+    if accepted:
         if first == "baseline":
             out.outcome, out.store_snapshot = "baseline", True
         else:
             out.outcome = "accept"
         return out
-    out.outcome = "suspect" if suspect else "pending"
-    out.suspect = suspect
-    out.pending_hash, out.pending_count = doc.hash, count
+    out.outcome = "suspect" if reason is not None else "pending"
+    out.suspect, out.reason = reason is not None, reason
+    out.pending_hash, out.pending_count, out.pending_since = doc.hash, count, since
     return out

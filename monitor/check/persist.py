@@ -131,7 +131,7 @@ def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, wor
         runs.append({
             "source_id": out.source_id, "started_at": out.started_at,
             "duration_ms": out.fetch.elapsed_ms, "outcome": out.outcome,
-            "http_status": out.fetch.status, "error": out.error,
+            "http_status": out.fetch.status, "error": out.error or out.reason,
             "snapshot_id": snapshot_id or out.current_snapshot_id,
             "changes": len(out.changes), "triggers": len(new), "worker": worker,
         })
@@ -159,6 +159,14 @@ def _snapshot(session: Session, out: Outcome) -> int:
     })
 
 
+def _next_after(out: Outcome, now: datetime, interval: float, jitter: float) -> datetime:
+    """The next due time of a checked source: an interval after its check started, not
+    after its batch was written (the daemon claims a source a tick early and starts it
+    when due), so it is checked once per interval plus at most a tick — and never twice
+    within one."""
+    return next_due(min(out.started_at, now), interval, jitter)
+
+
 def _source_update(out: Outcome, snapshot_id: int | None, now: datetime, jitter: float,
                    interval: float, failures_before: int) -> dict[str, Any]:
     row: dict[str, Any] = {"id": out.source_id, "last_checked_at": now,
@@ -166,14 +174,18 @@ def _source_update(out: Outcome, snapshot_id: int | None, now: datetime, jitter:
                            "lease_until": None}
     if out.outcome == "failed":
         failures = failures_before + 1
-        row.update(consecutive_failures=failures, last_error=out.error,
-                   next_due_at=next_due(now, interval, jitter, failures))
+        due = next_due(now, interval, jitter, failures)
+        asked = out.fetch.retry_after
+        if asked is not None:  # the server's Retry-After, within the source's interval
+            due = max(due, now + timedelta(seconds=min(asked, interval)))
+        row.update(consecutive_failures=failures, last_error=out.error, next_due_at=due)
         return row
     row.update(consecutive_failures=0, last_error=None, last_success_at=now,
-               next_due_at=next_due(now, interval, jitter))
+               next_due_at=_next_after(out, now, interval, jitter))
     # Clears a pending change on anything but a repeat of it; a 304 answers the validators
     # of the current version, so a change that reverts before its confirmation ends here.
     row["pending_hash"], row["pending_count"] = out.pending_hash, out.pending_count
+    row["pending_since"] = out.pending_since
     if out.fetch.not_modified:
         return row
     if out.outcome in ("pending", "suspect"):

@@ -11,25 +11,30 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import zip_longest
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from config.schema import Config
 from monitor.clock import utcnow
 from sources import get_kind
+from sources.base import Document
 from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
 from storage import repo
-from storage.db import session_scope
+from storage.db import bound, session_scope
 from storage.leases import advisory_lock, renew_sources
+from storage.models import Source
 from storage.sync import sync_config
 from triggers.events import TriggerEvent
 from triggers.policy import Policy
@@ -41,14 +46,17 @@ from .analyse import (
     Stored,
     Watch,
     conclude,
+    parse_body,
     parse_failed,
     stale,
     triage,
 )
-from .parsing import POOL_MIN, pool_for, worker_count
+from .parsing import POOL_MIN, ParsePool, pool_for, worker_count
 from .persist import Router, persist, settle
 
 log = logging.getLogger("reassess.check")
+T = TypeVar("T")
+
 
 class SourceRow(Protocol):
     """A source as a check reads it: a ``Source`` (claimed by the daemon) or a row of
@@ -71,25 +79,75 @@ class SourceRow(Protocol):
     @property
     def pending_count(self) -> int: ...
     @property
+    def pending_since(self) -> datetime | None: ...
+    @property
     def consecutive_failures(self) -> int: ...
     @property
     def alert_state(self) -> str: ...
     @property
     def parser_version(self) -> str | None: ...
 
+
 BATCH = 200  # outcomes written per transaction
 BACKLOG = 64  # fetched results at most waiting for analysis (at least 2 × concurrency)
 SPAWN = 512  # fetch tasks at most alive at once (at least 4 × concurrency)
 FLUSH_AFTER = 1.0  # seconds: a slow source does not hold back the others' outcomes
+PASS_MARGIN = 60.0  # seconds a pass's worked-out deadline allows beyond its sources' bounds
 
 
 def build_watches(config: Config) -> dict[str, Watch]:
     watches: dict[str, Watch] = {}
+    secrets: list[str] = []
     for vendor, source in config.sources():
         kind = get_kind(source.kind)
         settings = kind.Settings.model_validate(source.settings())
         watches[source.id] = Watch(vendor=vendor, source=source, kind=kind, settings=settings)
+        secrets += source.secrets()
+    if secrets:  # the log redactor learns them before anything could log one
+        from monitor.logs import add_secrets
+
+        add_secrets(secrets)
     return watches
+
+
+def redact_result(result: FetchResult, secrets: Mapping[str, str]) -> FetchResult:
+    """``result`` with every expanded ``${VAR}`` value of its source (as written, and
+    percent-encoded) put back as its placeholder: in the URL, the error, the validators
+    and the body, before anything is hashed, parsed, stored, shown or sent."""
+    if not secrets:
+        return result
+    pairs = [(value, placeholder) for value, placeholder in secrets.items()]
+    pairs += [(quote(v, safe=""), p) for v, p in pairs if quote(v, safe="") != v]
+    pairs.sort(key=lambda pair: len(pair[0]), reverse=True)
+
+    def clean(text: str | None) -> str | None:
+        if text:
+            for value, placeholder in pairs:
+                text = text.replace(value, placeholder)
+        return text
+
+    body = result.body
+    if body:
+        for value, placeholder in pairs:
+            body = body.replace(value.encode(), placeholder.encode())
+    return replace(result, url=clean(result.url) or result.url, error=clean(result.error),
+                   etag=clean(result.etag), last_modified=clean(result.last_modified),
+                   body=body)
+
+
+def internal_failure(out: Outcome, exc: BaseException) -> Outcome:
+    """A bug or hostile input that got past every guard: recorded on its source alone."""
+    log.error("%s: the check failed: %s: %s", out.source_id, type(exc).__name__, exc,
+              exc_info=exc)
+    out.outcome = "failed"
+    out.error = f"internal error: {type(exc).__name__}: {_first_line(exc)}"[:500]
+    out.document, out.events, out.changes, out.store_snapshot = None, [], [], False
+    return out
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
 
 
 def default_worker() -> str:
@@ -128,14 +186,18 @@ class PassSummary:
 
 
 class _DbReader:
-    """Reads the analysis needs: old documents and recent hashes.
+    """Reads the analysis needs: old documents and recent hashes (read transactions: they
+    never wait for a writer), and a stored body parsed again in a parse worker.
 
     Each read is a plain connection, not an ORM session: for the one row it fetches,
-    a session costs more than the query.
+    a session costs more than the query. The analysis runs in the checker's database
+    thread; ``reparse`` hands its parse to the event loop's pool and waits for it.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, pool: ParsePool | None = None) -> None:
+        self.engine = bound(engine, write=False)
+        self.pool = pool
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def document(self, snapshot_id: int) -> Stored:
         with self.engine.connect() as conn:
@@ -152,8 +214,26 @@ class _DbReader:
         with self.engine.connect() as conn:
             return repo.recent_hashes(conn, source_id, n, parser_version)
 
+    def reparse(self, watch: Watch, body: bytes) -> Document:
+        pool, loop = self.pool, self.loop
+        if pool is None or pool.inline or loop is None or not loop.is_running():
+            return parse_body(watch, body)
+        work = pool.parse(watch.kind.NAME, watch.settings, body)
+        return asyncio.run_coroutine_threadsafe(work, loop).result(pool.timeout * 2 + 5)
+
 
 Progress = Callable[[Outcome], None]
+
+
+@dataclass
+class Claim:
+    """Sources leased to this process for one pass, with the watches they were claimed
+    under (a reload between the claim and the pass does not change them)."""
+
+    rows: list[Source]
+    held: set[str]
+    watches: dict[str, Watch]
+    size: int  # rows claimed, watched or not
 
 
 class Observer(Protocol):
@@ -182,11 +262,15 @@ class Checker:
         self.worker = worker or default_worker()
         self.watches = build_watches(config)
         self.fetch_options = fetch_options or FetchOptions.from_config(config.http)
-        self.reader = _DbReader(engine)
         self.policy = policy or Policy.build(config.rules)
         self.router = router
         self.observer = observer
-        self.pool = pool_for(worker_count(config.parse.workers))
+        self.pool = pool_for(worker_count(config.parse.workers), config.parse.timeout,
+                             config.parse.max_memory)
+        self.reader = _DbReader(engine, self.pool)
+        # Database work and the analysis that reads stored versions run here, never on
+        # the event loop that fetches (and, in the daemon, serves the web UI).
+        self._db: ThreadPoolExecutor | None = None
 
     def start_pool(self, sources: int | None = None) -> None:
         """Fork the parse workers (before any thread starts) if the work is worth it."""
@@ -194,13 +278,35 @@ class Checker:
             self.pool.start()
 
     def close(self) -> None:
-        """Stop and reap the parse workers."""
+        """Stop and reap the parse workers; end the database thread."""
         self.pool.close()
+        if self._db is not None:
+            self._db.shutdown(wait=True)
+            self._db = None
+
+    async def in_db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` in the checker's database thread (one: writes keep their order)."""
+        if self._db is None:
+            self._db = ThreadPoolExecutor(1, thread_name_prefix="reassess-db")
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    def pass_timeout(self, rows: int, hosts: int) -> float:
+        """How long a pass over ``rows`` sources on ``hosts`` hosts may take: the config's
+        ``schedule.pass_timeout``, else each source's bound (fetch with retries, then its
+        parse) times the waves the concurrency limits make, plus a margin."""
+        if self.config.schedule.pass_timeout:
+            return float(self.config.schedule.pass_timeout)
+        opts = self.fetch_options
+        longest = max([w.source.timeout or 0.0 for w in self.watches.values()] or [0.0])
+        per_source = opts.bound(longest or None) + self.config.parse.timeout + 5.0
+        lanes = max(1, min(opts.concurrency, opts.per_host * max(hosts, 1)))
+        return per_source * math.ceil(max(rows, 1) / lanes) + PASS_MARGIN
 
     def reload(self, config: Config) -> None:
         self.config = config
         self.watches = build_watches(config)
         self.fetch_options = FetchOptions.from_config(config.http)
+        self.pool.timeout = config.parse.timeout
         self.policy = Policy.build(config.rules)
         if self.router is not None:
             self.router.reload(config)
@@ -213,10 +319,13 @@ class Checker:
     async def check(self, source_ids: Iterable[str] | None = None,
                     progress: Progress | None = None) -> PassSummary:
         """Check the given sources (default: every active one) now, whatever is due."""
-        with session_scope(self.engine) as session:
-            rows = repo.check_rows(session, list(source_ids) if source_ids is not None
-                                   else list(self.watches))
-        self.start_pool(len(rows))
+        self.start_pool()  # forked before this pass starts its threads
+        ids = list(source_ids) if source_ids is not None else list(self.watches)
+
+        def read() -> list[Any]:
+            with session_scope(self.engine, write=False) as session:
+                return repo.check_rows(session, ids)
+        rows = await self.in_db(read)
         return await self._run(rows, progress)
 
     async def check_due(self, limit: int = 500, progress: Progress | None = None) -> PassSummary:
@@ -226,36 +335,60 @@ class Checker:
         makes them wait; each is cleared when its outcome is written. A source this
         process does not watch (another replica's newer config) is released at once.
         """
-        now = utcnow()
+        claimed = await self.claim_due(limit)
+        if claimed is None:
+            return PassSummary()
+        return await self.check_claimed(claimed, progress)
+
+    async def claim_due(self, limit: int = 500) -> Claim | None:
+        """Lease up to ``limit`` due sources (``None``: nothing due that this process
+        watches); ``check_claimed`` checks them."""
         lease = self.config.schedule.lease
         watches = self.watches
-        with session_scope(self.engine) as session:
-            rows = repo.claim_due(session, self.worker, now, lease, limit)
-            repo.release(session, [r.id for r in rows if r.id not in watches], self.worker)
+        # What falls due before the next tick is claimed now and checked when it is due
+        # (``_one`` waits for it), not up to a tick late.
+        ahead = self.config.schedule.tick
+
+        def claim() -> list[Source]:
+            with session_scope(self.engine) as session:
+                rows = repo.claim_due(session, self.worker, utcnow(), lease, limit, ahead)
+                repo.release(session, [r.id for r in rows if r.id not in watches],
+                             self.worker)
+            return rows
+        rows = await asyncio.to_thread(claim)  # not queued behind the batch writes
         held = {r.id for r in rows if r.id in watches}
-        if not held:
-            return PassSummary()
-        keeper = asyncio.ensure_future(self._keep_leases(held, lease))
+        return Claim(rows, held, watches, len(rows)) if held else None
+
+    async def check_claimed(self, claimed: Claim, progress: Progress | None = None
+                            ) -> PassSummary:
+        lease = self.config.schedule.lease
+        keeper = asyncio.ensure_future(self._keep_leases(claimed.held, lease))
         try:
-            return await self._run(rows, progress, held=held, watches=watches)
+            return await self._run(claimed.rows, progress, held=claimed.held,
+                                   watches=claimed.watches)
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
 
     async def _keep_leases(self, held: set[str], lease: float) -> None:
+        def renew() -> None:
+            with session_scope(self.engine) as session:
+                renew_sources(session, list(held), self.worker,
+                              utcnow() + timedelta(seconds=lease))
         while held:
             await asyncio.sleep(max(lease / 3, 0.2))
             try:
-                with session_scope(self.engine) as session:
-                    renew_sources(session, list(held), self.worker,
-                                  utcnow() + timedelta(seconds=lease))
+                await asyncio.to_thread(renew)  # beside the database thread's batch writes
             except Exception:  # a missed renewal only risks a second fetch elsewhere
                 log.warning("could not renew %d source leases", len(held), exc_info=True)
 
     async def _run(self, rows: Sequence[SourceRow], progress: Progress | None,
                    held: set[str] | None = None,
                    watches: dict[str, Watch] | None = None) -> PassSummary:
+        """One pass: every row ends as an outcome written to the database, whatever its
+        source does — an exception, a hang or a crash is recorded on that source alone,
+        and what the pass's deadline cuts short is recorded as failed."""
         summary = PassSummary()
         watches = watches or self.watches  # fixed for the pass: a reload may swap them
         rows = [r for r in rows if r.id in watches]
@@ -264,6 +397,8 @@ class Checker:
         states = {r.id: _state(r) for r in rows}
         pending: list[Outcome] = []
         flushed = time.monotonic()
+        loop = asyncio.get_running_loop()
+        self.reader.loop = loop
         # Fetched bodies wait here for the (CPU-bound) analysis: bounded, or a first pass
         # over thousands of sources holds every body in memory at once.
         backlog = asyncio.Semaphore(max(BACKLOG, 2 * self.fetch_options.concurrency))
@@ -271,13 +406,19 @@ class Checker:
         # would keep its body alive until the end of the pass.
         # Parsed bodies come back through it too, as (outcome, document or parse error).
         results: asyncio.Queue[Any] = asyncio.Queue()
+        started_at: dict[str, datetime] = {}
+        policy, hold = self.policy, self.config.guard  # fixed for the pass, like the watches
 
         async def one(row: SourceRow) -> None:
+            watch = watches[row.id]
+            started_at[row.id] = utcnow()
             try:
-                item: tuple[datetime, FetchResult] | Exception = await self._one(
-                    fetcher, row, watches[row.id], backlog)
-            except Exception as exc:  # re-raised by the loop below, as a task's would be
-                item = exc
+                item: tuple[datetime, FetchResult] = await self._one(fetcher, row, watch,
+                                                                     backlog)
+            except Exception as exc:  # a bug past the fetcher's own net: this source only
+                item = (started_at[row.id], FetchResult(
+                    row.id, watch.source.url, error=f"internal error: {type(exc).__name__}: "
+                                                    f"{_first_line(exc)}"))
             results.put_nowait(item)
 
         async def parse(out: Outcome, body: bytes) -> None:
@@ -291,12 +432,23 @@ class Checker:
             else:
                 results.put_nowait((out, doc))
 
-        def record(out: Outcome) -> None:
+        def analyse(out: Outcome, parsed: Document | BaseException) -> Outcome:
+            try:  # in the database thread: conclude reads stored versions
+                if isinstance(parsed, BaseException):
+                    out = parse_failed(out, parsed)
+                else:
+                    out = conclude(out, out.watch, states[out.source_id], parsed,
+                                   self.reader, policy, hold)
+                # Analysed: the batch needs neither the parsed document (its hash, size
+                # and compressed JSON) nor the body (compressed, when a snapshot keeps it).
+                settle(out)
+            except Exception as exc:
+                out = internal_failure(out, exc)
+            return out
+
+        async def record(out: Outcome) -> None:
             nonlocal pending, flushed
             backlog.release()
-            # Analysed: the batch needs neither the parsed document (its hash, size and
-            # compressed JSON) nor the body (compressed, when a snapshot keeps it).
-            settle(out)
             if out.fetch.body is not None:
                 out.fetch = replace(out.fetch, body=None)
             summary.add(out)
@@ -306,79 +458,133 @@ class Checker:
             if progress is not None:
                 progress(out)
             if len(pending) >= BATCH or time.monotonic() - flushed >= FLUSH_AFTER:
-                summary.triggers += self._flush(pending, states, held)
-                pending, flushed = [], time.monotonic()
+                batch, pending, flushed = pending, [], time.monotonic()
+                summary.triggers += await self.in_db(self._flush, batch, states, held)
 
         parsing: set[asyncio.Task[None]] = set()
-        policy = self.policy  # fixed for the pass, like the watches
+        done_ids: set[str] = set()
+        hosts = {urlsplit(w.source.url).hostname for w in watches.values()}
+        limit = self.pass_timeout(len(rows), len(hosts))
+        deadline = loop.time() + limit
         async with Fetcher(self.fetch_options) as fetcher:
             tasks = _Tasks(one, _interleaved(rows, watches),
                            max(SPAWN, 4 * self.fetch_options.concurrency))
             tasks.start()
             try:
-                done = 0
-                while done < len(rows):
-                    item = await results.get()
-                    if isinstance(item, Exception):
-                        raise item
-                    if isinstance(item[0], Outcome):  # a parse came back
-                        out, parsed = item
-                        del item
-                        state = states[out.source_id]
-                        out = (parse_failed(out, parsed) if isinstance(parsed, BaseException)
-                               else conclude(out, out.watch, state, parsed, self.reader, policy))
-                        done += 1
-                        record(out)
-                        continue
-                    started, result = item
+                while len(done_ids) < len(rows):
+                    try:
+                        async with asyncio.timeout_at(deadline):
+                            item = await results.get()
+                    except TimeoutError:
+                        await self._cut_short(rows, done_ids, watches, started_at, record,
+                                              limit)
+                        break
+                    out = await self._next(item, watches, states, analyse, parse, parsing)
                     del item
-                    out = triage(watches[result.source_id], states[result.source_id], result,
-                                 started)
-                    if out.outcome == PARSE:  # the body goes to a parse worker
-                        task = asyncio.ensure_future(parse(out, result.body or b""))
-                        parsing.add(task)
-                        task.add_done_callback(parsing.discard)
-                        del result
-                        continue
-                    del result
-                    done += 1
-                    record(out)
+                    if out is not None:
+                        done_ids.add(out.source_id)
+                        await record(out)
             finally:
                 tasks.cancel()
                 for task in list(parsing):
                     task.cancel()
                 if pending:
-                    summary.triggers += self._flush(pending, states, held)
+                    summary.triggers += await self.in_db(self._flush, pending, states, held)
         return summary
+
+    async def _next(self, item: Any, watches: dict[str, Watch],
+                    states: dict[str, SourceState],
+                    analyse: Callable[[Outcome, Document | BaseException], Outcome],
+                    parse: Callable[[Outcome, bytes], Awaitable[None]],
+                    parsing: set[asyncio.Task[None]]) -> Outcome | None:
+        """The outcome a result makes now, or ``None`` when its body went to be parsed."""
+        if isinstance(item[0], Outcome):  # a parse came back
+            return await self.in_db(analyse, item[0], item[1])
+        started, result = item
+        watch = watches[result.source_id]
+        out = Outcome(watch=watch, fetch=result, started_at=started, outcome="failed")
+        try:
+            out = triage(watch, states[result.source_id], result, started)
+        except Exception as exc:
+            return internal_failure(out, exc)
+        if out.outcome == PARSE:  # the body goes to a parse worker
+            task = asyncio.ensure_future(parse(out, result.body or b""))
+            parsing.add(task)
+            task.add_done_callback(parsing.discard)
+            return None
+        return out
+
+    async def _cut_short(self, rows: Sequence[SourceRow], done: set[str],
+                         watches: dict[str, Watch], started_at: dict[str, datetime],
+                         record: Callable[[Outcome], Awaitable[None]], limit: float) -> None:
+        """The pass's deadline passed: every source without an outcome fails with why."""
+        log.warning("the pass ran past its deadline; %d of %d sources recorded as failed",
+                    len(rows) - len(done), len(rows))
+        for row in rows:
+            if row.id in done:
+                continue
+            watch = watches[row.id]
+            out = Outcome(watch=watch, started_at=started_at.get(row.id, utcnow()),
+                          fetch=FetchResult(row.id, watch.source.url), outcome="failed",
+                          error="the pass ran past its deadline (schedule.pass_timeout, "
+                                f"about {limit:.0f}s) before this source was done")
+            done.add(row.id)
+            await record(out)
 
     async def _one(self, fetcher: Fetcher, row: SourceRow, watch: Watch,
                    backlog: asyncio.Semaphore | None = None) -> tuple[datetime, FetchResult]:
+        due = getattr(row, "next_due_at", None)  # a claimed source, due within a tick
+        if due is not None and (wait := (due - utcnow()).total_seconds()) > 0:
+            await asyncio.sleep(min(wait, self.config.schedule.tick))
         started = utcnow()
         # A stale source (its document another parser's) is fetched whole, never answered
         # 304: its re-baseline needs this body parsed (analyse.py).
         fresh = not stale(watch.kind, row.current_snapshot_id, row.parser_version)
-        request = FetchRequest(source_id=row.id, url=watch.source.url,
+        source = watch.source
+        request = FetchRequest(source_id=row.id, url=source.request_url(),
                                etag=row.etag if fresh else None,
                                last_modified=row.last_modified if fresh else None,
-                               headers=watch.source.headers, timeout=watch.source.timeout)
-        return started, await fetcher.fetch(request, backlog)
+                               headers=source.request_headers(), timeout=source.timeout)
+        result = await fetcher.fetch(request, backlog)
+        return started, redact_result(result, source.secrets())
 
     def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState],
                held: set[str] | None = None) -> int:
-        with session_scope(self.engine) as session:
-            stored = persist(
-                session, outcomes, now=utcnow(), worker=self.worker,
-                jitter=lambda o: _jitter(self.config, o),
-                interval_of=lambda o: self.config.interval_for(o.watch.vendor, o.watch.source),
-                failures_before={k: v.consecutive_failures for k, v in states.items()},
-                router=self.router,
-            )
+        """Write a batch (in the database thread); a batch the database refuses for one
+        of its rows is written source by source, so the others' results are kept."""
+        try:
+            stored = self._write(outcomes, states)
+        except OperationalError:
+            raise
+        except Exception:
+            if len(outcomes) == 1:
+                raise
+            log.warning("a batch of %d outcomes could not be written; writing them one "
+                        "by one", len(outcomes), exc_info=True)
+            stored = []
+            for out in outcomes:
+                try:
+                    stored += self._write([out], states)
+                except OperationalError:
+                    raise  # the database's own trouble (locked, read-only, full, gone)
+                except Exception:
+                    log.exception("%s: its outcome could not be written", out.source_id)
         if held is not None:
             held.difference_update(o.source_id for o in outcomes)  # persist cleared them
         sent = [s.event for s in stored if not s.event.suppressed]
         if self.observer is not None and sent:
             self.observer.fired(sent)
         return len(stored)
+
+    def _write(self, outcomes: list[Outcome], states: dict[str, SourceState]) -> list[Any]:
+        with session_scope(self.engine) as session:
+            return persist(
+                session, outcomes, now=utcnow(), worker=self.worker,
+                jitter=lambda o: _jitter(self.config, o),
+                interval_of=lambda o: self.config.interval_for(o.watch.vendor, o.watch.source),
+                failures_before={k: v.consecutive_failures for k, v in states.items()},
+                router=self.router,
+            )
 
 
 class _Tasks:
@@ -431,5 +637,6 @@ def _state(row: SourceRow) -> SourceState:
     return SourceState(id=row.id, current_snapshot_id=row.current_snapshot_id,
                        current_hash=row.current_hash, body_hash=row.body_hash,
                        pending_hash=row.pending_hash, pending_count=row.pending_count,
+                       pending_since=row.pending_since,
                        consecutive_failures=row.consecutive_failures,
                        alert_state=row.alert_state, parser_version=row.parser_version)

@@ -128,7 +128,16 @@ def check(config: Path = ConfigOption,
             fail(f"no source {s!r} in the config (known: {', '.join(sorted(known_s))})", 2)
     ids = [s.id for v, s in cfg.sources() if s.enabled
            and (not vendor or v.id in vendor) and (not source or s.id in source)]
-    summary = run_check(cfg, get_engine(cfg), ids, notify=notify, steady=True)
+    engine = get_engine(cfg)
+    try:
+        summary = run_check(cfg, engine, ids, notify=notify, steady=True)
+    except Exception as exc:  # the database's trouble: one line, exit 1, no traceback
+        from storage.db import storage_problem
+
+        problem = storage_problem(exc)
+        if problem is None:
+            raise
+        fail(str(problem), 1)
     raise typer.Exit(1 if summary.failed else 0)
 
 

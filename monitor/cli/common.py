@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from config import Config, ConfigError, load_config
 from config.errors import ReassessError
-from storage.db import open_database
+from storage.db import DatabaseURLError, open_database
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -183,10 +183,14 @@ def get_config(path: Path | None) -> Config:
 
 
 def get_engine(config: Config) -> Engine:
+    """The database, migrated; a bad URL exits 2 (configuration), a database that cannot
+    be opened or written (locked, read-only, full) exits 1 with one line."""
     try:
         return open_database(config.database)
-    except ReassessError as exc:
+    except DatabaseURLError as exc:
         fail(str(exc), 2)
+    except ReassessError as exc:
+        fail(str(exc), 1)
 
 
 def who(by: str | None) -> str:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("reassess.daemon")
 
 Job = Callable[[], Awaitable[Any]]
+MAX_PASSES = 4  # dispatches (each a pass) in flight at once in one daemon
 
 
 class Daemon:
@@ -55,6 +57,7 @@ class Daemon:
         # Features that keep state derived from the config re-derive it here on reload.
         self.reload_hooks: list[Callable[[Config], None]] = []
         self._config_mtime = _mtime(config_file)
+        self._reloading = threading.Lock()
         self.web_enabled = web
         self.web_app: FastAPI | None = None  # built by monitor.web.register_jobs
 
@@ -67,24 +70,26 @@ class Daemon:
     def scheduler_running(self) -> bool:
         return bool(self.scheduler.running)
 
-    def add_periodic(self, name: str, seconds: float, job: Job) -> None:
-        """Run ``job`` every ``seconds``; a run still going is not started again."""
-        # The guard skips a run while the last is going, quietly: APScheduler's own
+    def add_periodic(self, name: str, seconds: float, job: Job, *, at_once: int = 1) -> None:
+        """Run ``job`` every ``seconds``; while ``at_once`` runs are still going, no other
+        is started."""
+        # The guard skips a run while the last ones are going, quietly: APScheduler's own
         # max_instances would log a warning at every tick of a long dispatch.
-        self.scheduler.add_job(self._guard(name, job), "interval", seconds=seconds, id=name,
-                               max_instances=2, coalesce=True, next_run_time=_soon())
+        self.scheduler.add_job(self._guard(name, job, at_once), "interval", seconds=seconds,
+                               id=name, max_instances=at_once + 1, coalesce=True,
+                               next_run_time=_soon())
 
-    def _guard(self, name: str, job: Job) -> Job:
+    def _guard(self, name: str, job: Job, at_once: int = 1) -> Job:
         busy: list[bool] = []
 
         async def run() -> None:
-            if self.stopping.is_set() or busy:
+            if self.stopping.is_set() or len(busy) >= at_once:
                 return
             busy.append(True)
             try:
                 await self._run_job(name, job)
             finally:
-                busy.clear()
+                busy.pop()
         return run
 
     async def _run_job(self, name: str, job: Job) -> None:
@@ -103,9 +108,14 @@ class Daemon:
         """Claim and check the due sources, as many rounds as there are due ones.
 
         A round claims a few times the fetch concurrency, not everything due, so the
-        daemons sharing a database split a large batch between them.
+        daemons sharing a database split a large batch between them. Up to
+        ``MAX_PASSES`` dispatches run at once (``install_jobs``): a source that falls due
+        while a long pass runs is claimed at the next tick, not after that pass, so every
+        source is checked once per interval plus about a tick.
         """
-        self.reload_if_changed()
+        if self.config_file is not None and _mtime(self.config_file) != self._config_mtime:
+            # A reload syncs the config to the database: in a thread, off the event loop.
+            await asyncio.to_thread(self.reload_if_changed)
         batch = min(500, max(50, 4 * self.config.http.concurrency))
         for _ in range(100):  # bounded: at most 100 rounds per tick
             summary = await self.checker.check_due(limit=batch, progress=_log_outcome)
@@ -159,12 +169,14 @@ class Daemon:
 
     def reload_if_changed(self) -> None:
         """Reload when the config file's modification time moved (one ``stat`` a tick)."""
-        if self.config_file is not None and _mtime(self.config_file) != self._config_mtime:
-            log.info("%s changed on disk; reloading", self.config_file)
-            self.reload()
+        with self._reloading:  # dispatches run side by side: one of them reloads
+            if self.config_file is not None and _mtime(self.config_file) != self._config_mtime:
+                log.info("%s changed on disk; reloading", self.config_file)
+                self.reload()
 
     def install_jobs(self) -> None:
-        self.add_periodic("dispatch", self.config.schedule.tick, self.dispatch)
+        self.add_periodic("dispatch", self.config.schedule.tick, self.dispatch,
+                          at_once=MAX_PASSES)
         for register in _extensions():
             register(self)
 
@@ -174,8 +186,9 @@ class Daemon:
             loop.add_signal_handler(sig, self.stopping.set)
         with contextlib.suppress(NotImplementedError, AttributeError):
             loop.add_signal_handler(signal.SIGHUP, self._on_hup)
-        self.checker.sync()
-        self.checker.start_pool()  # forked before the jobs start threads
+        self.checker.start_pool()  # forked before anything starts a thread
+        await asyncio.to_thread(self.checker.sync)
+        await asyncio.to_thread(_reclaim, self.engine)
         self.install_jobs()
         self.scheduler.start()
         log.info("reassess running: %d sources, tick %gs", len(self.checker.watches),
@@ -191,7 +204,9 @@ class Daemon:
         return 0
 
     def _on_hup(self) -> None:
-        self.reload()
+        task = asyncio.ensure_future(asyncio.to_thread(self.reload))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
 
 def _extensions() -> list[Callable[[Daemon], None]]:
@@ -206,6 +221,14 @@ def _extensions() -> list[Callable[[Daemon], None]]:
 
     return [notifier.register_jobs, lifecycle.register_jobs, web.register_jobs,
             ops.register_jobs]
+
+
+def _reclaim(engine: Engine) -> None:
+    """Take back at once what this host's dead processes held (a restart after a crash
+    or a ``kill -9``): their source, outbox and job leases."""
+    from monitor.notify.notifier import reclaim
+
+    reclaim(engine)
 
 
 def _mtime(path: Path | None) -> int | None:

@@ -97,28 +97,48 @@ def run_once(engine: Engine, name: str, due: Due, work: Callable[[], Any], *,
 async def arun_once(engine: Engine, name: str, due: Due,
                     work: Callable[[], Awaitable[Any] | Any], *, owner: str | None = None,
                     lease: float = LEASE, retry: float = RETRY) -> bool:
-    """``run_once`` for a coroutine (or plain) job; the lease is renewed while it runs."""
+    """``run_once`` for a coroutine (or plain) job; the lease is renewed while it runs.
+
+    The claim, the renewals and the record are database work: each runs in a thread,
+    never on the event loop that runs the checks and serves the web UI.
+    """
     owner = owner or default_worker()
-    with job_once(engine, name, due, owner=owner, lease=lease, retry=retry) as mine:
-        if mine:
-            keeper = asyncio.ensure_future(_renew(engine, name, owner, lease))
-            try:
-                result = work()
-                if inspect.isawaitable(result):
-                    await result
-            finally:
-                keeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await keeper
-    return mine
+    started = utcnow()
+
+    def claim() -> bool:
+        with session_scope(engine) as session:
+            return claim_job(session, name, due, owner, started, lease)
+
+    def finish(ok: bool) -> None:
+        with session_scope(engine) as session:
+            finish_job(session, name, owner, started=started, ok=ok,
+                       retry_at=utcnow() + timedelta(seconds=retry))
+
+    if not await asyncio.to_thread(claim):
+        return False
+    keeper = asyncio.ensure_future(_renew(engine, name, owner, lease))
+    ok = False
+    try:
+        result = work()
+        if inspect.isawaitable(result):
+            await result
+        ok = True
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+        await asyncio.shield(asyncio.to_thread(finish, ok))
+    return True
 
 
 async def _renew(engine: Engine, name: str, owner: str, lease: float) -> None:
+    def renew() -> None:
+        with session_scope(engine) as session:
+            renew_job(session, name, owner, utcnow() + timedelta(seconds=lease))
     while True:
         await asyncio.sleep(lease / 3)
         try:
-            with session_scope(engine) as session:
-                renew_job(session, name, owner, utcnow() + timedelta(seconds=lease))
+            await asyncio.to_thread(renew)
         except Exception:  # the run itself decides the outcome; a missed renewal is logged
             log.warning("could not renew the lease of job %s", name, exc_info=True)
 

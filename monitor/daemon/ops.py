@@ -139,7 +139,7 @@ class DatabaseCollector(Collector):
 def database_facts(engine: Engine, lease: float) -> dict[str, Any]:
     now = utcnow()
     active = col(Source.active).is_(True)
-    with session_scope(engine) as session:
+    with session_scope(engine, write=False) as session:
         def n(model: type, *where: Any) -> int:
             stmt = select(func.count()).select_from(model).where(*where)
             return int(session.execute(stmt).scalar_one())
@@ -155,6 +155,8 @@ def database_facts(engine: Engine, lease: float) -> dict[str, Any]:
             "outbox_failed": int(outbox.get("failed", 0)),
             "outbox_digest_waiting": int(outbox.get("digest", 0)),
             "last_success_at": session.execute(select(func.max(col(Source.last_success_at)))
+                                               .where(active)).scalar_one(),
+            "last_checked_at": session.execute(select(func.max(col(Source.last_checked_at)))
                                                .where(active)).scalar_one(),
         }
 
@@ -188,8 +190,33 @@ class Ops:
         stall = max(3 * self.daemon.config.schedule.tick, STALL_AFTER)
         return self.daemon.scheduler_running and self.activity_age() <= stall
 
+    def checks_due_within(self) -> float | None:
+        """How long may pass without any completed check before the monitor is blind:
+        the shortest interval of its sources, plus the longest a check may take (fetch
+        with retries, then the parse) and the scheduler's stall allowance; ``None``
+        without sources."""
+        checker, config = self.daemon.checker, self.daemon.config
+        intervals = [config.interval_for(w.vendor, w.source)
+                     for w in checker.watches.values() if w.source.enabled]
+        if not intervals:
+            return None
+        longest = max(w.source.timeout or 0.0 for w in checker.watches.values())
+        margin = (checker.fetch_options.bound(longest or None) + config.parse.timeout
+                  + max(3 * config.schedule.tick, STALL_AFTER))
+        return min(intervals) + margin
+
+    def last_check_age(self, db_last: datetime | None) -> float:
+        """Seconds since a check last completed: by this daemon or, from the database, by
+        any daemon sharing it (a replica that claims nothing is not blind), else since
+        this daemon started."""
+        ages = [time.monotonic() - (self.metrics.last_check or self.daemon.started_at)]
+        if db_last is not None:
+            ages.append((utcnow() - db_last).total_seconds())
+        return max(0.0, min(ages))
+
     def health(self) -> dict[str, Any]:
-        """Facts merged into ``/healthz``; ``status: error`` (503) when the scheduler stalled."""
+        """Facts merged into ``/healthz``; ``status: error`` (503) when the scheduler
+        stalled or no check has completed within the shortest interval plus a margin."""
         alive = self.scheduler_alive()
         facts: dict[str, Any] = {
             "scheduler": "ok" if alive else "stalled",
@@ -197,8 +224,10 @@ class Ops:
             "worker": self.daemon.checker.worker,
             "last_check_at": _iso(self.metrics.last_check_at),
         }
+        db_last: datetime | None = None
         try:
             db = database_facts(self.daemon.engine, self.daemon.config.schedule.lease)
+            db_last = db["last_checked_at"]
             facts.update(last_success_at=_iso(db["last_success_at"]),
                          sources_active=db["sources_active"],
                          sources_failing=db["sources_failing"],
@@ -207,7 +236,12 @@ class Ops:
         except Exception as exc:  # the web app's own probe reports the database as down
             facts["last_success_at"] = None
             log.warning("health: cannot read the database: %s", type(exc).__name__)
-        if not alive:
+        within = self.checks_due_within()
+        age = self.last_check_age(db_last)
+        checking = within is None or age <= within
+        facts.update(checks="ok" if checking else "overdue",
+                     last_check_age_s=round(age, 1))
+        if not alive or not checking:
             facts["status"] = "error"
         return facts
 

@@ -8,8 +8,11 @@ off exponentially (``notify.retry`` doubling up to ``notify.retry_max``) until
 after its pass; the daemon runs it every ``notify.tick`` (``register_jobs``).
 
 Delivery is at least once: a daemon killed between a send and its record sends that
-row again when its lease expires. Every message carries the trigger id (and
-``json://`` payloads the row's key) so a receiver can drop a repeat.
+row again — at once when it restarts on the same host (its dead predecessor's leases are
+reclaimed), else when the short lease (``LEASE``, renewed while a round delivers)
+expires — and says so: the claim counted the attempt, so the repeat is ``attempt: 2``.
+Every message carries the trigger id (and ``json://`` payloads the row's key) so a
+receiver can drop a repeat. A clean stop gives the rows not yet sent back at once.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import functools
 import hashlib
 import logging
 import re
+import socket
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +40,7 @@ from monitor.check.pipeline import default_worker
 from monitor.clock import utcnow
 from storage import outbox
 from storage.db import session_scope
+from storage.leases import reclaim_dead
 from storage.models import Outbox
 
 from . import channels
@@ -59,7 +65,8 @@ __all__ = ["DeliveryReport", "deliver_due", "digest_boundary", "fold_digests",
 
 log = logging.getLogger("reassess.notify")
 
-LEASE = 300.0  # seconds a claimed row is ours: longer than any apprise timeout
+LEASE = 60.0  # seconds a claimed row is ours, renewed every third of it while delivering
+ROUND = 150.0  # seconds a round delivers before it gives the rest back for the next one
 BATCH = 20
 ROUNDS = 50
 WORKERS = 4
@@ -89,6 +96,7 @@ def deliver_due(config: Config, engine: Engine, *, worker: str | None = None,
     channels.register_secrets(config.channels)
     worker = worker or default_worker()
     stop = should_stop or (lambda: False)
+    reclaim(engine)
     report = DeliveryReport(digests=fold_digests(config, engine, utcnow()))
     for _ in range(ROUNDS):
         if stop():
@@ -103,14 +111,64 @@ def deliver_due(config: Config, engine: Engine, *, worker: str | None = None,
     return report
 
 
+def reclaim(engine: Engine) -> None:
+    """Take back, at once, the rows (and leases) of this host's processes that died."""
+    try:
+        with session_scope(engine) as session:
+            freed = reclaim_dead(session, socket.gethostname(), utcnow())
+    except Exception:  # the leases expire by themselves; this only makes it sooner
+        log.warning("could not reclaim dead processes' leases", exc_info=True)
+        return
+    if freed:
+        log.info("reclaimed the leases of dead processes: %s",
+                 ", ".join(f"{n} {what}" for what, n in sorted(freed.items())))
+
+
+class _Renewer:
+    """Renews the leases of the rows a round still holds, every third of ``LEASE``."""
+
+    def __init__(self, engine: Engine, worker: str, ids: list[int]) -> None:
+        self.engine, self.worker = engine, worker
+        self.held = set(ids)
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="reassess-outbox-lease",
+                                       daemon=True)
+
+    def finished(self, row_ids: list[int]) -> None:
+        with self.lock:
+            self.held.difference_update(row_ids)
+
+    def _run(self) -> None:
+        while not self.done.wait(LEASE / 3):
+            with self.lock:
+                ids = list(self.held)
+            if not ids:
+                continue
+            try:
+                with session_scope(self.engine) as session:
+                    outbox.renew(session, ids, self.worker, utcnow() + timedelta(seconds=LEASE))
+            except Exception:  # a missed renewal risks a repeat (at least once), no loss
+                log.warning("could not renew %d outbox leases", len(ids), exc_info=True)
+
+    def __enter__(self) -> _Renewer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join(10)
+
+
 def _deliver(config: Config, engine: Engine, worker: str, rows: list[Outbox],
              report: DeliveryReport, stop: StopFlag) -> None:
     """Send claimed rows: one URL's rows in order, different URLs in parallel."""
     groups: dict[str, list[Outbox]] = {}
     for row in rows:
         groups.setdefault((row.payload or {}).get("url_key", f"row{row.id}"), []).append(row)
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(groups))) as pool:
-        futures = [pool.submit(_deliver_group, config, engine, worker, group, stop)
+    with _Renewer(engine, worker, [r.id for r in rows if r.id is not None]) as renewer, \
+            ThreadPoolExecutor(max_workers=min(WORKERS, len(groups))) as pool:
+        futures = [pool.submit(_deliver_group, config, engine, worker, group, stop, renewer)
                    for group in groups.values()]
         for future in futures:
             for status in future.result():
@@ -123,14 +181,15 @@ def _deliver(config: Config, engine: Engine, worker: str, rows: list[Outbox],
 
 
 def _deliver_group(config: Config, engine: Engine, worker: str, rows: list[Outbox],
-                   stop: StopFlag) -> list[str]:
+                   stop: StopFlag, renewer: _Renewer) -> list[str]:
     done: list[str] = []
     started = time.monotonic()
     for i, row in enumerate(rows):
-        if stop() or time.monotonic() - started > LEASE / 2:  # give back before the lease ends
+        if stop() or time.monotonic() - started > ROUND:  # a clean stop gives them back
             _release(engine, rows[i:], worker, None)
             break
         status, retry_at = _deliver_one(config, engine, worker, row)
+        renewer.finished([row.id or 0])
         done.append(status)
         if status == "pending":  # the URL failed: the rest of its rows wait with it
             _release(engine, rows[i + 1:], worker, retry_at)
@@ -164,9 +223,9 @@ def _deliver_one(config: Config, engine: Engine, worker: str,
         return "sent", None
     status = _record_failure(config, engine, worker, row, result.reason)
     log.warning("notification %s to %s via %s failed (attempt %d, %s): %s", row.id,
-                row.channel, channels.display(url), row.attempts + 1,
+                row.channel, channels.display(url), row.attempts,
                 "giving up" if status == "failed" else "will retry", result.reason)
-    return status, utcnow() + timedelta(seconds=_delay(config, row.attempts + 1))
+    return status, utcnow() + timedelta(seconds=_delay(config, row.attempts))
 
 
 def _delay(config: Config, attempt: int) -> float:
@@ -206,7 +265,8 @@ def format_of(url: str) -> str:
 def _with_delivery(row: Outbox) -> Notification:
     """The row's notification, read back as its type, with this delivery attempt on it."""
     doc = load((row.payload or {}).get("document") or {})
-    delivery = Delivery(id=row.dedupe_key, channel=row.channel, attempt=row.attempts + 1)
+    # The claim counted this attempt: a repeat after a crash says attempt 2, not 1 again.
+    delivery = Delivery(id=row.dedupe_key, channel=row.channel, attempt=max(row.attempts, 1))
     return doc.model_copy(update={"delivery": delivery})
 
 

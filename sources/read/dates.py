@@ -141,8 +141,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 def is_date_noise(line: str) -> bool:
-    """A line that only says when the page was rendered, published or last updated."""
-    return bool(_rx(_DATE_LINE).match(line))
+    """A line that only says when the page was rendered, published or last updated
+    (never a long one: the pattern's leading non-word run backtracks over every character of
+    a long run of punctuation, seconds on a 200 kB line of brackets)."""
+    return len(line) <= 300 and bool(_rx(_DATE_LINE).match(line))
 
 
 def drop_inline_dates(text: str) -> str:

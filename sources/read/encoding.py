@@ -1,5 +1,7 @@
-"""Bytes as text: a body decoded for the line-based formats, and the encodings an HTML
-body may be in, in the order a browser settles on one."""
+"""Bytes as text: a body decoded for the line-based formats, the encodings an HTML
+body may be in (in the order a browser settles on one, except that bytes which are
+valid UTF-8 are read as UTF-8 whatever a page declares: "Müller" in UTF-8 declared as
+ISO-8859-1 is "Müller", never "MÃ¼ller"), and whether a body is text at all."""
 
 from __future__ import annotations
 
@@ -72,7 +74,10 @@ def encodings(markup: bytes, sniffed: str | None) -> Iterator[str]:
         tried.add(encoding.lower())
         return True
 
-    for found in (sniffed, _declared(markup)):
+    declared = _declared(markup)
+    if sniffed is None and declared is not None and _utf8_mislabelled(markup, declared):
+        sniffed = "utf-8"  # the bytes say UTF-8 louder than the declaration says otherwise
+    for found in (sniffed, declared):
         if found is not None and fresh(found):
             yield found
     detector = _detector()
@@ -82,3 +87,53 @@ def encodings(markup: bytes, sniffed: str | None) -> Iterator[str]:
     for encoding in ("utf-8", "windows-1252"):
         if fresh(encoding):
             yield encoding
+
+
+# Single-byte encodings a page may declare while its bytes are UTF-8 (a CMS template's
+# old meta tag): UTF-8's multi-byte sequences read in them are the "Ã¼" of mojibake.
+_SINGLE_BYTE = re.compile(r"^(iso[-_]?8859[-_]?\d+|latin[-_]?\d|l\d|windows[-_]?125\d|"
+                          r"cp125\d|us-ascii|ascii|iso[-_]?646.*)$")
+
+
+def _utf8_mislabelled(markup: bytes, declared: str) -> bool:
+    """Bytes with non-ASCII that are valid UTF-8, declared in a single-byte encoding:
+    random Latin-1 text is almost never valid UTF-8, so the bytes decide."""
+    if not _SINGLE_BYTE.match(declared.strip().lower()) or markup.isascii():
+        return False
+    try:
+        markup.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# Above this share of characters that are no text (controls, NULs, undecodable bytes),
+# a body is not text in any encoding: random bytes, a binary served as a page.
+NOT_TEXT_SHARE = 0.02
+_SAMPLE = 65536
+
+
+def undecodable(body: bytes) -> str | None:
+    """Why a (text format) body does not decode cleanly, or ``None`` when it does.
+
+    UTF-8 first, else Windows-1252; what is left counts: control characters other than
+    whitespace, NULs, U+FFFD and bytes neither encoding defines. A PDF is never text.
+    """
+    if body.startswith(b"%PDF-"):
+        return None
+    sample, _ = strip_bom(body[:_SAMPLE])
+    if not sample:
+        return None
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 3:  # a character cut by the sample's end
+            text = sample[:exc.start].decode("utf-8", "replace")
+        else:
+            text = sample.decode("windows-1252", "replace")
+    bad = sum(1 for ch in text if (ch < " " and ch not in "\t\n\r\f") or
+              "\x7f" <= ch <= "\x9f" or ch == "\ufffd")
+    if bad > NOT_TEXT_SHARE * len(text):
+        return (f"undecodable: {bad} of the first {len(text)} characters are no text "
+                "(binary or corrupt bytes?)")
+    return None

@@ -52,7 +52,16 @@ def _markdown(strikethrough: bool) -> MarkdownIt:
 def markdown_html(text: str, *, strikethrough: bool = True) -> str:
     """Markdown rendered as HTML: CommonMark with raw HTML and tables; ``~~struck~~`` text
     becomes ``<s>`` unless ``strikethrough`` is off (then the tildes stay in the text)."""
-    return _markdown(strikethrough).render(text)
+    return _markdown(strikethrough).render(_BRACKETS.sub(_escape, text))
+
+
+# A long run of "[": each may open a link whose label markdown-it scans to the end of
+# the run, seconds on a body of nested brackets. Escaped, they are the same text.
+_BRACKETS = re.compile(r"\[{32,}")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return "\\[" * len(match.group())
 
 
 def markdown_page(text: str) -> str:

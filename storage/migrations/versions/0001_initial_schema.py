@@ -155,6 +155,7 @@ def upgrade() -> None:
     sa.Column('body_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('pending_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('pending_count', sa.Integer(), nullable=False),
+    sa.Column('pending_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('alert_state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
