@@ -53,8 +53,10 @@ def state(request: Request) -> WebState:
 
 
 def db(request: Request) -> Iterator[Session]:
-    """One transaction per request (a FastAPI dependency)."""
-    with session_scope(state(request).engine) as session:
+    """One transaction per request (a FastAPI dependency). A page or API read takes no
+    write lock: on SQLite it never waits for the daemon's writes, nor they for it."""
+    write = request.method not in ("GET", "HEAD")
+    with session_scope(state(request).engine, write=write) as session:
         yield session
 
 

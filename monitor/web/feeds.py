@@ -172,7 +172,7 @@ def feed_assessment(request: Request, assessment_id: str, _me: Principal = Depen
 
 
 def _rows(st: WebState, flt: q.TriggerFilter) -> Iterator[dict[str, object]]:
-    with session_scope(st.engine) as session:
+    with session_scope(st.engine, write=False) as session:
         batch: list[Trigger] = []
         for row in q.iter_triggers(session, flt, batch=500, cap=EXPORT_CAP):
             batch.append(row)
