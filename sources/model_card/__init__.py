@@ -49,10 +49,11 @@ from ..read.html import content_root, get_text
 from ..read.markdown import markdown_page, split_front_matter
 from ..read.sections import INTRO, heading_key, split_sections
 from ..read.text import looks_like_wall
-from .fields import flatten, front_matter, html_fields, hub_fields
+from .facts import read_facts, take_line_facts
+from .fields import flatten, front_matter, hub_fields
 
 NAME = "model_card"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
 RULES = "triggers.model_card:model_card_rule"  # its rule in triggers/, named
 
@@ -66,58 +67,60 @@ class Settings(BaseSettings):
 
 def parse(body: bytes, settings: BaseSettings) -> Document:
     try:
-        fields, sections = _parse(body, settings)
+        data = _parse(body, settings)
     except ParseError:
         raise
     except Exception as exc:  # a third-party parser's failure becomes ours
         raise ParseError(f"model_card: cannot parse the body: {exc}") from exc
-    return Document(kind=NAME, data={"fields": fields, "sections": sections},
-                    parser_version=PARSER_VERSION)
+    return Document(kind=NAME, data=data, parser_version=PARSER_VERSION)
 
 
-def _parse(body: bytes, settings: BaseSettings) -> tuple[dict[str, Any], dict[str, str]]:
+def _parse(body: bytes, settings: BaseSettings) -> dict[str, Any]:
     fmt = detect_format(body, settings.format)
     text = decode(body)
     if fmt == "json":
-        return _select(hub_fields(json.loads(text)), {}, settings)
+        return _select({"fields": hub_fields(json.loads(text)), "facts": {}, "variants": {},
+                        "sections": {}}, settings)
     fields: dict[str, Any] = {}
     if fmt in ("html", "rss", "atom"):
         roots = content_root(body, settings.select)
-        fields = html_fields(roots)
     else:
         front, rest = split_front_matter(text)
         fields = front_matter(front)
         roots = content_root(markdown_page(rest), settings.select)
+    facts, variants = read_facts(roots)
     title, sections = split_sections(roots, settings.ignore)
+    sections = take_line_facts(sections, facts)
     if title and "title" not in fields:
         fields["title"] = title
-    if _is_empty(fields, sections, roots):
-        return {}, {}
-    return _select(fields, sections, settings)
+    data = {"fields": fields, "facts": facts, "variants": variants, "sections": sections}
+    if _is_empty(data, roots):
+        return {"fields": {}, "facts": {}, "variants": {}, "sections": {}}
+    return _select(data, settings)
 
 
-def _is_empty(fields: dict[str, Any], sections: dict[str, str], roots: list[Any]) -> bool:
+def _is_empty(data: dict[str, Any], roots: list[Any]) -> bool:
     """A page with no card in it: a bot challenge, a login wall, an empty app shell."""
-    if any(k != "title" for k in fields):
+    if data["facts"] or data["variants"] or any(k != "title" for k in data["fields"]):
         return False
-    words = sum(len(t.split()) for t in sections.values())
+    words = sum(len(t.split()) for t in data["sections"].values())
     if words < 25:
         return True
     return looks_like_wall(" ".join(get_text(r, " ") for r in roots))
 
 
-def _select(fields: dict[str, Any], sections: dict[str, str], settings: BaseSettings,
-            ) -> tuple[dict[str, Any], dict[str, str]]:
+def _select(data: dict[str, Any], settings: BaseSettings) -> dict[str, Any]:
     ignored = {f.casefold() for f in getattr(settings, "ignore_fields", ())}
-    fields = {k: v for k, v in fields.items() if k.casefold() not in ignored}
+    for part in ("fields", "facts"):
+        data[part] = {k: v for k, v in data[part].items() if k.casefold() not in ignored}
     watched = [w.casefold() for w in getattr(settings, "sections", ())]
     if watched:
-        sections = {k: v for k, v in sections.items()
-                    if any(w in k.casefold() for w in watched)}
-    return fields, sections
+        data["sections"] = {k: v for k, v in data["sections"].items()
+                            if any(w in k.casefold() for w in watched)}
+    return data
 
 
-def _field_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+def _field_changes(a: dict[str, Any], b: dict[str, Any], path: str = "field") -> list[Change]:
     changes = []
     for key in sorted(a.keys() | b.keys()):
         before, after = a.get(key), b.get(key)
@@ -130,7 +133,7 @@ def _field_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
             fa, fb = flatten(before, key), flatten(after, key)
             paths = tuple(p for p in sorted(fa.keys() | fb.keys()) if fa.get(p) != fb.get(p))[:20]
             paths = () if paths == (key,) else paths
-        changes.append(Change(op, key, before, after, path="field", fields=paths))
+        changes.append(Change(op, key, before, after, path=path, fields=paths))
     return changes
 
 
@@ -154,13 +157,38 @@ def _section_changes(a: dict[str, str], b: dict[str, str]) -> list[Change]:
     return changes
 
 
+def _variant_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+    """Variants added, removed, or modified (``fields`` names the columns that changed);
+    a variant's key is its id, so its changes show under the id as written."""
+    changes = []
+    for key in sorted(a.keys() | b.keys()):
+        before, after = a.get(key), b.get(key)
+        if before == after:
+            continue
+        shown = str((after or before or {}).get("id") or key)
+        if before is None or after is None:
+            changes.append(Change("added" if before is None else "removed", shown, before,
+                                  after, path="variant"))
+            continue
+        columns = tuple(sorted(c for c in before.keys() | after.keys()
+                               if c != "id" and before.get(c) != after.get(c)))
+        if columns:
+            changes.append(Change("modified", shown, before, after, path="variant",
+                                  fields=columns))
+    return changes
+
+
 def diff(old: Document, new: Document) -> list[Change]:
-    return (_field_changes(old.data.get("fields", {}), new.data.get("fields", {}))
-            + _section_changes(old.data.get("sections", {}), new.data.get("sections", {})))
+    a, b = old.data, new.data
+    return (_field_changes(a.get("fields", {}), b.get("fields", {}))
+            + _field_changes(a.get("facts", {}), b.get("facts", {}), path="fact")
+            + _variant_changes(a.get("variants", {}), b.get("variants", {}))
+            + _section_changes(a.get("sections", {}), b.get("sections", {})))
 
 
 def size(document: Document) -> int:
-    return len(document.data.get("fields", {})) + len(document.data.get("sections", {}))
+    return sum(len(document.data.get(part, {}))
+               for part in ("fields", "facts", "variants", "sections"))
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -178,6 +206,18 @@ def _list_delta(before: Any, after: Any) -> str | None:
     return ", ".join(plus + minus) or None
 
 
+def _describe_variant(change: Change) -> str:
+    if change.op == "added":
+        return f"Added variant {change.key}"
+    if change.op == "removed":
+        return f"Removed variant {change.key}"
+    before, after = change.before or {}, change.after or {}
+    shown = [f"{c} {_short(before.get(c, '—'), 30)} → {_short(after.get(c, '—'), 30)}"
+             for c in change.fields[:3]]
+    more = f" (+{len(change.fields) - 3} more)" if len(change.fields) > 3 else ""
+    return f"Variant {change.key}: " + "; ".join(shown) + more
+
+
 def describe(change: Change) -> str:
     if change.path == "section":
         name = "the introduction" if change.key == INTRO else f"“{change.key}”"
@@ -190,10 +230,13 @@ def describe(change: Change) -> str:
         before = set(str(change.before).split("\n"))
         new_lines = [line for line in str(change.after).split("\n") if line not in before]
         return f"Edited section {name}" + (f": {_short(new_lines[0])}" if new_lines else "")
+    if change.path == "variant":
+        return _describe_variant(change)
+    what = "fact" if change.path == "fact" else "field"
     if change.op == "added":
-        return f"Added field {change.key}: {_short(change.after)}"
+        return f"Added {what} {change.key}: {_short(change.after)}"
     if change.op == "removed":
-        return f"Removed field {change.key} (was {_short(change.before)})"
+        return f"Removed {what} {change.key} (was {_short(change.before)})"
     if change.fields:
         fa, fb = flatten(change.before, change.key), flatten(change.after, change.key)
         shown = [f"{p} {_short(fa.get(p, '—'), 30)} → {_short(fb.get(p, '—'), 30)}"

@@ -1,0 +1,292 @@
+"""A model card's facts from its body (pure): label/value tables ("Attribute | Details",
+"Spec name | Value"), definition lists, "**Label:** value" lines, and tables of variants
+keyed by their model column ("Model variant | Parameters | Quantization | …").
+
+A label names a field through the ``card_fields`` vocabulary ("Cutoff date" →
+``knowledge_cutoff``); a label it does not name is kept under its own words ("Epsilon" →
+``epsilon``), so the document shows it, and the rule judges it as nothing. A variants
+table becomes records keyed by the model id as the table writes it, one per id when a
+cell holds several (``ai/gemma3:latest`` and ``ai/gemma3:4B-Q4_K_M``): row order, a
+duplicate row and the column widths of the Markdown are not changes.
+
+The tables and lists read are removed from the tree, so their text is not prose too.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from .. import vocab
+from ..base import canonical_json
+from ..read.html import drop, first, text_parts
+from ..read.tables import Grid, norm_header, read_grid
+from ..read.text import clean_text
+
+Facts = dict[str, str]
+Variants = dict[str, dict[str, str]]
+
+MAX_TABLES = 300  # tables and lists read per document; a page of more is not a card
+MAX_ROWS = 500
+_FOOTNOTES = str.maketrans("", "", "¹²³⁴⁵⁶⁷⁸⁹⁰ⁱⁿ†‡`")
+_SCORE = re.compile(r"^[+-]?\d{1,4}(\.\d+)?\s*%?$")
+_EVAL = re.compile(r"\b(benchmarks?|metrics?|scores?|accuracy|shots?|eval\w*|pass 1|results?)\b")
+_VALUE_HEADER = re.compile(r"^(values?|details?|descriptions?|specs?|specifications?|"
+                           r"information|info|attributes?|properties|property|fields?|keys?|"
+                           r"items?|spec names?|features?|settings?|parameters?)$")
+# The roles whose column, beside a model column, makes a table one of variants.
+_VARIANT_COLUMNS = frozenset({"parameters", "context_window", "input_modalities",
+                              "output_modalities", "modalities", "license", "release_date",
+                              "deprecation_date", "knowledge_cutoff", "training_data",
+                              "datasets", "languages", "version", "model_id", "architecture"})
+
+
+@lru_cache(maxsize=2)
+def _phrases(generation: int) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """(exact phrase → field, multi-word phrases longest first) of the vocabulary."""
+    exact: dict[str, str] = {}
+    multi: list[tuple[str, str]] = []
+    for name, words in vocab.get("card_fields").items():
+        for phrase in words or ():
+            key = norm_header(str(phrase))
+            exact.setdefault(key, name)
+            if " " in key:
+                multi.append((key, name))
+    multi.sort(key=lambda p: -len(p[0]))
+    return exact, tuple(multi)
+
+
+@lru_cache(maxsize=4096)
+def _role(words: str, generation: int, exact_only: bool) -> str | None:
+    exact, multi = _phrases(generation)
+    if words in exact:
+        return exact[words]
+    if exact_only:
+        return None
+    for phrase, name in multi:
+        if words.startswith(phrase + " ") or words.endswith(" " + phrase):
+            return name
+    return None
+
+
+def label_role(label: str, exact_only: bool = False) -> str | None:
+    """The field a label names: the vocabulary phrase it is, or (unless ``exact_only``)
+    a phrase of two words or more that it starts or ends with."""
+    return _role(norm_header(label), vocab.generation(), exact_only)
+
+
+def fact_key(label: str) -> str:
+    """A label as a document key: its field, else its own words (``Z loss`` → ``z_loss``)."""
+    role = label_role(label)
+    if role and role != "variant":
+        return role
+    return norm_header(label).replace(" ", "_")[:60] or "_"
+
+
+def clean_value(text: str) -> str:
+    """A cell or value as written, without footnote marks, backticks and extra space."""
+    return clean_text(text.translate(_FOOTNOTES)).strip(" *")
+
+
+LISTS = frozenset({"datasets", "languages", "input_modalities", "output_modalities",
+                   "modalities", "capabilities"})
+_SPLIT = re.compile(r"\s*(?:[,;]|\band\b|&)\s*", re.I)
+
+
+def items(text: str) -> list[str]:
+    """The items a value lists, as written, in an order that carries no meaning:
+    "Text, Image" → ["Image", "Text"]; "English and French" → ["English", "French"]."""
+    found: dict[str, str] = {}
+    for part in _SPLIT.split(text):
+        part = part.strip(" .")
+        if part:
+            found.setdefault(part.casefold(), part)
+    return [found[k] for k in sorted(found)]
+
+
+def listed(key: str, value: str) -> str:
+    """A value of a field that lists things as its items, sorted: "Text, Image" →
+    "Image, Text"."""
+    return ", ".join(items(value)) if key in LISTS else value
+
+
+def put(facts: Facts, key: str, value: str) -> None:
+    """Add a fact; a second, different value of the same key goes under ``key_2`` …
+    A value that lists things (datasets, languages, modalities) is kept as its items."""
+    value = listed(key, value)
+    for n in range(1, 50):
+        slot = key if n == 1 else f"{key}_{n}"
+        if slot not in facts or facts[slot] == value:
+            facts[slot] = value
+            return
+
+
+def read_facts(roots: list[Any]) -> tuple[Facts, Variants]:
+    """Facts and variants of the tables and definition lists under ``roots``."""
+    facts: Facts = {}
+    variants: Variants = {}
+    nodes = [n for r in roots for n in r.iterdescendants("dl", "table")][:MAX_TABLES]
+    found = set(nodes)
+    for node in nodes:
+        if node.tag == "table" and first(node, "table") is not None:
+            continue  # a layout table
+        if any(a in found for a in node.iterancestors("dl", "table")):
+            continue
+        if _read(node, facts, variants):
+            drop(node)
+    return facts, variants
+
+
+def _read(node: Any, facts: Facts, variants: Variants) -> bool:
+    if node.tag == "dl":
+        return _put_pairs(_dl_pairs(node), facts)
+    grid = read_grid(node, _is_header)
+    grid.rows = grid.rows[:MAX_ROWS]
+    width = max([len(grid.header or ())] + [len(r) for r in grid.rows])
+    if any(_EVAL.search(norm_header(h)) for h in grid.header or ()):
+        return False  # scores stay in the prose, which judges them as nothing
+    if width == 2 and not _variant_list(grid):
+        return _put_pairs(_kv_pairs(grid), facts)
+    if width >= 2 and grid.header:
+        records = _variant_records(grid)
+        if records is not None:
+            _merge(variants, records)
+            return True
+    return False
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A first row of ``<td>`` that names columns: short labels, one naming a field."""
+    return (all(c and len(c.split()) <= 5 and not _SCORE.match(c) for c in cells)
+            and any(label_role(c) for c in cells))
+
+
+def _dl_pairs(node: Any) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for item in node.iterdescendants("dt", "dd"):
+        text = "; ".join(text_parts(item))
+        if item.tag == "dt":
+            pairs.append((text, ""))
+        elif pairs:
+            pairs[-1] = (pairs[-1][0], "; ".join(filter(None, (pairs[-1][1], text))))
+    return pairs
+
+
+def _kv_pairs(grid: Grid) -> list[tuple[str, str]]:
+    rows = [r for r in grid.rows if len(r) == 2]
+    header = grid.header
+    if header and len(header) == 2 and header[1] and not _VALUE_HEADER.match(
+            norm_header(header[1])) and label_role(header[0]):
+        rows.insert(0, header)  # a Markdown table's first row is a pair too
+    return [(a, b) for a, b in rows]
+
+
+def _put_pairs(pairs: list[tuple[str, str]], facts: Facts) -> bool:
+    """Label/value pairs as facts, when they read as such: short labels, not questions."""
+    pairs = [(clean_value(a), clean_value(b)) for a, b in pairs]
+    pairs = [(a, b) for a, b in pairs if a]
+    if not pairs or any(len(a.split()) > 8 or a.endswith("?") for a, _ in pairs):
+        return False
+    for label, value in pairs:
+        put(facts, fact_key(label), value)
+    return True
+
+
+def _variant_list(grid: Grid) -> bool:
+    """A two-column table whose first column names models ("Tag | Description"), not a
+    table of labels and values."""
+    header = grid.header
+    if not header or len(header) != 2 or label_role(header[0]) != "variant":
+        return False
+    labelled = sum(1 for r in grid.rows if r and label_role(r[0]) not in (None, "variant"))
+    return labelled * 2 < len(grid.rows)
+
+
+def _key_column(header: list[str]) -> int | None:
+    for i, text in enumerate(header):
+        if label_role(text) in ("variant", "model_id", "model_name"):
+            return i
+    return 0 if header and not header[0].strip() else None
+
+
+def _variant_records(grid: Grid) -> list[tuple[str, int, dict[str, str]]] | None:
+    """(id, ids in its cell, record) of a table of variants, or None when the table is
+    something else (benchmark scores, a comparison with other models)."""
+    header = grid.header or []
+    key = _key_column(header)
+    if key is None:
+        return None
+    names = [fact_key(clean_value(h)) if h.strip() else f"column_{i + 1}"
+             for i, h in enumerate(header)]
+    roles = {n for i, n in enumerate(names) if i != key}
+    if len(header) > 2 and not roles & _VARIANT_COLUMNS:
+        return None
+    rows = [r for r in grid.rows if len(r) == len(header) and r[key].strip()]
+    if not rows or len(rows) * 5 < len(grid.rows) * 4:
+        return None
+    for i in range(len(header)):
+        values = [r[i] for r in rows if r[i].strip()]
+        if i != key and values and names[i] not in _VARIANT_COLUMNS and sum(
+                1 for v in values if _SCORE.match(v)) * 5 >= len(values) * 4:
+            return None  # a column of scores: a comparison table
+    out = []
+    for row in rows:
+        ids = [clean_value(x) for x in row[key].split("; ") if clean_value(x)]
+        record = {names[i]: listed(names[i], clean_value(v)) for i, v in enumerate(row)
+                  if i != key}
+        out += [(x, len(ids), record) for x in ids]
+    return out
+
+
+def _merge(variants: Variants, records: list[tuple[str, int, dict[str, str]]]) -> None:
+    """Records keyed by their id; an id listed twice keeps the row that names it alone
+    (then the first by content, so row order does not count)."""
+    best: dict[str, tuple[int, str, dict[str, str]]] = {}
+    for ident, count, record in records:
+        key = variant_key(ident)
+        rank = (count, canonical_json(record), {"id": ident, **record})
+        if key not in best or rank[:2] < best[key][:2]:
+            best[key] = rank
+    for key, (_, _, record) in best.items():
+        variants.setdefault(key, {}).update(record)
+
+
+def variant_key(ident: str) -> str:
+    return re.sub(r"\s+", " ", ident.casefold()).strip()
+
+
+_LINE = re.compile(r"^(?:- )?([^:|]{1,50}?)\s*:\s+(\S.*)$")
+_VALUE_END = re.compile(r"\s[—–]\s|\s\(|;\s|\.(\s|$)")
+
+
+def line_fact(line: str) -> tuple[str, str] | None:
+    """A "Label: value" line whose label is a field's phrase and whose value is short, as
+    (field, value): "- Base model: org/x — paper" → ("base_model", "org/x")."""
+    match = _LINE.match(line)
+    if not match:
+        return None
+    role = label_role(match.group(1).strip(" *"), exact_only=True)
+    if not role or role == "variant":
+        return None
+    value = match.group(2)
+    end = _VALUE_END.search(value)
+    value = clean_value(value[: end.start()] if end else value)
+    if not value or len(value.split()) > 12:
+        return None
+    return role, value
+
+
+def take_line_facts(sections: dict[str, str], facts: Facts) -> dict[str, str]:
+    """Sections without their "Label: value" fact lines, which go into ``facts``."""
+    out: dict[str, str] = {}
+    for heading, text in sections.items():
+        kept = []
+        for line in text.split("\n"):
+            found = line_fact(line)
+            if found:
+                put(facts, *found)
+            else:
+                kept.append(line)
+        out[heading] = "\n".join(kept)
+    return out
