@@ -130,8 +130,10 @@ _MEASURE = re.compile(r"^\d[\d.,]*[a-z]{0,3}(-[a-z]+)*$", re.I)  # 8x, 10B-level
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:[.,]\d+)*)\s*(%|trillion|billion|million|thousand|"
                      r"[kmbt](?![a-z]))?", re.I)
 _SCALE = {"trillion": "t", "billion": "b", "million": "m", "thousand": "k"}
-_MONTHS = re.compile(r"\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|"
-                     r"sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)\b", re.I)
+_MONTH = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+# A month in a date ("May 2024", "6 May"), not the verb "may".
+_MONTHS = re.compile(rf"\b{_MONTH}\.?\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b", re.I)
 _FOREIGN = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u08ff\u0e00-\u0eff\u1100-\u11ff"
                       r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -177,8 +179,7 @@ def tokens(text: str, neutral: bool = False) -> set[str]:
         number = m.group(1).replace(",", "")
         found.add(number + _SCALE.get(unit, unit))
     if not neutral:
-        found |= {_MONTHS.match(m.group(0).casefold()).group(1)[:3]  # type: ignore[union-attr]
-                  for m in _MONTHS.finditer(text)}
+        found |= {(m.group(1) or m.group(2)).casefold()[:3] for m in _MONTHS.finditer(text)}
     return found
 
 
@@ -213,9 +214,23 @@ def _foreign(units: list[Unit]) -> float:
 
 def _typo(word: str, others: set[str]) -> bool:
     """A word that is another's spelling corrected (or changed to UK/US spelling)."""
-    return len(word) >= 4 and any(
-        abs(len(word) - len(o)) <= 2 and o[:1] == word[:1]
-        and SequenceMatcher(a=word, b=o, autojunk=False).ratio() >= 0.8 for o in others)
+    if len(word) < 4:
+        return False
+    near = [o for o in others if abs(len(word) - len(o)) <= 2 and o[:1] == word[:1]]
+    return any(SequenceMatcher(a=word, b=o, autojunk=False).ratio() >= 0.8
+               for o in sorted(near)[:MAX_CANDIDATES])
+
+
+def _new_words(mine: set[str], theirs: set[str], enough: int = 5) -> set[str]:
+    """Up to ``enough`` words of ``mine`` that ``theirs`` did not have, typos aside."""
+    fresh: set[str] = set()
+    gone = theirs - mine
+    for word in sorted(mine - theirs):
+        if not _typo(word, gone):
+            fresh.add(word)
+            if len(fresh) >= enough:
+                break
+    return fresh
 
 
 # --- pairing -------------------------------------------------------------------------
@@ -233,7 +248,7 @@ def _pair(added: list[Unit], removed: list[Unit]) -> dict[int, Unit]:
     for n, unit in enumerate(added):
         ws = words(unit.text)
         candidates: dict[int, int] = {}
-        for w in ws:
+        for w in sorted(ws)[:MAX_CANDIDATES]:
             for i in index.get(w, ())[:MAX_CANDIDATES]:
                 candidates[i] = candidates.get(i, 0) + 1
         best, score = None, 0.0
@@ -330,12 +345,22 @@ def _substance(unit: Unit, pair: Unit | None) -> tuple[set[str], set[str]]:
     mine = words(unit.text)
     if pair is None:
         return mine, tokens(unit.text)
-    theirs = words(pair.text)
-    fresh = {w for w in mine - theirs if not _typo(w, theirs - mine)}
-    return fresh, tokens(unit.text) ^ tokens(pair.text)
+    return _new_words(mine, words(pair.text)), tokens(unit.text) ^ tokens(pair.text)
+
+
+_MODEL_ID = re.compile(r"^[A-Za-z][\w.]*[-:/][\w.:/-]*\d[\w.:/-]*$|"
+                       r"^[A-Za-z][\w.]*\d[\w.]*[-:/][\w.:/-]*$")
+
+
+def _model_id(unit: Unit) -> bool:
+    """A line that is only a model id, as a list of snapshots or tags writes it."""
+    return not unit.row and len(unit.text) <= 80 and _MODEL_ID.match(unit.text) is not None
 
 
 def _judge_added(unit: Unit, pair: Unit | None, old_tags: set[str]) -> list[Finding]:
+    if _model_id(unit) and unit.cls not in ("limits", "training", "policy"):
+        return [("model_change", "medium", f"{unit.text} listed in “{unit.heading}”",
+                 (unit.text,))]
     fresh, facts = _substance(unit, pair)
     said = (len(fresh) >= 2 or bool(facts)) if pair is not None else (
         unit.row or (_prose(unit.text) and len(fresh) >= 3))
@@ -363,6 +388,9 @@ def _judge_added(unit: Unit, pair: Unit | None, old_tags: set[str]) -> list[Find
 
 def _judge_removed(unit: Unit) -> list[Finding]:
     where = f"section “{unit.heading}”"
+    if _model_id(unit) and unit.cls not in ("limits", "training", "policy"):
+        return [("model_change", "low", f"{unit.text} no longer listed in “{unit.heading}”",
+                 (unit.text,))]
     if not (unit.row or _prose(unit.text)):
         return []
     if _about_customer_training(unit.text):
@@ -375,8 +403,37 @@ def _judge_removed(unit: Unit) -> list[Finding]:
     return []
 
 
+_MONTH_TOKENS = frozenset({"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                           "nov", "dec"})
+
+
 def _dates(facts: set[str]) -> bool:
-    return any(not t[:1].isdigit() or (len(t) == 4 and t[:2] in ("19", "20")) for t in facts)
+    """Whether changed tokens include a month or a year."""
+    return any(t in _MONTH_TOKENS or (len(t) == 4 and t[:2] in ("19", "20") and t.isdigit())
+               for t in facts)
+
+
+def same_value(before: str, after: str) -> bool:
+    """Two values that differ only in case, spacing, punctuation or a corrected spelling
+    ("Aguust 2024" = "August 2024"; "en" ≠ "fr", "2024" ≠ "2025")."""
+    a, b = _KEY_WORD.findall(before.casefold()), _KEY_WORD.findall(after.casefold())
+    if not a or not b:  # marks, not words: "❌" ≠ "✅"
+        return " ".join(before.split()) == " ".join(after.split())
+    if min(len(a), len(b)) >= 4:
+        a, b = [w for w in a if w not in _SMALL], [w for w in b if w not in _SMALL]
+    gone, came = set(a) - set(b), set(b) - set(a)
+    if any(_DIGIT.search(w) for w in gone | came):
+        return False
+    return all(_typo(w, came) for w in gone) and all(_typo(w, gone) for w in came)
+
+
+def same_claim(before: str, after: str) -> bool:
+    """Whether two wordings say the same: the same numbers, dates and ids, and no content
+    word that is not a corrected spelling of one before."""
+    if tokens(before) != tokens(after):
+        return False
+    old, new = words(before), words(after)
+    return not _new_words(new, old, 1) and not _new_words(old, new, 1)
 
 
 def _capabilities(unit: Unit, old_tags: set[str]) -> list[Finding]:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from sources.base import Change
 from sources.model_card.facts import items
 
-from .card_sections import Finding, capabilities_in, prose_findings
+from .card_sections import Finding, capabilities_in, prose_findings, same_claim, same_value
 from .events import TriggerEvent, severity_rank
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ _SIZES = re.compile(r"^(parameters|context_window|context_length|max_\w*tokens)$
 _EVAL = re.compile(r"^(model_index|eval_results|results)$")
 _EMPTY = {"", "-", "—", "–", "n/a", "na", "none", "unknown", "tbd", "?"}
 _YES = re.compile(r"^(✅|✓|✔|☑|yes|y|true|supported|available|enabled|on|ga|beta|preview|"
-                  r"generally available)\b", re.I)
+                  r"generally available|input|output)(?!\w)", re.I)
 
 
 def _norm(key: str) -> str:
@@ -88,14 +88,22 @@ def _items(value: Any) -> dict[str, str]:
     return out
 
 
-def _added(change: Change) -> list[str]:
+def _delta(change: Change) -> tuple[list[str], list[str]]:
+    """(items added, items removed) of a listed value; an item respelt is neither."""
     before, after = _items(change.before), _items(change.after)
-    return [after[k] for k in sorted(after.keys() - before.keys())]
+    came = [after[k] for k in sorted(after.keys() - before.keys())]
+    gone = [before[k] for k in sorted(before.keys() - after.keys())]
+    respelt = {(a, b) for a in came for b in gone if same_value(b, a)}
+    return ([a for a in came if not any(a == x for x, _ in respelt)],
+            [b for b in gone if not any(b == y for _, y in respelt)])
+
+
+def _added(change: Change) -> list[str]:
+    return _delta(change)[0]
 
 
 def _removed(change: Change) -> list[str]:
-    before, after = _items(change.before), _items(change.after)
-    return [before[k] for k in sorted(before.keys() - after.keys())]
+    return _delta(change)[1]
 
 
 def _present(value: Any) -> bool:
@@ -106,7 +114,7 @@ def _present(value: Any) -> bool:
 def field_findings(change: Change) -> list[Finding]:
     """What one front-matter field or body fact change means."""
     key = _role(change.key) if change.path == "fact" else _norm(change.key)
-    if key in _COSMETIC or _LINK.search(key):
+    if key in _COSMETIC or _LINK.search(key) or _reworded(change):
         return []
     named = _by_name(key, change)
     if named is not None:
@@ -116,6 +124,17 @@ def field_findings(change: Change) -> list[Finding]:
     if key == "tags":
         return _tags(change)
     return [("model_change", "low", f"{change.key} changed", ())]
+
+
+def _reworded(change: Change) -> bool:
+    """A value of a sentence or more written another way ("has a cutoff" → "has the
+    cutoff"), or only in another case or spacing."""
+    before, after = change.before, change.after
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return False
+    if same_value(before, after):
+        return True
+    return min(len(before.split()), len(after.split())) >= 4 and same_claim(before, after)
 
 
 def _by_name(key: str, change: Change) -> list[Finding] | None:
@@ -160,9 +179,12 @@ def _by_name(key: str, change: Change) -> list[Finding] | None:
 
 
 def _flag(change: Change) -> list[Finding]:
-    """A fact whose label is a capability ("Tool calling | ✅") turned on or off."""
-    label = change.key.replace("_", " ")
-    if not capabilities_in(label):
+    """A fact whose label is a capability ("Tool calling | ✅"), or a modality whose value
+    says it is an input or output ("Image | Input only"), turned on or off."""
+    label = _role(change.key).replace("_", " ")
+    value = " ".join(_strings(change.after) | _strings(change.before)).casefold()
+    io = [f"{label} {side}" for side in ("input", "output") if side in value]
+    if not any(capabilities_in(x) for x in [label, *io]):
         return []
     was = any(_YES.match(s.strip()) for s in _strings(change.before))
     now = any(_YES.match(s.strip()) for s in _strings(change.after))
@@ -235,6 +257,8 @@ def variant_findings(change: Change) -> list[Finding]:
     found: list[Finding] = []
     for column in change.fields:
         sub = Change("modified", column, before.get(column), after.get(column), path="fact")
+        if _reworded(sub):
+            continue
         for kind, level, reason, names in _by_name(_role(column), sub) or []:
             found.append((kind, level, f"{change.key}: {reason}", (change.key, *names)))
     return found

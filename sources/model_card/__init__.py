@@ -2,28 +2,48 @@
 
 Accepts Markdown (or MDX) with or without YAML front matter (``base_model``,
 ``datasets``, ``license``, ``pipeline_tag``, ``language``, ``tags``, ``model-index`` …),
-HTML model card pages (navigation, header, footer, scripts and cookie banners dropped;
-a metadata ``<dl>`` or a two-column "Model details" table becomes fields, as the front
-matter would: "Base model" → ``base_model``), and the Hub's ``/api/models/{id}`` JSON
-(its ``cardData``). The format is detected from the content; ``format:`` forces it. A
-bot challenge, login wall or empty app shell parses to an empty document.
+HTML model card pages (navigation, header, footer, scripts and cookie banners dropped)
+and the Hub's ``/api/models/{id}`` JSON (its ``cardData``). The format is detected from
+the content; ``format:`` forces it. A bot challenge, login wall or empty app shell parses
+to an empty document.
 
-The document is ``{"fields": {…front matter…}, "sections": {heading: text}}``: YAML key
-order, the order of list values (tags, datasets, languages) and of ``model-index``
-results, Markdown re-wrapping, list markers, heading numbering, "last updated" lines and
-the order of sections are not changes. The page's one top-level heading is the field
-``title`` (the model's name), unless the front matter has one.
+A card is read as facts, not prose. The document is ``{"fields", "facts", "variants",
+"sections"}``:
 
-Changes: front-matter fields added, removed or modified (``path="field"``, ``fields``
-lists the nested paths that changed) and sections added, removed, edited or renamed
-(``path="section"``). Triggers: base model, model name or version → ``model_change``;
-datasets and training-data sections → ``training_data_change``; capability and
-intended-use additions, new languages or pipeline tags → ``new_capability``;
-limitations, evaluation, safety sections and ``model-index`` metrics → ``model_change``
-(low); the licence → ``policy_change``.
+- ``fields``: the front matter (and the page's one top-level heading as ``title``).
+- ``facts``: what the body states as label and value — a two-column table
+  ("Attribute | Details", "Spec name | Value"), a definition list, a "**License:** MIT"
+  line, a label and its value on two lines as grids of divs lay them out ("Fine-tuning"
+  / "Supported", "Oct 2024" / "knowledge cutoff"). Labels are named through the
+  ``card_fields`` vocabulary ("Cutoff date" → ``knowledge_cutoff``, "Input modalities"
+  → ``input_modalities``); a label it does not know keeps its own words ("Epsilon").
+- ``variants``: the rows of a table of model variants, keyed by the id in its model
+  column as written (``ai/gemma3:270M-F16``; a cell listing several ids gives each its
+  row; a row without an id continues the one above). A table is one of variants when a
+  column names the model ("Model variant", "Tag", "Model Name", or an unlabelled first
+  column) and another is a fact of the model (parameters, context window, modalities …),
+  and no column holds scores: a benchmark or comparison table stays prose.
+- ``sections``: the prose by heading, without the tables and lines read as facts.
+
+YAML key order and flow or block lists, the order of list values, of ``model-index``
+results, of table rows and of the items of a listed value ("Text, Image"), Markdown
+re-wrapping, list markers, heading numbering, column widths, footnote marks and "last
+updated" lines are not changes.
+
+Changes: fields, facts and variants added, removed or modified (``path`` ``field``,
+``fact``, ``variant``; ``fields`` lists what changed inside) and sections added, removed,
+edited or renamed (``path="section"``). Triggers, each naming what the card writes: a
+licence → ``policy_change`` (the new licence id or name); base model, model name,
+version, release or deprecation date, a variant added → ``model_change`` (the variant's
+id); datasets and training data → ``training_data_change`` (the dataset); a modality,
+language, capability or pipeline tag added → ``new_capability`` (the word as written).
+Prose is compared as claims: typo, grammar, link, markup, contributor-list and
+translation edits fire nothing; a new claim about training data, a limitation or a
+capability does (see the rule's help).
 
 Options: ``sections`` (watch only the sections whose heading contains one of these
-words) and ``ignore_fields`` (front-matter keys to leave out, e.g. ``widget``).
+words) and ``ignore_fields`` (front-matter keys or fact labels to leave out, e.g.
+``widget``).
 
 Example::
 

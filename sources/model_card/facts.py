@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import vocab
 from ..base import canonical_json
+from ..read.dates import DATE
 from ..read.html import drop, first, text_parts
 from ..read.tables import Grid, norm_header, read_grid
 from ..read.text import clean_text
@@ -57,23 +58,33 @@ def _phrases(generation: int) -> tuple[dict[str, str], tuple[tuple[str, str], ..
     return exact, tuple(multi)
 
 
+# Fields a two-word label names by its last word alone ("Primary languages", "Code license").
+_HEADS = frozenset({"languages", "license", "parameters", "datasets"})
+_ASIDE = re.compile(r"\([^()]{0,40}\)")
+
+
 @lru_cache(maxsize=4096)
-def _role(words: str, generation: int, exact_only: bool) -> str | None:
+def _role(label: str, generation: int, exact_only: bool) -> str | None:
     exact, multi = _phrases(generation)
-    if words in exact:
-        return exact[words]
-    if exact_only:
-        return None
-    for phrase, name in multi:
-        if words.startswith(phrase + " ") or words.endswith(" " + phrase):
-            return name
+    for words in dict.fromkeys((norm_header(label), norm_header(_ASIDE.sub(" ", label)))):
+        if words in exact:
+            return exact[words]
+        if exact_only:
+            continue
+        for phrase, name in multi:
+            if words.startswith(phrase + " ") or words.endswith(" " + phrase):
+                return name
+        parts = words.split(" ")
+        if len(parts) == 2 and exact.get(parts[1]) in _HEADS:
+            return exact[parts[1]]
     return None
 
 
 def label_role(label: str, exact_only: bool = False) -> str | None:
-    """The field a label names: the vocabulary phrase it is, or (unless ``exact_only``)
-    a phrase of two words or more that it starts or ends with."""
-    return _role(norm_header(label), vocab.generation(), exact_only)
+    """The field a label names: the vocabulary phrase it is (an aside in brackets left
+    out: "Parameters (B)"), or (unless ``exact_only``) a phrase of two words or more that
+    it starts or ends with."""
+    return _role(label[:120], vocab.generation(), exact_only)
 
 
 def fact_key(label: str) -> str:
@@ -91,7 +102,7 @@ def clean_value(text: str) -> str:
 
 LISTS = frozenset({"datasets", "languages", "input_modalities", "output_modalities",
                    "modalities", "capabilities"})
-_SPLIT = re.compile(r"\s*(?:[,;]|\band\b|&)\s*", re.I)
+_SPLIT = re.compile(r"\s*(?:[,;]|\band\b|&|(?<=[A-Za-z])\s*\+\s*(?=[A-Za-z]))\s*", re.I)
 
 
 def items(text: str) -> list[str]:
@@ -99,7 +110,7 @@ def items(text: str) -> list[str]:
     "Text, Image" → ["Image", "Text"]; "English and French" → ["English", "French"]."""
     found: dict[str, str] = {}
     for part in _SPLIT.split(text):
-        part = part.strip(" .")
+        part = part.strip(" .*_`")
         if part:
             found.setdefault(part.casefold(), part)
     return [found[k] for k in sorted(found)]
@@ -222,8 +233,8 @@ def _variant_records(grid: Grid) -> list[tuple[str, int, dict[str, str]]] | None
     roles = {n for i, n in enumerate(names) if i != key}
     if len(header) > 2 and not roles & _VARIANT_COLUMNS:
         return None
-    rows = [r for r in grid.rows if len(r) == len(header) and r[key].strip()]
-    if not rows or len(rows) * 5 < len(grid.rows) * 4:
+    rows = _keyed_rows(grid.rows, len(header), key)
+    if not rows:
         return None
     for i in range(len(header)):
         values = [r[i] for r in rows if r[i].strip()]
@@ -236,6 +247,23 @@ def _variant_records(grid: Grid) -> list[tuple[str, int, dict[str, str]]] | None
         record = {names[i]: listed(names[i], clean_value(v)) for i, v in enumerate(row)
                   if i != key}
         out += [(x, len(ids), record) for x in ids]
+    return out
+
+
+def _keyed_rows(rows: list[list[str]], width: int, key: int) -> list[list[str]]:
+    """Rows with a model id; a row without one continues the row above it (another size
+    of the same model): its cells are added to that row's."""
+    out: list[list[str]] = []
+    for row in rows:
+        if len(row) != width:
+            continue
+        if row[key].strip():
+            out.append(list(row))
+        elif out:
+            last = out[-1]
+            for i, cell in enumerate(row):
+                if cell.strip() and cell not in last[i].split("; "):
+                    last[i] = f"{last[i]}; {cell}" if last[i].strip() else cell
     return out
 
 
@@ -277,16 +305,54 @@ def line_fact(line: str) -> tuple[str, str] | None:
     return role, value
 
 
+# What a grid of divs writes on the line beside a label: "Fine-tuning" / "Supported",
+# "128,000" / "context window".
+_VALUE_LINE = re.compile(
+    rf"^(✅|❌|✓|✔|✗|✘|yes|no|none|n/?a|supported|not supported|unsupported|available|"
+    rf"not available|unavailable|beta|preview|ga|generally available|coming soon|deprecated|"
+    rf"input only|output only|input and output|input & output|"
+    rf"~?[\d.,]+ ?[kmbt]?( tokens| params| parameters)?|{DATE})$", re.I)
+
+
+def _value_line(line: str) -> bool:
+    return len(line) <= 40 and _VALUE_LINE.match(line.removeprefix("- ").strip()) is not None
+
+
+def _label_line(line: str) -> bool:
+    text = line.removeprefix("- ").strip()
+    return (0 < len(text.split()) <= 5 and not text.endswith((".", ":", "!", "?", ","))
+            and not _value_line(text) and "|" not in text)
+
+
+def _line_pair(a: str, b: str) -> tuple[str, str] | None:
+    """(label, value) of two lines a grid of divs laid out: label then value, or a value
+    then the label of a field ("Oct 2023" / "knowledge cutoff")."""
+    if _label_line(a) and _value_line(b):
+        return a.removeprefix("- ").strip(), b.removeprefix("- ").strip()
+    if _value_line(a) and _label_line(b) and label_role(b.removeprefix("- ")):
+        return b.removeprefix("- ").strip(), a.removeprefix("- ").strip()
+    return None
+
+
 def take_line_facts(sections: dict[str, str], facts: Facts) -> dict[str, str]:
-    """Sections without their "Label: value" fact lines, which go into ``facts``."""
+    """Sections without their fact lines ("Label: value", or a label and its value on two
+    lines), which go into ``facts``."""
     out: dict[str, str] = {}
     for heading, text in sections.items():
-        kept = []
-        for line in text.split("\n"):
-            found = line_fact(line)
+        kept: list[str] = []
+        lines = text.split("\n")
+        i = 0
+        while i < len(lines):
+            pair = _line_pair(lines[i], lines[i + 1]) if i + 1 < len(lines) else None
+            found = line_fact(lines[i])
+            if pair is not None:
+                put(facts, fact_key(clean_value(pair[0])), clean_value(pair[1]))
+                i += 2
+                continue
             if found:
                 put(facts, *found)
             else:
-                kept.append(line)
+                kept.append(lines[i])
+            i += 1
         out[heading] = "\n".join(kept)
     return out
