@@ -191,9 +191,14 @@ def _prose(text: str) -> bool:
     return code * 25 < len(text)
 
 
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s)\]>\"']+", re.I)
+
+
 def _units(text: str, heading: str, cls: str) -> list[Unit]:
+    """Sentences and table rows; a link written as its address reads as nothing (the
+    target of a link is not a claim)."""
     out = []
-    for line in text.split("\n"):
+    for line in _URL.sub(" ", text).split("\n"):
         line = line.strip()
         if not line:
             continue
@@ -251,16 +256,20 @@ def _pair(added: list[Unit], removed: list[Unit]) -> dict[int, Unit]:
         for w in sorted(ws)[:MAX_CANDIDATES]:
             for i in index.get(w, ())[:MAX_CANDIDATES]:
                 candidates[i] = candidates.get(i, 0) + 1
-        best, score = None, 0.0
+        best, score, part = None, 0.0, None
         for i, shared in sorted(candidates.items(), key=lambda kv: -kv[1])[:MAX_CANDIDATES]:
-            if i in taken or removed[i].row != unit.row:
+            if removed[i].row != unit.row:
                 continue
             jaccard = shared / len(ws | removed_words[i])
-            if jaccard > score:
+            if i not in taken and jaccard > score:
                 best, score = i, jaccard
+            if part is None and shared >= 0.8 * len(ws):
+                part = i  # the sentence is a part of a longer one, split in two
         if best is not None and score >= 0.5:
             taken.add(best)
             pairs[n] = removed[best]
+        elif part is not None:
+            pairs[n] = removed[part]
     return pairs
 
 
@@ -311,17 +320,32 @@ def prose_findings(changes: Sequence[Change], renames: Sequence[tuple[str, str]]
         return _translation(found, by_heading)
     pairs = _pair(added, removed)
     paired = {id(u) for u in pairs.values()}
-    old_tags = {tag for u in found.old for _, tag in capabilities_in(u.text)}
+    said = Said({tag for u in found.old for _, tag in capabilities_in(u.text)},
+                set().union(*(words(u.text) for u in found.old)),
+                set().union(*(words(u.text) for u in found.new)),
+                set().union(*(tokens(u.text) for u in found.old)),
+                set().union(*(tokens(u.text) for u in found.new)))
     out: list[tuple[Finding, Change]] = []
     for n, unit in enumerate(added):
         change = by_heading.get(unit.heading)
         if change is not None:
-            out += [(f, change) for f in _judge_added(unit, pairs.get(n), old_tags)]
+            out += [(f, change) for f in _judge_added(unit, pairs.get(n), said)]
     for unit in removed:
         change = by_heading.get(unit.heading)
         if id(unit) not in paired and change is not None:
-            out += [(f, change) for f in _judge_removed(unit)]
+            out += [(f, change) for f in _judge_removed(unit, said)]
     return out
+
+
+@dataclass
+class Said:
+    """What the changed prose said before (capability tags, content words) and after."""
+
+    tags: set[str]
+    before: set[str]
+    after: set[str]
+    tokens_before: set[str]
+    tokens_after: set[str]
 
 
 def _translation(found: Pool, by_heading: dict[str, Change]) -> list[tuple[Finding, Change]]:
@@ -339,13 +363,15 @@ def _translation(found: Pool, by_heading: dict[str, Change]) -> list[tuple[Findi
     return out
 
 
-def _substance(unit: Unit, pair: Unit | None) -> tuple[set[str], set[str]]:
-    """(new content words, changed numbers/dates/ids) of a sentence against the one it
-    rewords."""
+def _substance(unit: Unit, pair: Unit | None, said: Said) -> tuple[set[str], set[str]]:
+    """(content words, numbers, dates and ids the old text did not have anywhere, or
+    the sentence it rewords had and the new text has nowhere): sentences merged, split
+    or moved say nothing new."""
     mine = words(unit.text)
     if pair is None:
-        return mine, tokens(unit.text)
-    return _new_words(mine, words(pair.text)), tokens(unit.text) ^ tokens(pair.text)
+        return _new_words(mine, said.before), tokens(unit.text)
+    facts = (tokens(unit.text) - said.tokens_before) | (tokens(pair.text) - said.tokens_after)
+    return _new_words(mine, said.before), facts
 
 
 _MODEL_ID = re.compile(r"^[A-Za-z][\w.]*[-:/][\w.:/-]*\d[\w.:/-]*$|"
@@ -357,11 +383,11 @@ def _model_id(unit: Unit) -> bool:
     return not unit.row and len(unit.text) <= 80 and _MODEL_ID.match(unit.text) is not None
 
 
-def _judge_added(unit: Unit, pair: Unit | None, old_tags: set[str]) -> list[Finding]:
+def _judge_added(unit: Unit, pair: Unit | None, said_before: Said) -> list[Finding]:
     if _model_id(unit) and unit.cls not in ("limits", "training", "policy"):
         return [("model_change", "medium", f"{unit.text} listed in “{unit.heading}”",
                  (unit.text,))]
-    fresh, facts = _substance(unit, pair)
+    fresh, facts = _substance(unit, pair, said_before)
     said = (len(fresh) >= 2 or bool(facts)) if pair is not None else (
         unit.row or (_prose(unit.text) and len(fresh) >= 3))
     where = f"section “{unit.heading}”"
@@ -382,16 +408,17 @@ def _judge_added(unit: Unit, pair: Unit | None, old_tags: set[str]) -> list[Find
     elif unit.cls == "identity" and pair is not None and _dates(facts):
         found.append(("model_change", "medium", f"{where}: date changed", ()))
     if unit.cls not in ("limits", "training", "policy"):
-        found += _capabilities(unit, old_tags)
+        found += _capabilities(unit, said_before.tags)
     return found
 
 
-def _judge_removed(unit: Unit) -> list[Finding]:
+def _judge_removed(unit: Unit, said: Said) -> list[Finding]:
     where = f"section “{unit.heading}”"
     if _model_id(unit) and unit.cls not in ("limits", "training", "policy"):
         return [("model_change", "low", f"{unit.text} no longer listed in “{unit.heading}”",
                  (unit.text,))]
-    if not (unit.row or _prose(unit.text)):
+    if not (unit.row or _prose(unit.text)) or (
+            not unit.row and len(_new_words(words(unit.text), said.after, 3)) < 3):
         return []
     if _about_customer_training(unit.text):
         return [("training_data_change", "high", f"{where}: use of customer data for training "
@@ -416,6 +443,7 @@ def _dates(facts: set[str]) -> bool:
 def same_value(before: str, after: str) -> bool:
     """Two values that differ only in case, spacing, punctuation or a corrected spelling
     ("Aguust 2024" = "August 2024"; "en" ≠ "fr", "2024" ≠ "2025")."""
+    before, after = _URL.sub(" ", before), _URL.sub(" ", after)
     a, b = _KEY_WORD.findall(before.casefold()), _KEY_WORD.findall(after.casefold())
     if not a or not b:  # marks, not words: "❌" ≠ "✅"
         return " ".join(before.split()) == " ".join(after.split())
@@ -430,6 +458,7 @@ def same_value(before: str, after: str) -> bool:
 def same_claim(before: str, after: str) -> bool:
     """Whether two wordings say the same: the same numbers, dates and ids, and no content
     word that is not a corrected spelling of one before."""
+    before, after = _URL.sub(" ", before), _URL.sub(" ", after)
     if tokens(before) != tokens(after):
         return False
     old, new = words(before), words(after)
