@@ -384,7 +384,7 @@ def test_model_card_shape() -> None:
     assert fields["model-index"][0]["results"][0]["metrics"][0]["value"] == 70
     assert sections["(intro)"] == "Intro paragraph that wraps over lines."
     assert sections["Model Details"] == ""  # its "Label: value" lines are facts
-    assert data["facts"] == {"architecture": "decoder", "license": "Apache 2.0"}
+    assert data["facts"] == {"model_type": "decoder", "license": "Apache 2.0"}
     assert set(sections) == {"(intro)", "Model Details", "Limitations", "Limitations (2)"}
 
 

@@ -102,7 +102,7 @@ def test_a_row_without_an_id_continues_the_row_above() -> None:
 """
     variants = model_card.parse(card.encode(), MC).data["variants"]
     assert variants == {"kestrel (text only)": {
-        "id": "Kestrel (text only)", "parameters": "1B; 3B", "context_window": "128k"}}
+        "id": "Kestrel (text only)", "params": "1B; 3B", "context_length": "128k"}}
 
 
 def test_comparison_and_benchmark_tables_are_not_variants() -> None:

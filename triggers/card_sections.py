@@ -511,5 +511,12 @@ def _value(text: str) -> str:
 
 
 def _about_customer_training(sentence: str) -> bool:
-    """Whether a sentence says something about training on customers' or users' data."""
-    return bool(_TRAIN.search(sentence) and _WHOSE.search(sentence) and _WHAT.search(sentence))
+    """Whether a sentence says something about training on customers' or users' data:
+    training, and whose data ("customer", "your") within a few words of what data
+    ("prompts", "conversations")."""
+    if not _TRAIN.search(sentence) or not _prose(sentence):
+        return False
+    text = sentence[:2000]
+    whose = [m.start() for m in _WHOSE.finditer(text)]
+    what = [m.start() for m in _WHAT.finditer(text)]
+    return any(abs(a - b) <= 40 for a in whose for b in what)

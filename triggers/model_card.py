@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sources.base import Change
-from sources.model_card.facts import items
+from sources.model_card.facts import items, key_role
 
 from .card_sections import Finding, capabilities_in, prose_findings, same_claim, same_value
 from .events import TriggerEvent, severity_rank
@@ -54,7 +54,7 @@ _POLICY = re.compile(r"^(gated|extra_gated\w*|terms\w*|acceptable_use\w*)$")
 _LINK = re.compile(r"_(link|url|urls|links)$")
 _LISTS = re.compile(r"^(\w*modalit\w*|input_modalities|output_modalities|languages?|"
                     r"capabilities|features?|tools?|supported_\w+)$")
-_SIZES = re.compile(r"^(parameters|context_window|context_length|max_\w*tokens)$")
+_SIZES = re.compile(r"^(parameters|context_window|context_length|max_output|max_\w*tokens)$")
 _EVAL = re.compile(r"^(model_index|eval_results|results)$")
 _EMPTY = {"", "-", "—", "–", "n/a", "na", "none", "unknown", "tbd", "?"}
 _YES = re.compile(r"^(✅|✓|✔|☑|yes|y|true|supported|available|enabled|on|ga|beta|preview|"
@@ -66,8 +66,9 @@ def _norm(key: str) -> str:
 
 
 def _role(key: str) -> str:
-    """A fact's field without the ``_2`` a second value of the same label gets."""
-    return re.sub(r"_\d{1,2}$", "", _norm(key))
+    """The field a fact key names ("cutoff_date" → ``knowledge_cutoff``), else the key's
+    words."""
+    return key_role(_norm(key)) or re.sub(r"_\d{1,2}$", "", _norm(key))
 
 
 def _strings(value: Any) -> set[str]:
@@ -181,7 +182,7 @@ def _by_name(key: str, change: Change) -> list[Finding] | None:
 def _flag(change: Change) -> list[Finding]:
     """A fact whose label is a capability ("Tool calling | ✅"), or a modality whose value
     says it is an input or output ("Image | Input only"), turned on or off."""
-    label = _role(change.key).replace("_", " ")
+    label = re.sub(r"_\d{1,2}$", "", _norm(change.key)).replace("_", " ")
     value = " ".join(_strings(change.after) | _strings(change.before)).casefold()
     io = [f"{label} {side}" for side in ("input", "output") if side in value]
     if not any(capabilities_in(x) for x in [label, *io]):
@@ -249,17 +250,23 @@ def _index_names(change: Change) -> tuple[str, ...]:
 
 def variant_findings(change: Change) -> list[Finding]:
     """A variant of the model (a row of a variants table, by id) added, removed or changed."""
+    record = change.after if change.op == "added" else change.before
+    ids = tuple(str(v) for k, v in (record.items() if isinstance(record, dict) else ())
+                if v and key_role(k) in ("model_id", "version"))
     if change.op == "added":
-        return [("model_change", "medium", f"variant {change.key} added", (change.key,))]
+        return [("model_change", "medium", f"variant {change.key} added", (change.key, *ids))]
     if change.op == "removed":
-        return [("model_change", "low", f"variant {change.key} removed", (change.key,))]
+        return [("model_change", "low", f"variant {change.key} removed", (change.key, *ids))]
     before, after = change.before or {}, change.after or {}
     found: list[Finding] = []
     for column in change.fields:
-        sub = Change("modified", column, before.get(column), after.get(column), path="fact")
+        sub = Change("modified" if column in before and column in after else
+                     "added" if column in after else "removed",
+                     column, before.get(column), after.get(column), path="fact")
         if _reworded(sub):
             continue
-        for kind, level, reason, names in _by_name(_role(column), sub) or []:
+        named = _by_name(_role(column), sub)
+        for kind, level, reason, names in _flag(sub) if named is None else named:
             found.append((kind, level, f"{change.key}: {reason}", (change.key, *names)))
     return found
 

@@ -14,9 +14,10 @@ A card is read as facts, not prose. The document is ``{"fields", "facts", "varia
 - ``facts``: what the body states as label and value — a two-column table
   ("Attribute | Details", "Spec name | Value"), a definition list, a "**License:** MIT"
   line, a label and its value on two lines as grids of divs lay them out ("Fine-tuning"
-  / "Supported", "Oct 2024" / "knowledge cutoff"). Labels are named through the
-  ``card_fields`` vocabulary ("Cutoff date" → ``knowledge_cutoff``, "Input modalities"
-  → ``input_modalities``); a label it does not know keeps its own words ("Epsilon").
+  / "Supported", "Oct 2024" / "knowledge cutoff"), keyed by the label's own words
+  ("Cutoff date" → ``cutoff_date``). The ``card_fields`` vocabulary says which field a
+  label states (``cutoff_date`` → knowledge cutoff, "Input modalities" → input
+  modalities); a label it does not name ("Epsilon", "Number of tokens") fires nothing.
 - ``variants``: the rows of a table of model variants, keyed by the id in its model
   column as written (``ai/gemma3:270M-F16``; a cell listing several ids gives each its
   row; a row without an id continues the one above). A table is one of variants when a

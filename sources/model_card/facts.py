@@ -2,9 +2,11 @@
 "Spec name | Value"), definition lists, "**Label:** value" lines, and tables of variants
 keyed by their model column ("Model variant | Parameters | Quantization | …").
 
-A label names a field through the ``card_fields`` vocabulary ("Cutoff date" →
-``knowledge_cutoff``); a label it does not name is kept under its own words ("Epsilon" →
-``epsilon``), so the document shows it, and the rule judges it as nothing. A variants
+A fact is keyed by its label's own words ("Cutoff date" → ``cutoff_date``), so two
+labels of one field keep their own values whatever their order; the ``card_fields``
+vocabulary says which field a label states (``key_role``: ``cutoff_date`` →
+``knowledge_cutoff``). A label it does not name ("Epsilon") is kept, so the document
+shows it, and the rule judges it as nothing. A variants
 table becomes records keyed by the model id as the table writes it, one per id when a
 cell holds several (``ai/gemma3:latest`` and ``ai/gemma3:4B-Q4_K_M``): row order, a
 duplicate row and the column widths of the Markdown are not changes.
@@ -88,11 +90,18 @@ def label_role(label: str, exact_only: bool = False) -> str | None:
 
 
 def fact_key(label: str) -> str:
-    """A label as a document key: its field, else its own words (``Z loss`` → ``z_loss``)."""
-    role = label_role(label)
-    if role and role != "variant":
-        return role
-    return norm_header(label).replace(" ", "_")[:60] or "_"
+    """A label as a document key: its own words, an aside in brackets left out ("Context
+    Length (tokens)" → ``context_length``), so two labels of one field ("Context window",
+    "Max output") keep their own values whatever their order. ``key_role`` names the
+    field."""
+    return (norm_header(_ASIDE.sub(" ", label)) or norm_header(label)).replace(" ", "_")[:60] or "_"
+
+
+def key_role(key: str) -> str | None:
+    """The field a fact key names (``cutoff_date`` → ``knowledge_cutoff``), without the
+    ``_2`` a second value of one label gets; None for a key no field names."""
+    role = label_role(re.sub(r"_\d{1,2}$", "", key).replace("_", " "))
+    return None if role == "variant" else role
 
 
 def clean_value(text: str) -> str:
@@ -119,7 +128,7 @@ def items(text: str) -> list[str]:
 def listed(key: str, value: str) -> str:
     """A value of a field that lists things as its items, sorted: "Text, Image" →
     "Image, Text"."""
-    return ", ".join(items(value)) if key in LISTS else value
+    return ", ".join(items(value)) if key_role(key) in LISTS else value
 
 
 def put(facts: Facts, key: str, value: str) -> None:
@@ -134,37 +143,65 @@ def put(facts: Facts, key: str, value: str) -> None:
 
 
 def read_facts(roots: list[Any]) -> tuple[Facts, Variants]:
-    """Facts and variants of the tables and definition lists under ``roots``."""
-    facts: Facts = {}
+    """Facts and variants of the tables and definition lists under ``roots``.
+
+    A label/value table that names its model ("Model code | gemini-x") is a record of that
+    model when the page has several such tables, one per model: it goes into the variants
+    under that name, so a model added or moved re-keys nothing."""
     variants: Variants = {}
     nodes = [n for r in roots for n in r.iterdescendants("dl", "table")][:MAX_TABLES]
     found = set(nodes)
+    tables: list[list[tuple[str, str]]] = []
     for node in nodes:
         if node.tag == "table" and first(node, "table") is not None:
             continue  # a layout table
         if any(a in found for a in node.iterancestors("dl", "table")):
             continue
-        if _read(node, facts, variants):
+        pairs = _read(node, variants)
+        if pairs is not None:
+            tables.append(pairs)
             drop(node)
+    named = [(t, _model_named(t)) for t in tables]
+    per_model = sum(1 for _, name in named if name) >= 2
+    facts: Facts = {}
+    for pairs, name in named:
+        if per_model and name:
+            record: Facts = {}
+            for label, value in pairs:
+                put(record, fact_key(label), value)
+            _merge(variants, [(name, 1, record)])
+        else:
+            for label, value in pairs:
+                put(facts, fact_key(label), value)
     return facts, variants
 
 
-def _read(node: Any, facts: Facts, variants: Variants) -> bool:
+def _model_named(pairs: list[tuple[str, str]]) -> str | None:
+    """The model id (else name) a label/value table states."""
+    roles = {label_role(label): value for label, value in pairs}
+    return roles.get("model_id") or roles.get("model_name") or None
+
+
+def _read(node: Any, variants: Variants) -> list[tuple[str, str]] | None:
+    """A definition list or label/value table as its pairs; a table of variants into
+    ``variants`` (then ``[]``); None when the table is prose (scores, a comparison)."""
     if node.tag == "dl":
-        return _put_pairs(_dl_pairs(node), facts)
+        return _pairs_read(_dl_pairs(node))
     grid = read_grid(node, _is_header)
     grid.rows = grid.rows[:MAX_ROWS]
     width = max([len(grid.header or ())] + [len(r) for r in grid.rows])
     if any(_EVAL.search(norm_header(h)) for h in grid.header or ()):
-        return False  # scores stay in the prose, which judges them as nothing
+        return None  # scores stay in the prose, which judges them as nothing
     if width == 2 and not _variant_list(grid):
-        return _put_pairs(_kv_pairs(grid), facts)
+        return _pairs_read(_kv_pairs(grid))
     if width >= 2 and grid.header:
         records = _variant_records(grid)
+        if records is None and width >= 3:
+            records = _transposed_records(grid)
         if records is not None:
             _merge(variants, records)
-            return True
-    return False
+            return []
+    return None
 
 
 def _is_header(cells: list[str]) -> bool:
@@ -193,15 +230,13 @@ def _kv_pairs(grid: Grid) -> list[tuple[str, str]]:
     return [(a, b) for a, b in rows]
 
 
-def _put_pairs(pairs: list[tuple[str, str]], facts: Facts) -> bool:
-    """Label/value pairs as facts, when they read as such: short labels, not questions."""
+def _pairs_read(pairs: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
+    """Label/value pairs, clean, when they read as such: short labels, not questions."""
     pairs = [(clean_value(a), clean_value(b)) for a, b in pairs]
     pairs = [(a, b) for a, b in pairs if a]
     if not pairs or any(len(a.split()) > 8 or a.endswith("?") for a, _ in pairs):
-        return False
-    for label, value in pairs:
-        put(facts, fact_key(label), value)
-    return True
+        return None
+    return pairs
 
 
 def _variant_list(grid: Grid) -> bool:
@@ -230,15 +265,15 @@ def _variant_records(grid: Grid) -> list[tuple[str, int, dict[str, str]]] | None
         return None
     names = [fact_key(clean_value(h)) if h.strip() else f"column_{i + 1}"
              for i, h in enumerate(header)]
-    roles = {n for i, n in enumerate(names) if i != key}
-    if len(header) > 2 and not roles & _VARIANT_COLUMNS:
+    roles = [key_role(n) for n in names]
+    if len(header) > 2 and not {r for i, r in enumerate(roles) if i != key} & _VARIANT_COLUMNS:
         return None
     rows = _keyed_rows(grid.rows, len(header), key)
     if not rows:
         return None
     for i in range(len(header)):
         values = [r[i] for r in rows if r[i].strip()]
-        if i != key and values and names[i] not in _VARIANT_COLUMNS and sum(
+        if i != key and values and roles[i] not in _VARIANT_COLUMNS and sum(
                 1 for v in values if _SCORE.match(v)) * 5 >= len(values) * 4:
             return None  # a column of scores: a comparison table
     out = []
@@ -267,6 +302,27 @@ def _keyed_rows(rows: list[list[str]], width: int, key: int) -> list[list[str]]:
     return out
 
 
+def _transposed_records(grid: Grid) -> list[tuple[str, int, dict[str, str]]] | None:
+    """A table with a model per column and a field per row ("Feature | Model A | Model
+    B", rows "Context window", "API model name" …) as records keyed by the column's
+    model."""
+    header = grid.header or []
+    models = [clean_value(h) for h in header[1:]]
+    rows = [r for r in grid.rows if len(r) == len(header) and r[0].strip()]
+    roles = [label_role(r[0]) for r in rows]
+    if (len([x for x in roles if x and x != "variant"]) < 2 or not all(models)
+            or len(set(models)) != len(models)):
+        return None
+    out = []
+    for i, model in enumerate(models, start=1):
+        record: dict[str, str] = {}
+        for row in rows:
+            key = fact_key(clean_value(row[0]))
+            put(record, key, clean_value(row[i]))
+        out.append((model, 1, record))
+    return out
+
+
 def _merge(variants: Variants, records: list[tuple[str, int, dict[str, str]]]) -> None:
     """Records keyed by their id; an id listed twice keeps the row that names it alone
     (then the first by content, so row order does not count)."""
@@ -290,11 +346,12 @@ _VALUE_END = re.compile(r"\s[—–]\s|\s\(|;\s|\.(\s|$)")
 
 def line_fact(line: str) -> tuple[str, str] | None:
     """A "Label: value" line whose label is a field's phrase and whose value is short, as
-    (field, value): "- Base model: org/x — paper" → ("base_model", "org/x")."""
+    (key, value): "- Base model: org/x — paper" → ("base_model", "org/x")."""
     match = _LINE.match(line)
     if not match:
         return None
-    role = label_role(match.group(1).strip(" *"), exact_only=True)
+    label = match.group(1).strip(" *")
+    role = label_role(label, exact_only=True)
     if not role or role == "variant":
         return None
     value = match.group(2)
@@ -302,7 +359,7 @@ def line_fact(line: str) -> tuple[str, str] | None:
     value = clean_value(value[: end.start()] if end else value)
     if not value or len(value.split()) > 12:
         return None
-    return role, value
+    return fact_key(clean_value(label)), value
 
 
 # What a grid of divs writes on the line beside a label: "Fine-tuning" / "Supported",
