@@ -426,7 +426,7 @@ def test_section_rename_is_one_change() -> None:
 
 @pytest.mark.parametrize(("heading", "cls"), [
     ("Training Data", "training"), ("Training and evaluation data", "training"),
-    ("Evaluation data", "limits"), ("Bias, Risks, and Limitations", "limits"),
+    ("Evaluation data", "scores"), ("Bias, Risks, and Limitations", "limits"),
     ("Intended uses & limitations", "mixed"), ("Capabilities", "capability"),
     ("Direct Use", "capability"), ("Out-of-Scope Use", "limits"), ("License", "policy"),
     ("Model Details", "identity"), ("Citation", "other"), ("Vision", "capability"),

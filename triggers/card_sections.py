@@ -3,21 +3,24 @@
 The facts a card states in its front matter and tables are judged in
 ``triggers/model_card.py``; prose says the few things they cannot (what the training
 data was, a limitation found, a capability described). The sentences of every changed
-section are pooled, before and after, so a paragraph moved to another section, a
-heading that became text, or sections reordered change nothing. A new sentence is paired
-with the removed one it rewords (most of its words shared); a rewording counts only when
-it says something new: two content words not there before (a typo's corrected spelling
-is not new), or another number, date or model id. A card whose prose changed script
+section are pooled, before and after, so a paragraph moved to another section, a heading
+that became text, or sections reordered change nothing. A new sentence is paired with
+the removed one it rewords (most of its words shared); a rewording counts only when it
+says something new: two content words not there before (a typo's corrected spelling is
+not new), or another number, date or model id. A card whose prose changed script
 (Chinese to English) is a translation: only what every language writes alike — numbers
 and model ids — is compared.
 
 What counts, by the class of the sentence's heading: training data → new or removed
 claims are a ``training_data_change``; licence and terms → ``policy_change``;
-limitations, evaluation, safety → a new claim is a ``model_change`` (low); identity
-(overview, model details, release) → another date is a ``model_change``. Anywhere but
-limitations, a capability phrase (the ``capabilities`` vocabulary) the changed text did
-not have before is a ``new_capability`` named as the text words it, and a sentence about
-training on customers' or users' data is a ``training_data_change`` (high).
+limitations, risks, safety → a new claim is a ``model_change`` (low); evaluation,
+results, benchmarks → nothing (scores and metric names are not facts of the model);
+identity (overview, model details, release) → another date is a ``model_change``; a line
+that is only a model id (a list of snapshots or tags) added or removed → a
+``model_change`` naming it. Anywhere but limitations and scores, a capability phrase
+(the ``capabilities`` vocabulary) the changed text did not have before is a
+``new_capability`` named as the text words it, and a sentence about training on
+customers' or users' data is a ``training_data_change`` (high).
 """
 
 from __future__ import annotations
@@ -55,10 +58,12 @@ _H_TRAINING = re.compile(r"train\w*( and \w+)? data|train(ing)? (set|corpus|mix)
 _H_EVAL = re.compile(r"eval|test|benchmark|validation")
 _H_POLICY = re.compile(r"licen[cs]e|terms|usage polic|acceptable use|privacy|"
                        r"data (retention|usage|use)|governance|legal|gated|access")
-_H_LIMITS = re.compile(r"limitation|bias|risk|safety|harm|ethic|eval|result|benchmark|"
-                       r"performance|metric|testing|red[- ]?team|out[- ]of[- ]scope|misuse|"
-                       r"responsib|known issue|caveat|fairness|alignment|guardrail|recommend|"
-                       r"warning|hallucinat|accuracy|mitigat|consideration|prohibited")
+_H_LIMITS = re.compile(r"limitation|bias|risk|safety|harm|ethic|red[- ]?team|out[- ]of[- ]scope|"
+                       r"misuse|responsib|known issue|caveat|fairness|alignment|guardrail|"
+                       r"warning|hallucinat|mitigat|consideration|prohibited")
+# Evaluation, results, benchmarks: scores and how they were measured, judged as nothing.
+_H_SCORES = re.compile(r"eval|result|benchmark|performance|metric|testing|accuracy|leaderboard|"
+                       r"comparison")
 _H_CAPABILITY = re.compile(r"capabilit|intended use|^uses?$|direct use|downstream use|use cases?|"
                            r"features?|modalit|^inputs?|^outputs?|supported languages|"
                            r"^languages?$|what'?s new|new in")
@@ -106,6 +111,8 @@ def heading_class(heading: str) -> str:
         return "mixed"
     if limits:
         return "limits"
+    if _H_SCORES.search(h):
+        return "scores"
     if capability:
         return "capability"
     return "identity" if _H_IDENTITY.search(h) else "other"
@@ -384,7 +391,7 @@ def _model_id(unit: Unit) -> bool:
 
 
 def _judge_added(unit: Unit, pair: Unit | None, said_before: Said) -> list[Finding]:
-    if _model_id(unit) and unit.cls not in ("limits", "training", "policy"):
+    if _model_id(unit) and unit.cls not in ("limits", "training", "policy", "scores"):
         return [("model_change", "medium", f"{unit.text} listed in “{unit.heading}”",
                  (unit.text,))]
     fresh, facts = _substance(unit, pair, said_before)
@@ -407,14 +414,14 @@ def _judge_added(unit: Unit, pair: Unit | None, said_before: Said) -> list[Findi
         found.append(("model_change", "low", f"{where} edited (behaviour documentation)", ()))
     elif unit.cls == "identity" and pair is not None and _dates(facts):
         found.append(("model_change", "medium", f"{where}: date changed", ()))
-    if unit.cls not in ("limits", "training", "policy"):
+    if unit.cls not in ("limits", "training", "policy", "scores"):
         found += _capabilities(unit, said_before.tags)
     return found
 
 
 def _judge_removed(unit: Unit, said: Said) -> list[Finding]:
     where = f"section “{unit.heading}”"
-    if _model_id(unit) and unit.cls not in ("limits", "training", "policy"):
+    if _model_id(unit) and unit.cls not in ("limits", "training", "policy", "scores"):
         return [("model_change", "low", f"{unit.text} no longer listed in “{unit.heading}”",
                  (unit.text,))]
     if not (unit.row or _prose(unit.text)) or (

@@ -5,21 +5,22 @@ Front-matter fields by name: ``base_model`` → ``model_change`` (high); model n
 title, version → ``model_change`` (medium); ``datasets`` and training-data fields →
 ``training_data_change`` (high when a dataset is added); ``license`` (and
 ``license_name``) and gating → ``policy_change`` (high when the licence itself changes),
-its new id the entity; ``pipeline_tag``, new ``language`` values or capability ``tags``
-→ ``new_capability``; ``model-index`` → ``model_change`` (low when values change, medium
-when results come or go; a metric renamed is nothing); links, widgets, the library and
-other tags fire nothing; any other field → ``model_change`` (low).
+its new id the entity; a ``pipeline_tag`` naming a capability the old one did not, new
+``language`` values or capability ``tags`` → ``new_capability``; ``model-index`` →
+``model_change`` (low when values change, medium when results come or go; a metric
+renamed is nothing); links, widgets, the library and other tags fire nothing; any other
+field → ``model_change`` (low).
 
 Facts of the body (a "License | MIT" row, a "**Base model:** x" line) by the field their
-label names: the same as the front matter's, and the value as written is the entity
-(the licence "DeepSeek License", the dataset "LLM-jp v3.1", the modality "Image"). A row
+label names: the same as the front matter's, and the value as written is the entity (the
+licence "DeepSeek License", the dataset "LLM-jp v3.1", the modality "Image"). A row
 whose label is a capability ("Tool calling") fires ``new_capability`` when its value
 turns to yes. A fact no field names (a hyper-parameter, a token count) fires nothing.
 
-Variants (rows of a variants table, by id): one added → ``model_change`` (medium) named by
-its id ("ai/gemma3:270M-F16"), removed → ``model_change`` (low); a variant's parameters or
-context window changed → ``model_change`` (low), a modality added → ``new_capability``;
-its quantization label, memory estimate or file size fire nothing.
+Variants (rows of a variants table, by id): one added → ``model_change`` (medium) named
+by its id ("ai/gemma3:270M-F16"), removed → ``model_change`` (low); a variant's
+parameters or context window changed → ``model_change`` (low), a modality added →
+``new_capability``; its quantization label, memory estimate or file size fire nothing.
 
 Prose: see ``triggers/card_sections.py``.
 """
@@ -141,7 +142,6 @@ def _reworded(change: Change) -> bool:
 def _by_name(key: str, change: Change) -> list[Finding] | None:
     """Findings of a field the rule knows by name, else None."""
     what = f"{change.key} {_arrow(change)}"
-    new = tuple(_items(change.after).values()) or tuple(_items(change.before).values())
     if _BASE.match(key):
         names = tuple(sorted(_strings(change.before) | _strings(change.after)))
         return [("model_change", "high", f"base model {_arrow(change)}", names)]
@@ -166,9 +166,13 @@ def _by_name(key: str, change: Change) -> list[Finding] | None:
     if _EVAL.match(key):
         return _evaluation(change)
     if key == "pipeline_tag":
-        if _present(change.after):
-            return [("new_capability", "medium", f"pipeline_tag {_arrow(change)}", new)]
-        return [("model_change", "low", "pipeline_tag removed", ())]
+        before = {tag for s in _strings(change.before) for _, tag in capabilities_in(s)}
+        gained = [s for s in _strings(change.after)
+                  if {tag for _, tag in capabilities_in(s)} - before]
+        if gained:
+            return [("new_capability", "medium", f"pipeline_tag {_arrow(change)}",
+                     tuple(gained))]
+        return []  # another name for the same task
     if _LISTS.match(key):
         added = _added(change)
         if added:
