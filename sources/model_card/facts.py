@@ -187,6 +187,10 @@ def _read(node: Any, variants: Variants) -> list[tuple[str, str]] | None:
     ``variants`` (then ``[]``); None when the table is prose (scores, a comparison)."""
     if node.tag == "dl":
         return _pairs_read(_dl_pairs(node))
+    head = next(node.iterdescendants("tr"), None)
+    if head is not None and any(_EVAL.search(norm_header(" ".join(text_parts(c))))
+                                for c in head if c.tag in ("th", "td")):
+        return None  # scores stay in the prose, which judges them as nothing
     grid = read_grid(node, _is_header)
     grid.rows = grid.rows[:MAX_ROWS]
     width = max([len(grid.header or ())] + [len(r) for r in grid.rows])
