@@ -11,8 +11,8 @@ import pytest
 
 from sources import model_card, vocab
 from sources.base import Change
+from sources.model_card.claims import capabilities_in, same_claim, tokens
 from sources.model_card.facts import items, label_role
-from triggers.card_sections import capabilities_in, same_claim, tokens
 from triggers.model_card import model_card_rule
 from triggers.rules import RuleContext
 

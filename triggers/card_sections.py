@@ -28,11 +28,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
-from functools import lru_cache
 
-from sources import vocab
 from sources.base import Change
+from sources.model_card.claims import (
+    KEY_WORD,
+    URL,
+    WORD,
+    capabilities_in,
+    dates,
+    foreign_share,
+    new_words,
+    tokens,
+    words,
+)
 from sources.model_card.facts import label_role
 from sources.read.sections import INTRO
 
@@ -75,30 +83,6 @@ _H_IDENTITY = re.compile(r"^\(intro\)$|model (details|description|information|su
 LABEL = re.compile(r"^(?:- )?([^:|]{1,60}?)\s*[:|]\s*\S")
 
 
-@lru_cache(maxsize=2)
-def _capability_index(generation: int) -> tuple[re.Pattern[str], dict[str, str]]:
-    tags: dict[str, str] = {}
-    for tag, phrases in vocab.get("capabilities").items():
-        for phrase in [tag, *(phrases or ())]:
-            tags.setdefault(_fold(str(phrase)), str(tag))
-    alts = "|".join(re.escape(p) for p in sorted(tags, key=len, reverse=True) if p)
-    return re.compile(rf"(?<!\w)({alts})(?!\w)"), tags
-
-
-def _fold(text: str) -> str:
-    """Lower case with ``-`` and ``_`` as spaces, the same length as ``text``."""
-    return text.casefold().replace("-", " ").replace("_", " ") if text.isascii() else "".join(
-        " " if c in "-_" else (c.casefold() if len(c.casefold()) == 1 else c) for c in text)
-
-
-def capabilities_in(text: str) -> list[tuple[str, str]]:
-    """(phrase as the text writes it, capability tag) of every capability named in
-    ``text``: "Tool-use" → ("Tool-use", "tool use")."""
-    rx, tags = _capability_index(vocab.generation())
-    folded = _fold(text)
-    return [(text[m.start():m.end()], tags[m.group(1)]) for m in rx.finditer(folded)]
-
-
 def heading_class(heading: str) -> str:
     h = heading.casefold()
     if _H_TRAINING.search(h) and ("train" in h or not _H_EVAL.search(h)):
@@ -121,30 +105,6 @@ def heading_class(heading: str) -> str:
 # --- sentences and what they say ------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_KEY_WORD = re.compile(r"\w+")
-_SMALL = frozenset({
-    "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "by", "is", "are",
-    "be", "it", "its", "as", "at", "this", "that", "can", "may", "also", "such", "from", "was",
-    "were", "been", "has", "have", "had", "our", "we", "you", "your", "their", "these", "those",
-    "which", "will", "would", "should", "more", "most", "than", "then", "into", "about", "other",
-    "any", "all", "each", "some", "here", "there", "please", "see", "via", "using", "use",
-    "used", "found", "information", "following", "below", "above"})
-_ID = re.compile(r"(?<![A-Za-z0-9._/:+-])[A-Za-z0-9][A-Za-z0-9._/:+-]*[A-Za-z0-9+]")
-_DIGIT = re.compile(r"\d")
-_ALPHA = re.compile(r"[A-Za-z]")
-_MEASURE = re.compile(r"^\d[\d.,]*[a-z]{0,3}(-[a-z]+)*$", re.I)  # 8x, 10B-level, 4-bit
-_NUMBER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:[.,]\d+)*)\s*(%|trillion|billion|million|thousand|"
-                     r"[kmbt](?![a-z]))?", re.I)
-_SCALE = {"trillion": "t", "billion": "b", "million": "m", "thousand": "k"}
-_MONTH = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-# A month in a date ("May 2024", "6 May"), not the verb "may".
-_MONTHS = re.compile(rf"\b{_MONTH}\.?\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b", re.I)
-_FOREIGN = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u08ff\u0e00-\u0eff\u1100-\u11ff"
-                      r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_LETTER = re.compile(r"[^\W\d_]")
-
 MAX_UNITS = 3000  # sentences compared per check; a rewrite beyond that is judged by sample
 MAX_CANDIDATES = 200  # removed sentences a new one is compared with
 
@@ -160,52 +120,22 @@ class Unit:
     key: str = ""
 
     def __post_init__(self) -> None:
-        self.key = " ".join(_KEY_WORD.findall(self.text.casefold()))
-
-
-def words(text: str) -> set[str]:
-    """The content words of a text: what an edit says that was not said before."""
-    return {w for w in _WORD.findall(text.casefold()) if w not in _SMALL and len(w) > 2}
-
-
-def tokens(text: str, neutral: bool = False) -> set[str]:
-    """Numbers (``15 trillion`` = ``15t``), model ids (``GLM-4.1V-9B``) and, unless
-    ``neutral``, month names: what a rewording must keep to say the same."""
-    found: set[str] = set()
-
-    def model_id(m: re.Match[str]) -> str:
-        token = m.group(0)
-        if _DIGIT.search(token) and _ALPHA.search(token) and not _MEASURE.match(token):
-            found.add(token.casefold())
-            return " "
-        return token
-
-    rest = _ID.sub(model_id, text)
-    for m in _NUMBER.finditer(rest):
-        unit = (m.group(2) or "").casefold()
-        number = m.group(1).replace(",", "")
-        found.add(number + _SCALE.get(unit, unit))
-    if not neutral:
-        found |= {(m.group(1) or m.group(2)).casefold()[:3] for m in _MONTHS.finditer(text)}
-    return found
+        self.key = " ".join(KEY_WORD.findall(self.text.casefold()))
 
 
 def _prose(text: str) -> bool:
     """Whether a sentence reads as prose, not code or a list of names."""
-    if len(_WORD.findall(text)) < 3:
+    if len(WORD.findall(text)) < 3:
         return False
     code = sum(text.count(c) for c in "(){}[]=<>;\"`$\\")
     return code * 25 < len(text)
-
-
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s)\]>\"']+", re.I)
 
 
 def _units(text: str, heading: str, cls: str) -> list[Unit]:
     """Sentences and table rows; a link written as its address reads as nothing (the
     target of a link is not a claim)."""
     out = []
-    for line in _URL.sub(" ", text).split("\n"):
+    for line in URL.sub(" ", text).split("\n"):
         line = line.strip()
         if not line:
             continue
@@ -219,30 +149,7 @@ def _units(text: str, heading: str, cls: str) -> list[Unit]:
 
 def _foreign(units: list[Unit]) -> float:
     """The share of letters in a non-Latin script."""
-    text = " ".join(u.text for u in units)[:200_000]
-    letters = len(_LETTER.findall(text))
-    return len(_FOREIGN.findall(text)) / letters if letters else 0.0
-
-
-def _typo(word: str, others: set[str]) -> bool:
-    """A word that is another's spelling corrected (or changed to UK/US spelling)."""
-    if len(word) < 4:
-        return False
-    near = [o for o in others if abs(len(word) - len(o)) <= 2 and o[:1] == word[:1]]
-    return any(SequenceMatcher(a=word, b=o, autojunk=False).ratio() >= 0.8
-               for o in sorted(near)[:MAX_CANDIDATES])
-
-
-def _new_words(mine: set[str], theirs: set[str], enough: int = 5) -> set[str]:
-    """Up to ``enough`` words of ``mine`` that ``theirs`` did not have, typos aside."""
-    fresh: set[str] = set()
-    gone = theirs - mine
-    for word in sorted(mine - theirs):
-        if not _typo(word, gone):
-            fresh.add(word)
-            if len(fresh) >= enough:
-                break
-    return fresh
+    return foreign_share(" ".join(u.text for u in units)[:200_000])
 
 
 # --- pairing -------------------------------------------------------------------------
@@ -376,9 +283,9 @@ def _substance(unit: Unit, pair: Unit | None, said: Said) -> tuple[set[str], set
     or moved say nothing new."""
     mine = words(unit.text)
     if pair is None:
-        return _new_words(mine, said.before), tokens(unit.text)
+        return new_words(mine, said.before), tokens(unit.text)
     facts = (tokens(unit.text) - said.tokens_before) | (tokens(pair.text) - said.tokens_after)
-    return _new_words(mine, said.before), facts
+    return new_words(mine, said.before), facts
 
 
 _MODEL_ID = re.compile(r"^[A-Za-z][\w.]*[-:/][\w.:/-]*\d[\w.:/-]*$|"
@@ -412,7 +319,7 @@ def _judge_added(unit: Unit, pair: Unit | None, said_before: Said) -> list[Findi
     elif unit.cls in ("limits", "mixed") and said and not unit.row and (
             pair is not None or len(fresh) >= 5):
         found.append(("model_change", "low", f"{where} edited (behaviour documentation)", ()))
-    elif unit.cls == "identity" and pair is not None and _dates(facts):
+    elif unit.cls == "identity" and pair is not None and dates(facts):
         found.append(("model_change", "medium", f"{where}: date changed", ()))
     if unit.cls not in ("limits", "training", "policy", "scores"):
         found += _capabilities(unit, said_before.tags)
@@ -425,7 +332,7 @@ def _judge_removed(unit: Unit, said: Said) -> list[Finding]:
         return [("model_change", "low", f"{unit.text} no longer listed in “{unit.heading}”",
                  (unit.text,))]
     if not (unit.row or _prose(unit.text)) or (
-            not unit.row and len(_new_words(words(unit.text), said.after, 3)) < 3):
+            not unit.row and len(new_words(words(unit.text), said.after, 3)) < 3):
         return []
     if _about_customer_training(unit.text):
         return [("training_data_change", "high", f"{where}: use of customer data for training "
@@ -435,41 +342,6 @@ def _judge_removed(unit: Unit, said: Said) -> list[Finding]:
     if unit.cls == "policy":
         return [("policy_change", "medium", f"{where}: text removed", ())]
     return []
-
-
-_MONTH_TOKENS = frozenset({"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                           "nov", "dec"})
-
-
-def _dates(facts: set[str]) -> bool:
-    """Whether changed tokens include a month or a year."""
-    return any(t in _MONTH_TOKENS or (len(t) == 4 and t[:2] in ("19", "20") and t.isdigit())
-               for t in facts)
-
-
-def same_value(before: str, after: str) -> bool:
-    """Two values that differ only in case, spacing, punctuation or a corrected spelling
-    ("Aguust 2024" = "August 2024"; "en" ≠ "fr", "2024" ≠ "2025")."""
-    before, after = _URL.sub(" ", before), _URL.sub(" ", after)
-    a, b = _KEY_WORD.findall(before.casefold()), _KEY_WORD.findall(after.casefold())
-    if not a or not b:  # marks, not words: "❌" ≠ "✅"
-        return " ".join(before.split()) == " ".join(after.split())
-    if min(len(a), len(b)) >= 4:
-        a, b = [w for w in a if w not in _SMALL], [w for w in b if w not in _SMALL]
-    gone, came = set(a) - set(b), set(b) - set(a)
-    if any(_DIGIT.search(w) for w in gone | came):
-        return False
-    return all(_typo(w, came) for w in gone) and all(_typo(w, gone) for w in came)
-
-
-def same_claim(before: str, after: str) -> bool:
-    """Whether two wordings say the same: the same numbers, dates and ids, and no content
-    word that is not a corrected spelling of one before."""
-    before, after = _URL.sub(" ", before), _URL.sub(" ", after)
-    if tokens(before) != tokens(after):
-        return False
-    old, new = words(before), words(after)
-    return not _new_words(new, old, 1) and not _new_words(old, new, 1)
 
 
 def _capabilities(unit: Unit, old_tags: set[str]) -> list[Finding]:
@@ -514,7 +386,7 @@ def _value(text: str) -> str:
     """The value of a "Label: value" sentence, as its words."""
     match = LABEL.match(text.replace("*", "").strip())
     rest = text.replace("*", "").strip()[match.end(1):] if match else text
-    return " ".join(_KEY_WORD.findall(rest.casefold()))
+    return " ".join(KEY_WORD.findall(rest.casefold()))
 
 
 def _about_customer_training(sentence: str) -> bool:

@@ -32,9 +32,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sources.base import Change
+from sources.model_card.claims import capabilities_in, same_claim, same_value
 from sources.model_card.facts import items, key_role
 
-from .card_sections import Finding, capabilities_in, prose_findings, same_claim, same_value
+from .card_sections import Finding, prose_findings
 from .events import TriggerEvent, severity_rank
 
 if TYPE_CHECKING:
