@@ -12,7 +12,7 @@ import pytest
 from sources import model_card, vocab
 from sources.base import Change
 from sources.model_card.claims import capabilities_in, same_claim, tokens
-from sources.model_card.facts import items, label_role
+from sources.model_card.facts import items, label_role, line_fact
 from triggers.model_card import model_card_rule
 from triggers.rules import RuleContext
 
@@ -53,6 +53,20 @@ def test_the_config_adds_labels_and_capabilities() -> None:
                   "capabilities": {"telepathy": ["reads minds"]}})
     assert label_role("Weights grant") == "license"
     assert capabilities_in("It now reads minds.") == [("reads minds", "telepathy")]
+
+
+@pytest.mark.parametrize(("line", "fact"), [
+    ("- **Base model**: org/x-3B — Wang et al., paper", ("base_model", "org/x-3B")),
+    ("Supported languages: Arabic, English, French, German, Hindi, Indonesian, Italian, "
+     "Portuguese, Spanish, Tagalog, Thai, and Vietnamese.",
+     ("supported_languages", "Arabic, English, French, German, Hindi, Indonesian, Italian, "
+      "Portuguese, Spanish, Tagalog, Thai, and Vietnamese")),
+    ("- Language(s) (NLP): English; code", ("language", "English; code")),
+    ("Overview: the model was trained on web data.", None),
+    ("Where to send questions or comments about the model: see README.", None),
+])
+def test_label_lines_are_facts(line: str, fact: tuple[str, str] | None) -> None:
+    assert line_fact(line) == fact
 
 
 def test_listed_values_are_items_in_no_order() -> None:

@@ -346,6 +346,7 @@ def variant_key(ident: str) -> str:
 
 _LINE = re.compile(r"^(?:- )?([^:|]{1,50}?)\s*:\s+(\S.*)$")
 _VALUE_END = re.compile(r"\s[—–]\s|\s\(|;\s|\.(\s|$)")
+_LIST_END = re.compile(r"\s[—–]\s|\s\(|\.(\s|$)")
 
 
 def line_fact(line: str) -> tuple[str, str] | None:
@@ -359,9 +360,10 @@ def line_fact(line: str) -> tuple[str, str] | None:
     if not role or role == "variant":
         return None
     value = match.group(2)
-    end = _VALUE_END.search(value)
+    listing = role in LISTS  # "English, German, …, and Thai": a list runs longer
+    end = (_LIST_END if listing else _VALUE_END).search(value)
     value = clean_value(value[: end.start()] if end else value)
-    if not value or len(value.split()) > 12:
+    if not value or len(value.split()) > (40 if listing else 12):
         return None
     return fact_key(clean_value(label)), value
 
