@@ -38,6 +38,8 @@ from sources.model_card.claims import (
     dates,
     foreign_share,
     new_words,
+    same_claim,
+    same_value,
     tokens,
     words,
 )
@@ -80,6 +82,11 @@ _H_IDENTITY = re.compile(r"^\(intro\)$|model (details|description|information|su
                          r"architecture|technical spec|specification|^versions?$|base model|"
                          r"release|about|introduction|summary|^model$|parameters|deprecat|"
                          r"retire|sunset|end of life|lifecycle|availability")
+_LICENCE = re.compile(r"\blicen[cs]e[ds]?\b|\bterms of (use|service)\b", re.I)
+# A licence named in prose: "the Llama 3.3 Community License Agreement", "Apache 2.0".
+_LICENCE_NAME = re.compile(r"(?:\b[A-Z0-9][\w.+-]*\s+){1,6}(?:Licen[cs]e|Terms of (?:Use|Service))"
+                           r"(?:\s+Agreement)?|\b(?:Apache|MIT|BSD|GPL|LGPL|AGPL|MPL|CC[- ]BY)"
+                           r"[\w.-]*(?:\s+\d+(?:\.\d+)*)?")
 LABEL = re.compile(r"^(?:- )?([^:|]{1,60}?)\s*[:|]\s*\S")
 
 
@@ -308,14 +315,18 @@ def _judge_added(unit: Unit, pair: Unit | None, said_before: Said) -> list[Findi
     found: list[Finding] = []
     line = _line_finding(unit.text)
     if line is not None:
-        return [line] if pair is None or _value(pair.text) != _value(unit.text) else []
+        same = pair is not None and (same_value(_value(pair.text), _value(unit.text))
+                                     or same_claim(_value(pair.text), _value(unit.text)))
+        return [] if same else [line]
     if said and _about_customer_training(unit.text):
         found.append(("training_data_change", "high",
                       f"{where}: use of customer data for training", ()))
     if unit.cls == "training" and said:
         found.append(("training_data_change", "medium", f"{where} edited", ()))
-    elif unit.cls == "policy" and said:
-        found.append(("policy_change", "medium", f"{where} edited", ()))
+    elif (unit.cls == "policy" or _LICENCE.search(unit.text)) and not unit.row and (
+            said or (pair is not None and _renamed(_licences(pair.text), _licences(unit.text)))):
+        found.append(("policy_change", "medium", f"{where} edited",
+                      tuple(_licences(unit.text))))
     elif unit.cls in ("limits", "mixed") and said and not unit.row and (
             pair is not None or len(fresh) >= 5):
         found.append(("model_change", "low", f"{where} edited (behaviour documentation)", ()))
@@ -380,6 +391,18 @@ def _line_finding(text: str) -> Finding | None:
         "release_date": ("model_change", "medium", f"release line changed: {short}", ()),
         "deprecation_date": ("model_change", "medium", f"deprecation line: {short}", ()),
     }.get(role)
+
+
+def _licences(text: str) -> list[str]:
+    """The licences a sentence names, as written."""
+    return list(dict.fromkeys(m.group(0).strip() for m in _LICENCE_NAME.finditer(text[:5000])))
+
+
+def _renamed(before: list[str], after: list[str]) -> bool:
+    """Whether both sides name something and the names differ other than in spelling or
+    case (a name gained or lost is judged by the words around it)."""
+    return bool(before and after) and not (all(any(same_value(a, b) for b in after) for a in before)
+                and all(any(same_value(a, b) for a in before) for b in after))
 
 
 def _value(text: str) -> str:

@@ -314,6 +314,22 @@ def _renames(changes: Sequence[Change]) -> list[tuple[str, str]]:
     return sorted({p for p in pairs if len(p[0]) >= 3 and p[0] != p[1]}, key=lambda p: -len(p[0]))
 
 
+def _prose_sides(changes: Sequence[Change]) -> tuple[str, str]:
+    """The text of the changed sections, before and after, folded."""
+    before = [str(c.before or "") for c in changes if c.path == "section"]
+    after = [str(c.after or "") for c in changes if c.path == "section"]
+    return "\n".join(before).casefold()[:1_000_000], "\n".join(after).casefold()[:1_000_000]
+
+
+def _relabelled(change: Change, prose: tuple[str, str]) -> bool:
+    """A fact that came or went only because its label line was respelt: its value was
+    prose before (or is prose after) in a changed section."""
+    value = change.after if change.op == "added" else change.before
+    if change.op == "modified" or not isinstance(value, str) or len(value) < 4:
+        return False
+    return value.casefold() in (prose[0] if change.op == "added" else prose[1])
+
+
 _PREFIX = {"model_change": "Model changed", "training_data_change": "Training data changed",
            "new_capability": "New capability", "policy_change": "Model licence/terms changed"}
 
@@ -321,7 +337,10 @@ _PREFIX = {"model_change": "Model changed", "training_data_change": "Training da
 def model_card_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:
     """Findings of all changes, grouped into one event per trigger type."""
     found: list[tuple[Finding, Change]] = []
+    prose = _prose_sides(changes)
     for change in changes:
+        if change.path == "fact" and _relabelled(change, prose):
+            continue
         if change.path in ("field", "fact"):
             found += [(f, change) for f in field_findings(change)]
         elif change.path == "variant":

@@ -294,8 +294,9 @@ def _keyed_rows(rows: list[list[str]], width: int, key: int) -> list[list[str]]:
     of the same model): its cells are added to that row's."""
     out: list[list[str]] = []
     for row in rows:
-        if len(row) != width:
+        if not key < len(row) <= width or len(row) < 2:
             continue
+        row = row + [""] * (width - len(row))  # a ragged row: the cells it has
         if row[key].strip():
             out.append(list(row))
         elif out:
