@@ -381,7 +381,8 @@ def _line_finding(text: str) -> Finding | None:
     short = text[:80]
     return {
         "base_model": ("model_change", "high", f"base model line changed: {short}", ()),
-        "license": ("policy_change", "medium", f"licence line changed: {short}", ()),
+        "license": ("policy_change", "medium", f"licence line changed: {short}",
+                    tuple(_licences(text))),
         "datasets": ("training_data_change", "medium", f"dataset line changed: {short}", ()),
         "training_data": ("training_data_change", "medium", f"training data line: {short}", ()),
         "knowledge_cutoff": ("training_data_change", "medium", f"cutoff line: {short}", ()),

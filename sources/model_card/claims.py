@@ -5,6 +5,7 @@ content words, numbers, dates and model ids, respellings, and the capabilities i
 from __future__ import annotations
 
 import re
+from collections import Counter
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -131,7 +132,7 @@ def same_value(before: str, after: str) -> bool:
         return " ".join(before.split()) == " ".join(after.split())
     if min(len(a), len(b)) >= 4:
         a, b = [w for w in a if w not in SMALL], [w for w in b if w not in SMALL]
-    gone, came = set(a) - set(b), set(b) - set(a)
+    gone, came = set(Counter(a) - Counter(b)), set(Counter(b) - Counter(a))
     if any(DIGIT.search(w) for w in gone | came):
         return False
     return all(typo(w, came) for w in gone) and all(typo(w, gone) for w in came)
