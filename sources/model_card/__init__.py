@@ -23,7 +23,9 @@ A card is read as facts, not prose. The document is ``{"fields", "facts", "varia
   row; a row without an id continues the one above). A table is one of variants when a
   column names the model ("Model variant", "Tag", "Model Name", or an unlabelled first
   column) and another is a fact of the model (parameters, context window, modalities …),
-  and no column holds scores: a benchmark or comparison table stays prose.
+  and no column holds scores: a benchmark or comparison table stays prose. A table
+  with a model per column ("Feature | Model A | Model B") and a page of label/value
+  tables, one per model ("Model code | kite-2-pro"), are read as variants too.
 - ``sections``: the prose by heading, without the tables and lines read as facts.
 
 YAML key order and flow or block lists, the order of list values, of ``model-index``
@@ -38,9 +40,14 @@ licence → ``policy_change`` (the new licence id or name); base model, model na
 version, release or deprecation date, a variant added → ``model_change`` (the variant's
 id); datasets and training data → ``training_data_change`` (the dataset); a modality,
 language, capability or pipeline tag added → ``new_capability`` (the word as written).
-Prose is compared as claims: typo, grammar, link, markup, contributor-list and
-translation edits fire nothing; a new claim about training data, a limitation or a
-capability does (see the rule's help).
+Prose is compared as claims, across sections: typo, grammar, link, markup,
+contributor-list and translation edits and text moved between sections fire nothing. A
+claim the old text did not make (words, numbers, dates or ids it had nowhere) fires by
+its heading: training data → `training_data_change`, licence and terms or a licence
+named in a sentence → `policy_change`, limitations and safety → `model_change` (low);
+evaluation and benchmark text fires nothing; a capability phrase (the `capabilities`
+vocabulary) the text did not have → `new_capability`; a line that is only a model id
+(a list of snapshots) → `model_change`.
 
 Options: ``sections`` (watch only the sections whose heading contains one of these
 words) and ``ignore_fields`` (front-matter keys or fact labels to leave out, e.g.
