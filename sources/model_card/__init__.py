@@ -43,11 +43,11 @@ language, capability or pipeline tag added → ``new_capability`` (the word as w
 Prose is compared as claims, across sections: typo, grammar, link, markup,
 contributor-list and translation edits and text moved between sections fire nothing. A
 claim the old text did not make (words, numbers, dates or ids it had nowhere) fires by
-its heading: training data → `training_data_change`, licence and terms or a licence
-named in a sentence → `policy_change`, limitations and safety → `model_change` (low);
-evaluation and benchmark text fires nothing; a capability phrase (the `capabilities`
-vocabulary) the text did not have → `new_capability`; a line that is only a model id
-(a list of snapshots) → `model_change`.
+its heading: training data → ``training_data_change``, licence and terms or a licence
+named in a sentence → ``policy_change``, limitations and safety → ``model_change`` (low);
+evaluation and benchmark text fires nothing; a capability phrase (the ``capabilities``
+vocabulary) the text did not have → ``new_capability``; a line that is only a model id
+(a list of snapshots) → ``model_change``.
 
 Options: ``sections`` (watch only the sections whose heading contains one of these
 words) and ``ignore_fields`` (front-matter keys or fact labels to leave out, e.g.
