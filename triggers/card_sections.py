@@ -43,7 +43,7 @@ from sources.model_card.claims import (
     tokens,
     words,
 )
-from sources.model_card.facts import label_role
+from sources.model_card.facts import MODEL_ID, label_role
 from sources.read.sections import INTRO
 
 Finding = tuple[str, str, str, tuple[str, ...]]  # (type, severity, reason, entities)
@@ -295,13 +295,11 @@ def _substance(unit: Unit, pair: Unit | None, said: Said) -> tuple[set[str], set
     return new_words(mine, said.before), facts
 
 
-_MODEL_ID = re.compile(r"^[A-Za-z][\w.]*[-:/][\w.:/-]*\d[\w.:/-]*$|"
-                       r"^[A-Za-z][\w.]*\d[\w.]*[-:/][\w.:/-]*$")
 
 
 def _model_id(unit: Unit) -> bool:
     """A line that is only a model id, as a list of snapshots or tags writes it."""
-    return not unit.row and len(unit.text) <= 80 and _MODEL_ID.match(unit.text) is not None
+    return not unit.row and len(unit.text) <= 80 and MODEL_ID.match(unit.text) is not None
 
 
 def _judge_added(unit: Unit, pair: Unit | None, said_before: Said) -> list[Finding]:

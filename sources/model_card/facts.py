@@ -375,17 +375,23 @@ _VALUE_LINE = re.compile(
     rf"^(✅|❌|✓|✔|✗|✘|yes|no|none|n/?a|supported|not supported|unsupported|available|"
     rf"not available|unavailable|beta|preview|ga|generally available|coming soon|deprecated|"
     rf"input only|output only|input and output|input & output|"
-    rf"~?[\d.,]+ ?[kmbt]?( tokens| params| parameters)?|{DATE})$", re.I)
+    rf"~?[\d.,]+ ?([kmbt]|[kmgt]i?b)?( tokens| params| parameters)?|{DATE})$", re.I)
 
 
 def _value_line(line: str) -> bool:
     return len(line) <= 40 and _VALUE_LINE.match(line.removeprefix("- ").strip()) is not None
 
 
+# A model id ("gemma3:270m", "gpt-4o-2024-08-06") names a model, it is not a label.
+MODEL_ID = re.compile(r"^[A-Za-z][\w.]*[-:/][\w.:/-]*\d[\w.:/-]*$|"
+                       r"^[A-Za-z][\w.]*\d[\w.]*[-:/][\w.:/-]*$")
+
+
 def _label_line(line: str) -> bool:
     text = line.removeprefix("- ").strip()
-    return (0 < len(text.split()) <= 5 and not text.endswith((".", ":", "!", "?", ","))
-            and not _value_line(text) and "|" not in text)
+    return (0 < len(text.split()) <= 5 and text[:1].isalpha()
+            and not text.endswith((".", ":", "!", "?", ","))
+            and not _value_line(text) and "|" not in text and not MODEL_ID.match(text))
 
 
 def _line_pair(a: str, b: str) -> tuple[str, str] | None:
