@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from sources.base import Change
 from sources.model_card.claims import (
@@ -114,6 +115,7 @@ def heading_class(heading: str) -> str:
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 MAX_UNITS = 3000  # sentences compared per check; a rewrite beyond that is judged by sample
 MAX_CANDIDATES = 200  # removed sentences a new one is compared with
+MAX_SENTENCE = 5000  # characters of a "sentence" read for its claims (a wall of text is not one)
 
 
 @dataclass
@@ -128,6 +130,14 @@ class Unit:
 
     def __post_init__(self) -> None:
         self.key = " ".join(KEY_WORD.findall(self.text.casefold()))
+
+    @cached_property
+    def words(self) -> set[str]:
+        return words(self.text[:MAX_SENTENCE])
+
+    @cached_property
+    def tokens(self) -> set[str]:
+        return tokens(self.text[:MAX_SENTENCE])
 
 
 def _prose(text: str) -> bool:
@@ -165,14 +175,14 @@ def _foreign(units: list[Unit]) -> float:
 def _pair(added: list[Unit], removed: list[Unit]) -> dict[int, Unit]:
     """Each new sentence's best match among the removed ones (most words shared)."""
     index: dict[str, list[int]] = {}
-    removed_words = [words(u.text) for u in removed]
+    removed_words = [u.words for u in removed]
     for i, ws in enumerate(removed_words):
         for w in ws:
             index.setdefault(w, []).append(i)
     taken: set[int] = set()
     pairs: dict[int, Unit] = {}
     for n, unit in enumerate(added):
-        ws = words(unit.text)
+        ws = unit.words
         candidates: dict[int, int] = {}
         for w in sorted(ws)[:MAX_CANDIDATES]:
             for i in index.get(w, ())[:MAX_CANDIDATES]:
@@ -241,11 +251,11 @@ def prose_findings(changes: Sequence[Change], renames: Sequence[tuple[str, str]]
         return _translation(found, by_heading)
     pairs = _pair(added, removed)
     paired = {id(u) for u in pairs.values()}
-    said = Said({tag for u in found.old for _, tag in capabilities_in(u.text)},
-                set().union(*(words(u.text) for u in found.old)),
-                set().union(*(words(u.text) for u in found.new)),
-                set().union(*(tokens(u.text) for u in found.old)),
-                set().union(*(tokens(u.text) for u in found.new)))
+    said = Said({tag for u in found.old for _, tag in capabilities_in(u.text[:MAX_SENTENCE])},
+                set().union(*(u.words for u in found.old)),
+                set().union(*(u.words for u in found.new)),
+                set().union(*(u.tokens for u in found.old)),
+                set().union(*(u.tokens for u in found.new)))
     out: list[tuple[Finding, Change]] = []
     for n, unit in enumerate(added):
         change = by_heading.get(unit.heading)
@@ -288,10 +298,10 @@ def _substance(unit: Unit, pair: Unit | None, said: Said) -> tuple[set[str], set
     """(content words, numbers, dates and ids the old text did not have anywhere, or
     the sentence it rewords had and the new text has nowhere): sentences merged, split
     or moved say nothing new."""
-    mine = words(unit.text)
+    mine = unit.words
     if pair is None:
-        return new_words(mine, said.before), tokens(unit.text)
-    facts = (tokens(unit.text) - said.tokens_before) | (tokens(pair.text) - said.tokens_after)
+        return new_words(mine, said.before), unit.tokens
+    facts = (unit.tokens - said.tokens_before) | (pair.tokens - said.tokens_after)
     return new_words(mine, said.before), facts
 
 
@@ -341,7 +351,7 @@ def _judge_removed(unit: Unit, said: Said) -> list[Finding]:
         return [("model_change", "low", f"{unit.text} no longer listed in “{unit.heading}”",
                  (unit.text,))]
     if not (unit.row or _prose(unit.text)) or (
-            not unit.row and len(new_words(words(unit.text), said.after, 3)) < 3):
+            not unit.row and len(new_words(unit.words, said.after, 3)) < 3):
         return []
     if _about_customer_training(unit.text):
         return [("training_data_change", "high", f"{where}: use of customer data for training "
@@ -361,7 +371,8 @@ def _capabilities(unit: Unit, old_tags: set[str]) -> list[Finding]:
         return []
     if unit.cls == "other" and not _NEW_CAPABILITY.search(unit.text):
         return []
-    phrases = [(p, tag) for p, tag in capabilities_in(unit.text) if tag not in old_tags]
+    phrases = [(p, tag) for p, tag in capabilities_in(unit.text[:MAX_SENTENCE])
+               if tag not in old_tags]
     if not phrases:
         return []
     names = tuple(dict.fromkeys(p for p, _ in phrases))
