@@ -335,7 +335,8 @@ class CountryWords(Strict):
 
 class VocabularyConfig(Strict):
     """Words added to the built-in vocabularies (``sources/vocab/*.yaml``): model families,
-    capabilities, legal suffixes, table header words, countries. See docs/sources.md."""
+    capabilities, legal suffixes, table header words, countries, model-card field labels.
+    See docs/sources.md."""
 
     model_families: list[str] = Field(default_factory=list)
     capabilities: dict[str, list[str]] = Field(default_factory=dict)
@@ -343,6 +344,7 @@ class VocabularyConfig(Strict):
     header_words: dict[Literal["name", "purpose", "location", "skip"], list[str]] = Field(
         default_factory=dict)
     countries: dict[str, CountryWords] = Field(default_factory=dict)
+    card_fields: dict[str, list[str]] = Field(default_factory=dict)
 
     def additions(self) -> dict[str, Any]:
         """The non-empty additions, as ``sources.vocab.extend`` takes them."""

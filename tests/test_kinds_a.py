@@ -383,7 +383,8 @@ def test_model_card_shape() -> None:
     assert fields["datasets"] == ["org/data-a", "org/data-b"]
     assert fields["model-index"][0]["results"][0]["metrics"][0]["value"] == 70
     assert sections["(intro)"] == "Intro paragraph that wraps over lines."
-    assert sections["Model Details"] == "- Model type: decoder\n- License: Apache 2.0"
+    assert sections["Model Details"] == ""  # its "Label: value" lines are facts
+    assert data["facts"] == {"model_type": "decoder", "license": "Apache 2.0"}
     assert set(sections) == {"(intro)", "Model Details", "Limitations", "Limitations (2)"}
 
 
@@ -425,7 +426,7 @@ def test_section_rename_is_one_change() -> None:
 
 @pytest.mark.parametrize(("heading", "cls"), [
     ("Training Data", "training"), ("Training and evaluation data", "training"),
-    ("Evaluation data", "limits"), ("Bias, Risks, and Limitations", "limits"),
+    ("Evaluation data", "scores"), ("Bias, Risks, and Limitations", "limits"),
     ("Intended uses & limitations", "mixed"), ("Capabilities", "capability"),
     ("Direct Use", "capability"), ("Out-of-Scope Use", "limits"), ("License", "policy"),
     ("Model Details", "identity"), ("Citation", "other"), ("Vision", "capability"),

@@ -61,6 +61,7 @@ The words reassess knows are data, shipped as YAML in `sources/vocab/`, not code
 | `legal_suffixes` | list of words | names keyed without their legal form ("Acme, Inc." = "Acme") |
 | `header_words` | role → words | which column holds `name`, `purpose`, `location` (or `skip`) |
 | `countries` | name → `{code, aliases}` | locations; an entry without a code is a region (EU) |
+| `card_fields` | field → labels | which fact a model card's table row or `Label:` line states |
 
 The config adds to each under a top-level `vocabulary:` key; lists are extended and
 mappings merged key by key:

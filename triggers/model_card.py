@@ -1,21 +1,28 @@
-"""The default rule of the ``model_card`` kind: at most one event per trigger type a check.
+"""The default rule of the ``model_card`` kind: a card's facts judged by what they state,
+at most one event per trigger type a check.
 
 Front-matter fields by name: ``base_model`` → ``model_change`` (high); model name,
 title, version → ``model_change`` (medium); ``datasets`` and training-data fields →
-``training_data_change`` (high when a dataset is added); ``license`` and gating →
-``policy_change`` (high when the licence itself changes); ``pipeline_tag``, new
-``language`` values or capability ``tags`` → ``new_capability``; ``model-index`` and
-``metrics`` → ``model_change`` (low, medium when results come or go); cosmetic fields
-(widget, thumbnail …) fire nothing; any other field → ``model_change`` (low).
+``training_data_change`` (high when a dataset is added); ``license`` (and
+``license_name``) and gating → ``policy_change`` (high when the licence itself changes),
+its new id the entity; a ``pipeline_tag`` naming a capability the old one did not, new
+``language`` values or capability ``tags`` → ``new_capability``; ``model-index`` →
+``model_change`` (low when values change, medium when results come or go; a metric
+renamed is nothing); links, widgets, the library and other tags fire nothing; any other
+field → ``model_change`` (low).
 
-Sections by heading: training data → ``training_data_change``; capabilities and
-intended use → ``new_capability`` when text is added (``model_change`` low when only
-removed); limitations, evaluation, safety → ``model_change`` (low, "behaviour
-documentation changed"); model details → ``model_change`` (medium); licence and terms →
-``policy_change``; anything else → ``model_change`` (low). Within an edited section, a
-changed "Label: value" line is judged by its label (a "License:" line is a policy
-change wherever it stands), and text about training on customer data is a
-``training_data_change`` (high).
+Facts of the body (a "License | MIT" row, a "**Base model:** x" line) by the field their
+label names: the same as the front matter's, and the value as written is the entity (the
+licence "DeepSeek License", the dataset "LLM-jp v3.1", the modality "Image"). A row
+whose label is a capability ("Tool calling") fires ``new_capability`` when its value
+turns to yes. A fact no field names (a hyper-parameter, a token count) fires nothing.
+
+Variants (rows of a variants table, by id): one added → ``model_change`` (medium) named
+by its id ("ai/gemma3:270M-F16"), removed → ``model_change`` (low); a variant's
+parameters or context window changed → ``model_change`` (low), a modality added →
+``new_capability``; its quantization label, memory estimate or file size fire nothing.
+
+Prose: see ``triggers/card_sections.py``.
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sources.base import Change
+from sources.model_card.claims import capabilities_in, same_claim, same_value
+from sources.model_card.facts import items, key_role
 
-from .card_sections import CAPABILITY_WORDS, LABEL, Finding, section_findings
+from .card_sections import Finding, prose_findings
 from .events import TriggerEvent, severity_rank
 
 if TYPE_CHECKING:
@@ -34,18 +43,34 @@ if TYPE_CHECKING:
 
 
 _COSMETIC = {"widget", "thumbnail", "emoji", "colorfrom", "colorto", "pinned", "inference",
-             "sdk", "sdk_version", "app_file", "short_description"}
+             "sdk", "sdk_version", "app_file", "short_description", "library_name", "metrics",
+             "co2_eq_emissions", "model_creator", "quantized_by", "provider", "developer"}
 _BASE = re.compile(r"^(base_model\w*|finetuned_from|fine_tuned_from|parent_model|base)$")
 _IDENTITY = re.compile(r"^(title|name|model_name|model_id|model|version|model_version|model_type|"
-                       r"architecture|model_family|new_version|pretty_name|release_date)$")
-_DATA = re.compile(r"^(datasets?|training_data\w*|train_data\w*|pretraining_data|"
-                   r"knowledge_cutoff|data_cutoff|training_cutoff|cutoff)$")
-_POLICY = re.compile(r"^(licen[cs]e\w*|gated|extra_gated\w*|terms\w*|acceptable_use\w*)$")
-_CAPABILITY_FIELD = re.compile(r"^(\w*modalit\w*|capabilit\w*|features?|tools?|context_window|"
-                               r"context_length|max_\w*tokens|supported_\w+)$")
-_EVAL = re.compile(r"^(model_index|eval_results|metrics|results)$")
+                       r"architecture|model_family|new_version|pretty_name)$")
+_DATES = re.compile(r"^(release_date|deprecation_date)$")
+_DATA = re.compile(r"^(datasets?|training_data\w*|train_data\w*|pretraining_data)$")
+_CUTOFF = re.compile(r"^(knowledge_cutoff|data_cutoff|training_cutoff|cutoff)$")
+_LICENCE = re.compile(r"^(licen[cs]e|licen[cs]e_name)$")
+_POLICY = re.compile(r"^(gated|extra_gated\w*|terms\w*|acceptable_use\w*)$")
+_LINK = re.compile(r"_(link|url|urls|links)$")
+_LISTS = re.compile(r"^(\w*modalit\w*|input_modalities|output_modalities|languages?|"
+                    r"capabilities|features?|tools?|supported_\w+)$")
+_SIZES = re.compile(r"^(parameters|context_window|context_length|max_output|max_\w*tokens)$")
+_EVAL = re.compile(r"^(model_index|eval_results|results)$")
+_EMPTY = {"", "-", "—", "–", "n/a", "na", "none", "unknown", "tbd", "?"}
+_YES = re.compile(r"^(✅|✓|✔|☑|yes|y|true|supported|available|enabled|on|ga|beta|preview|"
+                  r"generally available|input|output)(?!\w)", re.I)
+
+
 def _norm(key: str) -> str:
     return re.sub(r"[\s-]+", "_", key.strip().casefold())
+
+
+def _role(key: str) -> str:
+    """The field a fact key names ("cutoff_date" → ``knowledge_cutoff``), else the key's
+    words."""
+    return key_role(_norm(key)) or re.sub(r"_\d{1,2}$", "", _norm(key))
 
 
 def _strings(value: Any) -> set[str]:
@@ -56,58 +81,155 @@ def _strings(value: Any) -> set[str]:
     return set()
 
 
-def _added(change: Change) -> set[str]:
-    return _strings(change.after) - _strings(change.before)
+def _items(value: Any) -> dict[str, str]:
+    """The items a field or fact lists ("Text, Image" → text, image), keyed folded."""
+    out: dict[str, str] = {}
+    for text in sorted(_strings(value)):
+        for part in items(text) if isinstance(value, str) else [text]:
+            if part.casefold() not in _EMPTY:
+                out.setdefault(part.casefold(), part)
+    return out
+
+
+def _delta(change: Change) -> tuple[list[str], list[str]]:
+    """(items added, items removed) of a listed value; an item respelt is neither."""
+    before, after = _items(change.before), _items(change.after)
+    came = [after[k] for k in sorted(after.keys() - before.keys())]
+    gone = [before[k] for k in sorted(before.keys() - after.keys())]
+    respelt = {(a, b) for a in came for b in gone if same_value(b, a)}
+    return ([a for a in came if not any(a == x for x, _ in respelt)],
+            [b for b in gone if not any(b == y for _, y in respelt)])
+
+
+def _added(change: Change) -> list[str]:
+    return _delta(change)[0]
+
+
+def _removed(change: Change) -> list[str]:
+    return _delta(change)[1]
+
+
+def _present(value: Any) -> bool:
+    return any(s.strip().casefold() not in _EMPTY for s in _strings(value)) or (
+        value is not None and not isinstance(value, str | list))
 
 
 def field_findings(change: Change) -> list[Finding]:
-    """What one front-matter field change means."""
-    key = _norm(change.key)
-    names = tuple(sorted(_strings(change.before) | _strings(change.after)))
-    if key in _COSMETIC:
+    """What one front-matter field or body fact change means."""
+    key = _role(change.key) if change.path == "fact" else _norm(change.key)
+    if key in _COSMETIC or _LINK.search(key) or _reworded(change):
         return []
-    if _BASE.match(key):
-        return [("model_change", "high", f"base model {_arrow(change)}", names)]
-    if _IDENTITY.match(key):
-        return [("model_change", "medium", f"{change.key} {_arrow(change)}", names)]
-    if _DATA.match(key):
-        added = tuple(sorted(_added(change)))
-        level = "high" if added else "medium"
-        return [("training_data_change", level, f"{change.key} {_arrow(change)}",
-                 tuple(sorted(set(added) | (_strings(change.before) - _strings(change.after)))))]
-    if _POLICY.match(key):
-        level = "high" if key in ("license", "licence") and change.op == "modified" else "medium"
-        return [("policy_change", level, f"{change.key} {_arrow(change)}", ())]
-    if _EVAL.match(key):
-        same = change.op == "modified" and _metric_keys(change.before) == _metric_keys(change.after)
-        level = "low" if same else "medium"
-        return [("model_change", level, f"{change.key} (evaluation results) changed",
-                 _index_names(change))]
-    if key == "pipeline_tag":
-        if change.after:
-            return [("new_capability", "medium", f"pipeline_tag {_arrow(change)}", ())]
-        return [("model_change", "low", "pipeline_tag removed", ())]
-    if key in ("language", "languages"):
-        languages = sorted(_added(change))
-        if languages:
-            return [("new_capability", "medium", f"languages added: {', '.join(languages)}", ())]
-    if _CAPABILITY_FIELD.match(key):
-        if _added(change) or (change.op == "added" and change.after):
-            return [("new_capability", "medium", f"{change.key} {_arrow(change)}", ())]
-        return [("model_change", "low", f"{change.key} {_arrow(change)}", ())]
+    named = _by_name(key, change)
+    if named is not None:
+        return named
+    if change.path == "fact":
+        return _flag(change)
     if key == "tags":
-        found = sorted(t for t in _added(change) if CAPABILITY_WORDS.search(t))
-        if found:
-            return [("new_capability", "medium", f"tags added: {', '.join(found)}", ())]
+        return _tags(change)
     return [("model_change", "low", f"{change.key} changed", ())]
 
 
-def _metric_keys(value: Any) -> set[str]:
-    """What a model-index or metrics list measures, without the values."""
-    out: set[str] = set()
+def _reworded(change: Change) -> bool:
+    """A value of a sentence or more written another way ("has a cutoff" → "has the
+    cutoff"), or only in another case or spacing."""
+    before, after = change.before, change.after
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return False
+    if same_value(before, after):
+        return True
+    return min(len(before.split()), len(after.split())) >= 4 and same_claim(before, after)
+
+
+def _by_name(key: str, change: Change) -> list[Finding] | None:
+    """Findings of a field the rule knows by name, else None."""
+    what = f"{change.key} {_arrow(change)}"
+    if _BASE.match(key):
+        names = tuple(sorted(_strings(change.before) | _strings(change.after)))
+        return [("model_change", "high", f"base model {_arrow(change)}", names)]
+    if _IDENTITY.match(key):
+        names = tuple(sorted(_strings(change.before) | _strings(change.after)))
+        level = "low" if key == "architecture" else "medium"
+        return [("model_change", level, what, names)]
+    if _DATES.match(key):
+        return [("model_change", "medium", what, tuple(_strings(change.after)))]
+    if _DATA.match(key):
+        added = _added(change)
+        listed = key.startswith("dataset")
+        names = tuple(added + _removed(change)) if listed else ()
+        return [("training_data_change", "high" if added and listed else "medium", what, names)]
+    if _CUTOFF.match(key):
+        return [("training_data_change", "medium", what, ())]
+    if _LICENCE.match(key):
+        level = "high" if change.op == "modified" or change.path == "fact" else "medium"
+        return [("policy_change", level, what, tuple(_strings(change.after)))]
+    if _POLICY.match(key):
+        return [("policy_change", "medium", what, ())]
+    if _EVAL.match(key):
+        return _evaluation(change)
+    if key == "pipeline_tag":
+        before = {tag for s in _strings(change.before) for _, tag in capabilities_in(s)}
+        gained = [s for s in _strings(change.after)
+                  if {tag for _, tag in capabilities_in(s)} - before]
+        if gained:
+            return [("new_capability", "medium", f"pipeline_tag {_arrow(change)}",
+                     tuple(gained))]
+        return []  # another name for the same task
+    if _LISTS.match(key):
+        added = _added(change)
+        if added:
+            return [("new_capability", "medium", what, tuple(added))]
+        return [("model_change", "low", what, ())] if _removed(change) else []
+    if _SIZES.match(key):
+        return [("model_change", "low", what, ())]
+    return None
+
+
+def _flag(change: Change) -> list[Finding]:
+    """A fact whose label is a capability ("Tool calling | ✅"), or a modality whose value
+    says it is an input or output ("Image | Input only"), turned on or off."""
+    label = re.sub(r"_\d{1,2}$", "", _norm(change.key)).replace("_", " ")
+    value = " ".join(_strings(change.after) | _strings(change.before)).casefold()
+    io = [f"{label} {side}" for side in ("input", "output") if side in value]
+    if not any(capabilities_in(x) for x in [label, *io]):
+        return []
+    was = any(_YES.match(s.strip()) for s in _strings(change.before))
+    now = any(_YES.match(s.strip()) for s in _strings(change.after))
+    if now and not was:
+        return [("new_capability", "medium", f"{label}: {_arrow(change)}", (label,))]
+    if was and not now:
+        return [("model_change", "low", f"{label}: {_arrow(change)}", ())]
+    return []
+
+
+def _tags(change: Change) -> list[Finding]:
+    """Tags: a capability tag added is a new capability; other tags are labels."""
+    found = [t for t in sorted(_strings(change.after) - _strings(change.before))
+             if ":" not in t and capabilities_in(t)]
+    if found:
+        return [("new_capability", "medium", f"tags added: {', '.join(found)}", tuple(found))]
+    return []
+
+
+def _evaluation(change: Change) -> list[Finding]:
+    """``model-index`` results: values changed (low), results come or gone (medium); the
+    same values under other metric names are nothing."""
+    before, after = _metrics(change.before), _metrics(change.after)
+    names = _index_names(change)
+    if set(before) != set(after):
+        if sorted(before.values()) == sorted(after.values()):
+            return []
+        return [("model_change", "medium", f"{change.key} (evaluation results) changed", names)]
+    if before == after:
+        return []
+    return [("model_change", "low", f"{change.key} (evaluation results) changed", names)]
+
+
+def _metrics(value: Any) -> dict[str, str]:
+    """What a model-index or metrics list measures → its value."""
+    out: dict[str, str] = {}
     for entry in value if isinstance(value, list) else []:
         if not isinstance(entry, dict):
-            out.add(str(entry))
+            out[str(entry)] = ""
             continue
         for result in entry.get("results") or []:
             if not isinstance(result, dict):
@@ -115,9 +237,10 @@ def _metric_keys(value: Any) -> set[str]:
             task, data = result.get("task") or {}, result.get("dataset") or {}
             for metric in result.get("metrics") or []:
                 if isinstance(metric, dict) and isinstance(task, dict) and isinstance(data, dict):
-                    out.add("|".join(str(x) for x in (entry.get("name"), task.get("type"),
-                                                        data.get("name"), data.get("type"),
-                                                        metric.get("type"), metric.get("name"))))
+                    key = "|".join(str(x) for x in (entry.get("name"), task.get("type"),
+                                                    data.get("name"), data.get("type"),
+                                                    metric.get("type"), metric.get("name")))
+                    out[key] = str(metric.get("value"))
     return out
 
 
@@ -128,6 +251,29 @@ def _index_names(change: Change) -> tuple[str, ...]:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 names.add(item["name"])
     return tuple(sorted(names))
+
+
+def variant_findings(change: Change) -> list[Finding]:
+    """A variant of the model (a row of a variants table, by id) added, removed or changed."""
+    record = change.after if change.op == "added" else change.before
+    ids = tuple(str(v) for k, v in (record.items() if isinstance(record, dict) else ())
+                if v and key_role(k) in ("model_id", "version"))
+    if change.op == "added":
+        return [("model_change", "medium", f"variant {change.key} added", (change.key, *ids))]
+    if change.op == "removed":
+        return [("model_change", "low", f"variant {change.key} removed", (change.key, *ids))]
+    before, after = change.before or {}, change.after or {}
+    found: list[Finding] = []
+    for column in change.fields:
+        sub = Change("modified" if column in before and column in after else
+                     "added" if column in after else "removed",
+                     column, before.get(column), after.get(column), path="fact")
+        if _reworded(sub):
+            continue
+        named = _by_name(_role(column), sub)
+        for kind, level, reason, names in _flag(sub) if named is None else named:
+            found.append((kind, level, f"{change.key}: {reason}", (change.key, *names)))
+    return found
 
 
 def _arrow(change: Change) -> str:
@@ -147,51 +293,41 @@ def _arrow(change: Change) -> str:
     return f"{show(change.before)} → {show(change.after)}"
 
 
-def _field_values(changes: Sequence[Change]) -> set[str]:
-    """Every string a changed field held before or after: lines that show them are echoes."""
+def _echoes(changes: Sequence[Change]) -> frozenset[str]:
+    """Every string a changed field or fact held: prose lines that only show one (a tag
+    list on a Hub page) are echoes, judged with the field."""
     out: set[str] = set()
     for change in changes:
-        if change.path == "field":
+        if change.path in ("field", "fact"):
             for value in (change.before, change.after):
                 out |= {s.casefold() for s in _strings(value)}
-    return out
-
-
-def _only_field_values(change: Change, values: set[str]) -> bool:
-    """A section edit whose changed lines only show changed field values (a tag list, a
-    "License: mit" line under the title of a Hub page)."""
-    if change.op != "modified" or not values or change.fields:
-        return False
-    before = str(change.before).split("\n")
-    after = str(change.after).split("\n")
-    changed = [x for x in after if x not in before] + [x for x in before if x not in after]
-    for line in changed:
-        text = line.removeprefix("- ").strip()
-        label = LABEL.match(text)
-        bare = text[label.end(1):].lstrip(" :|") if label else text
-        if text.casefold() not in values and bare.casefold() not in values:
-            return False
-    return True
+    return frozenset(out)
 
 
 def _renames(changes: Sequence[Change]) -> list[tuple[str, str]]:
     """(old, new) model names from changed identity fields, longest first."""
-    pairs = [(c.before, c.after) for c in changes if c.path == "field" and c.op == "modified"
-             and _IDENTITY.match(_norm(c.key)) and isinstance(c.before, str)
-             and isinstance(c.after, str) and len(c.before) >= 3]
+    pairs = [(c.before, c.after) for c in changes if c.path in ("field", "fact")
+             and c.op == "modified" and _IDENTITY.match(_role(c.key))
+             and isinstance(c.before, str) and isinstance(c.after, str) and len(c.before) >= 3]
     pairs += [(a.rsplit("/", 1)[-1].strip(), b.rsplit("/", 1)[-1].strip()) for a, b in pairs
               if "/" in a and "/" in b]
     return sorted({p for p in pairs if len(p[0]) >= 3 and p[0] != p[1]}, key=lambda p: -len(p[0]))
 
 
-def _only_renamed(change: Change, renames: list[tuple[str, str]]) -> bool:
-    """A section edit that only replaces the model's old name by its new one."""
-    if change.op != "modified" or not renames or change.fields:
+def _prose_sides(changes: Sequence[Change]) -> tuple[str, str]:
+    """The text of the changed sections, before and after, folded."""
+    before = [str(c.before or "") for c in changes if c.path == "section"]
+    after = [str(c.after or "") for c in changes if c.path == "section"]
+    return "\n".join(before).casefold()[:1_000_000], "\n".join(after).casefold()[:1_000_000]
+
+
+def _relabelled(change: Change, prose: tuple[str, str]) -> bool:
+    """A fact that came or went only because its label line was respelt: its value was
+    prose before (or is prose after) in a changed section."""
+    value = change.after if change.op == "added" else change.before
+    if change.op == "modified" or not isinstance(value, str) or len(value) < 4:
         return False
-    text = str(change.before)
-    for old, new in renames:
-        text = text.replace(old, new)
-    return text == change.after
+    return value.casefold() in (prose[0] if change.op == "added" else prose[1])
 
 
 _PREFIX = {"model_change": "Model changed", "training_data_change": "Training data changed",
@@ -200,36 +336,36 @@ _PREFIX = {"model_change": "Model changed", "training_data_change": "Training da
 
 def model_card_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:
     """Findings of all changes, grouped into one event per trigger type."""
-    grouped: dict[str, list[tuple[Finding, Change]]] = {}
-    renames = _renames(changes)
-    values = _field_values(changes)
+    found: list[tuple[Finding, Change]] = []
+    prose = _prose_sides(changes)
     for change in changes:
-        if change.path == "field":
-            findings = field_findings(change)
-        elif _only_field_values(change, values):
+        if change.path == "fact" and _relabelled(change, prose):
             continue
-        elif _only_renamed(change, renames):
-            findings = [("model_change", "medium", f"model renamed in “{change.key}”", ())]
-        else:
-            findings = section_findings(change)
-        for finding in findings:
-            if finding[0]:
-                grouped.setdefault(finding[0], []).append((finding, change))
-    events = []
-    for kind in sorted(grouped):
-        items = sorted(grouped[kind], key=lambda fc: -severity_rank(fc[0][1]))
-        level = items[0][0][1]
-        reasons = list(dict.fromkeys(f[2] for f, _ in items))
-        prefix = _PREFIX[kind] if kind != "model_change" or level != "low" else (
-            "Model documentation changed")
-        more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
-        involved = list({id(c): c for _, c in items}.values())
-        keys = ",".join(sorted({f"{c.path}:{c.op}:{c.key}" for c in involved}))
-        events.append(TriggerEvent(
-            type=kind, severity=level, title=f"{prefix}: {reasons[0]}{more}",
-            entities=tuple(dict.fromkeys(e for f, _ in items for e in f[3])),
-            evidence={"reasons": reasons[:20], "changes": len(involved)},
-            changes=tuple(c.to_dict() for c in involved[:50]),
-            basis=f"{ctx.old_hash}>{ctx.new_hash}|{kind}|{keys}", rule="default:model_card",
-        ))
-    return events
+        if change.path in ("field", "fact"):
+            found += [(f, change) for f in field_findings(change)]
+        elif change.path == "variant":
+            found += [(f, change) for f in variant_findings(change)]
+    found += prose_findings(changes, _renames(changes), _echoes(changes))
+    grouped: dict[str, list[tuple[Finding, Change]]] = {}
+    for finding, change in found:
+        if finding[0]:
+            grouped.setdefault(finding[0], []).append((finding, change))
+    return [_event(kind, grouped[kind], ctx) for kind in sorted(grouped)]
+
+
+def _event(kind: str, items: list[tuple[Finding, Change]], ctx: RuleContext) -> TriggerEvent:
+    items = sorted(items, key=lambda fc: -severity_rank(fc[0][1]))
+    level = items[0][0][1]
+    reasons = list(dict.fromkeys(f[2] for f, _ in items))
+    prefix = _PREFIX[kind] if kind != "model_change" or level != "low" else (
+        "Model documentation changed")
+    more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    involved = list({id(c): c for _, c in items}.values())
+    keys = ",".join(sorted({f"{c.path}:{c.op}:{c.key}" for c in involved}))
+    return TriggerEvent(
+        type=kind, severity=level, title=f"{prefix}: {reasons[0]}{more}",
+        entities=tuple(dict.fromkeys(e for f, _ in items for e in f[3] if e)),
+        evidence={"reasons": reasons[:20], "changes": len(involved)},
+        changes=tuple(c.to_dict() for c in involved[:50]),
+        basis=f"{ctx.old_hash}>{ctx.new_hash}|{kind}|{keys}", rule="default:model_card",
+    )

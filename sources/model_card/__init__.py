@@ -2,28 +2,56 @@
 
 Accepts Markdown (or MDX) with or without YAML front matter (``base_model``,
 ``datasets``, ``license``, ``pipeline_tag``, ``language``, ``tags``, ``model-index`` …),
-HTML model card pages (navigation, header, footer, scripts and cookie banners dropped;
-a metadata ``<dl>`` or a two-column "Model details" table becomes fields, as the front
-matter would: "Base model" → ``base_model``), and the Hub's ``/api/models/{id}`` JSON
-(its ``cardData``). The format is detected from the content; ``format:`` forces it. A
-bot challenge, login wall or empty app shell parses to an empty document.
+HTML model card pages (navigation, header, footer, scripts and cookie banners dropped)
+and the Hub's ``/api/models/{id}`` JSON (its ``cardData``). The format is detected from
+the content; ``format:`` forces it. A bot challenge, login wall or empty app shell parses
+to an empty document.
 
-The document is ``{"fields": {…front matter…}, "sections": {heading: text}}``: YAML key
-order, the order of list values (tags, datasets, languages) and of ``model-index``
-results, Markdown re-wrapping, list markers, heading numbering, "last updated" lines and
-the order of sections are not changes. The page's one top-level heading is the field
-``title`` (the model's name), unless the front matter has one.
+A card is read as facts, not prose. The document is ``{"fields", "facts", "variants",
+"sections"}``:
 
-Changes: front-matter fields added, removed or modified (``path="field"``, ``fields``
-lists the nested paths that changed) and sections added, removed, edited or renamed
-(``path="section"``). Triggers: base model, model name or version → ``model_change``;
-datasets and training-data sections → ``training_data_change``; capability and
-intended-use additions, new languages or pipeline tags → ``new_capability``;
-limitations, evaluation, safety sections and ``model-index`` metrics → ``model_change``
-(low); the licence → ``policy_change``.
+- ``fields``: the front matter (and the page's one top-level heading as ``title``).
+- ``facts``: what the body states as label and value — a two-column table
+  ("Attribute | Details", "Spec name | Value"), a definition list, a "**License:** MIT"
+  line, a label and its value on two lines as grids of divs lay them out ("Fine-tuning"
+  / "Supported", "Oct 2024" / "knowledge cutoff"), keyed by the label's own words
+  ("Cutoff date" → ``cutoff_date``). The ``card_fields`` vocabulary says which field a
+  label states (``cutoff_date`` → knowledge cutoff, "Input modalities" → input
+  modalities); a label it does not name ("Epsilon", "Number of tokens") fires nothing.
+- ``variants``: the rows of a table of model variants, keyed by the id in its model
+  column as written (``ai/gemma3:270M-F16``; a cell listing several ids gives each its
+  row; a row without an id continues the one above). A table is one of variants when a
+  column names the model ("Model variant", "Tag", "Model Name", or an unlabelled first
+  column) and another is a fact of the model (parameters, context window, modalities …),
+  and no column holds scores: a benchmark or comparison table stays prose. A table
+  with a model per column ("Feature | Model A | Model B") and a page of label/value
+  tables, one per model ("Model code | kite-2-pro"), are read as variants too.
+- ``sections``: the prose by heading, without the tables and lines read as facts.
+
+YAML key order and flow or block lists, the order of list values, of ``model-index``
+results, of table rows and of the items of a listed value ("Text, Image"), Markdown
+re-wrapping, list markers, heading numbering, column widths, footnote marks and "last
+updated" lines are not changes.
+
+Changes: fields, facts and variants added, removed or modified (``path`` ``field``,
+``fact``, ``variant``; ``fields`` lists what changed inside) and sections added, removed,
+edited or renamed (``path="section"``). Triggers, each naming what the card writes: a
+licence → ``policy_change`` (the new licence id or name); base model, model name,
+version, release or deprecation date, a variant added → ``model_change`` (the variant's
+id); datasets and training data → ``training_data_change`` (the dataset); a modality,
+language, capability or pipeline tag added → ``new_capability`` (the word as written).
+Prose is compared as claims, across sections: typo, grammar, link, markup,
+contributor-list and translation edits and text moved between sections fire nothing. A
+claim the old text did not make (words, numbers, dates or ids it had nowhere) fires by
+its heading: training data → ``training_data_change``, licence and terms or a licence
+named in a sentence → ``policy_change``, limitations and safety → ``model_change`` (low);
+evaluation and benchmark text fires nothing; a capability phrase (the ``capabilities``
+vocabulary) the text did not have → ``new_capability``; a line that is only a model id
+(a list of snapshots) → ``model_change``.
 
 Options: ``sections`` (watch only the sections whose heading contains one of these
-words) and ``ignore_fields`` (front-matter keys to leave out, e.g. ``widget``).
+words) and ``ignore_fields`` (front-matter keys or fact labels to leave out, e.g.
+``widget``).
 
 Example::
 
@@ -49,10 +77,11 @@ from ..read.html import content_root, get_text
 from ..read.markdown import markdown_page, split_front_matter
 from ..read.sections import INTRO, heading_key, split_sections
 from ..read.text import looks_like_wall
-from .fields import flatten, front_matter, html_fields, hub_fields
+from .facts import read_facts, take_line_facts
+from .fields import flatten, front_matter, hub_fields
 
 NAME = "model_card"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
 RULES = "triggers.model_card:model_card_rule"  # its rule in triggers/, named
 
@@ -66,58 +95,60 @@ class Settings(BaseSettings):
 
 def parse(body: bytes, settings: BaseSettings) -> Document:
     try:
-        fields, sections = _parse(body, settings)
+        data = _parse(body, settings)
     except ParseError:
         raise
     except Exception as exc:  # a third-party parser's failure becomes ours
         raise ParseError(f"model_card: cannot parse the body: {exc}") from exc
-    return Document(kind=NAME, data={"fields": fields, "sections": sections},
-                    parser_version=PARSER_VERSION)
+    return Document(kind=NAME, data=data, parser_version=PARSER_VERSION)
 
 
-def _parse(body: bytes, settings: BaseSettings) -> tuple[dict[str, Any], dict[str, str]]:
+def _parse(body: bytes, settings: BaseSettings) -> dict[str, Any]:
     fmt = detect_format(body, settings.format)
     text = decode(body)
     if fmt == "json":
-        return _select(hub_fields(json.loads(text)), {}, settings)
+        return _select({"fields": hub_fields(json.loads(text)), "facts": {}, "variants": {},
+                        "sections": {}}, settings)
     fields: dict[str, Any] = {}
     if fmt in ("html", "rss", "atom"):
         roots = content_root(body, settings.select)
-        fields = html_fields(roots)
     else:
         front, rest = split_front_matter(text)
         fields = front_matter(front)
         roots = content_root(markdown_page(rest), settings.select)
+    facts, variants = read_facts(roots)
     title, sections = split_sections(roots, settings.ignore)
+    sections = take_line_facts(sections, facts)
     if title and "title" not in fields:
         fields["title"] = title
-    if _is_empty(fields, sections, roots):
-        return {}, {}
-    return _select(fields, sections, settings)
+    data = {"fields": fields, "facts": facts, "variants": variants, "sections": sections}
+    if _is_empty(data, roots):
+        return {"fields": {}, "facts": {}, "variants": {}, "sections": {}}
+    return _select(data, settings)
 
 
-def _is_empty(fields: dict[str, Any], sections: dict[str, str], roots: list[Any]) -> bool:
+def _is_empty(data: dict[str, Any], roots: list[Any]) -> bool:
     """A page with no card in it: a bot challenge, a login wall, an empty app shell."""
-    if any(k != "title" for k in fields):
+    if data["facts"] or data["variants"] or any(k != "title" for k in data["fields"]):
         return False
-    words = sum(len(t.split()) for t in sections.values())
+    words = sum(len(t.split()) for t in data["sections"].values())
     if words < 25:
         return True
     return looks_like_wall(" ".join(get_text(r, " ") for r in roots))
 
 
-def _select(fields: dict[str, Any], sections: dict[str, str], settings: BaseSettings,
-            ) -> tuple[dict[str, Any], dict[str, str]]:
+def _select(data: dict[str, Any], settings: BaseSettings) -> dict[str, Any]:
     ignored = {f.casefold() for f in getattr(settings, "ignore_fields", ())}
-    fields = {k: v for k, v in fields.items() if k.casefold() not in ignored}
+    for part in ("fields", "facts"):
+        data[part] = {k: v for k, v in data[part].items() if k.casefold() not in ignored}
     watched = [w.casefold() for w in getattr(settings, "sections", ())]
     if watched:
-        sections = {k: v for k, v in sections.items()
-                    if any(w in k.casefold() for w in watched)}
-    return fields, sections
+        data["sections"] = {k: v for k, v in data["sections"].items()
+                            if any(w in k.casefold() for w in watched)}
+    return data
 
 
-def _field_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+def _field_changes(a: dict[str, Any], b: dict[str, Any], path: str = "field") -> list[Change]:
     changes = []
     for key in sorted(a.keys() | b.keys()):
         before, after = a.get(key), b.get(key)
@@ -130,7 +161,7 @@ def _field_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
             fa, fb = flatten(before, key), flatten(after, key)
             paths = tuple(p for p in sorted(fa.keys() | fb.keys()) if fa.get(p) != fb.get(p))[:20]
             paths = () if paths == (key,) else paths
-        changes.append(Change(op, key, before, after, path="field", fields=paths))
+        changes.append(Change(op, key, before, after, path=path, fields=paths))
     return changes
 
 
@@ -154,13 +185,38 @@ def _section_changes(a: dict[str, str], b: dict[str, str]) -> list[Change]:
     return changes
 
 
+def _variant_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+    """Variants added, removed, or modified (``fields`` names the columns that changed);
+    a variant's key is its id, so its changes show under the id as written."""
+    changes = []
+    for key in sorted(a.keys() | b.keys()):
+        before, after = a.get(key), b.get(key)
+        if before == after:
+            continue
+        shown = str((after or before or {}).get("id") or key)
+        if before is None or after is None:
+            changes.append(Change("added" if before is None else "removed", shown, before,
+                                  after, path="variant"))
+            continue
+        columns = tuple(sorted(c for c in before.keys() | after.keys()
+                               if c != "id" and before.get(c) != after.get(c)))
+        if columns:
+            changes.append(Change("modified", shown, before, after, path="variant",
+                                  fields=columns))
+    return changes
+
+
 def diff(old: Document, new: Document) -> list[Change]:
-    return (_field_changes(old.data.get("fields", {}), new.data.get("fields", {}))
-            + _section_changes(old.data.get("sections", {}), new.data.get("sections", {})))
+    a, b = old.data, new.data
+    return (_field_changes(a.get("fields", {}), b.get("fields", {}))
+            + _field_changes(a.get("facts", {}), b.get("facts", {}), path="fact")
+            + _variant_changes(a.get("variants", {}), b.get("variants", {}))
+            + _section_changes(a.get("sections", {}), b.get("sections", {})))
 
 
 def size(document: Document) -> int:
-    return len(document.data.get("fields", {})) + len(document.data.get("sections", {}))
+    return sum(len(document.data.get(part, {}))
+               for part in ("fields", "facts", "variants", "sections"))
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -178,6 +234,18 @@ def _list_delta(before: Any, after: Any) -> str | None:
     return ", ".join(plus + minus) or None
 
 
+def _describe_variant(change: Change) -> str:
+    if change.op == "added":
+        return f"Added variant {change.key}"
+    if change.op == "removed":
+        return f"Removed variant {change.key}"
+    before, after = change.before or {}, change.after or {}
+    shown = [f"{c} {_short(before.get(c, '—'), 30)} → {_short(after.get(c, '—'), 30)}"
+             for c in change.fields[:3]]
+    more = f" (+{len(change.fields) - 3} more)" if len(change.fields) > 3 else ""
+    return f"Variant {change.key}: " + "; ".join(shown) + more
+
+
 def describe(change: Change) -> str:
     if change.path == "section":
         name = "the introduction" if change.key == INTRO else f"“{change.key}”"
@@ -190,10 +258,13 @@ def describe(change: Change) -> str:
         before = set(str(change.before).split("\n"))
         new_lines = [line for line in str(change.after).split("\n") if line not in before]
         return f"Edited section {name}" + (f": {_short(new_lines[0])}" if new_lines else "")
+    if change.path == "variant":
+        return _describe_variant(change)
+    what = "fact" if change.path == "fact" else "field"
     if change.op == "added":
-        return f"Added field {change.key}: {_short(change.after)}"
+        return f"Added {what} {change.key}: {_short(change.after)}"
     if change.op == "removed":
-        return f"Removed field {change.key} (was {_short(change.before)})"
+        return f"Removed {what} {change.key} (was {_short(change.before)})"
     if change.fields:
         fa, fb = flatten(change.before, change.key), flatten(change.after, change.key)
         shown = [f"{p} {_short(fa.get(p, '—'), 30)} → {_short(fb.get(p, '—'), 30)}"

@@ -11,6 +11,9 @@ legal_suffixes     list of words ("inc", "gmbh")             subprocessor names 
 header_words       mapping column role → list of words       which table column holds what,
                                                              in any language
 countries          mapping name → {code, aliases}            locations of subprocessors
+card_fields        mapping field → list of labels            what a model card's table row,
+                                                             "Label: value" line or column
+                                                             states (``base_model`` …)
 =================  ========================================  ==============================
 
 ``get(name)`` gives the built-in entries merged with the config's additions: lists are
@@ -33,7 +36,7 @@ from importlib import resources
 from typing import Any
 
 NAMES: tuple[str, ...] = ("model_families", "capabilities", "legal_suffixes", "header_words",
-                          "countries")
+                          "countries", "card_fields")
 LISTS = frozenset({"model_families", "legal_suffixes"})
 
 _additions: dict[str, Any] = {}
