@@ -335,8 +335,8 @@ class CountryWords(Strict):
 
 class VocabularyConfig(Strict):
     """Words added to the built-in vocabularies (``sources/vocab/*.yaml``): model families,
-    capabilities, legal suffixes, table header words, countries, model-card field labels.
-    See docs/sources.md."""
+    capabilities, legal suffixes, table header words, countries, model-card field labels
+    and the page kind's policy terms, noise and suspect-page words. See docs/sources.md."""
 
     model_families: list[str] = Field(default_factory=list)
     capabilities: dict[str, list[str]] = Field(default_factory=dict)
@@ -345,6 +345,23 @@ class VocabularyConfig(Strict):
         default_factory=dict)
     countries: dict[str, CountryWords] = Field(default_factory=dict)
     card_fields: dict[str, list[str]] = Field(default_factory=dict)
+    # The page kind's word lists: each key must be one the shipped file has (its words
+    # are added to that list; a number such as policy_terms.window replaces the built-in).
+    policy_terms: dict[str, list[str] | int] = Field(default_factory=dict)
+    page_noise: dict[str, list[str] | dict[str, str]] = Field(default_factory=dict)
+    suspect_pages: dict[str, dict[str, list[str]] | int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_groups(self) -> VocabularyConfig:
+        from sources import vocab
+
+        for name in ("policy_terms", "page_noise", "suspect_pages"):
+            known = vocab.builtin(name)
+            for key in getattr(self, name):
+                if key not in known:
+                    raise ValueError(f"vocabulary.{name} has no group {key!r}; known: "
+                                     f"{', '.join(sorted(known))}")
+        return self
 
     def additions(self) -> dict[str, Any]:
         """The non-empty additions, as ``sources.vocab.extend`` takes them."""

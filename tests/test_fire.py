@@ -19,12 +19,16 @@ from sources.guard import MIN_GUARDED, suspect
 from triggers.events import SEVERITIES, TRIGGER_TYPES, TriggerEvent
 from triggers.fire import fire
 from triggers.offline import diff_bodies
+from triggers.page import page_rule
 from triggers.policy import BUILTIN_RULES, Policy
-from triggers.rules import KIND_RULES, RuleContext, evaluate, page_rule, rule_for
+from triggers.rules import KIND_RULES, RuleContext, evaluate, rule_for
 
 CTX = RuleContext(vendor_id="acme", vendor_name="Acme AI", source_id="acme-dpa", kind="page",
                   old_hash="a", new_hash="b")
-TRAINING = [Change("added", "line 3", None, "Customer content is used for training.")]
+# Words the built-in training-terms policy rule knows, in a page change the page rule
+# types as a policy change (no data is said to be trained on).
+TRAINING = [Change("added", "Hosting", None,
+                   "Our machine learning models are hosted in the United States.")]
 
 
 def page(*lines: str) -> bytes:
@@ -66,8 +70,9 @@ def test_offline_diff_applies_the_builtin_policy_and_names_the_source() -> None:
     new = page("We keep your data for 30 days.", "Customer content is used for training.")
     result = diff_bodies("page", old, new, vendor_name="Acme AI", source_id="acme-dpa")
     [t] = result["triggers"]
-    assert (t["type"], t["severity"]) == ("policy_change", "high")
-    assert t["title"] == "Acme AI: page changed (acme-dpa)"
+    assert (t["type"], t["severity"]) == ("training_data_change", "high")
+    assert t["title"] == ("Acme AI: training-data terms changed (acme-dpa): "
+                          "added \u201cCustomer content is used for training.\u201d")
     assert result["suspect"] is False and result["reason"] is None
 
 
@@ -79,7 +84,8 @@ def test_guard_flags_an_empty_or_collapsed_document() -> None:
     empty = kind.parse(b"<main></main>", settings)
     assert suspect(kind, None, full) is None and suspect(kind, full, full) is None
     assert "empty" in (suspect(kind, None, empty) or "")
-    assert "collapsed: 2 items where there were 10" in (suspect(kind, full, few) or "")
+    # a page's size is its words
+    assert "collapsed: 4 items where there were 20" in (suspect(kind, full, few) or "")
     small = kind.parse(page(*(f"c{i}" for i in range(MIN_GUARDED - 1))), settings)
     assert suspect(kind, small, kind.parse(page("c0"), settings)) is None  # too few to judge
 
@@ -90,7 +96,7 @@ def test_a_suspect_new_document_fires_nothing_offline() -> None:
     result = diff_bodies("page", old, new)
     assert result["changed"] is True and result["changes"]
     assert result["suspect"] is True and result["triggers"] == []
-    assert result["reason"].startswith("collapsed")
+    assert result["reason"].startswith("login wall: ")
 
 
 @pytest.fixture
@@ -133,7 +139,9 @@ def test_diff_cli_with_a_configured_source_applies_its_rules(
     res = run_cli("diff", "--config", config, "--source", "acme-dpa", old, new, "--json")
     assert res.returncode == 0, res.stderr
     [t] = json.loads(res.stdout)["triggers"]
-    assert t["severity"] == "critical" and t["title"] == "Acme AI: page changed (acme-dpa)"
+    assert t["severity"] == "critical" and t["title"] == (
+        "Acme AI: wording changed (acme-dpa): \u201cRetention: 30 days.\u201d \u2192 "
+        "\u201cRetention: 90 days.\u201d")
     assert json.loads(res.stdout)["changes"][0]["after"] == "Retention: 90 days."  # select
     plain = json.loads(run_cli("diff", "--kind", "page", old, new, "--json").stdout)
     assert plain["triggers"][0]["severity"] == "medium"
@@ -157,7 +165,7 @@ def new_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         setattr(module, name, getattr(base, name))
     module.__doc__ = "test — a kind added by a test."
     module.NAME, module.PARSER_VERSION = "test_kind", "1"
-    module.INTERVAL, module.RULES = 123.0, "triggers.rules:page_rule"
+    module.INTERVAL, module.RULES = 123.0, "triggers.page:page_rule"
     monkeypatch.setitem(sys.modules, "reassess_test_kind", module)
     monkeypatch.setitem(REGISTRY._paths, "test_kind", "reassess_test_kind")  # type: ignore[attr-defined]
     yield "test_kind"

@@ -64,6 +64,10 @@ def check(config: Config, engine: Engine) -> PassSummary:
         checker.close()
 
 
+# The page parser's next version: what an upgrade of today's parser would be called.
+NEXT = str(int(page_kind.PARSER_VERSION) + 1)
+
+
 def upgrade_parser(monkeypatch: pytest.MonkeyPatch, version: str, mark: str) -> None:
     """A new page parser whose every line differs from the old one's: a diff of an old
     document against a new one would report every line as changed."""
@@ -102,7 +106,7 @@ def test_a_parser_upgrade_fires_only_the_real_change(
     assert old_body is not None and b"retained for 30 days" in old_body  # the raw body
 
     site.control("northwind", "set_page", path="dpa", html=POLICY.format(days=90))
-    upgrade_parser(monkeypatch, "2", "»")
+    upgrade_parser(monkeypatch, NEXT, "»")
     summary = check(config, engine)
     assert summary.rebaselined == 1 and summary.changed == 1 and summary.triggers == 1
     assert outcomes(engine) == {"acme-dpa": "rebaselined", "northwind-dpa": "changed"}
@@ -120,7 +124,7 @@ def test_a_parser_upgrade_fires_only_the_real_change(
     assert again.triggers == 0 and again.rebaselined == 0 and len(triggers(engine)) == 1
     with session_scope(engine) as s:
         versions = set(s.execute(select(Source.parser_version)).scalars())
-    assert versions == {"2"}
+    assert versions == {NEXT}
 
 
 def test_without_a_stored_body_a_parser_upgrade_rebaselines(
@@ -133,7 +137,7 @@ def test_without_a_stored_body_a_parser_upgrade_rebaselines(
         s.execute(update(Snapshot).values(body=None, content_type=None))
         s.execute(update(Source).values(parser_version=None))
     site.control("northwind", "set_page", path="dpa", html=POLICY.format(days=90))
-    upgrade_parser(monkeypatch, "2", "»")
+    upgrade_parser(monkeypatch, NEXT, "»")
     summary = check(config, engine)
     assert summary.rebaselined == 2 and summary.triggers == 0 and triggers(engine) == []
     assert set(outcomes(engine).values()) == {"rebaselined"}
@@ -153,7 +157,7 @@ def test_an_empty_document_is_not_rebaselined_until_seen_again(
     with session_scope(engine) as s:
         s.execute(update(Snapshot).values(body=None))
     site.control("acme", "set_page", path="dpa", html="<p></p>")
-    upgrade_parser(monkeypatch, "2", "»")
+    upgrade_parser(monkeypatch, NEXT, "»")
     first = check(config, engine)
     assert outcomes(engine) == {"acme-dpa": "suspect", "northwind-dpa": "rebaselined"}
     assert first.held == 1 and first.triggers == 0

@@ -34,10 +34,14 @@ page is generated from the kinds' own help text (`python tools/gen_sources_doc.p
   decides whether anything changed, so a noise-only fetch costs no diff and no row.
 - **A failed fetch is never diffed**: an HTTP error, a timeout, an empty or oversized
   body is recorded on the source and retried with backoff.
-- **Vanish guard**: a fetch that parses to nothing (a bot challenge, a login wall, a
-  redesign the parser no longer reads) or loses more than half of at least four items at
-  once is held as *suspect* and alerted on, not reported as "everything was removed";
-  seen again on the next check, it is accepted as real.
+- **Suspect documents**: a fetch whose page is a bot challenge, a login wall, an error or
+  redirect page (by its words, `sources/vocab/suspect_pages.yaml`), that parses to
+  nothing, loses more than `guard.max_shrink` of its items (default a quarter) or does
+  not decode as text is held as *suspect* and alerted on, never reported as "everything
+  was removed" and never made the version the next one is compared with. It is accepted
+  as real only once seen unchanged over `guard.hold_checks` checks (3) and
+  `guard.hold_time` (6h). `reassess diff` reports it as `"suspect": true` with its reason
+  and fires nothing.
 - **`confirm: N`** (default 1): a change fires only after N consecutive checks saw it.
 - **`compare_versions: N`** (default 3): a return to one of the last N stored versions
   (CDN variants, A/B tests) is not a change; a genuinely new version still fires.
@@ -62,6 +66,9 @@ The words reassess knows are data, shipped as YAML in `sources/vocab/`, not code
 | `header_words` | role → words | which column holds `name`, `purpose`, `location` (or `skip`) |
 | `countries` | name → `{code, aliases}` | locations; an entry without a code is a region (EU) |
 | `card_fields` | field → labels | which fact a model card's table row or `Label:` line states |
+| `policy_terms` | group → phrases | what a changed policy sentence is about (training, rights …) |
+| `page_noise` | labels, stamps, spelling | what a page adds that is not content |
+| `suspect_pages` | class → `{lines, words}` | what a bot wall, login wall or error page says |
 
 The config adds to each under a top-level `vocabulary:` key; lists are extended and
 mappings merged key by key:

@@ -34,27 +34,6 @@ class RuleContext:
 KindRule = Callable[[Sequence[Change], RuleContext], list[TriggerEvent]]
 
 
-def _excerpt(changes: Sequence[Change], limit: int = 400) -> str:
-    parts = []
-    for change in changes[:5]:
-        text = change.after if change.after is not None else change.before
-        parts.append(("+ " if change.op != "removed" else "- ") + str(text))
-    return "\n".join(parts)[:limit]
-
-
-def page_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:
-    """Any change to a watched page is a possible policy change."""
-    if not changes:
-        return []
-    return [TriggerEvent(
-        type="policy_change", severity="medium",
-        title=f"{ctx.vendor_name}: page changed ({ctx.source_id})",
-        entities=(), evidence={"excerpt": _excerpt(changes), "changes": len(changes)},
-        changes=tuple(c.to_dict() for c in changes[:50]),
-        basis=f"{ctx.old_hash}>{ctx.new_hash}",
-    )]
-
-
 _RESOLVED: dict[str, KindRule] = {}
 
 

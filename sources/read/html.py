@@ -206,22 +206,30 @@ def _attr_text(el: Element) -> str:
     return " ".join([el.get("id") or "", *(el.get("class") or "").split()])
 
 
-def strip_chrome(root: Element) -> None:
+def strip_chrome(root: Element, keep_share: float | None = None) -> None:
     """Remove navigation, page header and footer, sidebars, cookie banners and images.
 
     A header or aside inside ``<main>`` or an ``<article>`` is content (a model card's
-    metadata sidebar)."""
+    metadata sidebar). With ``keep_share``, an element that holds more than that share of
+    the page's text stays: it wraps the content (a cookie policy's
+    ``<div class="cookie-policy">``) rather than decorating it."""
+    total = len(plain_text(root)) if keep_share is not None else 0
+
+    def wraps(el: Element) -> bool:
+        return keep_share is not None and len(plain_text(el)) > total * keep_share
+
     for el in list(root.iter("nav", "footer")):
-        drop(el)
+        if not wraps(el):
+            drop(el)
     for el in list(root.iter("header", "aside")):
-        if next(el.iterancestors("main", "article"), None) is None:
+        if next(el.iterancestors("main", "article"), None) is None and not wraps(el):
             drop(el)
     maybe = _xpath("descendant-or-self::*[@role or @id or @class]")
     chrome = [el for el in maybe(root)
               if el.get("role") in _CHROME_ROLES or _CHROME_ATTR.search(_attr_text(el))]
     marked = set(chrome)
     for el in chrome:
-        if not any(a in marked for a in el.iterancestors()):
+        if not any(a in marked for a in el.iterancestors()) and not wraps(el):
             drop(el)
     for el in list(root.iter("img", "picture", "video", "audio", "source")):
         drop(el)
@@ -235,14 +243,16 @@ def visible_roots(markup: bytes | str, selector: str | None) -> list[Element]:
     return select(serialise(root), selector) if selector else [body_of(root)]
 
 
-def content_root(markup: bytes | str, selector: str | None) -> list[Element]:
+def content_root(markup: bytes | str, selector: str | None,
+                 keep_share: float | None = None) -> list[Element]:
     """The parts of a page worth reading, noise removed: what ``selector`` picks, else the
-    page's ``<main>`` (when it holds content), else its body, chrome removed."""
+    page's ``<main>`` (when it holds content), else its body, chrome removed (see
+    ``strip_chrome`` for ``keep_share``)."""
     if selector:
         return visible_roots(markup, selector)
     root = parse_html(markup)
     strip_noise(root)  # a hidden <html> empties the page
-    strip_chrome(root)
+    strip_chrome(root, keep_share)
     main = next(root.iter("main"), None)
     if main is None:
         main = next((el for el in root.iter() if isinstance(el.tag, str)

@@ -14,6 +14,13 @@ countries          mapping name → {code, aliases}            locations of subp
 card_fields        mapping field → list of labels            what a model card's table row,
                                                              "Label: value" line or column
                                                              states (``base_model`` …)
+policy_terms       mapping group → list of phrases           what a changed sentence of a
+                                                             policy page is about (training
+                                                             on data, obligations, rights)
+page_noise         mapping (labels, stamps, stamp_words,     what a page adds that is no
+                   spelling)                                 content; spellings read alike
+suspect_pages      mapping class → {lines, words}            what an error, login, bot or
+                                                             redirect page says
 =================  ========================================  ==============================
 
 ``get(name)`` gives the built-in entries merged with the config's additions: lists are
@@ -36,7 +43,8 @@ from importlib import resources
 from typing import Any
 
 NAMES: tuple[str, ...] = ("model_families", "capabilities", "legal_suffixes", "header_words",
-                          "countries", "card_fields")
+                          "countries", "card_fields", "policy_terms", "page_noise",
+                          "suspect_pages")
 LISTS = frozenset({"model_families", "legal_suffixes"})
 
 _additions: dict[str, Any] = {}
