@@ -150,6 +150,8 @@ class VendorConfig(Strict):
     owner: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
     interval: Duration | None = None
     sources: list[SourceConfig] = Field(default_factory=list)
+    # days the vendor's agreement gives to object to a new sub-processor (docs/evidence.md)
+    objection_days: int | None = Field(default=None, ge=1, le=365)
 
 
 Disposition = Literal["approved", "approved_with_conditions", "rejected", "pending"]
@@ -368,6 +370,37 @@ class VocabularyConfig(Strict):
         return {k: v for k, v in self.model_dump(exclude_none=True).items() if v}
 
 
+class ControlMatch(Strict):
+    type: TriggerType | None = None
+    kind: str | None = None
+    severity: Severity | None = None
+
+
+class ControlConfig(Strict):
+    """A control mapping entry added to (or replacing) the shipped ones."""
+
+    id: str = Field(min_length=1, max_length=120)
+    framework: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    requirement: str = Field(min_length=1, max_length=500)
+    checked: str = "unchecked"
+    when: list[ControlMatch] = Field(default_factory=lambda: [ControlMatch()])
+
+
+class DeadlineConfig(Strict):
+    """The deadlines a change starts (``reassess deadlines``, docs/evidence.md)."""
+
+    remind_before: Duration = 3 * 86400.0
+    migration_days: int = Field(default=0, ge=0, le=365)  # before a model's shutdown date
+    incident_notice: MaybeDuration | None = None  # a notification duty after an incident
+    incident_severity: Severity = "high"
+
+
+def _frameworks() -> list[str]:
+    from triggers.controls import FRAMEWORKS
+
+    return list(FRAMEWORKS)
+
+
 class Config(Strict):
     """The whole configuration file."""
 
@@ -385,6 +418,9 @@ class Config(Strict):
     rules: list[RuleConfig] = Field(default_factory=list)
     web: WebConfig = Field(default_factory=WebConfig)
     vocabulary: VocabularyConfig = Field(default_factory=VocabularyConfig)
+    frameworks: list[str] = Field(default_factory=_frameworks)
+    controls: list[ControlConfig] = Field(default_factory=list)
+    deadlines: DeadlineConfig = Field(default_factory=DeadlineConfig)
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -419,9 +455,36 @@ class Config(Strict):
             if name not in channels:
                 problems.append((loc, f"{where} names channel {name!r}, which is not in "
                                       f"channels: (known: {listed})"))
+        from triggers.controls import FRAMEWORKS
+
+        frameworks = set(FRAMEWORKS) | {c.framework for c in self.controls}
+        for i, f in enumerate(self.frameworks):
+            if f not in frameworks:
+                problems.append((("frameworks", i), f"framework {f!r} is not known (known: "
+                                 f"{', '.join(sorted(frameworks))})"))
         if problems:
             raise ReferenceProblems(problems)
         return self
+
+    def control_map(self) -> Any:
+        """The control mapping in force (``triggers.controls.ControlMap``)."""
+        from triggers.controls import ControlMap
+
+        key = id(self)
+        found = _CONTROL_MAPS.get(key)
+        if found is None or found[0] is not self:
+            found = (self, ControlMap(self.frameworks, [
+                c.model_dump(exclude_none=True) for c in self.controls]))
+            _CONTROL_MAPS[key] = found
+        return found[1]
+
+    def controls_for(self, type_: str, source_id: str | None = None,
+                     severity: str | None = None) -> list[dict[str, str]]:
+        """A trigger's ``controls`` (id, framework, requirement, checked) under the
+        configured frameworks; the source's kind when the config still has it."""
+        kind = next((s.kind for _, s in self.sources() if s.id == source_id), None) \
+            if source_id else None
+        return list(self.control_map().for_trigger(type_, kind, severity))
 
     def vendor(self, vendor_id: str) -> VendorConfig:
         for v in self.vendors:
@@ -440,6 +503,9 @@ class Config(Strict):
             if value:
                 return value
         return get_kind(source.kind).INTERVAL
+
+
+_CONTROL_MAPS: dict[int, tuple[Config, Any]] = {}
 
 
 class ReferenceProblems(ValueError):

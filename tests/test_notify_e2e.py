@@ -161,7 +161,7 @@ def test_subprocessor_trigger_reaches_email_slack_and_webhooks(
         assert envelope["title"] == message["Subject"]
         doc = json.loads(envelope["message"])
         validate(doc)
-        assert doc["schema"] == "reassess.notification/1" and doc["kind"] == "trigger"
+        assert doc["schema"] == "reassess.notification/2" and doc["kind"] == "trigger"
         t = doc["trigger"]
         assert (t["id"], t["type"], t["severity"], t["link"]) == \
             (trigger_id, "subprocessor_change", "high", link)

@@ -185,6 +185,8 @@ def triggers_cmd(config: Path = ConfigOption,
         rows = list_triggers(session, flt, limit=limit, offset=offset)
         flags = flags_by_trigger(session, [r.id for r in rows if r.id is not None])
         items = [trigger_dict(r, flags.get(r.id or 0)) for r in rows]
+    for item in items:
+        item["controls"] = cfg.controls_for(item["type"], item["source"], item["severity"])
     _print_triggers(items, mode)
 
 

@@ -1,4 +1,4 @@
-"""The notification document, ``reassess.notification/1``: typed, and its JSON schema.
+"""The notification document, ``reassess.notification/2``: typed, and its JSON schema.
 
 A notification is one of these models from the moment it is built (``routing.py``, from
 a stored trigger event) until it is rendered (``messages.py``): the outbox stores its
@@ -6,7 +6,7 @@ JSON (``dump``), the notifier reads it back (``load``), and ``json://``, ``jsons
 ``form://`` and ``xml://`` channels receive that JSON (in apprise's ``message`` field).
 The models are its specification: ``docs/notification.schema.json`` is generated from
 them (``python -m monitor.notify.payload > docs/notification.schema.json``) and a test
-keeps the two equal. Within version 1, fields are only ever added, never renamed or
+keeps the two equal. Within a version, fields are only ever added, never renamed or
 removed. Strings that come from vendor documents are untrusted text, capped in length.
 """
 
@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from triggers.events import Severity, TriggerType
 
-Schema = Literal["reassess.notification/1"]
-SCHEMA: Schema = "reassess.notification/1"
+# Version 2 added ``trigger.controls``; a stored version-1 document still reads.
+Schema = Literal["reassess.notification/2", "reassess.notification/1"]
+SCHEMA: Schema = "reassess.notification/2"
 
 
 class _Model(BaseModel):
@@ -67,6 +68,15 @@ class Delivery(_Model):
     attempt: int
 
 
+class ControlRef(_Model):
+    id: str = Field(description="the control as its framework names it, e.g. GDPR Art. 28(2)")
+    framework: str = Field(description="iso42001, nist-ai-rmf, eu-ai-act, dora, gdpr, nis2 "
+                                       "or one the configuration adds")
+    requirement: str = Field(description="one line, in reassess's own words")
+    checked: str = Field(description="the public text its id was checked against, or "
+                                     "unchecked")
+
+
 class TriggerData(_Model):
     id: int = Field(description="the trigger id; the same in every message about it")
     type: TriggerType
@@ -84,6 +94,8 @@ class TriggerData(_Model):
     changes: list[ChangeData] = Field(description="structured before/after (first 50)")
     changes_total: int
     evidence: dict[str, Any]
+    controls: list[ControlRef] = Field(default_factory=list, description=(
+        "the framework controls this trigger is evidence for (version 2)"))
 
 
 class DigestTrigger(TriggerData):
@@ -171,8 +183,8 @@ def json_schema() -> dict[str, Any]:
     strict, receivers should ignore what they do not know)."""
     schema = _open(adapter().json_schema(by_alias=True))
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": "https://reassess.example/schemas/notification-1.json",
-            "title": "reassess.notification/1", **schema}
+            "$id": "https://reassess.example/schemas/notification-2.json",
+            "title": "reassess.notification/2", **schema}
 
 
 def _open(node: Any) -> Any:

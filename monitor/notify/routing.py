@@ -42,6 +42,7 @@ from .payload import (
     AlertNotification,
     AssessmentRef,
     ChangeData,
+    ControlRef,
     Notification,
     SourceRef,
     TriggerData,
@@ -210,6 +211,8 @@ def trigger_notification(session: Session, config: Config,
         changes=[ChangeData.model_validate(_cap(c)) for c in changes[:CHANGES_MAX]],
         changes_total=len(changes),
         evidence=_cap(event.evidence or {}),
+        controls=[ControlRef(**c) for c in config.control_map().for_trigger(
+            event.type, source.kind if source else None, event.severity)],
     ))
 
 

@@ -18,6 +18,7 @@ from pydantic import BeforeValidator
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from config.schema import Config
 from monitor.clock import utcnow
 from storage import lifecycle
 from storage import queries as q
@@ -95,8 +96,12 @@ def reviewer(request: Request,
 # --- conversions ---------------------------------------------------------------------
 
 
-def trigger_out(row: Trigger, assessments: list[str] | None = None) -> TriggerOut:
-    return TriggerOut.model_validate(q.trigger_dict(row, assessments))
+def trigger_out(row: Trigger, assessments: list[str] | None = None,
+                config: Config | None = None) -> TriggerOut:
+    found = q.trigger_dict(row, assessments)
+    if config is not None:
+        found["controls"] = config.controls_for(row.type, row.source_id, row.severity)
+    return TriggerOut.model_validate(found)
 
 
 def snapshot_meta(row: Snapshot | None) -> SnapshotMeta | None:
@@ -156,7 +161,8 @@ def list_triggers(
     rows = q.list_triggers(session, flt, limit=limit, offset=offset)
     flags = q.flags_by_trigger(session, [r.id for r in rows if r.id is not None])
     return TriggerPage(total=q.count_triggers(session, flt), limit=limit, offset=offset,
-                       items=[trigger_out(r, flags.get(r.id or 0)) for r in rows])
+                       items=[trigger_out(r, flags.get(r.id or 0), state(request).config)
+                              for r in rows])
 
 
 def q_filter(**values: Any) -> q.TriggerFilter:
@@ -187,7 +193,7 @@ def _trigger(session: Session, trigger_id: int) -> Trigger:
 
 @router.get("/triggers/{trigger_id}", response_model=TriggerDetail, responses=NOT_FOUND,
             summary="One trigger with its changes, flags, notifications and snapshots")
-def get_trigger(trigger_id: RowId, _me: Principal = Depends(reader),
+def get_trigger(trigger_id: RowId, request: Request, _me: Principal = Depends(reader),
                 session: Session = Depends(db)) -> TriggerDetail:
     row = _trigger(session, trigger_id)
     flagged = q.trigger_assessments(session, trigger_id)
@@ -195,7 +201,7 @@ def get_trigger(trigger_id: RowId, _me: Principal = Depends(reader),
     snaps = {s.id: s for s in q.snapshot_meta(session, col(Snapshot.id).in_(ids))}
     source = session.get(Source, row.source_id) if row.source_id else None
     return TriggerDetail(
-        trigger=trigger_out(row, [a.id for a, _ in flagged]),
+        trigger=trigger_out(row, [a.id for a, _ in flagged], state(request).config),
         kind=source.kind if source else None, ack_note=row.ack_note,
         changes=[ChangeOut.model_validate(c) for c in row.changes or []],
         flags=[FlagOut(assessment=a.id, assessment_status=a.status, flagged_at=f.created_at,

@@ -152,7 +152,16 @@ def trigger_detail(request: Request, trigger_id: RowId, me: Principal = Depends(
         flagged=q.trigger_assessments(session, trigger_id),
         notifications=q.trigger_notifications(session, trigger_id),
         audit=q.audit_trail(session, "trigger", str(trigger_id)),
-        done=request.query_params.get("done"), evidence=_evidence(trigger))
+        done=request.query_params.get("done"), evidence=_evidence(trigger),
+        controls=state(request).config.controls_for(trigger.type, trigger.source_id,
+                                                    trigger.severity),
+        deadlines=_deadlines(request, trigger))
+
+
+def _deadlines(request: Request, trigger: Trigger) -> list[dict[str, Any]]:
+    from monitor.evidence.deadlines import trigger_deadlines
+
+    return trigger_deadlines(state(request).config, trigger, utcnow())
 
 
 # Evidence keys that "What changed" already shows (the entities, the entry, its text):

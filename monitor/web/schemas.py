@@ -16,6 +16,13 @@ class ErrorOut(BaseModel):
     detail: str
 
 
+class ControlOut(BaseModel):
+    id: str
+    framework: str
+    requirement: str
+    checked: str = Field(description="where the id was checked (an address) or unchecked")
+
+
 class TriggerOut(BaseModel):
     id: int
     type: str
@@ -34,6 +41,8 @@ class TriggerOut(BaseModel):
     evidence: dict[str, Any]
     changes: int = Field(description="how many changes it carries (see the detail)")
     schema_version: int
+    controls: list[ControlOut] = Field(default_factory=list, description=(
+        "the framework controls it is evidence for, by the configured frameworks"))
 
 
 class TriggerPage(BaseModel):
