@@ -29,6 +29,7 @@ from sqlmodel import Session, col
 from config.durations import add_period
 from config.errors import ReassessError
 
+from . import chain
 from .models import Assessment, AssessmentFlag, AuditEvent, Trigger
 from .repo import insert_ignore
 
@@ -48,9 +49,13 @@ class LifecycleError(ReassessError):
 def audit(session: Session, *, at: datetime, by: str, action: str, object_type: str,
           object_id: str, note: str | None = None, data: dict[str, Any] | None = None) -> None:
     # a plain INSERT, not an ORM object: the unit of work flushing one row costs more
-    session.execute(_AUDIT, {"at": at, "by": by, "action": action,
-                             "object_type": object_type, "object_id": object_id,
-                             "note": note, "data": data})
+    event_id = session.execute(_AUDIT, {"at": at, "by": by, "action": action,
+                                        "object_type": object_type, "object_id": object_id,
+                                        "note": note, "data": data}).scalar()
+    # the hash chain (storage/chain.py): the event, and a trigger's state it changed
+    chain.record(session, "audit", int(event_id))
+    if object_type == "trigger":
+        chain.record(session, "trigger", object_id)
 
 
 def flag_assessments(session: Session, trigger_id: int, vendor_id: str, trigger_type: str,
@@ -84,7 +89,8 @@ def flag_assessments(session: Session, trigger_id: int, vendor_id: str, trigger_
 
 # The statements of a trigger's writes, built once: every changed source runs them, and
 # building one costs more Python than executing its cached compiled form.
-_AUDIT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
+_AUDIT = insert(AuditEvent.__table__).returning(  # type: ignore[attr-defined]
+    AuditEvent.__table__.c.id)  # type: ignore[attr-defined]
 _VENDOR_ASSESSMENTS = (select(Assessment)
                        .where(col(Assessment.vendor_id) == bindparam("vendor_id"),
                               col(Assessment.active).is_(True))

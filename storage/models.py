@@ -217,3 +217,45 @@ class JobLease(SQLModel, table=True):
     owner: str | None = None
     lease_until: datetime | None = None
     last_run_at: datetime | None = None
+
+
+class ChainRecord(SQLModel, table=True):
+    """One link of the tamper-evident history (``storage/chain.py``): a trigger, snapshot
+    or audit event as it stood when appended (its content hash), chained to the one
+    before. Appended only; ``seq`` is given under the chain head's lock."""
+    model_config = _DEFERRED
+    __tablename__ = "chain_record"
+    __table_args__ = (Index("ix_chain_object", "object_type", "object_id"),)
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime
+    object_type: str = Field(max_length=16)  # trigger | snapshot | audit
+    object_id: str = Field(max_length=80)
+    content_hash: str = Field(max_length=64)  # sha256 of the canonical content, or "pruned"
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class ChainHead(SQLModel, table=True):
+    """The chain's last link: the one row every append locks (serialises appenders)."""
+    model_config = _DEFERRED
+    __tablename__ = "chain_head"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = 0
+    hash: str = Field(max_length=64)
+
+
+class DeadlineNotice(SQLModel, table=True):
+    """A deadline reminder or overdue notice sent (once: the unique key)."""
+    model_config = _DEFERRED
+    __tablename__ = "deadline_notice"
+    __table_args__ = (UniqueConstraint("trigger_id", "deadline", "stage",
+                                       name="uq_deadline_notice"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trigger_id: int = Field(index=True)
+    deadline: str = Field(max_length=40)  # objection | migration | incident_notice
+    stage: str = Field(max_length=16)  # reminder | overdue
+    due: datetime
+    at: datetime

@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, col
 
 from triggers.events import SCHEMA_VERSION, TriggerEvent
 
+from . import chain
 from .models import Snapshot, Source, Trigger
 
 if TYPE_CHECKING:
@@ -196,6 +197,7 @@ def store_snapshot(session: Session, values: dict[str, Any]) -> int:
                         returning=Snapshot.id)
     row = res.first()
     if row is not None:
+        chain.record(session, "snapshot", int(row[0]))
         return int(row[0])
     found = session.execute(select(col(Snapshot.id)).where(
         and_(col(Snapshot.source_id) == values["source_id"],
@@ -227,7 +229,10 @@ def trigger_row(event: TriggerEvent, *, dedupe_source: str, vendor_id: str, now:
 def insert_trigger(session: Session, values: dict[str, Any]) -> int | None:
     """Insert a trigger; None when its dedupe key fired before (here or on another daemon)."""
     row = insert_ignore(session, Trigger, values, ("dedupe_key",), returning=Trigger.id).first()
-    return int(row[0]) if row else None
+    if row is None:
+        return None
+    chain.record(session, "trigger", int(row[0]))
+    return int(row[0])
 
 
 def count(session: Session, model: type[SQLModel], *where: Any) -> int:

@@ -9,6 +9,8 @@ Pruned, when older than the configured age (``retention.check_runs``):
   a new version with the recent ones).
 
 Never pruned: triggers, assessment flags, audit events, and the snapshots they rely on.
+A pruned snapshot is in the hash chain (``storage/chain.py``): its pruning is appended
+as a ``pruned`` record, so ``reassess verify`` knows its absence is retention's.
 Deletes run in batches, each its own transaction, so a large first prune never holds a
 long lock.
 """
@@ -23,6 +25,7 @@ from sqlalchemy import CompoundSelect, Select, delete, func, select, union
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
+from . import chain
 from .db import session_scope
 from .models import CheckRun, Snapshot, Source, Trigger
 
@@ -69,6 +72,8 @@ def _delete_batches(engine: Engine, model: type[CheckRun] | type[Snapshot],
             chunk = list(session.execute(ids.limit(batch)).scalars())
             if chunk:
                 session.execute(delete(model).where(col(model.id).in_(chunk)))
+                if model is Snapshot:  # chained evidence: its pruning is chained too
+                    chain.record_pruned(session, "snapshot", chunk)
         total += len(chunk)
         if len(chunk) < batch:
             return total

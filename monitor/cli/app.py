@@ -416,9 +416,9 @@ def demo(port: int | None = typer.Option(None, "--port", min=1, max=65535,
 
 def _register_extensions() -> None:
     """Commands that live beside their feature (assessments, notifications, web)."""
-    from . import assess, notify, web
+    from . import assess, evidence, notify, web
 
-    for module in (assess, notify, web):
+    for module in (assess, notify, web, evidence):
         module.register(app)
 
 

@@ -64,6 +64,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_auditevent_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditevent_object_id'), ['object_id'], unique=False)
 
+    op.create_table('chain_head',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('chain_record',
+    sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('object_type', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('object_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('prev_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('seq')
+    )
+    with op.batch_alter_table('chain_record', schema=None) as batch_op:
+        batch_op.create_index('ix_chain_object', ['object_type', 'object_id'], unique=False)
+
     op.create_table('checkrun',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -81,6 +100,19 @@ def upgrade() -> None:
     with op.batch_alter_table('checkrun', schema=None) as batch_op:
         batch_op.create_index('ix_checkrun_source_started', ['source_id', 'started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_checkrun_started_at'), ['started_at'], unique=False)
+
+    op.create_table('deadline_notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('trigger_id', sa.Integer(), nullable=False),
+    sa.Column('deadline', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('stage', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('due', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('trigger_id', 'deadline', 'stage', name='uq_deadline_notice')
+    )
+    with op.batch_alter_table('deadline_notice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deadline_notice_trigger_id'), ['trigger_id'], unique=False)
 
     op.create_table('joblease',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -227,11 +259,20 @@ def downgrade() -> None:
 
     op.drop_table('outbox')
     op.drop_table('joblease')
+    with op.batch_alter_table('deadline_notice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deadline_notice_trigger_id'))
+
+    op.drop_table('deadline_notice')
     with op.batch_alter_table('checkrun', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_checkrun_started_at'))
         batch_op.drop_index('ix_checkrun_source_started')
 
     op.drop_table('checkrun')
+    with op.batch_alter_table('chain_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_chain_object')
+
+    op.drop_table('chain_record')
+    op.drop_table('chain_head')
     with op.batch_alter_table('auditevent', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditevent_object_id'))
         batch_op.drop_index(batch_op.f('ix_auditevent_at'))
