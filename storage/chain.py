@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col
@@ -191,14 +191,13 @@ def append(session: Session, items: dict[tuple[str, str], str | None],
 
 def lock_head(session: Session) -> tuple[int, str]:
     """The head (seq, hash), locked until the transaction ends."""
-    from .repo import insert_ignore
-
     stmt = select(col(ChainHead.seq), col(ChainHead.hash)).where(col(ChainHead.id) == 1)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     row = session.execute(stmt).first()
     if row is None:
-        insert_ignore(session, ChainHead, {"id": 1, "seq": 0, "hash": GENESIS}, ("id",))
+        session.execute(text("INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, :g) "
+                             "ON CONFLICT (id) DO NOTHING"), {"g": GENESIS})
         row = session.execute(stmt).first()
     assert row is not None
     return int(row[0]), str(row[1])
@@ -313,7 +312,7 @@ def verify(engine: Engine, batch: int = 20000) -> Verdict:
                                    f"is not the last record ({expect - 1}): records were "
                                    "removed or added outside reassess"))
         for t, (table, content_of) in _TABLES.items():
-            cols = [table.c[c] for c in table.columns.keys()]
+            cols = list(table.columns)
             after = 0
             while True:
                 rows = conn.execute(select(*cols).where(table.c.id > after)

@@ -28,6 +28,7 @@ def run_check(config: Config, engine: Engine, source_ids: list[str], *,
     finally:
         checker.close()
     summary.triggers += _review_due(config, engine)
+    _deadlines(config, engine)
     _print_summary(summary)
     if notify:
         deliver_pending(config, engine)
@@ -52,6 +53,13 @@ def steady_heap() -> None:
     gc.freeze()
     young, *older = gc.get_threshold()
     gc.set_threshold(max(young, GC_YOUNG), *older)
+
+
+def _deadlines(config: Config, engine: Engine) -> None:
+    """Deadline reminders and overdue notices that fell due (``monitor/evidence``)."""
+    from monitor.evidence.deadlines import notify_deadlines
+
+    notify_deadlines(config, engine)
 
 
 def _review_due(config: Config, engine: Engine) -> int:

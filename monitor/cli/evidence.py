@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -15,6 +16,16 @@ evidence_app = typer.Typer(name="evidence", no_args_is_help=True, add_completion
                            help="Evidence bundles an auditor can check offline.",
                            context_settings={"help_option_names": ["-h", "--help"]},
                            rich_markup_mode=None)
+
+
+def _when(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"{name} {value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM", 2)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def register(app: typer.Typer) -> None:
@@ -57,8 +68,6 @@ def export(config: Path = ConfigOption,
     """Write an evidence bundle (zip) or OSCAL assessment results (json)."""
     from monitor.evidence.bundle import Scope, collect, write_zip
     from monitor.evidence.oscal import write_oscal
-
-    from .app import _when
 
     if (assessment is None) == (vendor is None):
         fail("say what to export: --assessment ID or --vendor ID (one of them)", 2)

@@ -215,12 +215,13 @@ def _extensions() -> list[Callable[[Daemon], None]]:
     Imported here, not at the top, so ``reassess check`` never loads the web stack.
     """
     from monitor import web
+    from monitor.evidence import deadlines
     from monitor.notify import notifier
 
     from . import lifecycle, ops
 
     return [notifier.register_jobs, lifecycle.register_jobs, web.register_jobs,
-            ops.register_jobs]
+            ops.register_jobs, deadlines.register_jobs]
 
 
 def _reclaim(engine: Engine) -> None:
