@@ -43,8 +43,8 @@ LABELS = {"objection": "objection window for a new sub-processor (GDPR Art. 28(2
 
 _SHUTDOWN = re.compile(r"retir|deprecat|shut\s*down|sunset|end of life|discontinu", re.I)
 _ISO = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
-_MONTHS = ("january february march april may june july august september october november "
-           "december").split()
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december"]
 _LONG = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\s+(\d{1,2})(?:st|nd|"
                    r"rd|th)?,?\s+(20\d\d)\b", re.I)
 
@@ -165,7 +165,6 @@ def notify_deadlines(config: Config, engine: Engine, now: datetime | None = None
     """Send each due reminder and overdue notice once; how many were enqueued."""
     from monitor.check.persist import StoredTrigger
     from monitor.clock import utcnow
-    from monitor.notify.routing import enqueue_for_trigger
     from storage.queries import trigger_assessments
     from triggers.events import TriggerEvent
 
