@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from storage.chain import canonical, verify
+from storage.chain import verify
 from storage.db import session_scope
 from storage.lifecycle import acknowledge
 from storage.models import ChainRecord, CheckRun
@@ -154,7 +154,8 @@ WRITER = textwrap.dedent("""
         now = datetime.now(UTC)
         with session_scope(engine) as s:
             snap = store_snapshot(s, {"source_id": f"{name}-src", "url": "https://v.example/",
-                "fetched_at": now, "http_status": 200, "content_hash": f"{name}-{i:03d}".ljust(64, "0"),
+                "fetched_at": now, "http_status": 200,
+                "content_hash": f"{name}-{i:03d}".ljust(64, "0"),
                 "parser_version": "1", "kind": "subprocessors",
                 "document": zlib.compress(b"{}"), "body": zlib.compress(b"<p>x</p>")})
             tid = insert_trigger(s, {"dedupe_key": f"{name}-{i}", "type": "incident",

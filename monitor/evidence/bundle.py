@@ -257,7 +257,9 @@ def verify_zip(path: Path) -> list[str]:
         return [*problems, f"{MANIFEST}: missing"]
     recorded = files.get(MANIFEST_HASH, b"").decode("utf-8", "replace").split()
     if not recorded or recorded[0] != chain.sha256(manifest_bytes):
+        # which of the two was altered cannot be told: both are named
         problems.append(f"{MANIFEST}: its sha256 does not match {MANIFEST_HASH}")
+        problems.append(f"{MANIFEST_HASH}: does not match the sha256 of {MANIFEST}")
     try:
         manifest = json.loads(manifest_bytes)
         listed: dict[str, str] = dict(manifest["files"])
