@@ -50,11 +50,15 @@ _PENDING = "reassess_chain"
 
 
 def stamp(value: datetime | None) -> str | None:
+    """A time in the canonical form: UTC, ISO 8601 to the microsecond,
+    ``2026-03-01T12:00:00.000000+00:00``."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    elif value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
 
 
 def _plain(value: Any) -> Any:
@@ -62,13 +66,16 @@ def _plain(value: Any) -> Any:
         return stamp(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return value
+    raise TypeError(f"{type(value).__name__} has no canonical form")
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                            default=_plain)
 
 
 def canonical(value: Any) -> bytes:
-    """The one encoding everything is hashed in."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_plain).encode("utf-8")
+    """The one encoding everything is hashed in: JSON, keys sorted, no spaces, UTF-8."""
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def sha256(data: bytes) -> str:
@@ -80,25 +87,44 @@ def link_hash(seq: int, at: str, object_type: str, object_id: str, content_hash:
     return sha256(canonical([seq, at, object_type, object_id, content_hash, prev_hash]))
 
 
-TRIGGER_COLUMNS = tuple(c.name for c in Trigger.__table__.columns)  # type: ignore[attr-defined]
-AUDIT_COLUMNS = tuple(c.name for c in AuditEvent.__table__.columns)  # type: ignore[attr-defined]
-SNAPSHOT_COLUMNS = tuple(c.name for c in Snapshot.__table__.columns  # type: ignore[attr-defined]
-                         if c.name not in ("document", "body"))
+def _columns(model: Any, skip: tuple[str, ...] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(plain columns, time columns) of a table."""
+    cols = [c for c in model.__table__.columns if c.name not in skip]
+    times = tuple(c.name for c in cols if _is_time(c.type))
+    return tuple(c.name for c in cols if c.name not in times), times
+
+
+def _is_time(type_: Any) -> bool:
+    from sqlalchemy import DateTime
+
+    return isinstance(getattr(type_, "impl", type_), DateTime)
+
+
+TRIGGER_COLUMNS = _columns(Trigger)
+AUDIT_COLUMNS = _columns(AuditEvent)
+SNAPSHOT_COLUMNS = _columns(Snapshot, ("document", "body"))
+
+
+def _content(row: Any, columns: tuple[tuple[str, ...], tuple[str, ...]]) -> dict[str, Any]:
+    found = {c: row[c] for c in columns[0]}
+    for c in columns[1]:
+        found[c] = stamp(row[c])
+    return found
 
 
 def trigger_content(row: Any) -> dict[str, Any]:
-    return {c: _plain(row[c]) for c in TRIGGER_COLUMNS}
+    return _content(row, TRIGGER_COLUMNS)
 
 
 def audit_content(row: Any) -> dict[str, Any]:
-    return {c: _plain(row[c]) for c in AUDIT_COLUMNS}
+    return _content(row, AUDIT_COLUMNS)
 
 
 def snapshot_content(row: Any, *, texts: bool = True) -> dict[str, Any]:
     """A snapshot's content: its columns, the stored blobs by their sha256 (``_zsha256``)
     and, with ``texts``, the document and raw body they hold (``_sha256``: what an
     evidence bundle's files are checked against)."""
-    found = {c: _plain(row[c]) for c in SNAPSHOT_COLUMNS}
+    found = _content(row, SNAPSHOT_COLUMNS)
     document, body = row["document"], row["body"]
     found["document_zsha256"] = sha256(bytes(document))
     found["body_zsha256"] = sha256(bytes(body)) if body is not None else None
@@ -204,7 +230,7 @@ def lock_head(session: Session) -> tuple[int, str]:
 
 
 def _parse(at: str) -> datetime:
-    return datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(at)
 
 
 _TABLES: dict[str, tuple[Any, Any]] = {
