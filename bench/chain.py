@@ -50,7 +50,7 @@ def _row(kind: str, i: int, at: datetime) -> dict[str, object]:
         return {"id": i, "dedupe_key": f"k{i}", "schema_version": 1, "type": "model_change",
                 "severity": "medium", "title": f"Model acme-{i} released", "vendor_id": "acme",
                 "source_id": "acme-changelog", "entities": [f"acme-{i}"],
-                "evidence": {"excerpt": "acme-%d is now available" % i},
+                "evidence": {"excerpt": f"acme-{i} is now available"},
                 "changes": [{"op": "added", "key": f"acme-{i}", "before": None,
                              "after": {"name": f"acme-{i}"}}],
                 "channels": [], "created_at": at, "status": "open"}
