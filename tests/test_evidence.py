@@ -216,3 +216,33 @@ def test_shutdown_dates_in_model_changes() -> None:
     assert str(shutdown_date(["gpt-x will be retired on 2027-01-15"])) == "2027-01-15"
     assert str(shutdown_date(["Deprecation: acme-1 shuts down March 3, 2027"])) == "2027-03-03"
     assert shutdown_date(["acme-2 released on 2027-01-15"]) is None
+
+
+def test_web_download_for_reviewers(fired: dict[str, Any], tmp_path: Path) -> None:
+    import httpx
+    from web_fixtures import TOKENS, LiveServer, web_section
+
+    config = load_config(fired["cfg"])
+    config = config.model_copy(update={"web": type(config.web).model_validate(web_section())})
+    engine = open_database(fired["db"])
+    live = LiveServer(config, engine).start()
+    try:
+        reviewer = {"Authorization": f"Bearer {TOKENS['ci-bot'][1]}"}
+        viewer = {"Authorization": f"Bearer {TOKENS['dash'][1]}"}
+        url = f"{live.url}/assessments/acme-support/evidence.zip"
+        got = httpx.get(url, headers=reviewer, timeout=30)
+        assert got.status_code == 200, got.text
+        assert got.headers["content-type"] == "application/zip"
+        (tmp_path / "web.zip").write_bytes(got.content)
+        assert verify_zip(tmp_path / "web.zip") == []
+        assert httpx.get(url, headers=viewer, timeout=30).status_code == 403
+        got = httpx.get(f"{live.url}/vendors/acme/evidence.zip", headers=reviewer, timeout=30)
+        assert got.status_code == 200
+        page = httpx.get(f"{live.url}/triggers/{fired['trigger']['id']}", headers=reviewer,
+                         timeout=30)
+        assert "GDPR Art. 28(2)" in page.text and "objection window" in page.text
+        api = httpx.get(f"{live.url}/api/triggers", headers=viewer, timeout=30).json()
+        assert any(c["id"] == "GDPR Art. 28(2)" for c in api["items"][0]["controls"])
+    finally:
+        live.stop()
+        engine.dispose()

@@ -67,7 +67,7 @@ class SecurityHeaders:
 
 def create_app(config: Config, engine: Engine, health: HealthCheck | None = None) -> FastAPI:
     """The web UI and API for ``config`` over ``engine``."""
-    from . import api, feeds, pages
+    from . import api, evidence, feeds, pages
 
     prefix = prefix_of(config.web.base_url)
     app = FastAPI(title="reassess", version=VERSION, docs_url=None, redoc_url=None,
@@ -86,6 +86,7 @@ def create_app(config: Config, engine: Engine, health: HealthCheck | None = None
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
+    app.include_router(evidence.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"],
                       summary="Liveness and database reachability")
     app.add_exception_handler(AuthError, _auth_error)  # type: ignore[arg-type]
