@@ -51,7 +51,7 @@ def audit(session: Session, *, at: datetime, by: str, action: str, object_type: 
     # a plain INSERT, not an ORM object: the unit of work flushing one row costs more
     event_id = session.execute(_AUDIT, {"at": at, "by": by, "action": action,
                                         "object_type": object_type, "object_id": object_id,
-                                        "note": note, "data": data}).scalar()
+                                        "note": note, "data": data}).scalar_one()
     # the hash chain (storage/chain.py): the event, and a trigger's state it changed
     chain.record(session, "audit", int(event_id))
     if object_type == "trigger":

@@ -321,15 +321,26 @@ def diff(kind: str | None = typer.Option(None, "--kind",
         fail(f"bad --settings: {exc}", 2)
     where = _diff_context(kind, config, source, opts)
     try:
-        result = diff_bodies(where.pop("kind"), old.read_bytes(), new.read_bytes(), **where)
+        kind = where.pop("kind")
+        result = diff_bodies(kind, old.read_bytes(), new.read_bytes(), **where)
     except (ValueError, ValidationError) as exc:
         fail(f"bad --settings: {exc}", 2)
     summary = result.pop("summary")
     if as_json:
+        _with_controls(result, config, kind)
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     else:
         _print_diff(result, summary)
     raise typer.Exit(1 if exit_code and result["changed"] else 0)
+
+
+def _with_controls(result: dict[str, Any], config: Path | None, kind: str | None) -> None:
+    """Each trigger's ``controls``: the configuration's mapping, or the shipped one."""
+    from triggers.controls import default_mapping
+
+    mapping = get_config(config).control_map() if config is not None else default_mapping()
+    for t in result.get("triggers") or []:
+        t["controls"] = mapping.for_trigger(t["type"], kind, t["severity"])
 
 
 def _diff_context(kind: str | None, config: Path | None, source: str | None,

@@ -138,11 +138,11 @@ def open_deadlines(config: Config, engine: Engine, now: datetime, *,
                    assessment: str | None = None) -> list[dict[str, Any]]:
     """Every deadline of an open trigger (``include_closed``: of any), soonest first."""
     with session_scope(engine, write=False) as session:
-        return _open(session, config, now, include_closed=include_closed,
+        return open_for(session, config, now, include_closed=include_closed,
                      assessment=assessment)
 
 
-def _open(session: Session, config: Config, now: datetime, *, include_closed: bool = False,
+def open_for(session: Session, config: Config, now: datetime, *, include_closed: bool = False,
           assessment: str | None = None) -> list[dict[str, Any]]:
     stmt = select(Trigger).where(col(Trigger.type).in_(_TYPES))
     if not include_closed:

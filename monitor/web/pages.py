@@ -242,7 +242,15 @@ def assessment(request: Request, assessment_id: str, me: Principal = Depends(rea
         audit=q.audit_trail(session, "assessment", assessment_id),
         done=request.query_params.get("done"), can_review=can_review(),
         closed=_last_closed(q.audit_trail(session, "assessment", assessment_id, limit=20)),
-        dispositions=("approved", "approved_with_conditions", "rejected", "pending"))
+        dispositions=("approved", "approved_with_conditions", "rejected", "pending"),
+        deadlines=_assessment_deadlines(request, session, assessment_id))
+
+
+def _assessment_deadlines(request: Request, session: Session,
+                          assessment_id: str) -> list[dict[str, Any]]:
+    from monitor.evidence.deadlines import open_for
+
+    return open_for(session, state(request).config, utcnow(), assessment=assessment_id)
 
 
 def _last_closed(events: list[Any]) -> list[int]:
