@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -78,8 +78,11 @@ def export(config: Path = ConfigOption,
         fail(f"no vendor {vendor!r} in the config", 2)
     if assessment is not None and assessment not in {a.id for a in cfg.assessments}:
         fail(f"no assessment {assessment!r} in the config", 2)
+    end = _when(until, "--until")
+    if end is not None and until is not None and len(until) == 10:  # a day: all of it
+        end += timedelta(days=1) - timedelta(microseconds=1)
     scope = Scope(assessment=assessment, vendor=vendor, since=_when(since, "--since"),
-                  until=_when(until, "--until"))
+                  until=end)
     evidence = collect(cfg, get_engine(cfg), scope)
     if fmt == "oscal":
         write_oscal(evidence, out_path)
