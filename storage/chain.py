@@ -29,6 +29,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -310,12 +311,17 @@ def walk(conn: Connection, batch: int = 20000) -> Iterator[tuple[Any, ...]]:
         after = rows[-1][0]
 
 
-def verify(engine: Engine, batch: int = 20000) -> Verdict:
+def verify(engine: Engine, batch: int = 20000, workers: int | None = None) -> Verdict:
     """Walk the chain, then every chained table: the first record or row that does not
-    match, and how many do not."""
+    match, and how many do not. A large history is hashed by ``workers`` processes (one
+    per CPU by default) while this one walks the chain."""
+    import os
+    from array import array
+
     verdict = Verdict()
     latest: dict[str, tuple[int, str]] = {}  # "type:id" → (seq, content hash)
-    with engine.connect() as conn:
+    futures = _parallel(engine, (os.cpu_count() or 1) if workers is None else workers, batch)
+    with _reader(engine) as conn:
         prev, expect = GENESIS, 1
         for seq, at, t, i, content, prev_hash, hash_ in walk(conn, batch):
             verdict.records += 1
@@ -336,14 +342,47 @@ def verify(engine: Engine, batch: int = 20000) -> Verdict:
             _note(verdict, Problem(None, None, None, f"the head (record {verdict.head_seq}) "
                                    f"is not the last record ({expect - 1}): records were "
                                    "removed or added outside reassess"))
-        for t, (table, content_of) in _TABLES.items():
-            _verify_table(conn, verdict, latest, t, table, content_of, batch)
-        for key, (seq, content) in latest.items():
-            if content == PRUNED:
-                continue
-            t, _, i = key.partition(":")
-            _note(verdict, Problem(seq, t, i, "the row was deleted after it was chained"))
+        if futures:
+            # the workers read in their own transactions: a clean answer is the answer;
+            # anything else (a tamper, or a write between their reads and this one's) is
+            # checked again here, in this transaction's one consistent view
+            quick = Verdict()
+            left = dict(latest)
+            for t, future in futures:
+                ids_bytes, digests = future.result()
+                ids = array("q")
+                ids.frombytes(ids_bytes)
+                for n, i in enumerate(ids):
+                    _compare(quick, left, t, i, digests[32 * n:32 * n + 32].hex())
+            _deleted(quick, left)
+            if quick.ok:
+                verdict.rows = quick.rows
+                return verdict
+        for t in _TABLES:
+            for i, digest in _row_hashes(conn, t, 0, None, batch):
+                _compare(verdict, latest, t, i, digest)
+        _deleted(verdict, latest)
     return verdict
+
+
+def _deleted(verdict: Verdict, latest: dict[str, tuple[int, str]]) -> None:
+    for key, (seq, content) in latest.items():
+        if content == PRUNED:
+            continue
+        t, _, i = key.partition(":")
+        _note(verdict, Problem(seq, t, i, "the row was deleted after it was chained"))
+
+
+@contextmanager
+def _reader(engine: Engine) -> Iterator[Connection]:
+    """One read transaction with one consistent view: SQLite's deferred snapshot (never
+    the write lock), PostgreSQL's REPEATABLE READ."""
+    from .db import bound
+
+    with bound(engine, write=False).connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        yield conn
 
 
 def _time(value: Any) -> str | None:
@@ -355,22 +394,25 @@ def _time(value: Any) -> str | None:
     return stamp(value)
 
 
-def _verify_table(conn: Connection, verdict: Verdict, latest: dict[str, tuple[int, str]],
-                  t: str, table: Any, content_of: Any, batch: int) -> None:
-    """Every row of one chained table against its latest record. Rows are read raw from
-    the driver (no per-value type processing: the bulk of the time otherwise) and made
-    what the ORM reads: times canonical, JSON parsed, blobs as bytes."""
+def _row_hashes(conn: Connection, t: str, lo: int, hi: int | None,
+                batch: int) -> Iterator[tuple[int, str]]:
+    """(id, content hash) of the rows of one chained table with ``lo < id <= hi``. Rows
+    are read raw from the driver (no per-value type processing: the bulk of the time
+    otherwise) and made what the ORM reads: times canonical, JSON parsed, blobs as bytes."""
+    table, content_of = _TABLES[t]
     names = [c.name for c in table.columns]
     times = {c.name for c in table.columns if _is_time(c.type)}
     jsons = {c.name for c in table.columns if isinstance(c.type, JSON)}
     blobs = {c.name for c in table.columns if isinstance(c.type, LargeBinary)}
     quoted = ", ".join(f'"{n}"' for n in names)
-    stmt = text(f'SELECT {quoted} FROM "{table.name}" WHERE id > :after ORDER BY id LIMIT :n')
+    upper = "" if hi is None else " AND id <= :hi"
+    stmt = text(f'SELECT {quoted} FROM "{table.name}" WHERE id > :after{upper} '
+                "ORDER BY id LIMIT :n")
     at_id = names.index("id")
     fix = [(n, n in times, n in jsons, n in blobs) for n in names]
-    after = 0
+    after = lo
     while True:
-        rows = conn.execute(stmt, {"after": after, "n": batch}).all()
+        rows = conn.execute(stmt, {"after": after, "hi": hi, "n": batch}).all()
         for raw in rows:
             row: dict[str, Any] = {}
             for (name, is_time, is_json, is_blob), value in zip(fix, raw, strict=True):
@@ -382,19 +424,69 @@ def _verify_table(conn: Connection, verdict: Verdict, latest: dict[str, tuple[in
                     elif is_blob and not isinstance(value, bytes):
                         value = bytes(value)
                 row[name] = value
-            verdict.rows += 1
-            key = f"{t}:{row['id']}"
-            found = latest.pop(key, None)
-            if found is None:
-                _note(verdict, Problem(None, t, str(row["id"]), "the row is not in the chain "
-                                                                "(written outside reassess)"))
-                continue
-            if sha256(canonical(content_of(row))) != found[1]:
-                _note(verdict, Problem(found[0], t, str(row["id"]),
-                                       "the row was altered after it was chained"))
+            yield row["id"], sha256(canonical(content_of(row)))
         if len(rows) < batch:
             return
         after = rows[-1][at_id]
+
+
+def _hash_range(url: str, t: str, lo: int, hi: int, batch: int) -> tuple[bytes, bytes]:
+    """A worker's share of ``verify``: ids (int64s) and sha256 digests (32 bytes each)."""
+    from array import array
+
+    from .db import bound, make_engine
+
+    engine = make_engine(url)
+    ids, digests = array("q"), []
+    try:
+        with bound(engine, write=False).connect() as conn:
+            for i, digest in _row_hashes(conn, t, lo, hi, batch):
+                ids.append(i)
+                digests.append(bytes.fromhex(digest))
+    finally:
+        engine.dispose()
+    return ids.tobytes(), b"".join(digests)
+
+
+def _compare(verdict: Verdict, latest: dict[str, tuple[int, str]], t: str, i: int,
+             digest: str) -> None:
+    verdict.rows += 1
+    found = latest.pop(f"{t}:{i}", None)
+    if found is None:
+        _note(verdict, Problem(None, t, str(i), "the row is not in the chain (written "
+                                                "outside reassess)"))
+    elif digest != found[1]:
+        _note(verdict, Problem(found[0], t, str(i), "the row was altered after it was "
+                                                    "chained"))
+
+
+PARALLEL_ROWS = 200_000  # from this many rows, worker processes hash the tables
+CHUNKS_PER_WORKER = 4
+
+
+def _parallel(engine: Engine, workers: int, batch: int) -> list[Any]:
+    """Start hashing the tables in worker processes; the futures, by table and range."""
+    import concurrent.futures
+    import multiprocessing
+
+    with _reader(engine) as conn:
+        spans = {t: conn.execute(text(f'SELECT count(*), max(id) FROM "{table.name}"')).one()
+                 for t, (table, _) in _TABLES.items()}
+    total = sum(int(n) for n, _ in spans.values())
+    if workers < 2 or total < PARALLEL_ROWS:
+        return []
+    url = engine.url.render_as_string(hide_password=False)
+    pool = concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"))
+    chunk = max(total // (workers * CHUNKS_PER_WORKER), batch)
+    futures = []
+    for t, (n, top) in spans.items():
+        if not n:
+            continue
+        for lo in range(0, int(top), chunk):
+            futures.append((t, pool.submit(_hash_range, url, t, lo, lo + chunk, batch)))
+    pool.shutdown(wait=False)
+    return futures
 
 
 def records_for(conn: Connection | Session, keys: Iterable[tuple[str, str]]

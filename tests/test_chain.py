@@ -177,3 +177,20 @@ def test_three_writers_at_once_leave_one_unbroken_chain(engine: Engine, db_url: 
     assert verdict.ok, verdict.to_dict()
     # each writer: 15 × (snapshot, trigger, audit event, trigger again)
     assert verdict.records == 3 * 15 * 4 and verdict.head_seq == verdict.records
+
+
+def test_worker_processes_hash_a_large_history_alike(sqlite_url: str,
+                                                      monkeypatch: Any) -> None:
+    from storage import chain
+    from storage.db import open_database
+
+    engine = open_database(sqlite_url)
+    ids = populate(engine)
+    monkeypatch.setattr(chain, "PARALLEL_ROWS", 1)
+    verdict = verify(engine, batch=2, workers=2)
+    assert verdict.ok and verdict.rows == 5, verdict.to_dict()
+    with engine.begin() as conn:
+        conn.execute(text('UPDATE "trigger" SET title = \'x\' WHERE id = :i'), {"i": ids["t2"]})
+    first = verify(engine, batch=2, workers=2).first()
+    engine.dispose()
+    assert first is not None and first.line().startswith(f"trigger {ids['t2']} ")
