@@ -438,7 +438,8 @@ _register_extensions()
 
 METAVARS = {"config": "FILE", "type_": "TYPE", "since": "DATE", "until": "DATE",
             "assessed": "DATE", "limit": "N", "offset": "N", "every": "DURATION",
-            "port": "PORT", "web_port": "PORT", "ids": "ID"}
+            "port": "PORT", "web_port": "PORT", "ids": "ID", "assessment": "ID",
+            "out_path": "FILE", "fmt": "zip|oscal"}
 
 
 def _name_metavars(command: Any) -> None:
