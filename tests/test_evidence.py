@@ -8,6 +8,7 @@ by ``deadlines`` and its reminder and overdue notices are enqueued once each."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import zipfile
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from storage.db import open_database, session_scope
 from storage.models import Outbox
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
+SECRET = "s3cr3t-evidence-token-4711"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -50,7 +52,7 @@ vendors:
     sources:
       - id: acme-subprocessors
         kind: subprocessors
-        url: {site}/acme/subprocessors
+        url: {site}/acme/subprocessors?token=${{EV_TOKEN}}
 assessments:
   - id: acme-support
     vendor: acme
@@ -72,6 +74,7 @@ def fired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     (each test copies the database before it alters anything)."""
     from monitor.demo.vendorsite import VendorSite
 
+    os.environ["EV_TOKEN"] = SECRET  # a source secret: never in the chain nor a bundle
     site = VendorSite(vendors=["acme"])
     site.start(host="127.0.0.1", port=0)
     tmp = tmp_path_factory.mktemp("evidence")
@@ -89,6 +92,7 @@ def fired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     ok(cli("ack", str(trigger["id"]), "--by", "alice", "--note", "asked legal",
            "--config", str(cfg)))
     yield {"cfg": cfg, "db": db, "trigger": trigger}
+    os.environ.pop("EV_TOKEN", None)
 
 
 def test_controls_verify_bundle_and_oscal(fired: dict[str, Any], run_cli: Cli,
@@ -118,6 +122,8 @@ def test_controls_verify_bundle_and_oscal(fired: dict[str, Any], run_cli: Cli,
     assert {"manifest.json", "manifest.sha256", "chain.json", "report.html", "triggers.json",
             f"records/trigger-{trigger['id']}.json"} <= set(names)
     assert any(n.startswith("snapshots/") and "/body." in n for n in names)
+    assert not any(SECRET.encode() in data for data in files.values())
+    assert any(b"${EV_TOKEN}" in data for data in files.values())  # the placeholder is
     [t] = json.loads(files["triggers.json"])
     assert [e["action"] for e in t["lifecycle"]] == ["acknowledged"]
     assert t["lifecycle"][0]["by"] == "alice" and t["deadlines"][0]["deadline"] == "objection"
