@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from storage.chain import verify
 from storage.db import session_scope
 from storage.lifecycle import acknowledge
 from storage.models import ChainRecord, CheckRun
 from storage.repo import insert_trigger, store_snapshot
 from storage.retention import prune
+from storage.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -181,12 +181,12 @@ def test_three_writers_at_once_leave_one_unbroken_chain(engine: Engine, db_url: 
 
 def test_worker_processes_hash_a_large_history_alike(sqlite_url: str,
                                                       monkeypatch: Any) -> None:
-    from storage import chain
+    from storage import verify as verifying
     from storage.db import open_database
 
     engine = open_database(sqlite_url)
     ids = populate(engine)
-    monkeypatch.setattr(chain, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(verifying, "PARALLEL_ROWS", 1)
     verdict = verify(engine, batch=2, workers=2)
     assert verdict.ok and verdict.rows == 5, verdict.to_dict()
     with engine.begin() as conn:

@@ -204,7 +204,7 @@ def _exercise(site: VendorSite, sink: HttpSink, engine: Engine, daemons: list[Ru
         assert d.stop() == 0
     _assert_exactly_once(site, engine, paths, set(orphaned))
     assert_no_duplicates(engine, sink)
-    from storage.chain import verify  # issue 19: three daemons wrote one unbroken chain
+    from storage.verify import verify  # issue 19: three daemons wrote one unbroken chain
 
     verdict = verify(engine)
     assert verdict.ok and verdict.records > 0, verdict.to_dict()

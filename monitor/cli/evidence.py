@@ -39,7 +39,7 @@ def verify(config: Path = ConfigOption,
            ) -> None:
     """Walk the hash chain and every chained row; exit 1 naming the first that does not
     match."""
-    from storage.chain import verify as walk
+    from storage.verify import verify as walk
 
     cfg = get_config(config)
     verdict = walk(get_engine(cfg))
