@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -73,19 +74,21 @@ def main() -> None:
     parser.add_argument("--database", help="a database URL (default: a new SQLite file)")
     parser.add_argument("--verify-only", action="store_true",
                         help="time verify on --database as it is (built by an earlier run)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="verify's worker processes (default: one per CPU; 1: none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{Path(tmp) / 'chain.db'}"
         built = 0.0 if args.verify_only else build(url, args.records)
         engine = open_database(url)
         t0, c0 = time.perf_counter(), time.process_time()
-        verdict = verify(engine)
+        verdict = verify(engine, workers=args.workers)
         took, cpu = time.perf_counter() - t0, time.process_time() - c0
         engine.dispose()
     result = {"records": verdict.records, "rows": verdict.rows, "ok": verdict.ok,
               "build_s": round(built, 1), "verify_s": round(took, 1), "verify_cpu_s": round(cpu, 1),
               "records_per_s": round(verdict.records / took) if took else None,
-              "backend": url.split(":", 1)[0]}
+              "backend": url.split(":", 1)[0], "workers": args.workers or os.cpu_count()}
     sys.stdout.write(json.dumps(result) + "\n")
 
 

@@ -95,14 +95,18 @@ def walk(conn: Connection, batch: int = 20000) -> Iterator[tuple[Any, ...]]:
 
 def verify(engine: Engine, batch: int = 20000, workers: int | None = None) -> Verdict:
     """Walk the chain, then every chained table: the first record or row that does not
-    match, and how many do not. A large history is hashed by ``workers`` processes (one
-    per CPU by default) while this one walks the chain."""
+    match, and how many do not. A large history is hashed by ``workers`` processes while
+    this one walks the chain: by default one per CPU from four CPUs on (on two shared
+    cores the workers only compete with the walk: ``bench/chain.py`` measured it)."""
     import os
     from array import array
 
     verdict = Verdict()
     latest: dict[str, tuple[int, str]] = {}  # "type:id" → (seq, content hash)
-    futures = _parallel(engine, (os.cpu_count() or 1) if workers is None else workers, batch)
+    if workers is None:
+        cpus = os.cpu_count() or 1
+        workers = cpus if cpus >= MIN_CPUS else 1
+    futures = _parallel(engine, workers, batch)
     with _reader(engine) as conn:
         prev, expect = GENESIS, 1
         for seq, at, t, i, content, prev_hash, hash_ in walk(conn, batch):
@@ -240,6 +244,7 @@ def _compare(verdict: Verdict, latest: dict[str, tuple[int, str]], t: str, i: in
 
 PARALLEL_ROWS = 200_000  # from this many rows, worker processes hash the tables
 CHUNKS_PER_WORKER = 4
+MIN_CPUS = 4  # fewer, and verify runs in one process unless told otherwise
 
 
 def _parallel(engine: Engine, workers: int, batch: int) -> list[Any]:

@@ -35,14 +35,17 @@ def register(app: typer.Typer) -> None:
 
 
 def verify(config: Path = ConfigOption,
-           as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")
-           ) -> None:
+           as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+           workers: int | None = typer.Option(
+               None, "--workers", min=1, max=64,
+               help="Processes hashing a large history (default: one per CPU from 4 CPUs "
+                    "on, else 1).")) -> None:
     """Walk the hash chain and every chained row; exit 1 naming the first that does not
     match."""
     from storage.verify import verify as walk
 
     cfg = get_config(config)
-    verdict = walk(get_engine(cfg))
+    verdict = walk(get_engine(cfg), workers=workers)
     if as_json:
         sys.stdout.write(json.dumps(verdict.to_dict(), indent=2) + "\n")
     elif verdict.ok:
