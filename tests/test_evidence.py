@@ -109,6 +109,9 @@ def test_controls_verify_bundle_and_oscal(fired: dict[str, Any], run_cli: Cli,
     assert all(c["checked"] == "unchecked" for c in trigger["controls"]
                if c["framework"] == "iso42001")
 
+    shown = json.loads(ok(run_cli("show", str(trigger["id"]), "--json", "--config", str(cfg))))
+    assert shown["controls"] == trigger["controls"]
+
     report = json.loads(ok(run_cli("verify", "--json", "--config", str(cfg))))
     assert report["ok"] and report["records"] >= 4
 

@@ -186,11 +186,12 @@ def show(trigger_id: int = typer.Argument(..., help="A trigger id (see `reassess
     from storage.db import session_scope
     from storage.register import trigger_detail
 
-    _, engine = _open(config, sync=False)
+    cfg, engine = _open(config, sync=False)
     with session_scope(engine) as session:
         detail = trigger_detail(session, trigger_id, _describe)
     if detail is None:
         fail(f"no trigger {trigger_id}; list them with `reassess triggers`", 2)
+    detail["controls"] = cfg.controls_for(detail["type"], detail["source"], detail["severity"])
     if as_json:
         _emit(detail)
     else:
