@@ -468,23 +468,30 @@ class Config(Strict):
 
     def control_map(self) -> Any:
         """The control mapping in force (``triggers.controls.ControlMap``)."""
+        return self._controls()[1]
+
+    def _controls(self) -> tuple[Config, Any, dict[str, str]]:
+        """(self, the mapping, source id → kind), built once per configuration."""
         from triggers.controls import ControlMap
 
         key = id(self)
         found = _CONTROL_MAPS.get(key)
         if found is None or found[0] is not self:
             found = (self, ControlMap(self.frameworks, [
-                c.model_dump(exclude_none=True) for c in self.controls]))
+                c.model_dump(exclude_none=True) for c in self.controls]),
+                {s.id: s.kind for _, s in self.sources()})
+            if len(_CONTROL_MAPS) > 8:  # configurations reloaded: keep the newest only
+                _CONTROL_MAPS.clear()
             _CONTROL_MAPS[key] = found
-        return found[1]
+        return found
 
     def controls_for(self, type_: str, source_id: str | None = None,
                      severity: str | None = None) -> list[dict[str, str]]:
         """A trigger's ``controls`` (id, framework, requirement, checked) under the
         configured frameworks; the source's kind when the config still has it."""
-        kind = next((s.kind for _, s in self.sources() if s.id == source_id), None) \
-            if source_id else None
-        return list(self.control_map().for_trigger(type_, kind, severity))
+        _, mapping, kinds = self._controls()
+        kind = kinds.get(source_id) if source_id else None
+        return list(mapping.for_trigger(type_, kind, severity))
 
     def vendor(self, vendor_id: str) -> VendorConfig:
         for v in self.vendors:
@@ -505,7 +512,7 @@ class Config(Strict):
         return get_kind(source.kind).INTERVAL
 
 
-_CONTROL_MAPS: dict[int, tuple[Config, Any]] = {}
+_CONTROL_MAPS: dict[int, tuple[Config, Any, dict[str, str]]] = {}
 
 
 class ReferenceProblems(ValueError):

@@ -177,15 +177,18 @@ def _rows(st: WebState, flt: q.TriggerFilter) -> Iterator[dict[str, object]]:
         for row in q.iter_triggers(session, flt, batch=500, cap=EXPORT_CAP):
             batch.append(row)
             if len(batch) == 500:
-                yield from _dicts(session, batch)
+                yield from _dicts(session, batch, st)
                 batch = []
-        yield from _dicts(session, batch)
+        yield from _dicts(session, batch, st)
 
 
-def _dicts(session: Session, rows: list[Trigger]) -> Iterator[dict[str, object]]:
+def _dicts(session: Session, rows: list[Trigger], st: WebState
+           ) -> Iterator[dict[str, object]]:
     flags = q.flags_by_trigger(session, [r.id for r in rows if r.id is not None])
     for row in rows:
-        yield q.trigger_dict(row, flags.get(row.id or 0))
+        found = q.trigger_dict(row, flags.get(row.id or 0))
+        found["controls"] = st.config.controls_for(row.type, row.source_id, row.severity)
+        yield found
 
 
 def _filter(request: Request) -> q.TriggerFilter:
