@@ -31,6 +31,7 @@ from monitor.clock import utcnow
 from sources import get_kind
 from sources.base import Document
 from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
+from sources.via import via_for
 from storage import repo
 from storage.db import bound, session_scope
 from storage.leases import advisory_lock, renew_sources
@@ -544,8 +545,9 @@ class Checker:
         request = FetchRequest(source_id=row.id, url=source.request_url(),
                                etag=row.etag if fresh else None,
                                last_modified=row.last_modified if fresh else None,
-                               headers=source.request_headers(), timeout=source.timeout)
-        result = await fetcher.fetch(request, backlog)
+                               headers=source.request_headers(), timeout=source.timeout,
+                               via=source.fetch_via())
+        result = await fetcher.fetch(request, backlog, via_for(request))
         return started, redact_result(result, source.secrets())
 
     def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState],
