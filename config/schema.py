@@ -81,18 +81,22 @@ def check_url(value: str, *, template: bool = False) -> str:
     return value
 
 
+def imap_url(url: str) -> bool:
+    return url.startswith(("imap://", "imaps://"))
+
+
 def check_source_url(value: str, *, template: bool = False) -> str:
     """A source's url: ``check_url``, or a mailbox's ``imap://user@host/FOLDER`` (a user
     name allowed, a password never: it comes from ``password: ${VAR}``)."""
     if not value.startswith(("imap://", "imaps://")):
         return check_url(value, template=template)
-    if not re.match(r"^imaps?://([^\s/@:]+@)?[^\s/@]+/\S", value):
-        raise ValueError("a mailbox url is imap://user@host/FOLDER (e.g. "
-                         "imap://alerts@mail.example.com/INBOX/vendor-notices)")
     netloc = value.split("://", 1)[1].split("/", 1)[0]
     if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
         raise ValueError("a password in a mailbox url is refused: write "
                          "password: ${IMAP_PASSWORD} instead")
+    if not re.match(r"^imaps?://([^\s/@:]+@)?[^\s/@]+/\S", value):
+        raise ValueError("a mailbox url is imap://user@host/FOLDER (e.g. "
+                         "imap://alerts@mail.example.com/INBOX/vendor-notices)")
     return value
 
 
@@ -145,11 +149,9 @@ class SourceConfig(BaseModel):
 
     @model_validator(mode="after")
     def _fetched_how(self) -> SourceConfig:
-        imap = self.url.startswith(("imap://", "imaps://"))
+        imap = imap_url(self.url)
         if imap and self.kind != "mailbox":
             raise ValueError("an imap:// url is for kind: mailbox")
-        if self.kind == "mailbox" and not imap and not self.url.startswith("${"):
-            raise ValueError("a mailbox source's url is imap://user@host/FOLDER")
         if self.hub and self.kind != "model_card":
             raise ValueError("hub: names a Hugging Face repository whose model card is read; "
                              "it is for kind: model_card")
@@ -170,7 +172,7 @@ class SourceConfig(BaseModel):
             return {"hub": self.hub, "hub_url": self.hub_url}
         if self.render:
             return {"render": self.render, "wait_for": self.wait_for}
-        if self.kind == "mailbox":
+        if imap_url(self.url):
             return {"imap": {**self.settings(), "password": expand_env(self.password or "",
                                                                        self._env)}}
         return None
