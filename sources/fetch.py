@@ -348,6 +348,16 @@ class Fetcher:
             return FetchResult(request.source_id, request.url, error=error,
                                elapsed_ms=_ms(started))
 
+    async def allowed(self, url: str, own: str) -> bool:
+        """Whether a request to ``url`` may go out for a source at ``own`` (its configured
+        URL): the address guard's answer, for a request this client does not make (a
+        rendered page's subresources)."""
+        try:
+            await self.guard.check(httpx.URL(url), origin_of(httpx.URL(own)))
+        except (FetchError, httpx.InvalidURL):
+            return False
+        return True
+
     async def get(self, request: FetchRequest, started: float) -> FetchResult:
         """One GET of ``request.url`` with its retries, inside a fetch (``how``'s use)."""
         return await self._attempts(request, started)
