@@ -9,12 +9,13 @@ never compared) or, without one, for the network to go idle, at most the source'
 ``timeout`` (else ``http.timeout``) in all. Images, fonts and media are never
 requested; every request the page makes passes the address guard (a page's script
 cannot reach a private address) and the source's headers go to its own origin only.
-The render runs inside the fetch, holding its host's slot (``http.per_host``); the body
-is capped at ``http.max_bytes``.
+The render runs inside the fetch, holding its host's slot (``http.per_host``), and at
+most ``RENDERS`` (2) run at once in a process; the body is capped at ``http.max_bytes``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -30,6 +31,19 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-dev-shm-usage"]
 BLOCKED = frozenset({"image", "font", "media"})
+# Renders at once in a process, whatever the hosts: each is a Chromium (~150 MB).
+RENDERS = 2
+_slots: dict[int, asyncio.Semaphore] = {}
+
+
+def _slot() -> asyncio.Semaphore:
+    """The render slots of the running event loop."""
+    loop = id(asyncio.get_running_loop())
+    found = _slots.get(loop)
+    if found is None:
+        _slots.clear()  # another loop's (a previous pass's) slots are done with
+        found = _slots[loop] = asyncio.Semaphore(RENDERS)
+    return found
 
 
 def chromium_path() -> str | None:
@@ -55,11 +69,10 @@ async def fetch_rendered(fetcher: Fetcher, request: FetchRequest, started: float
         from playwright.async_api import Error as PlaywrightError
         from playwright.async_api import async_playwright
     except ImportError:
-        return failed("render: browser needs Playwright: pip install 'reassess[browser]'")
+        return failed("Playwright is not installed: pip install 'reassess[browser]'")
     if not await fetcher.allowed(request.url, request.url):
         return failed("the address guard refused the URL")
     timeout = request.timeout or fetcher.options.timeout
-    deadline = time.monotonic() + timeout
     wait_for = (request.via or {}).get("wait_for")
     own = _origin(request.url)
     headers = dict(request.headers)
@@ -78,7 +91,8 @@ async def fetch_rendered(fetcher: Fetcher, request: FetchRequest, started: float
             await route.continue_()
 
     try:
-        async with async_playwright() as pw:
+        async with _slot(), async_playwright() as pw:
+            deadline = time.monotonic() + timeout  # from when a render slot is ours
             browser = await pw.chromium.launch(executable_path=chromium_path(), args=ARGS,
                                                timeout=timeout * 1000)
             try:

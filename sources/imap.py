@@ -8,7 +8,8 @@ server on loopback in tests; never across a network). The folder is opened read-
 Bounded: stdlib ``imaplib`` runs in a thread with a socket timeout (the source's
 ``timeout``, else ``http.timeout``) on every operation, inside the fetch's own deadline;
 the newest ``scan`` messages' sizes and headers are read, at most ``max_messages``
-matching ones are fetched, each at most ``max_message_bytes``. The result's body is
+matching ones are fetched, each at most ``max_message_bytes``, the newest first until
+``http.max_bytes`` is reached. The result's body is
 ``{"mailbox", "uidvalidity", "messages": [{"uid", "size", "raw"}]}`` (``raw`` decoded as
 UTF-8 with surrogate escapes: the bytes come back exactly); its ``etag`` is the folder's
 UIDVALIDITY and newest UID, so an unchanged folder is not read again. The password is
@@ -69,7 +70,8 @@ async def fetch_mailbox(fetcher: Fetcher, request: FetchRequest, started: float
         settings = Settings.model_validate(options)
         where = parse_url(request.url)
         body, etag = await asyncio.to_thread(_read, where, password, settings, timeout,
-                                             request.etag, request.url)
+                                             request.etag, request.url,
+                                             fetcher.options.max_bytes)
     except Exception as exc:  # the server's, the network's or the config's: this source's
         message = _first_line(exc).replace(password, "${password}") if password else \
             _first_line(exc)
@@ -95,7 +97,7 @@ def _connect(where: Folder, tls: bool | str, timeout: float) -> imaplib.IMAP4:
 
 
 def _read(where: Folder, password: str, settings: Settings, timeout: float,
-          etag: str | None, shown: str) -> tuple[bytes | None, str]:
+          etag: str | None, shown: str, max_bytes: int) -> tuple[bytes | None, str]:
     """The matching messages (``None`` when the folder is as ``etag`` says it was), and
     the folder's validator."""
     client = _connect(where, settings.tls, timeout)
@@ -113,14 +115,19 @@ def _read(where: Folder, password: str, settings: Settings, timeout: float,
         if etag == stamp:
             return None, stamp
         chosen = _matching(client, uids, settings)
-        messages = []
-        for uid, size in chosen:
+        messages: list[dict[str, Any]] = []
+        total = 0
+        for uid, size in reversed(chosen):  # the newest first, until the body is full
+            total += size
+            if total > max_bytes:
+                break
             data = _ok(client.uid("FETCH", uid.decode(), "(BODY.PEEK[])"), "fetch")
             raw = next((item[1] for item in data if isinstance(item, tuple)), None)
             if isinstance(raw, bytes):
                 messages.append({"uid": int(uid), "size": size,
                                  "raw": raw[:settings.max_message_bytes]
                                  .decode("utf-8", "surrogateescape")})
+        messages.reverse()
         body = json.dumps({"mailbox": shown, "uidvalidity": validity,
                            "messages": messages}, sort_keys=True).encode()
         return body, stamp
