@@ -155,6 +155,9 @@ class SourceConfig(BaseModel):
         if self.hub and self.kind != "model_card":
             raise ValueError("hub: names a Hugging Face repository whose model card is read; "
                              "it is for kind: model_card")
+        if self.render and self.hub:
+            raise ValueError("hub: reads the card through the Hub's API; render: browser is "
+                             "for a page that needs JavaScript: choose one")
         if self.render and imap:
             raise ValueError("render: browser is for web pages, not a mailbox")
         if self.password is not None and not imap:
