@@ -24,7 +24,9 @@ Reads the lists vendors serve, in their own shapes (detected from the content):
 (``after=``) and Gemini's ``nextPageToken`` (``pageToken=``). Every page is fetched from
 the same host with the source's headers, at most ``max_pages`` of them, all within the
 deadline of one fetch; a page that fails fails the check (a partial list would read as
-models removed). The pages are stored as one body and parsed as one document.
+models removed). The pages are stored as one body and parsed as one document. A list
+is fetched whole at every check (no conditional request: the first page's validators
+say nothing of the others).
 
 API keys go in the source's headers from the environment, never in the file::
 
@@ -41,6 +43,11 @@ API keys go in the source's headers from the environment, never in the file::
       url: https://generativelanguage.googleapis.com/v1beta/models
       headers: {x-goog-api-key: "${GEMINI_API_KEY}"}
 
+Bedrock's ``ListFoundationModels`` wants SigV4-signed requests, which static headers
+cannot make: serve its output (``aws bedrock list-foundation-models``) from a signing
+proxy or a file server the config can reach, or compare two saved outputs with
+``reassess diff --kind models``.
+
 The document holds each model by id (Gemini's without its ``models/`` prefix) with its
 display name, lifecycle status (``active``, ``legacy``, ``deprecated``, ``retired`` …;
 a deprecation table's row is ``deprecated`` unless a state column says otherwise),
@@ -52,7 +59,8 @@ types). Creation dates, token limits, prices and the order of the list are not p
 it.
 
 Changes: a model added, removed, or modified (``fields``: status, shutdown, legacy,
-replacement, input, output, capabilities, name).
+replacement, input, output, capabilities, name); and, when some model has a capability
+or modality no model had, the list's own (``key`` ``list``: what all its models have).
 
 Triggers: a model added or removed → ``model_change`` (medium; the entity is the model
 id); one added already deprecated or with a shutdown date, a shutdown or expiration date
@@ -178,10 +186,10 @@ def size(document: Document) -> int:
 
 def describe(change: Change) -> str:
     if change.path == LIST:
-        grown = [f"{side} +" + ", +".join(sorted(set(change.after[side])
-                                                  - set(change.before[side])))
+        grown = [f"{side} " + ", ".join(sorted(set(change.after[side])
+                                                - set(change.before[side])))
                  for side in change.fields]
-        return f"The list as a whole: {'; '.join(grown)}"
+        return f"New to the list: {'; '.join(grown)}"
     model = change.after if change.after is not None else change.before
     if change.op == "added":
         when = f", shutdown {model['shutdown']}" if model.get("shutdown") else ""
