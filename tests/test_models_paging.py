@@ -178,7 +178,6 @@ def test_paged_lists_are_followed_and_fire_once(api: ModelsApi, db_url: str,
     assert all(h["anthropic-version"] == "2023-06-01" for _, h in anthropic)
     gemini = [p for p, _ in api.seen if p.startswith("/v1beta")]
     assert len(gemini) == 2 and "pageToken=tok2" in gemini[1] and "pageSize=2" in gemini[1]
-    assert _triggers(run_cli, config) == []
 
     # A model added on the third page, a method added on the second: one trigger each.
     api.claude.append(_claude("claude-model-new"))
@@ -216,7 +215,6 @@ def test_a_failing_page_or_too_many_pages_fail_the_check(api: ModelsApi, sqlite_
     assert res.returncode == 1
     assert "page 2: HTTP 500" in res.stderr + res.stdout
     _no_key(res.stdout, res.stderr, _stored(sqlite_url))
-    assert _triggers(run_cli, config) == []
 
     res = run_cli("check", "--config", str(config), "--source", "openai-models",
                   env={**ENV, "OPENAI_API_KEY": "sk-wrong-key-000"})
