@@ -130,3 +130,15 @@ def test_diff_cli_on_each_api_shape() -> None:
         want = json.loads((folder / "expected.json").read_text())["triggers"]
         assert sorted((t["type"], sorted(t["entities"])) for t in got["triggers"]) == sorted(
             (t["type"], sorted(t["entities"])) for t in want), case
+
+
+def test_azure_style_retirement_table() -> None:
+    text = (b"| Model | Version | Deployment type | Legacy date | Retirement date | "
+            b"Replacement model |\n|---|---|---|---|---|---|\n"
+            b"| gpt-4o | 2024-05-13 | Standard | 2025-03-31 | 2025-10-15 | gpt-4.1 |\n"
+            b"| gpt-4o | 2024-08-06 | Standard | | 2026-02-27 | gpt-4.1 |\n")
+    models = parse(text, Settings()).data["models"]
+    assert sorted(models) == ["gpt-4o-2024-05-13", "gpt-4o-2024-08-06"]
+    first = models["gpt-4o-2024-05-13"]
+    assert (first["legacy"], first["shutdown"], first["replacement"]) == (
+        "2025-03-31", "2025-10-15", "gpt-4.1")

@@ -4,9 +4,12 @@ A table is one when its header names a model column and a shutdown date or repla
 column, in the wordings vendors use ("Shutdown date | Legacy model | Recommended
 replacement", "Retirement date | Deprecated model | Recommended replacement", "Model |
 Shutdown date | Recommended replacement", "API model name | Current state | Tentative
-retirement date"). Each row is a model: its id, status (the state column, else
+retirement date", "Model | Version | Legacy date | Retirement date | Replacement
+model"). Each row is a model: its id (``model-version`` when a version column gives
+one: Azure's gpt-4o 2024-05-13 is ``gpt-4o-2024-05-13``), status (the state column, else
 ``deprecated``: a row of a deprecation table), shutdown date (``YYYY-MM-DD`` when the
-cell writes a date, else its text: "Not sooner than …") and replacement.
+cell writes a date, else its text; "not before YYYY-MM-DD" for "Not sooner than …"), the
+date it was deprecated or turns legacy, and its replacement.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from ..read.text import normalise_space
 
 _MODEL = re.compile(r"\bmodels?\b|\bmodel (name|id)\b")
 _NOT_MODEL = re.compile(r"replacement|recommend|successor|price|pricing|cost|release|"
-                        r"launch|upgrade|alternative|migrat")
-_DATE = re.compile(r"shutdown|shut down|retire|retirement|deprecation date|end of life|\beol\b|"
-                   r"sunset|discontinu|expir|removal|turned off|deprecated on|\bdate\b")
+                        r"launch|upgrade|alternative|migrat|version")
+_SHUTDOWN = re.compile(r"shutdown|shut down|retire|end of life|\beol\b|sunset|discontinu|"
+                       r"expir|removal|turned off")
+_DATE = re.compile(r"\bdate\b")  # a plain "Date" column: the shutdown, failing the above
+_LEGACY = re.compile(r"^(legacy|deprecat(ed|ion))( date| on)?$")  # when it was deprecated
+_VERSION = re.compile(r"^(model )?version$")
 _REPLACEMENT = re.compile(r"replacement|recommend|successor|migrate to|upgrade|alternative")
 _STATE = re.compile(r"^(current )?(state|status|lifecycle( state| stage)?)$")
-_RELEASE = re.compile(r"release|launch|deprecat(ed|ion) (on|announced)|announce")
+_RELEASE = re.compile(r"release|launch|announce|legacy|deprecat")
 _SPLIT = re.compile(r"\s*(?:,|;|\n| and )\s*")
 _ID_LIKE = re.compile(r"^[\w.:/@-]+$")
 
@@ -45,10 +51,13 @@ def columns(header: list[str]) -> dict[str, int] | None:
     if model is None:
         return None
     found = {"model": model}
-    date = _column(header, _DATE, _RELEASE)
-    replacement = _column(header, _REPLACEMENT)
-    state = _column(header, _STATE)
-    for name, index in (("shutdown", date), ("replacement", replacement), ("status", state)):
+    shutdown = _column(header, _SHUTDOWN, _RELEASE)
+    if shutdown is None:
+        shutdown = _column(header, _DATE, _RELEASE)
+    for name, index in (("shutdown", shutdown), ("replacement", _column(header, _REPLACEMENT)),
+                        ("status", _column(header, _STATE)),
+                        ("legacy", _column(header, _LEGACY)),
+                        ("version", _column(header, _VERSION))):
         if index is not None and index != model:
             found[name] = index
     return found if "shutdown" in found or "replacement" in found else None
@@ -98,12 +107,14 @@ def grid_models(grid: Grid) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in grid.rows:
         status = _cell(row, cols.get("status"))
+        legacy = _cell(row, cols.get("legacy"))
+        version = _cell(row, cols.get("version"))
         for ident in _ids(row[cols["model"]] if cols["model"] < len(row) else ""):
             out.append({
-                "id": ident[:300], "name": None,
+                "id": f"{ident}-{version}"[:300] if version else ident[:300], "name": None,
                 "status": status.casefold() if status else "deprecated",
                 "shutdown": _shutdown(_cell(row, cols.get("shutdown"))),
-                "legacy": None,
+                "legacy": (find_date(legacy) or legacy[:200]) if legacy else None,
                 "replacement": _cell(row, cols.get("replacement")),
                 "input": [], "output": [], "capabilities": [],
             })
