@@ -298,7 +298,8 @@ def _changed(out: Outcome, watch: Watch, state: SourceState, base: tuple[Documen
     if out.changes:
         ctx = RuleContext(vendor_id=watch.vendor.id, vendor_name=watch.vendor.name,
                           source_id=watch.id, kind=watch.kind.NAME,
-                          old_hash=old_hash, new_hash=doc.hash, settings=watch.settings)
+                          old_hash=old_hash, new_hash=doc.hash, settings=watch.settings,
+                          names=(watch.vendor.name, *watch.vendor.aliases))
         out.events = fire(out.changes, ctx, policy)
     return out
 
