@@ -38,8 +38,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, \
-    model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sources import REGISTRY
 
@@ -159,9 +165,13 @@ def load_catalog(directory: str | os.PathLike[str] | None = None) -> list[Catalo
 def load_vendor_file(path: Path) -> CatalogVendor:
     file = str(path)
     text = path.read_text(encoding="utf-8")
+    from ..loader import _Loader  # duplicate keys refused; a date YAML cannot build stays text
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
+    except ConfigError as exc:  # a duplicate key
+        raise CatalogError(f"{file}:{exc}", path=file, line=exc.line) from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise CatalogError(f"{file}:{line}: not valid YAML: {exc.problem}", path=file,

@@ -57,7 +57,7 @@ def add_vendor(text: str, vendor: CatalogVendor, *, assessment: str | None = Non
                            f"sources there (or remove it first)")
     taken = {s.get("id") for v in vendors if isinstance(v, dict)
              for s in (v.get("sources") or []) if isinstance(s, dict)}
-    entry, live, commented = _entry(vendor, taken)
+    entry, commented = _entry(vendor, taken)
     assessments = data.get("assessments") or []
     if assessment is not None:
         for a in assessments if isinstance(assessments, list) else []:
@@ -97,8 +97,8 @@ def _source_id(vendor: CatalogVendor, source: CatalogSource, taken: set[Any]) ->
 
 
 def _entry(vendor: CatalogVendor, taken: set[Any]
-           ) -> tuple[dict[str, Any], list[dict[str, Any]], list[tuple[str, dict[str, Any], str]]]:
-    """The vendor as config data; the live sources; the commented (id, data, why) ones."""
+           ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any], str]]]:
+    """The vendor as config data (its live sources); the commented (id, data, why) ones."""
     live: list[dict[str, Any]] = []
     commented: list[tuple[str, dict[str, Any], str]] = []
     for source in vendor.sources:
@@ -116,7 +116,7 @@ def _entry(vendor: CatalogVendor, taken: set[Any]
             commented.append((sid, item, "\n".join(why)))
         else:
             live.append(item)
-    return {"id": vendor.id, "name": vendor.name, "sources": live}, live, commented
+    return {"id": vendor.id, "name": vendor.name, "sources": live}, commented
 
 
 def _scalar(value: Any, flow: bool) -> str:

@@ -18,8 +18,13 @@ from urllib.parse import urlsplit
 
 import typer
 
-from config.catalog import CatalogError, CatalogSource, CatalogVendor, find_vendor, \
-    load_catalog
+from config.catalog import (
+    CatalogError,
+    CatalogSource,
+    CatalogVendor,
+    find_vendor,
+    load_catalog,
+)
 
 from .common import fail, out
 from .table import Column, field, plural, print_rows
