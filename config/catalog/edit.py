@@ -130,7 +130,7 @@ def _scalar(value: Any, flow: bool) -> str:
     text = str(value)
     pattern = _PLAIN if flow else _PLAIN_BLOCK
     if pattern.match(text) and not _RESERVED.match(text) and ": " not in text \
-            and " #" not in text:
+            and " #" not in text and not (flow and ":" in text):
         return text
     return json.dumps(text, ensure_ascii=False)
 

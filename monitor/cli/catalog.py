@@ -278,8 +278,8 @@ def add(vendor: str = typer.Argument(..., help="The catalog's id of the vendor, 
     config.write_text(added.text, encoding="utf-8")
     out.print(f"Added {found.name} ({found.id}) to {config}: "
               f"{plural(len(added.live), 'source')}" + (
-                  f", {len(added.commented)} commented out until a key or account is set "
-                  f"({', '.join(added.commented)})" if added.commented else "")
+                  f", {len(added.commented)} written as comments, each with what it "
+                  f"needs ({', '.join(added.commented)})" if added.commented else "")
               + (f"; assessment {added.assessment} (pending)" if added.assessment else "")
               + f". Next: reassess validate --config {config}", markup=False)
 
