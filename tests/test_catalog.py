@@ -356,6 +356,32 @@ def test_verify_reports_what_answers_what_does_not_and_what_it_skipped(
     assert (report["ok"], report["failed"], report["skipped"], report["written"]) == (4, 1, 1, 0)
 
 
+def test_verify_sends_a_keyed_source_its_key_when_it_is_set(site: Any,
+                                                             tmp_path: Path) -> None:
+    directory = tmp_path / "catalog"
+    directory.mkdir()
+    _vendor_file(directory, "acme", """\
+        id: acme
+        name: Acme AI
+        sources:
+          - id: status
+            kind: incidents
+            url: https://acme.example/status/api/v2/incidents.json
+            headers: {Authorization: "Bearer ${ACME_TEST_KEY}"}
+            needs: an API key in ACME_TEST_KEY
+            found_in: https://acme.example/
+            confirmed: null
+        """)
+    args = ("catalog", "verify", "--json", "--catalog", str(directory), "--base-url",
+            f"{str(site.base_url).rstrip('/')}/acme")
+    skipped = json.loads(cli(*args).stdout)["results"][0]
+    assert skipped["status"] == "skipped"
+    done = cli(*args, env={"ACME_TEST_KEY": "sk-test-0123456789"})
+    assert done.returncode == 0, done.stdout
+    assert json.loads(done.stdout)["results"][0]["status"] == "ok"
+    assert "sk-test-0123456789" not in done.stdout + done.stderr
+
+
 def test_verify_fails_a_url_that_no_longer_parses_as_its_kind(site: Any,
                                                               tmp_path: Path) -> None:
     directory = tmp_path / "catalog"

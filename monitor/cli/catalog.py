@@ -164,10 +164,12 @@ def _run_verify(vendors: list[CatalogVendor], base_url: str | None,
     verdicts: list[Verdict] = []
     for v in vendors:
         for s in v.sources:
-            if s.public:
+            if s.public or _keys_set(s):
                 todo.append((v, s))
                 continue
-            why = f"needs {s.needs}" if s.needs else f"kind {s.kind} is not in this version"
+            why = "; ".join([*([f"needs {s.needs}"] if s.needs else []),
+                             *([] if s.registered else [f"kind {s.kind} is not in this "
+                                                        "version"])])
             verdicts.append(Verdict(v.id, s.id, s.kind, s.url, "skipped", why))
     pool = ParsePool(1 if todo else 0, timeout=30.0)
     if todo:
@@ -179,6 +181,15 @@ def _run_verify(vendors: list[CatalogVendor], base_url: str | None,
     order = {(v.id, s.id): i for i, (v, s) in enumerate(
         (v, s) for v in vendors for s in v.sources)}
     return sorted(verdicts, key=lambda x: order[(x.vendor, x.source)])
+
+
+def _keys_set(source: CatalogSource) -> bool:
+    """A keyed source whose headers' ``${VAR}`` are all set here can be verified too (the
+    values go only into its request headers, never into the report)."""
+    from config.schema import ENV_REF
+
+    names = {m.group(1) for v in source.headers.values() for m in ENV_REF.finditer(v)}
+    return source.registered and bool(names) and all(os.environ.get(n) for n in names)
 
 
 async def _verify_all(todo: list[tuple[CatalogVendor, CatalogSource]], base_url: str | None,
@@ -213,7 +224,7 @@ async def _verify_one(fetcher: Any, pool: Any, vendor: CatalogVendor, source: Ca
     verdict = Verdict(vendor.id, source.id, source.kind, source.url, "failed")
     result = await fetcher.fetch(FetchRequest(f"{vendor.id}-{source.id}",
                                               _target(source.url, base_url),
-                                              headers=dict(source.headers)))
+                                              headers=_headers(source)))
     verdict.http_status = result.status
     if not result.ok or not result.body:
         verdict.detail = f"does not answer: {result.error or 'empty body'}"
@@ -232,6 +243,12 @@ async def _verify_one(fetcher: Any, pool: Any, vendor: CatalogVendor, source: Ca
     verdict.status, verdict.items = "ok", kind.size(doc)
     verdict.detail = f"HTTP {result.status}, {plural(verdict.items, 'item')}"
     return verdict
+
+
+def _headers(source: CatalogSource) -> dict[str, str]:
+    from config.schema import expand_env
+
+    return {k: expand_env(v, os.environ) for k, v in source.headers.items()}
 
 
 def add(vendor: str = typer.Argument(..., help="The catalog's id of the vendor, e.g. openai."),
