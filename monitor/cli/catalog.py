@@ -97,16 +97,16 @@ class Verdict:
 def verify(as_json: bool = typer.Option(False, "--json", help="One JSON object."),
            vendor: list[str] = typer.Option([], "--vendor", help="Only this vendor "
                                             "(repeatable)."),
-           base_url: str | None = typer.Option(None, "--base-url", help="Fetch each URL's "
+           url: str | None = typer.Option(None, "--base-url", help="Fetch each URL's "
                                                "path from here instead of its own host "
                                                "(a mirror or a test site)."),
            write: bool = typer.Option(False, "--write", help="Write confirmed: <today> into "
                                       "the catalog file of each source that passed."),
-           timeout: float = typer.Option(20.0, "--timeout", min=1, max=120,
+           seconds: float = typer.Option(20.0, "--timeout", min=1, max=120,
                                          help="Seconds for one fetch."),
            directory: Path | None = CatalogOption) -> None:
     """Fetch every preset URL; report those that no longer answer or no longer parse as
-    their kind (exit 1 if any). Sources that need a key are skipped."""
+    their kind (exit 1 if any). A source that needs a key is skipped unless it is set."""
     from config.catalog import catalog_dir, set_confirmed
     from monitor.clock import utcnow
 
@@ -116,9 +116,9 @@ def verify(as_json: bool = typer.Option(False, "--json", help="One JSON object."
             vendors = [find_vendor(vendors, v) for v in vendor]
         except CatalogError as exc:
             fail(str(exc), 2)
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
+    if url is not None and not url.startswith(("http://", "https://")):
         fail("--base-url must start with http:// or https://", 2)
-    verdicts = _run_verify(vendors, base_url, timeout)
+    verdicts = _run_verify(vendors, url, seconds)
     failed = [v for v in verdicts if v.status == "failed"]
     written = 0
     if write:
