@@ -26,7 +26,7 @@ from config.catalog import (
     load_catalog,
 )
 
-from .common import fail, out
+from .common import ConfigOption, config_path, fail, out
 from .table import Column, field, plural, print_rows
 
 catalog_app = typer.Typer(
@@ -252,8 +252,7 @@ def _headers(source: CatalogSource) -> dict[str, str]:
 
 
 def add(vendor: str = typer.Argument(..., help="The catalog's id of the vendor, e.g. openai."),
-        config: Path = typer.Option(..., "--config", "-c", envvar="REASSESS_CONFIG",
-                                    help="The configuration file to add the vendor to."),
+        config: Path | None = ConfigOption,
         assessment: str | None = typer.Option(None, "--assessment",
                                               help="Also add a pending assessment of the "
                                                    "vendor with this id."),
@@ -267,38 +266,39 @@ def add(vendor: str = typer.Argument(..., help="The catalog's id of the vendor, 
     from config.schema import ID_RE
     from monitor.clock import utcnow
 
+    path = config_path(config)
     if assessment is not None and not re.match(ID_RE, assessment):
         fail(f"--assessment {assessment!r} is not a valid id (letters, digits, . _ -)", 2)
     found = find_or_fail(_load(directory), vendor)
     try:
-        text = config.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        fail(f"{config}: no such file; create one with `reassess init {config}`", 2)
+        fail(f"{path}: no such file; create one with `reassess init {path}`", 2)
     try:
         added = add_vendor(text, found, assessment=assessment,
                            today=utcnow().date().isoformat())
     except CatalogError as exc:
-        fail(f"{config}: {exc}", 2)
+        fail(f"{path}: {exc}", 2)
     env = dict(os.environ)
     try:
-        parse_config(added.text, str(config), env)
+        parse_config(added.text, str(path), env)
     except ConfigError as exc:
         try:
-            parse_config(text, str(config), env)
+            parse_config(text, str(path), env)
         except ConfigError:
             pass  # it did not validate before either: its own problem, reported below
         else:
-            fail(f"{config} would no longer validate with {found.id} added, so it was not "
+            fail(f"{path} would no longer validate with {found.id} added, so it was not "
                  f"changed:\n{exc}", 2)
-        out.print(f"note: {config} did not validate before this change either; "
-                  f"`reassess validate --config {config}` says why", markup=False)
-    config.write_text(added.text, encoding="utf-8")
-    out.print(f"Added {found.name} ({found.id}) to {config}: "
+        out.print(f"note: {path} did not validate before this change either; "
+                  f"`reassess validate --config {path}` says why", markup=False)
+    path.write_text(added.text, encoding="utf-8")
+    out.print(f"Added {found.name} ({found.id}) to {path}: "
               f"{plural(len(added.live), 'source')}" + (
                   f", {len(added.commented)} written as comments, each with what it "
                   f"needs ({', '.join(added.commented)})" if added.commented else "")
               + (f"; assessment {added.assessment} (pending)" if added.assessment else "")
-              + f". Next: reassess validate --config {config}", markup=False)
+              + f". Next: reassess validate --config {path}", markup=False)
 
 
 def find_or_fail(vendors: list[CatalogVendor], key: str) -> CatalogVendor:
