@@ -154,6 +154,9 @@ def test_catalog_table_fits_80_columns() -> None:
     assert max(len(line) for line in lines) <= 80
     assert any(line.startswith("openai ") for line in lines)
     assert "reassess add VENDOR --config FILE" in done.stdout
+    plain = cli("catalog", "--plain").stdout.splitlines()
+    assert plain[0].split("\t") == ["ID", "NAME", "SRC", "KINDS (* needs a key)"]
+    assert len(plain) == len(load_catalog()) + 1
 
 
 # --- reassess add --------------------------------------------------------------------------

@@ -62,10 +62,14 @@ def _kinds(vendor: CatalogVendor) -> str:
 @catalog_app.callback()
 def catalog(ctx: typer.Context,
             as_json: bool = typer.Option(False, "--json", help="A JSON array of vendors."),
+            plain: bool = typer.Option(False, "--plain", help="Tab-separated, every value "
+                                       "in full (default: a table that fits the width)."),
             directory: Path | None = CatalogOption) -> None:
     """List the vendor catalog (``reassess add VENDOR`` writes one into a config)."""
     if ctx.invoked_subcommand is not None:
         return
+    if as_json and plain:
+        fail("--json and --plain cannot be combined; choose one output format", 2)
     vendors = _load(directory)
     if as_json:
         sys.stdout.write(json.dumps([v.summary() for v in vendors], indent=2,
@@ -76,9 +80,10 @@ def catalog(ctx: typer.Context,
     columns = [Column("ID", field("id")), Column("NAME", field("name"), drop=1),
                Column("SRC", field("n"), right=True),
                Column("KINDS (* needs a key)", field("kinds"), fold=True)]
-    print_rows(rows, columns, "table", "The catalog is empty.")
-    out.print(f"{plural(len(vendors), 'vendor')}. Add one to a config: "
-              f"reassess add VENDOR --config FILE", markup=False)
+    print_rows(rows, columns, "plain" if plain else "table", "The catalog is empty.")
+    if not plain:
+        out.print(f"{plural(len(vendors), 'vendor')}. Add one to a config: "
+                  f"reassess add VENDOR --config FILE", markup=False)
 
 
 @dataclass
