@@ -279,6 +279,17 @@ def test_add_refuses_an_assessment_id_already_taken(tmp_path: Path) -> None:
     assert "assessment 'acme-chat' is already in the config, for vendor 'acme'" in done.stderr
 
 
+def test_a_second_add_leaves_the_first_vendors_commented_sources_with_it(
+        tmp_path: Path) -> None:
+    text = (CATALOG_DIR.parent / "starter.yaml").read_text(encoding="utf-8")
+    vendors = load_catalog()
+    first = add_vendor(text, find_vendor(vendors, "openai")).text
+    second = add_vendor(first, find_vendor(vendors, "anthropic")).text
+    assert _only_inserted(first, second)
+    assert second.index("# - id: openai-models") < second.index("- id: anthropic")
+    assert [v.id for v in parse_config(second).vendors] == ["acme", "openai", "anthropic"]
+
+
 def test_add_keeps_source_ids_unique(tmp_path: Path) -> None:
     text = ("vendors:\n  - id: acme\n    name: Acme\n    sources:\n"
             "      - {id: mistral-terms, kind: page, url: 'https://acme.example/'}\n")

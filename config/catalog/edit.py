@@ -261,6 +261,12 @@ def _after_last(text: str, seq: yaml.SequenceNode, item: _Item) -> str:
     dash = text.rfind("-", line_start, first.start_mark.index)
     col = dash - line_start if dash >= 0 else max(first.start_mark.column - 2, 0)
     at = _line_end(text, max(_last_index(seq.value[-1]) - 1, 0))
+    while at < len(text):  # the last item's own trailing comments (indented under it) stay
+        end = _line_end(text, at + 1)
+        line = text[at + 1:end]
+        if not line.lstrip().startswith("#") or len(line) - len(line.lstrip()) <= col:
+            break
+        at = end
     return text[:at] + "\n" + "\n".join(item.block(col)) + text[at:]
 
 
