@@ -421,9 +421,9 @@ def demo(port: int | None = typer.Option(None, "--port", min=1, max=65535,
 
 def _register_extensions() -> None:
     """Commands that live beside their feature (assessments, notifications, web)."""
-    from . import assess, notify, web
+    from . import assess, catalog, notify, web
 
-    for module in (assess, notify, web):
+    for module in (assess, catalog, notify, web):
         module.register(app)
 
 
