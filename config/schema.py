@@ -212,6 +212,9 @@ class SourceConfig(BaseModel):
 class VendorConfig(Strict):
     id: str = Field(pattern=ID_RE)
     name: str
+    # Other names the vendor and its models go by ("ChatGPT", "GPT-4o"): an incidents
+    # source with ``match_names: true`` keeps only reports that name it or one of them.
+    aliases: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
     owner: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
     interval: Duration | None = None
     sources: list[SourceConfig] = Field(default_factory=list)

@@ -41,7 +41,9 @@ page is generated from the kinds' own help text (`python tools/gen_sources_doc.p
   was removed" and never made the version the next one is compared with. It is accepted
   as real only once seen unchanged over `guard.hold_checks` checks (3) and
   `guard.hold_time` (6h). `reassess diff` reports it as `"suspect": true` with its reason
-  and fires nothing.
+  and fires nothing. If a wall outlasts its hold and becomes the current version, the
+  document that comes back after it is *re-baselined* (stored, nothing fires) rather
+  than diffed against the wall, which would report every item as new.
 - **`confirm: N`** (default 1): a change fires only after N consecutive checks saw it.
 - **`compare_versions: N`** (default 3): a return to one of the last N stored versions
   (CDN variants, A/B tests) is not a change; a genuinely new version still fires.
