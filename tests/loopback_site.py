@@ -56,3 +56,21 @@ class LoopbackSite:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+def fired(db_url: str) -> list[tuple[str, list[str], dict[str, Any]]]:
+    """The stored triggers (type, entities, evidence), oldest first: read from the
+    database, not through another CLI run."""
+    from sqlalchemy import select
+
+    from storage.db import open_database, session_scope
+    from storage.models import Trigger
+
+    engine = open_database(db_url)
+    try:
+        with session_scope(engine, write=False) as session:
+            rows = session.exec(select(Trigger).order_by(Trigger.id)).all()
+            return [(r[0].type, list(r[0].entities or []), dict(r[0].evidence or {}))
+                    for r in rows]
+    finally:
+        engine.dispose()

@@ -6,13 +6,19 @@ and PostgreSQL; a check that finds the same commit reads no card."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
 
-from loopback_site import LoopbackSite
+import pytest
+from loopback_site import LoopbackSite, fired
 from sqlalchemy import select
 
+from config.errors import ConfigError
+from config.loader import parse_config
+from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
+from sources.via import via_for
 from storage.db import open_database, session_scope
 from storage.models import CheckRun, Snapshot
 
@@ -90,8 +96,7 @@ def test_hub_revisions_end_to_end(db_url: str, make_config: Any,
         for _ in range(2):  # the new commit, then the same one again: one trigger
             res = run_cli("check", "--config", str(config))
             assert res.returncode == 0, res.stdout + res.stderr
-    fired = json.loads(run_cli("triggers", "--config", str(config), "--json").stdout)
-    assert [(t["type"], t["entities"]) for t in fired] == [("new_capability", ["fr"])]
+    assert [t[:2] for t in fired(db_url)] == [("new_capability", ["fr"])]
     engine = open_database(db_url)
     try:
         with session_scope(engine, write=False) as session:
@@ -107,30 +112,25 @@ def test_hub_revisions_end_to_end(db_url: str, make_config: Any,
     assert runs == ["baseline", "not_modified", "changed", "not_modified"]
 
 
-def test_hub_errors_are_fetch_failures(make_config: Any, sqlite_url: str,
-                                       run_cli: Callable[..., Any]) -> None:
+def test_hub_errors_are_fetch_failures() -> None:
+    async def fetch(hub: LoopbackSite) -> FetchResult:
+        request = FetchRequest("s", f"{hub.url}/{REPO}", via={"hub": REPO, "hub_url": hub.url})
+        async with Fetcher(FetchOptions(retries=0, timeout=5)) as fetcher:
+            return await fetcher.fetch(request, how=via_for(request))
+
     with LoopbackSite() as hub:
-        config = make_config(CONFIG, db=sqlite_url, hub=hub.url, repo=REPO)
-        res = run_cli("check", "--config", str(config))  # no such repository
-        assert res.returncode == 1
-        assert "hub: the model info: HTTP 404" in res.stdout + res.stderr
+        missing = asyncio.run(fetch(hub))  # no such repository
+        assert missing.error == "hub: the model info: HTTP 404 Not Found"
         hub.set(f"/api/models/{REPO}", '{"id": "x"}', "application/json")
-        res = run_cli("check", "--config", str(config))
-        assert res.returncode == 1
-        assert "names no commit" in res.stdout + res.stderr
+        assert "names no commit" in (asyncio.run(fetch(hub)).error or "")
+        publish(hub, SHA1, "2025-03-01T10:00:00.000Z", ["en"])
+        hub.pages.pop(f"/{REPO}/resolve/{SHA1}/README.md")
+        assert (asyncio.run(fetch(hub)).error or "").startswith(f"hub: the card at {SHA1[:12]}")
 
 
-def test_hub_config_rules(make_config: Any, run_cli: Callable[..., Any]) -> None:
-    bad = make_config("""\
-vendors:
-  - id: acme
-    name: Acme
-    sources:
-      - id: s
-        kind: page
-        url: https://acme.example/x
-        hub: acme/x
-""", name="bad.yaml")
-    res = run_cli("validate", "--config", str(bad))
-    assert res.returncode == 2
-    assert "for kind: model_card" in res.stdout + res.stderr
+def test_hub_config_rules() -> None:
+    source = ("vendors:\n  - id: acme\n    name: Acme\n    sources:\n      - id: s\n"
+              "        kind: {kind}\n        url: https://acme.example/x\n        hub: acme/x\n")
+    with pytest.raises(ConfigError, match="for kind: model_card"):
+        parse_config(source.format(kind="page"))
+    assert parse_config(source.format(kind="model_card")).vendors[0].sources[0].hub == "acme/x"

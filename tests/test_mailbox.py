@@ -7,6 +7,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import imaplib
 import json
 import shutil
@@ -19,9 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loopback_site import fired
 from procs import wait_for
 
+from config.errors import ConfigError
+from config.loader import parse_config
 from sources import get_kind
+from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
+from sources.via import via_for
 from triggers.mailbox import subprocessor_names
 
 USER, PASSWORD, FOLDER = "alerts", "imap-s3cret-pw", "INBOX/vendor-notices"
@@ -146,39 +152,57 @@ def test_mailbox_end_to_end(imap_server: int, db_url: str, make_config: Any,
     for out in (first, second, third):
         assert PASSWORD not in out.stdout + out.stderr
 
-    listed = run_cli("triggers", "--config", str(config), "--json", env=env)
-    fired = json.loads(listed.stdout)
-    assert [(t["type"], t["entities"]) for t in fired] == [
-        ("subprocessor_change", ["Snowflake Inc.", "Segment.io"])]
-    shown = run_cli("show", str(fired[0]["id"]), "--config", str(config), "--json", env=env)
-    assert shown.returncode == 0, shown.stderr
-    assert shown.stdout, shown.stderr
-    evidence = json.loads(shown.stdout)["evidence"]
+    found = fired(db_url)
+    assert [t[:2] for t in found] == [("subprocessor_change", ["Snowflake Inc.", "Segment.io"])]
+    evidence = found[0][2]
     assert evidence["message_id"] == "<notice-1@safebase.example>"
     assert evidence["headers"]["Subject"] == "Acme AI subprocessor update"
     assert len(evidence["sha256"]) == 64
     assert evidence["added"] == ["Snowflake Inc."] and evidence["removed"] == ["Segment.io"]
 
 
-def test_mailbox_wrong_password_is_a_failed_fetch(imap_server: int, sqlite_url: str,
-                                                  make_config: Any,
-                                                  run_cli: Callable[..., Any]) -> None:
-    config = make_config(CONFIG, db=sqlite_url, user=USER, port=imap_server, folder=FOLDER)
-    res = run_cli("check", "--config", str(config), env={"IMAP_PASSWORD": "wrong-password"})
-    assert res.returncode == 1
-    assert "imap:" in res.stdout + res.stderr
-    assert "wrong-password" not in res.stdout + res.stderr
+def _fetch(port: int, password: str, **settings: Any) -> FetchResult:
+    request = FetchRequest("s", f"imap://{USER}@127.0.0.1:{port}/{FOLDER}",
+                           via={"imap": {"tls": False, **settings, "password": password}})
+
+    async def run() -> FetchResult:
+        async with Fetcher(FetchOptions(timeout=5)) as fetcher:
+            return await fetcher.fetch(request, how=via_for(request))
+    return asyncio.run(run())
 
 
-def test_mailbox_config_rules(make_config: Any, run_cli: Callable[..., Any]) -> None:
-    bad = make_config(CONFIG.replace("imap://{user}@", "imap://{user}:pw@"), db="sqlite://",
-                      user=USER, port=1, folder=FOLDER)
-    res = run_cli("validate", "--config", str(bad), env={"IMAP_PASSWORD": "x"})
-    assert res.returncode == 2 and "password" in res.stdout + res.stderr
-    res = run_cli("validate", "--config", str(make_config(
-        CONFIG.replace("kind: mailbox", "kind: page"), name="b.yaml", db="sqlite://",
-        user=USER, port=1, folder=FOLDER)), env={"IMAP_PASSWORD": "x"})
-    assert res.returncode == 2 and "kind: mailbox" in res.stdout + res.stderr
+def test_mailbox_fetch_bounds_and_wrong_password(imap_server: int) -> None:
+    port = imap_server
+    for i in range(4):
+        deliver(port, "trust@acme.example", f"Acme notice {i}", "x" * (i * 3000),
+                msgid=f"<n{i}@acme.example>")
+    deliver(port, "someone@else.example", "Acme look-alike", "no", msgid="<other@x>")
+    got = _fetch(port, PASSWORD, **{"from": ["@acme\\.example$"], "max_messages": 2,
+                                    "max_message_bytes": 8000})
+    assert got.ok and got.status == 200, got.error
+    # notice 3 is over the size cap, the other sender's is not the vendor's, and of the
+    # rest the newest two are read
+    kept = [m["raw"] for m in json.loads(got.body or b"")["messages"]]
+    assert [next(n for n in range(4) if f"Acme notice {n}" in raw) for raw in kept] == [1, 2]
+    again = _fetch(port, PASSWORD, **{"from": ["@acme\\.example$"], "max_messages": 2,
+                                      "max_message_bytes": 8000})
+    assert again.etag == got.etag
+    denied = _fetch(port, "wrong-password")
+    assert not denied.ok and (denied.error or "").startswith("imap: ")
+    assert "wrong-password" not in (denied.error or "")
+
+
+def test_mailbox_config_rules() -> None:
+    text = CONFIG.format(db="sqlite://", user=USER, port=1, folder=FOLDER)
+    with pytest.raises(ConfigError, match="password"):
+        parse_config(text.replace(f"imap://{USER}@", f"imap://{USER}:pw@"),
+                     env={"IMAP_PASSWORD": "x"})
+    with pytest.raises(ConfigError, match="kind: mailbox"):
+        parse_config(text.replace("kind: mailbox", "kind: page"), env={"IMAP_PASSWORD": "x"})
+    source = parse_config(text, env={"IMAP_PASSWORD": "imap-secret"}).vendors[0].sources[0]
+    assert source.password == "${IMAP_PASSWORD}"  # the placeholder kept, the value bound
+    assert source.secrets() == {"imap-secret": "${IMAP_PASSWORD}"}
+    assert (source.fetch_via() or {})["imap"]["password"] == "imap-secret"
 
 
 def test_notice_wording() -> None:

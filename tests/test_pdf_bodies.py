@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback_site import LoopbackSite
+from loopback_site import LoopbackSite, fired
 from sqlalchemy import select
 
 from config.errors import ParseError
@@ -133,9 +133,7 @@ def test_check_pdf_end_to_end(db_url: str, make_config: Any,
         for _ in range(2):  # the change, then the same PDF again: one trigger
             res = run_cli("check", "--config", str(config))
             assert res.returncode == 0, res.stdout + res.stderr
-    listed = run_cli("triggers", "--config", str(config), "--json")
-    fired = json.loads(listed.stdout)
-    assert [t["type"] for t in fired] == ["training_data_change"]
+    assert [t[0] for t in fired(db_url)] == ["training_data_change"]
     engine = open_database(db_url)
     try:
         with session_scope(engine, write=False) as session:
