@@ -9,8 +9,9 @@ never compared) or, without one, for the network to go idle, at most the source'
 ``timeout`` (else ``http.timeout``) in all. Images, fonts and media are never
 requested; every request the page makes passes the address guard (a page's script
 cannot reach a private address) and the source's headers go to its own origin only.
-The render runs inside the fetch, holding its host's slot (``http.per_host``), and at
-most ``RENDERS`` (2) run at once in a process; the body is capped at ``http.max_bytes``.
+The render runs inside the fetch, holding its host's slot (``http.per_host``); one
+Chromium serves a whole pass (a fresh context per page), at most ``RENDERS`` (2) pages
+at once; the body is capped at ``http.max_bytes``.
 """
 
 from __future__ import annotations
@@ -31,18 +32,46 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-dev-shm-usage"]
 BLOCKED = frozenset({"image", "font", "media"})
-# Renders at once in a process, whatever the hosts: each is a Chromium (~150 MB).
+# Renders at once for one fetcher (a pass), whatever the hosts: each is a browser tab.
 RENDERS = 2
-_slots: dict[int, asyncio.Semaphore] = {}
 
 
-def _slot() -> asyncio.Semaphore:
-    """The render slots of the running event loop."""
-    loop = id(asyncio.get_running_loop())
-    found = _slots.get(loop)
-    if found is None:
-        _slots.clear()  # another loop's (a previous pass's) slots are done with
-        found = _slots[loop] = asyncio.Semaphore(RENDERS)
+class Renderer:
+    """One headless Chromium for a fetcher's life (a pass of checks), launched by the
+    first render and closed with the fetcher (``Fetcher.attached``); relaunched if it
+    died. Each render gets a fresh context (no cookies or storage carried over)."""
+
+    def __init__(self) -> None:
+        self.slots = asyncio.Semaphore(RENDERS)
+        self._lock = asyncio.Lock()
+        self._pw: Any = None
+        self._browser: Any = None
+
+    async def browser(self, timeout: float) -> Any:
+        from playwright.async_api import async_playwright
+
+        async with self._lock:
+            if self._browser is None or not self._browser.is_connected():
+                if self._pw is None:
+                    self._pw = await async_playwright().start()
+                self._browser = await self._pw.chromium.launch(
+                    executable_path=chromium_path(), args=ARGS, timeout=timeout * 1000)
+            return self._browser
+
+    async def aclose(self) -> None:
+        browser, pw, self._browser, self._pw = self._browser, self._pw, None, None
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                await browser.close()
+        if pw is not None:
+            with contextlib.suppress(Exception):
+                await pw.stop()
+
+
+def renderer(fetcher: Fetcher) -> Renderer:
+    found = fetcher.attached.get("browser")
+    if not isinstance(found, Renderer):
+        found = fetcher.attached["browser"] = Renderer()
     return found
 
 
@@ -67,7 +96,6 @@ async def fetch_rendered(fetcher: Fetcher, request: FetchRequest, started: float
 
     try:
         from playwright.async_api import Error as PlaywrightError
-        from playwright.async_api import async_playwright
     except ImportError:
         return failed("Playwright is not installed: pip install 'reassess[browser]'")
     if not await fetcher.allowed(request.url, request.url):
@@ -90,15 +118,15 @@ async def fetch_rendered(fetcher: Fetcher, request: FetchRequest, started: float
         else:
             await route.continue_()
 
+    chrome = renderer(fetcher)
     try:
-        async with _slot(), async_playwright() as pw:
-            deadline = time.monotonic() + timeout  # from when a render slot is ours
-            browser = await pw.chromium.launch(executable_path=chromium_path(), args=ARGS,
-                                               timeout=timeout * 1000)
+        async with chrome.slots:
+            browser = await chrome.browser(timeout)  # its launch has its own timeout
+            deadline = time.monotonic() + timeout  # the page's, once slot and browser are ours
+            context = await browser.new_context(user_agent=fetcher.options.user_agent,
+                                                java_script_enabled=True,
+                                                service_workers="block")
             try:
-                context = await browser.new_context(user_agent=fetcher.options.user_agent,
-                                                    java_script_enabled=True,
-                                                    service_workers="block")
                 page = await context.new_page()
                 await page.route("**/*", route)
                 response = await page.goto(request.url, wait_until="domcontentloaded",
@@ -120,7 +148,8 @@ async def fetch_rendered(fetcher: Fetcher, request: FetchRequest, started: float
                 html = await page.content()
                 final = page.url
             finally:
-                await browser.close()
+                with contextlib.suppress(PlaywrightError):
+                    await context.close()
     except PlaywrightError as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         return failed(first)

@@ -25,6 +25,7 @@ headers (they may hold secrets) go only to its own origin.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import ipaddress
 import random
@@ -283,6 +284,9 @@ class Fetcher:
         self._global: asyncio.Semaphore | None = None
         self._hosts = _HostGate(self.options.per_host, self.options.host_spacing)
         self.guard = AddressGuard(self.options.allow_private)
+        # What a fetch that is not one GET keeps for the fetcher's life (a browser), by
+        # name: each has an ``async aclose()``, called when the fetcher closes.
+        self.attached: dict[str, Any] = {}
 
     async def __aenter__(self) -> Fetcher:
         opts = self.options
@@ -296,6 +300,10 @@ class Fetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        attached, self.attached = list(self.attached.values()), {}
+        for item in attached:  # one that cannot close must not hide the pass's result
+            with contextlib.suppress(Exception):
+                await item.aclose()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
