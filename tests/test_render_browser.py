@@ -1,5 +1,6 @@
 """``render: browser`` (issue 18): a loopback page that builds its subprocessor table in
-JavaScript. A plain fetch sees no table; the source rendered by headless Chromium
+JavaScript. A plain fetch sees no table (its source is held as empty, in the same
+passes); the source rendered by headless Chromium
 (the system's /usr/bin/chromium, as tests/test_web_browser.py uses) sees it, and a
 subprocessor added by the script fires ``subprocessor_change`` once, on SQLite and
 PostgreSQL. Images are never requested."""
@@ -77,6 +78,9 @@ vendors:
         render: browser
         wait_for: "#subprocessors tbody tr"
         timeout: 30s
+      - id: acme-subprocessors-plain
+        kind: subprocessors
+        url: {site}/trust/subprocessors
 """
 
 
@@ -99,7 +103,9 @@ def test_render_browser_end_to_end(chromium: None, db_url: str, make_config: Any
         config = make_config(CONFIG, db=db_url, site=site.url)
         first = run_cli("check", "--config", str(config))
         assert first.returncode == 0, first.stdout + first.stderr
-        assert "baseline 1" in first.stdout
+        # the rendered page is the baseline; the plain fetch got a page with no table in
+        # it, held as suspect (empty) and never compared
+        assert "baseline 1, held 1" in first.stdout
         serve(site, [*ROWS, NEW_ROW])
         for _ in range(2):  # the change, then the same rendered page again
             res = run_cli("check", "--config", str(config))
@@ -115,6 +121,6 @@ def test_render_wait_for_missing_fails(chromium: None, sqlite_url: str, make_con
         serve(site, ROWS)
         config = make_config(CONFIG.replace("#subprocessors tbody tr", "#never")
                              .replace("30s", "2s"), db=sqlite_url, site=site.url)
-        res = run_cli("check", "--config", str(config))
+        res = run_cli("check", "--config", str(config), "--source", "acme-subprocessors")
     assert res.returncode == 1
     assert "wait_for '#never' was not on the page" in res.stdout + res.stderr
