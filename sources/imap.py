@@ -76,7 +76,8 @@ async def fetch_mailbox(fetcher: Fetcher, request: FetchRequest, started: float
         message = _first_line(exc).replace(password, "${password}") if password else \
             _first_line(exc)
         return FetchResult(request.source_id, request.url, status=0,
-                           error=f"imap: {type(exc).__name__}: {message}",
+                           error=f"imap: {message}" if isinstance(exc, imaplib.IMAP4.error)
+                           else f"imap: {type(exc).__name__}: {message}",
                            elapsed_ms=_ms(started))
     if body is None:
         return FetchResult(request.source_id, request.url, status=304, etag=etag,
@@ -102,7 +103,11 @@ def _read(where: Folder, password: str, settings: Settings, timeout: float,
     the folder's validator."""
     client = _connect(where, settings.tls, timeout)
     try:
-        _ok(client.login(where.user, password), "login")
+        try:
+            _ok(client.login(where.user, password), "login")
+        except imaplib.IMAP4.error as exc:
+            raise imaplib.IMAP4.error(f"login refused for {where.user or '(no user)'}: "
+                                      f"{_said(exc)}") from None
         mailbox = '"' + where.folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
         _ok(client.select(mailbox, readonly=True), f"open {where.folder}")
         validity = _untagged(client, "UIDVALIDITY")
@@ -182,6 +187,14 @@ def _ok(answer: tuple[str, list[Any]], what: str) -> list[Any]:
             else ""
         raise imaplib.IMAP4.error(f"{what} refused: {detail[:200]}")
     return data
+
+
+def _said(exc: BaseException) -> str:
+    """What the server said, as text (imaplib passes its bytes through ``repr``)."""
+    text = str(exc.args[0] if exc.args else exc)
+    if text.startswith(("b'", 'b"')) and text.endswith(("'", '"')):
+        text = text[2:-1]
+    return text[:200]
 
 
 def _ms(started: float) -> int:

@@ -8,6 +8,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import imaplib
 import json
 import shutil
@@ -48,21 +49,23 @@ def _answers(port: int) -> bool:
         return False
 
 
-@pytest.fixture
-def imap_server(tmp_path: Path) -> Iterator[int]:
-    """pymap (dict backend) on 127.0.0.1, plain IMAP; the folder created over IMAP."""
+@contextlib.contextmanager
+def _pymap(tmp_path: Path, *tls: str) -> Iterator[int]:
+    """pymap (dict backend) on 127.0.0.1; the folder created over IMAP."""
     if not Path(PYMAP).exists():
         pytest.skip("pymap is not installed (the test extra)")
     port = _free_port()
     log = open(tmp_path / "pymap.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([PYMAP, "--host", "127.0.0.1", "--port", str(port), "--no-tls",
-                             "dict", "--demo-user", USER, "--demo-password", PASSWORD],
+    proc = subprocess.Popen([PYMAP, "--host", "127.0.0.1", "--port", str(port),
+                             *(tls or ("--no-tls",)), "dict", "--demo-user", USER,
+                             "--demo-password", PASSWORD],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         wait_for(lambda: proc.poll() is not None or _answers(port), 20, "pymap to listen")
         assert proc.poll() is None, (tmp_path / "pymap.log").read_text()
-        with _client(port) as c:
-            assert c.create(FOLDER)[0] == "OK"
+        if not tls:
+            with _client(port) as c:
+                assert c.create(FOLDER)[0] == "OK"
         yield port
     finally:
         proc.terminate()
@@ -72,6 +75,13 @@ def imap_server(tmp_path: Path) -> Iterator[int]:
             proc.kill()
             proc.wait(5)
         log.close()
+
+
+@pytest.fixture
+def imap_server(tmp_path: Path) -> Iterator[int]:
+    """A plain IMAP server on loopback (``tls: false``)."""
+    with _pymap(tmp_path) as port:
+        yield port
 
 
 class _client:
@@ -161,9 +171,10 @@ def test_mailbox_end_to_end(imap_server: int, db_url: str, make_config: Any,
     assert evidence["added"] == ["Snowflake Inc."] and evidence["removed"] == ["Segment.io"]
 
 
-def _fetch(port: int, password: str, **settings: Any) -> FetchResult:
+def _fetch(port: int, password: str, tls: bool | str = False, **settings: Any
+           ) -> FetchResult:
     request = FetchRequest("s", f"imap://{USER}@127.0.0.1:{port}/{FOLDER}",
-                           via={"imap": {"tls": False, **settings, "password": password}})
+                           via={"imap": {"tls": tls, **settings, "password": password}})
 
     async def run() -> FetchResult:
         async with Fetcher(FetchOptions(timeout=5)) as fetcher:
@@ -190,6 +201,29 @@ def test_mailbox_fetch_bounds_and_wrong_password(imap_server: int) -> None:
     denied = _fetch(port, "wrong-password")
     assert not denied.ok and (denied.error or "").startswith("imap: ")
     assert "wrong-password" not in (denied.error or "")
+
+
+def test_mailbox_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """STARTTLS with a verified certificate (a self-signed one trusted through
+    SSL_CERT_FILE); TLS from the start, the default, refuses a server that has none."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
+                   capture_output=True, timeout=30)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with _pymap(tmp_path, "--cert", str(cert), "--key", str(key)) as port:
+        got = _fetch(port, PASSWORD, tls="starttls", **{"from": ["nobody"]})
+        assert got.error and "vendor-notices" in got.error  # logged in over TLS; no folder
+        assert "login" not in got.error
+        implicit = _fetch(port, PASSWORD, tls=True)  # the default, on a STARTTLS port
+        assert implicit.error and "SSL" in implicit.error
+        plain = _fetch(port, "wrong-password", tls="starttls")
+        assert plain.error == ("imap: login refused for alerts: [AUTHENTICATIONFAILED] "
+                               "Invalid authentication credentials.")
 
 
 def test_mailbox_config_rules() -> None:

@@ -4,7 +4,8 @@ Subprocessor and trust-center updates from SafeBase, Vanta Trust Center, Conveyo
 many vendors are sent by email. A ``mailbox`` source polls an IMAP folder,
 ``imap://user@host/INBOX/vendor-notices`` (the user name may be in the URL, a password
 never: ``password: ${IMAP_PASSWORD}``; TLS by default, ``tls: starttls`` or, for a
-server on loopback, ``tls: false``), keeps the messages whose sender matches one of
+server on loopback, ``tls: false``; the server's certificate is verified against the
+system's CAs, ``SSL_CERT_FILE`` names a private one), keeps the messages whose sender matches one of
 ``from:`` and whose subject matches one of ``subject:`` (case-insensitive regexes;
 either may be left out), and reads each as an entry: its text part (else its HTML part
 as text), subject, sender and date. Messages are read without being marked as seen.
