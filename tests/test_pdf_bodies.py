@@ -118,26 +118,34 @@ vendors:
       - id: acme-dpa-pdf
         kind: page
         url: {site}/legal/dpa.pdf
+      - id: acme-system-card-pdf
+        kind: model_card
+        url: {site}/acme-7-system-card.pdf
 """
 
 
 def test_check_pdf_end_to_end(db_url: str, make_config: Any,
                               run_cli: Callable[..., Any]) -> None:
+    """A DPA and a system card published as PDF: each change fires once."""
     with LoopbackSite() as site:
         site.set("/legal/dpa.pdf", dpa(OLD_CLAUSE), "application/pdf")
+        site.set("/acme-7-system-card.pdf", card("Text"), "application/pdf")
         config = make_config(CONFIG, db=db_url, site=site.url)
         first = run_cli("check", "--config", str(config))
         assert first.returncode == 0, first.stdout + first.stderr
-        assert "baseline 1" in first.stdout
+        assert "baseline 2" in first.stdout
         site.set("/legal/dpa.pdf", dpa(NEW_CLAUSE), "application/pdf")
-        for _ in range(2):  # the change, then the same PDF again: one trigger
+        site.set("/acme-7-system-card.pdf", card("Text, Image"), "application/pdf")
+        for _ in range(2):  # the change, then the same PDFs again: one trigger each
             res = run_cli("check", "--config", str(config))
             assert res.returncode == 0, res.stdout + res.stderr
-    assert [t[0] for t in fired(db_url)] == ["training_data_change"]
+    assert sorted(t[:2] for t in fired(db_url)) == [
+        ("new_capability", ["Image"]), ("training_data_change", ["2. Use of Customer Data"])]
     engine = open_database(db_url)
     try:
         with session_scope(engine, write=False) as session:
-            snaps = session.exec(select(Snapshot).order_by(Snapshot.id)).all()
+            snaps = session.exec(select(Snapshot).where(Snapshot.source_id == "acme-dpa-pdf")
+                                 .order_by(Snapshot.id)).all()
             bodies = [zlib.decompress(s[0].body) for s in snaps]
             types = [s[0].content_type for s in snaps]
     finally:
