@@ -171,7 +171,7 @@ def test_mailbox_end_to_end(imap_server: int, db_url: str, make_config: Any,
     assert evidence["added"] == ["Snowflake Inc."] and evidence["removed"] == ["Segment.io"]
 
 
-def _fetch(port: int, password: str, tls: bool | str = False, **settings: Any
+def _fetch(port: int, password: str, tls: Any = False, **settings: Any
            ) -> FetchResult:
     request = FetchRequest("s", f"imap://{USER}@127.0.0.1:{port}/{FOLDER}",
                            via={"imap": {"tls": tls, **settings, "password": password}})
