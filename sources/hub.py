@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 DEFAULT_HUB = "https://huggingface.co"
 REPO_RE = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 SHA_RE = re.compile(r"^[0-9a-f]{7,64}$")
-API_MAX_BYTES = 2 * 1024 * 1024  # the model info JSON (siblings can be long)
 
 
 def card_url(hub_url: str, repo: str, revision: str) -> str:
