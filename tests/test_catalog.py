@@ -450,3 +450,15 @@ def test_set_confirmed_edits_flow_style_files_too(tmp_path: Path) -> None:
     assert written == 1
     assert yaml.safe_load(path.read_text(encoding="utf-8"))["sources"][0]["confirmed"] \
         .isoformat() == "2026-12-06"
+
+
+def test_add_writes_the_aliases_a_match_names_source_looks_for(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("# mine\nvendors:\n  - id: acme\n    name: Acme\n    sources: []\n",
+                    encoding="utf-8")
+    vendor = next(v for v in load_catalog()
+                  if any(s.options.get("match_names") for s in v.sources if s.public))
+    added = add_vendor(path.read_text(encoding="utf-8"), vendor)
+    config = parse_config(added.text, str(path), env={})
+    assert config.vendor(vendor.id).aliases == vendor.aliases
+    assert "# mine" in added.text

@@ -116,7 +116,11 @@ def _entry(vendor: CatalogVendor, taken: set[Any]
             commented.append((sid, item, "\n".join(why)))
         else:
             live.append(item)
-    return {"id": vendor.id, "name": vendor.name, "sources": live}, commented
+    entry: dict[str, Any] = {"id": vendor.id, "name": vendor.name}
+    if vendor.aliases and any(s.get("match_names") for s in live):
+        entry["aliases"] = list(vendor.aliases)  # what match_names: true looks for
+    entry["sources"] = live
+    return entry, commented
 
 
 def _scalar(value: Any, flow: bool) -> str:
@@ -149,6 +153,8 @@ class _VendorItem:
         lines = [f"{pad}- id: {_scalar(self.entry['id'], False)}",
                  f"{pad}  name: {_scalar(self.entry['name'], False)}",
                  f"{pad}  {self._note()}"]
+        if "aliases" in self.entry:
+            lines.append(f"{pad}  aliases: {_scalar(self.entry['aliases'], True)}")
         lines.append(f"{pad}  sources:" if self.entry["sources"] else f"{pad}  sources: []")
         for item in self.entry["sources"]:
             lines += _block_mapping(item, col + 4)
@@ -162,7 +168,9 @@ class _VendorItem:
     def flow(self, col: int) -> str:
         pad = " " * col
         head = (f"{{id: {_scalar(self.entry['id'], True)}, "
-                f"name: {_scalar(self.entry['name'], True)}, sources: [")
+                f"name: {_scalar(self.entry['name'], True)}, "
+                + (f"aliases: {_scalar(self.entry['aliases'], True)}, "
+                   if "aliases" in self.entry else "") + "sources: [")
         lines = [head, f"{pad}  {self._note()}"]
         items = [f"{pad}  {_scalar(item, True)}" for item in self.entry["sources"]]
         lines += [line + ("," if i < len(items) - 1 else "") for i, line in enumerate(items)]
