@@ -96,7 +96,10 @@ def test_hub_revisions_end_to_end(db_url: str, make_config: Any,
         for _ in range(2):  # the new commit, then the same one again: one trigger
             res = run_cli("check", "--config", str(config))
             assert res.returncode == 0, res.stdout + res.stderr
-    assert [t[:2] for t in fired(db_url)] == [("new_capability", ["fr"])]
+    triggers = fired(db_url)
+    assert [t[:2] for t in triggers] == [("new_capability", ["fr"])]
+    assert triggers[0][2]["hub"] == {"repo": REPO, "commit": SHA2,
+                                     "committed_at": "2025-04-02T11:30:00.000Z"}
     engine = open_database(db_url)
     try:
         with session_scope(engine, write=False) as session:

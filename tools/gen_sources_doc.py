@@ -67,7 +67,8 @@ A source is one GET of its `url` unless it says otherwise (these keys sit beside
   commit, `GET {hub_url}/api/models/{repo}` (its `sha` and `lastModified`), then
   `{hub_url}/{repo}/resolve/{sha}/README.md`. The snapshot records the commit id (its
   `etag`), the commit date (`last_modified`) and the card's URL at that commit; a check
-  that finds the commit it has already seen reads nothing more (not modified). `url:`
+  that finds the commit it has already seen reads nothing more (not modified); each
+  trigger's evidence names it too (`"hub": {"repo", "commit", "committed_at"}`). `url:`
   is the repository's page, shown in messages. A gated repository takes
   `headers: {Authorization: "Bearer ${HF_TOKEN}"}`.
 - **`render: browser`** with **`wait_for: "CSS selector"`** (optional): the page is

@@ -300,8 +300,18 @@ def _changed(out: Outcome, watch: Watch, state: SourceState, base: tuple[Documen
                           source_id=watch.id, kind=watch.kind.NAME,
                           old_hash=old_hash, new_hash=doc.hash, settings=watch.settings,
                           names=(watch.vendor.name, *watch.vendor.aliases))
-        out.events = fire(out.changes, ctx, policy)
+        out.events = _with_revision(watch, out.fetch, fire(out.changes, ctx, policy))
     return out
+
+
+def _with_revision(watch: Watch, fetch: FetchResult,
+                   events: list[TriggerEvent]) -> list[TriggerEvent]:
+    """A Hub-backed card's triggers name the commit they were read at, and its date."""
+    repo = watch.source.hub
+    if not repo or not fetch.etag:
+        return events
+    revision = {"repo": repo, "commit": fetch.etag, "committed_at": fetch.last_modified}
+    return [e.with_(evidence={**e.evidence, "hub": revision}) for e in events]
 
 
 def _hold(out: Outcome, state: SourceState, doc: Document, hold: GuardConfig, *,
