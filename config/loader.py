@@ -18,12 +18,12 @@ from pydantic import BaseModel, ValidationError
 from sources import get_kind, vocab
 
 from .errors import ConfigError
-from .schema import ENV_REF, Config, check_url, expand_env
+from .schema import ENV_REF, Config, check_source_url, expand_env
 
 _ENV = ENV_REF
 # Left with their ``${VAR}`` placeholders (expanded only for the request): a source's url
 # and headers, so no secret reaches a stored row, a log, the UI or a notification.
-_KEEP = re.compile(r"^vendors\[\d+\]\.sources\[\d+\]\.(url|headers\..+)$")
+_KEEP = re.compile(r"^vendors\[\d+\]\.sources\[\d+\]\.(url|password|headers\..+)$")
 
 
 # libyaml's parser when PyYAML has it: the pure-Python scanner is slow on a large config,
@@ -404,11 +404,12 @@ def _bind_sources(config: Config, env: dict[str, str], nodes: _Nodes, file: str)
     once expanded (without showing it: it may hold a secret)."""
     for vi, vendor in enumerate(config.vendors):
         for si, source in enumerate(vendor.sources):
-            if "${" not in source.url and not any("${" in v for v in source.headers.values()):
+            if "${" not in source.url + (source.password or "") and not any(
+                    "${" in v for v in source.headers.values()):
                 continue
             source.bind_env(env)
             try:
-                check_url(expand_env(source.url, env))
+                check_source_url(expand_env(source.url, env))
             except ValueError as exc:
                 loc: tuple[Any, ...] = ("vendors", vi, "sources", si, "url")
                 node, _ = _node_for(nodes.root, loc)

@@ -81,6 +81,25 @@ def check_url(value: str, *, template: bool = False) -> str:
     return value
 
 
+def imap_url(url: str) -> bool:
+    return url.startswith(("imap://", "imaps://"))
+
+
+def check_source_url(value: str, *, template: bool = False) -> str:
+    """A source's url: ``check_url``, or a mailbox's ``imap://user@host/FOLDER`` (a user
+    name allowed, a password never: it comes from ``password: ${VAR}``)."""
+    if not value.startswith(("imap://", "imaps://")):
+        return check_url(value, template=template)
+    netloc = value.split("://", 1)[1].split("/", 1)[0]
+    if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
+        raise ValueError("a password in a mailbox url is refused: write "
+                         "password: ${IMAP_PASSWORD} instead")
+    if not re.match(r"^imaps?://([^\s/@:]+@)?[^\s/@]+/\S", value):
+        raise ValueError("a mailbox url is imap://user@host/FOLDER (e.g. "
+                         "imap://alerts@mail.example.com/INBOX/vendor-notices)")
+    return value
+
+
 def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
@@ -105,6 +124,14 @@ class SourceConfig(BaseModel):
     timeout: Duration | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     enabled: bool = True
+    # How the body is fetched when it is not one GET of ``url`` (``sources/via.py``):
+    # rendered by headless Chromium (``reassess[browser]``), waiting for ``wait_for``;
+    # a model card at a Hugging Face Hub repository's latest commit; an IMAP password.
+    render: Literal["browser"] | None = None
+    wait_for: str | None = Field(default=None, min_length=1, max_length=500)
+    hub: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
+    hub_url: str = "https://huggingface.co"
+    password: str | None = None
 
     # The values of the ``${VAR}`` the url and headers name (``bind_env``): the url and
     # headers keep their placeholders, so what is stored and shown never holds a secret.
@@ -113,11 +140,49 @@ class SourceConfig(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return check_url(value, template=True)
+        return check_source_url(value, template=True)
+
+    @field_validator("hub_url")
+    @classmethod
+    def _hub_url(cls, value: str) -> str:
+        return check_url(value).rstrip("/")
+
+    @model_validator(mode="after")
+    def _fetched_how(self) -> SourceConfig:
+        imap = imap_url(self.url)
+        if imap and self.kind != "mailbox":
+            raise ValueError("an imap:// url is for kind: mailbox")
+        if self.hub and self.kind != "model_card":
+            raise ValueError("hub: names a Hugging Face repository whose model card is read; "
+                             "it is for kind: model_card")
+        if self.render and self.hub:
+            raise ValueError("hub: reads the card through the Hub's API; render: browser is "
+                             "for a page that needs JavaScript: choose one")
+        if self.render and imap:
+            raise ValueError("render: browser is for web pages, not a mailbox")
+        if self.password is not None and not imap:
+            raise ValueError("password: is a mailbox's (IMAP); a web source sends its "
+                             "credentials in headers:")
+        if self.wait_for and not self.render:
+            raise ValueError("wait_for: is a selector a rendered page waits for; set "
+                             "render: browser")
+        return self
+
+    def fetch_via(self) -> dict[str, Any] | None:
+        """How ``sources/via.py`` fetches this source when it is not one GET of its url
+        (``FetchRequest.via``; a password expanded: for the request only), or ``None``."""
+        if self.hub:
+            return {"hub": self.hub, "hub_url": self.hub_url}
+        if self.render:
+            return {"render": self.render, "wait_for": self.wait_for}
+        if imap_url(self.url):
+            return {"imap": {**self.settings(), "password": expand_env(self.password or "",
+                                                                       self._env)}}
+        return None
 
     def bind_env(self, env: Mapping[str, str]) -> None:
         """Keep the values of the variables the url and headers name (the loader's env)."""
-        names = {m.group(1) for text in (self.url, *self.headers.values())
+        names = {m.group(1) for text in (self.url, *self.headers.values(), self.password or "")
                  for m in ENV_REF.finditer(text)}
         self._env = {name: env[name] for name in names if name in env}
 
@@ -132,7 +197,7 @@ class SourceConfig(BaseModel):
         """Expanded value → its placeholder, for every ``${VAR}`` of the url and headers
         (values under 4 characters would mask ordinary words: they are not listed)."""
         found: dict[str, str] = {}
-        for text in (self.url, *self.headers.values()):
+        for text in (self.url, *self.headers.values(), self.password or ""):
             for m in ENV_REF.finditer(text):
                 value = expand_env(m.group(0), self._env)
                 if len(value) >= 4:
@@ -147,6 +212,9 @@ class SourceConfig(BaseModel):
 class VendorConfig(Strict):
     id: str = Field(pattern=ID_RE)
     name: str
+    # Other names the vendor and its models go by ("ChatGPT", "GPT-4o"): an incidents
+    # source with ``match_names: true`` keeps only reports that name it or one of them.
+    aliases: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
     owner: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
     interval: Duration | None = None
     sources: list[SourceConfig] = Field(default_factory=list)

@@ -30,6 +30,8 @@ _KINDS: dict[str, str] = {
     "changelog": "sources.changelog",
     "subprocessors": "sources.subprocessors",
     "model_card": "sources.model_card",
+    "models": "sources.models",
+    "mailbox": "sources.mailbox",
 }
 
 

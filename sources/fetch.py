@@ -25,13 +25,14 @@ headers (they may hold secrets) go only to its own origin.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import ipaddress
 import random
 import socket
 import ssl
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -56,6 +57,9 @@ class FetchRequest:
     last_modified: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     timeout: float | None = None
+    # How the body is fetched when it is not one GET of ``url`` (``sources/via.py``):
+    # a Hugging Face Hub revision, a page rendered in a browser, an IMAP folder.
+    via: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,11 @@ class FetchOptions:
         waits = sum(max(self.backoff * 2 ** i * 1.5, self.retry_after_max)
                     for i in range(self.retries))
         return (self.retries + 1) * per_try + waits
+
+
+# A fetch that is not one GET of the URL: given the fetcher (its ``get`` with retries),
+# the request and when it started; run inside ``fetch``, holding the host's slot.
+Via = Callable[["Fetcher", FetchRequest, float], Awaitable[FetchResult]]
 
 
 class _HostGate:
@@ -275,6 +284,9 @@ class Fetcher:
         self._global: asyncio.Semaphore | None = None
         self._hosts = _HostGate(self.options.per_host, self.options.host_spacing)
         self.guard = AddressGuard(self.options.allow_private)
+        # What a fetch that is not one GET keeps for the fetcher's life (a browser), by
+        # name: each has an ``async aclose()``, called when the fetcher closes.
+        self.attached: dict[str, Any] = {}
 
     async def __aenter__(self) -> Fetcher:
         opts = self.options
@@ -288,6 +300,10 @@ class Fetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        attached, self.attached = list(self.attached.values()), {}
+        for item in attached:  # one that cannot close must not hide the pass's result
+            with contextlib.suppress(Exception):
+                await item.aclose()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -310,13 +326,14 @@ class Fetcher:
 
         return AiohttpTransport(limits=limits, client=session, verify=tls)
 
-    async def fetch(self, request: FetchRequest,
-                    backlog: asyncio.Semaphore | None = None) -> FetchResult:
+    async def fetch(self, request: FetchRequest, backlog: asyncio.Semaphore | None = None,
+                    how: Via | None = None) -> FetchResult:
         """Fetch once with retries on transient errors; never raises.
 
         With ``backlog``, a slot of it is taken once the host admits the request and is
         left for the caller to release when it has dealt with the result: results (and
-        their bodies) never pile up faster than the caller consumes them.
+        their bodies) never pile up faster than the caller consumes them. With ``how``,
+        the body is fetched by it (``sources/via.py``) in place of one GET of the URL.
         """
         host = urlsplit(request.url).hostname or ""
         assert self._global is not None, "use Fetcher as an async context manager"
@@ -329,6 +346,8 @@ class Fetcher:
             bound = self.options.bound(request.timeout) + 1.0
             try:
                 async with asyncio.timeout(bound):
+                    if how is not None:  # not one GET of the URL (sources/via.py)
+                        return await how(self, request, started)
                     return await self._attempts(request, started)
             except TimeoutError:  # a safety net: each attempt has its own deadline
                 error = f"timed out after {bound:g}s (the whole fetch, retries included)"
@@ -336,6 +355,20 @@ class Fetcher:
                 error = f"{type(exc).__name__}: {_first_line(exc)}"
             return FetchResult(request.source_id, request.url, error=error,
                                elapsed_ms=_ms(started))
+
+    async def allowed(self, url: str, own: str) -> bool:
+        """Whether a request to ``url`` may go out for a source at ``own`` (its configured
+        URL): the address guard's answer, for a request this client does not make (a
+        rendered page's subresources)."""
+        try:
+            await self.guard.check(httpx.URL(url), origin_of(httpx.URL(own)))
+        except (FetchError, httpx.InvalidURL):
+            return False
+        return True
+
+    async def get(self, request: FetchRequest, started: float) -> FetchResult:
+        """One GET of ``request.url`` with its retries, inside a fetch (``how``'s use)."""
+        return await self._attempts(request, started)
 
     async def _attempts(self, request: FetchRequest, started: float) -> FetchResult:
         host = urlsplit(request.url).hostname or ""

@@ -57,6 +57,8 @@ TINY_WORDS = 25
 # Words a longer document must lose for a new error line in it to mean that part of it
 # was replaced by an error page.
 MIN_LOSS = 100
+# the class of a reason that says the *previous* version was the wall, not this one
+AFTER_A_WALL = "previous version:"
 
 
 def suspect(kind: KindModule, old: Document | None, new: Document, *,
@@ -307,7 +309,7 @@ def content_reason(old: Document | None, new: Document, body: bytes | None) -> s
         if was and strong(was):
             name, _, line = next(iter(was.values()))
             article = "an" if name[:1] in "aeiou" else "a"
-            return (f"previous version: it was {article} {name} "
+            return (f"{AFTER_A_WALL} it was {article} {name} "
                     f"(\u201c{_cut(before.shown.get(line, line))}\u201d), "
                     "nothing to compare with")
     return None

@@ -8,7 +8,8 @@ line. They are written by ``python tools/golden.py`` (see its docstring), never 
 that must be exactly the fired triggers (entities compared as sets; severity only when
 given), and optionally ``changed`` (bool) and ``ops`` (a list of ``[op, key]`` pairs that
 must all appear among the changes). ``settings.json``, when present, holds the source's
-options. A noise-only case expects ``{"changed": false, "triggers": []}``.
+options; ``context.json`` the vendor's ``names`` (what ``reassess diff --names`` passes).
+A noise-only case expects ``{"changed": false, "triggers": []}``.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ def _cases() -> list[Path]:
 
 
 def _fire(kind_name: str, old: bytes, new: bytes, raw: dict[str, Any],
+          names: list[str] | None = None,
           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(changes, triggers) of two bodies, as ``reassess diff`` gives them."""
-    result = diff_bodies(kind_name, old, new, raw)
+    result = diff_bodies(kind_name, old, new, raw, names=names)
     return result["changes"], result["triggers"]
 
 
@@ -63,7 +65,9 @@ def test_case(case: Path) -> None:
     expected = json.loads((case / "expected.json").read_text())
     settings_file = case / "settings.json"
     settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
-    changes, got = _fire(kind, _one(case, "old"), _one(case, "new"), settings)
+    context_file = case / "context.json"  # the vendor's names (``--names``)
+    names = json.loads(context_file.read_text())["names"] if context_file.exists() else None
+    changes, got = _fire(kind, _one(case, "old"), _one(case, "new"), settings, names)
 
     if "changed" in expected:
         assert bool(changes) is expected["changed"], changes

@@ -143,10 +143,14 @@ def test_tables_are_plain_in_a_pipe(seeded: Path) -> None:
         header = lines[0].split("\t")
         assert header[0] == first and len(header) > 4
         assert all(len(line.split("\t")) == len(header) for line in lines[1:]), out
-        assert "…" not in out and "━" not in out and "─" not in out
+        assert "━" not in out and "─" not in out
+        if args != ("triggers",):  # a trigger's title may quote a clause cut with "…" itself
+            assert "…" not in out
     triggers = ok("triggers", "-c", str(seeded)).splitlines()
     titles = [line.split("\t")[6] for line in triggers[1:]]
     assert any("while a configuration change is rolled back" in t for t in titles), titles
+    stored = [t["title"] for t in json.loads(ok("triggers", "--json", "-c", str(seeded)))]
+    assert sorted(titles) == sorted(stored)  # every title whole, as stored
     assessments = ok("assessments", "--plain", "-c", str(seeded))
     assert "acme-customer-support-assistant-eu\tacme\t" in assessments
 

@@ -115,10 +115,10 @@ def _daemon(config: Path) -> subprocess.Popen[str]:
 def _stop(proc: subprocess.Popen[str]) -> str:
     proc.send_signal(signal.SIGTERM)
     try:
-        out, _ = proc.communicate(timeout=10)
+        out, _ = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
-        raise AssertionError("daemon did not stop within 10 s of SIGTERM") from None
+        raise AssertionError("daemon did not stop within 30 s of SIGTERM") from None
     assert proc.returncode == 0, out
     return out
 

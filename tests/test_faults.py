@@ -69,7 +69,7 @@ FAULTS: dict[str, tuple[str, str | None, tuple[str, ...], tuple[str, ...]]] = {
     "redirect-credentials": ("page", "redirect_credentials", ("failed",), ("credentials",)),
     "redirect-nxdomain": ("page", "redirect_nxdomain", ("failed",), ()),
     "redirect-tls": ("page", "redirect_tls", ("failed",), ("certificate",)),
-    "challenge": ("subprocessors", "challenge", ("suspect",), ("empty",)),
+    "challenge": ("subprocessors", "challenge", ("suspect",), ("bot challenge",)),
     "login": ("subprocessors", "login", ("suspect",), ("empty",)),
     "cut": ("subprocessors", "cut", ("suspect",), ("items where there were 10",)),
     "random-bytes": ("subprocessors", "random_bytes", ("suspect", "failed"), ()),

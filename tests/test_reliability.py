@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from test_guard import CLOUDFLARE
 
 from config import parse_config
 from config.schema import Config, GuardConfig
@@ -171,3 +172,55 @@ def test_health_is_an_error_when_no_check_completed_for_too_long(tmp_path: Path)
     assert ops.health()["checks"] == "ok"
     daemon.checker.close()
     engine.dispose()
+
+
+class _WallReader(_Reader):
+    def __init__(self, doc: Any, body: bytes) -> None:
+        super().__init__(doc)
+        self.raw = body
+
+    def body(self, snapshot_id: int) -> bytes | None:
+        return self.raw
+
+
+WALL = CLOUDFLARE
+
+
+@pytest.mark.parametrize(("kind_name", "back_body"), [
+    ("subprocessors", _table(ROWS)),
+    ("page", b"<main><h1>Terms</h1><p>" + b"We do not train on your data. " * 40 + b"</p></main>"),
+])
+def test_a_wall_that_became_current_is_left_without_a_diff(kind_name: str,
+                                                           back_body: bytes) -> None:
+    """A wall outlasted its hold and became the current version; when the document comes
+    back, diffing it against the wall would report every row as new. It re-baselines."""
+    config = parse_config(f"vendors: [{{id: a, name: A, sources: [{{id: s, kind: {kind_name}, "
+                          "url: 'https://vendor.example/x'}]}]")
+    watch = build_watches(config)["s"]
+    kind = get_kind(kind_name)
+    wall, back = parse(kind, kind.Settings(), WALL), parse(kind, kind.Settings(), back_body)
+    state = SourceState(id="s", current_snapshot_id=1, current_hash=wall.hash)
+    out = conclude(_outcome(watch, back_body, T0), watch, state, back,
+                   _WallReader(wall, WALL), hold=GuardConfig(hold_checks=1, hold_time=0))
+    assert out.outcome == "rebaselined" and not out.events and out.store_snapshot
+
+
+def test_an_empty_feed_that_was_real_still_fires_its_first_incident() -> None:
+    """An empty status feed is a quiet vendor, not a wall: its first incident fires."""
+    config = parse_config("vendors: [{id: a, name: A, sources: [{id: s, kind: incidents, "
+                          "url: 'https://status.vendor.example/history.atom'}]}]")
+    watch = build_watches(config)["s"]
+    kind = get_kind("incidents")
+    head = ('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            '<title>Vendor status</title><id>tag:v</id><updated>2026-03-01T00:00:00Z</updated>')
+    quiet = (head + "</feed>").encode()
+    entry = ("<entry><id>tag:v,1</id><title>Elevated error rates on the API</title>"
+             "<updated>2026-03-01T10:00:00Z</updated><link href='https://status.vendor.example/i/1'/>"
+             "<content type='html'>&lt;p&gt;&lt;strong&gt;Investigating&lt;/strong&gt; - "
+             "We are investigating elevated error rates.&lt;/p&gt;</content></entry>")
+    loud = (head + entry + "</feed>").encode()
+    old, new = parse(kind, kind.Settings(), quiet), parse(kind, kind.Settings(), loud)
+    state = SourceState(id="s", current_snapshot_id=1, current_hash=old.hash)
+    out = conclude(_outcome(watch, loud, T0), watch, state, new, _WallReader(old, quiet),
+                   hold=GuardConfig(hold_checks=1, hold_time=0))
+    assert out.outcome == "changed" and [e.type for e in out.events] == ["incident"]

@@ -41,7 +41,9 @@ page is generated from the kinds' own help text (`python tools/gen_sources_doc.p
   was removed" and never made the version the next one is compared with. It is accepted
   as real only once seen unchanged over `guard.hold_checks` checks (3) and
   `guard.hold_time` (6h). `reassess diff` reports it as `"suspect": true` with its reason
-  and fires nothing.
+  and fires nothing. If a wall outlasts its hold and becomes the current version, the
+  document that comes back after it is *re-baselined* (stored, nothing fires) rather
+  than diffed against the wall, which would report every item as new.
 - **`confirm: N`** (default 1): a change fires only after N consecutive checks saw it.
 - **`compare_versions: N`** (default 3): a return to one of the last N stored versions
   (CDN variants, A/B tests) is not a change; a genuinely new version still fires.
@@ -50,6 +52,36 @@ page is generated from the kinds' own help text (`python tools/gen_sources_doc.p
   policy, and a config's `rules:` with `--config`); `--json` prints `{"kind", "changed",
   "suspect", "reason", "changes", "triggers"}`. A suspect new document fires nothing and
   exits 0.
+
+## How a source is fetched
+
+A source is one GET of its `url` unless it says otherwise (these keys sit beside `url:`):
+
+- **PDF bodies.** A body that is a PDF (it starts with `%PDF-`, whatever the
+  Content-Type) is read by the `page` and `model_card` kinds as its text, page by page
+  (pypdf; at most 300 pages and 2,000,000 characters, within `parse.timeout`): headings,
+  paragraphs and `Label: value` lines as in any other document. A system card or DPA
+  published as PDF is diffed like a web page; the snapshot keeps the PDF itself.
+- **`hub: org/model`** (kind `model_card`; `hub_url:`, default `https://huggingface.co`,
+  for a mirror or a stand-in): the card is read at the Hugging Face repository's latest
+  commit, `GET {hub_url}/api/models/{repo}` (its `sha` and `lastModified`), then
+  `{hub_url}/{repo}/resolve/{sha}/README.md`. The snapshot records the commit id (its
+  `etag`), the commit date (`last_modified`) and the card's URL at that commit; a check
+  that finds the commit it has already seen reads nothing more (not modified); each
+  trigger's evidence names it too (`"hub": {"repo", "commit", "committed_at"}`). `url:`
+  is the repository's page, shown in messages. A gated repository takes
+  `headers: {Authorization: "Bearer ${HF_TOKEN}"}`.
+- **`render: browser`** with **`wait_for: "CSS selector"`** (optional): the page is
+  rendered by headless Chromium (`pip install 'reassess[browser]'`; the system's
+  `/usr/bin/chromium` where present, `$REASSESS_CHROMIUM` for another) and its HTML once
+  the scripts ran goes to the kind. The render waits for `wait_for` (not found within
+  the source's `timeout`: a failed fetch) or else for the network to go idle, within the
+  `timeout`; images, fonts and media are never requested, every request of the page
+  passes the address guard, the source's headers go to its own origin only, and the
+  render holds one of its host's `http.per_host` slots.
+- **`kind: mailbox`** with `url: imap://user@host/FOLDER` and **`password: ${VAR}`**
+  (never in the URL): the folder is polled over IMAP (TLS by default; `tls: starttls` or
+  `tls: false`); see the `mailbox` kind below.
 
 Every change fires through the rules engine afterwards: configured `rules:` may raise or
 lower severity, suppress or route (see [assessments.md](assessments.md)).

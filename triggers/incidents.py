@@ -28,12 +28,18 @@ enters it; its basis holds the document it was not yet bad in, since its name al
 not tell one outage of it from the next.
 
 Entities: the incident's title first, then the components it affects.
+
+Shared feeds of AI incident reports (the source's ``match_names: true``): a report fires
+only when its title, latest text or components name one of the vendor's names (its name
+and ``aliases``, ``RuleContext.names``) as a whole word, case ignored; the names it
+matched go in the evidence. With no names, nothing fires.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sources.base import Change
@@ -146,13 +152,36 @@ def _state(inc: dict[str, Any], severity: str) -> str:
     return ", ".join(p for p in parts if p)
 
 
+@lru_cache(maxsize=512)
+def _name_rx(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.I)
+
+
+def named(inc: dict[str, Any], names: Sequence[str]) -> list[str]:
+    """The names (of ``names``) a report's title, latest text or components write."""
+    text = " ".join([str(inc.get("title") or ""), _latest_text(inc),
+                     *map(str, inc.get("components") or ())])
+    return [n for n in dict.fromkeys(n.strip() for n in names)
+            if len(n) >= 2 and _name_rx(n).search(text)]
+
+
+def _matching(ctx: RuleContext) -> bool:
+    return bool(getattr(ctx.settings, "match_names", False))
+
+
 def incidents_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerEvent]:
-    """New incidents fire ``incident``; an existing one fires again when its impact rises."""
+    """New incidents fire ``incident``; an existing one fires again when its impact rises.
+    With ``match_names``, only the reports that name the vendor."""
     events: list[TriggerEvent] = []
+    matching = _matching(ctx)
     for change in changes:
         inc = change.after
         if not isinstance(inc, dict) or inc.get("maintenance"):
             continue
+        found = named(inc, ctx.names) if matching else []
+        if matching and not found:
+            continue
+        before = len(events)
         if change.op == "added":
             basis = _new_basis(inc, "older" in change.fields, ctx)
             if basis is None:
@@ -175,6 +204,9 @@ def incidents_rule(changes: Sequence[Change], ctx: RuleContext) -> list[TriggerE
                 inc, new, f"{ctx.vendor_name} incident escalated: {inc.get('title')} "
                 f"({old_impact or old} → {impact if rose else new})",
                 f"incident:{inc.get('id')}:{basis}", change))
+        if found:
+            events[before:] = [e.with_(evidence={**e.evidence, "names": found})
+                               for e in events[before:]]
     return events
 
 

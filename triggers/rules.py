@@ -29,6 +29,7 @@ class RuleContext:
     old_hash: str = ""
     new_hash: str = ""
     settings: BaseSettings | None = None  # the source's options (a changelog's classify:)
+    names: tuple[str, ...] = ()  # the vendor's name and aliases (incident reports' filter)
 
 
 KindRule = Callable[[Sequence[Change], RuleContext], list[TriggerEvent]]

@@ -204,6 +204,8 @@ def conclude(out: Outcome, watch: Watch, state: SourceState, doc: Document, read
     if base[1] == doc.hash:  # only the parser changed
         out.outcome, out.store_snapshot = "rebaselined", True
         return out
+    if _after_a_wall(watch, state, base[0], reader):
+        return _rebaseline(out, watch, state, doc, hold)
     return _changed(out, watch, state, base, doc, policy, hold)
 
 
@@ -267,10 +269,24 @@ def _comparable(watch: Watch, state: SourceState,
     return again, again.hash
 
 
+def _after_a_wall(watch: Watch, state: SourceState, old: Document, reader: Reader) -> bool:
+    """Whether the current version is a wall that outlasted its hold (a bot challenge,
+    login or error page that the kind read as an empty document): there is nothing real to
+    compare the new document with, and diffing against it would report every item as new.
+    Its raw body says so; it is read only when the current document holds nothing, and
+    an empty feed or list that was a real one stays comparable."""
+    if watch.kind.size(old) or state.current_snapshot_id is None:
+        return False
+    body = reader.body(state.current_snapshot_id)
+    return body is not None and guard.content_reason(None, old, body) is not None
+
+
 def _changed(out: Outcome, watch: Watch, state: SourceState, base: tuple[Document, str],
              doc: Document, policy: Policy | None, hold: GuardConfig) -> Outcome:
     old, old_hash = base
     reason = suspicion(watch, old, doc, out.fetch.body, hold)
+    if reason is not None and reason.startswith(guard.AFTER_A_WALL):
+        return _rebaseline(out, watch, state, doc, hold)
     if reason is not None or watch.source.confirm > 1:
         held = _hold(out, state, doc, hold, reason=reason, confirm=watch.source.confirm)
         if held.outcome != "accept":
@@ -282,9 +298,20 @@ def _changed(out: Outcome, watch: Watch, state: SourceState, base: tuple[Documen
     if out.changes:
         ctx = RuleContext(vendor_id=watch.vendor.id, vendor_name=watch.vendor.name,
                           source_id=watch.id, kind=watch.kind.NAME,
-                          old_hash=old_hash, new_hash=doc.hash, settings=watch.settings)
-        out.events = fire(out.changes, ctx, policy)
+                          old_hash=old_hash, new_hash=doc.hash, settings=watch.settings,
+                          names=(watch.vendor.name, *watch.vendor.aliases))
+        out.events = _with_revision(watch, out.fetch, fire(out.changes, ctx, policy))
     return out
+
+
+def _with_revision(watch: Watch, fetch: FetchResult,
+                   events: list[TriggerEvent]) -> list[TriggerEvent]:
+    """A Hub-backed card's triggers name the commit they were read at, and its date."""
+    repo = watch.source.hub
+    if not repo or not fetch.etag:
+        return events
+    revision = {"repo": repo, "commit": fetch.etag, "committed_at": fetch.last_modified}
+    return [e.with_(evidence={**e.evidence, "hub": revision}) for e in events]
 
 
 def _hold(out: Outcome, state: SourceState, doc: Document, hold: GuardConfig, *,

@@ -31,6 +31,7 @@ from monitor.clock import utcnow
 from sources import get_kind
 from sources.base import Document
 from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
+from sources.via import via_for
 from storage import repo
 from storage.db import bound, session_scope
 from storage.leases import advisory_lock, renew_sources
@@ -51,6 +52,7 @@ from .analyse import (
     stale,
     triage,
 )
+from .paging import follow_pages, paged
 from .parsing import POOL_MIN, ParsePool, pool_for, worker_count
 from .persist import Router, persist, settle
 
@@ -539,13 +541,19 @@ class Checker:
         started = utcnow()
         # A stale source (its document another parser's) is fetched whole, never answered
         # 304: its re-baseline needs this body parsed (analyse.py).
-        fresh = not stale(watch.kind, row.current_snapshot_id, row.parser_version)
+        # A paged list is fetched whole too: its first page's validators say nothing of
+        # the pages after it (paging.py).
+        fresh = not stale(watch.kind, row.current_snapshot_id, row.parser_version) and not (
+            paged(watch.kind))
         source = watch.source
         request = FetchRequest(source_id=row.id, url=source.request_url(),
                                etag=row.etag if fresh else None,
                                last_modified=row.last_modified if fresh else None,
-                               headers=source.request_headers(), timeout=source.timeout)
-        result = await fetcher.fetch(request, backlog)
+                               headers=source.request_headers(), timeout=source.timeout,
+                               via=source.fetch_via())
+        result = await fetcher.fetch(request, backlog, via_for(request))
+        if paged(watch.kind):
+            result = await follow_pages(fetcher, request, result, watch.kind, watch.settings)
         return started, redact_result(result, source.secrets())
 
     def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState],

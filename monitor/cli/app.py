@@ -308,7 +308,11 @@ def diff(kind: str | None = typer.Option(None, "--kind",
                                            help="Diff as this source of --config: its kind, "
                                                 "options, vendor and id."),
          exit_code: bool = typer.Option(False, "--exit-code",
-                                        help="Exit 1 when the documents differ (like git).")
+                                        help="Exit 1 when the documents differ (like git)."),
+         names: str | None = typer.Option(None, "--names",
+                                          help="The names the vendor goes by, comma-separated "
+                                               "(an incidents source with match_names: true "
+                                               "keeps the reports naming one).")
          ) -> None:
     """Parse, diff and fire on two files, offline: the daemon's rules, the same triggers."""
     from pydantic import ValidationError
@@ -320,6 +324,8 @@ def diff(kind: str | None = typer.Option(None, "--kind",
     except ValueError as exc:
         fail(f"bad --settings: {exc}", 2)
     where = _diff_context(kind, config, source, opts)
+    if names is not None:
+        where["names"] = [n.strip() for n in names.split(",") if n.strip()]
     try:
         kind = where.pop("kind")
         result = diff_bodies(kind, old.read_bytes(), new.read_bytes(), **where)
@@ -364,7 +370,8 @@ def _diff_context(kind: str | None, config: Path | None, source: str | None,
             if kind is not None and kind != sc.kind:
                 fail(f"--kind {kind!r} differs from source {source!r}'s kind {sc.kind!r}", 2)
             where.update(kind=sc.kind, settings={**sc.settings(), **settings},
-                         vendor_id=vendor.id, vendor_name=vendor.name, source_id=sc.id)
+                         vendor_id=vendor.id, vendor_name=vendor.name, source_id=sc.id,
+                         names=[vendor.name, *vendor.aliases])
     if where["kind"] is None:
         fail("say which kind the documents are: --kind KIND (or --config FILE --source ID)",
              2)
@@ -427,9 +434,9 @@ def demo(port: int | None = typer.Option(None, "--port", min=1, max=65535,
 
 def _register_extensions() -> None:
     """Commands that live beside their feature (assessments, notifications, web)."""
-    from . import assess, evidence, notify, web
+    from . import assess, catalog, evidence, notify, web
 
-    for module in (assess, notify, web, evidence):
+    for module in (assess, catalog, notify, web, evidence):
         module.register(app)
 
 

@@ -50,12 +50,30 @@ scheduled / in progress / verifying / completed statuses) is recorded and fires 
 planned work is no reason to re-assess a vendor, and owners would learn to ignore the
 noise.
 
+AI incident reports: a feed shared by many vendors (an AI incident database's RSS or
+Atom feed of reports) is read like any other; with ``match_names: true`` the rule fires
+only for the reports whose title, text or components name the vendor — its ``name`` or
+one of its ``aliases:`` (its products and models: "ChatGPT", "GPT-4o"), as whole words,
+case ignored — with the report's title as the entity and the names it matched in the
+evidence. The document keeps every report; the filter is the rule's (``reassess diff``
+takes the names with ``--names A,B``).
+
 Example::
 
     - id: acme-status
       kind: incidents
       url: https://status.acme.example/history.rss
       ignore: ["Posted \\\\d+ \\\\w+ ago"]
+
+    vendors:
+      - id: openai
+        name: OpenAI
+        aliases: [ChatGPT, GPT-4o, Sora, DALL-E]
+        sources:
+          - id: openai-ai-incidents
+            kind: incidents
+            url: https://incidentdatabase.ai/rss.xml
+            match_names: true
 """
 
 from __future__ import annotations
@@ -87,7 +105,10 @@ COMPARED = ("title", "status", "impact", "maintenance", "components", "latest", 
 
 
 class Settings(BaseSettings):
-    """Only the common options: ``select`` (HTML), ``ignore``, ``format``."""
+    """The common options (``select`` for HTML, ``ignore``, ``format``), and
+    ``match_names``: keep only the reports that name the vendor (a shared feed)."""
+
+    match_names: bool = False
 
     @field_validator("ignore")
     @classmethod

@@ -1,6 +1,7 @@
 """model_card — a model card: Hugging Face README.md, an HTML model card page, Hub JSON.
 
-Accepts Markdown (or MDX) with or without YAML front matter (``base_model``,
+Accepts PDF (a system card: its text page by page, read as Markdown; the snapshot keeps
+the PDF), Markdown (or MDX) with or without YAML front matter (``base_model``,
 ``datasets``, ``license``, ``pipeline_tag``, ``language``, ``tags``, ``model-index`` …),
 HTML model card pages (navigation, header, footer, scripts and cookie banners dropped)
 and the Hub's ``/api/models/{id}`` JSON (its ``cardData``). The format is detected from
@@ -75,6 +76,7 @@ from ..read.detect import detect_format
 from ..read.encoding import decode
 from ..read.html import content_root, get_text
 from ..read.markdown import markdown_page, split_front_matter
+from ..read.pdf import is_pdf, pdf_markdown
 from ..read.sections import INTRO, heading_key, split_sections
 from ..read.text import looks_like_wall
 from .facts import read_facts, take_line_facts
@@ -104,6 +106,9 @@ def parse(body: bytes, settings: BaseSettings) -> Document:
 
 
 def _parse(body: bytes, settings: BaseSettings) -> dict[str, Any]:
+    if is_pdf(body):  # a system card as PDF: its text as Markdown (sources/read/pdf.py)
+        body = pdf_markdown(body).encode()
+        settings = settings.model_copy(update={"format": "markdown"})
     fmt = detect_format(body, settings.format)
     text = decode(body)
     if fmt == "json":

@@ -1,8 +1,9 @@
 """page — a terms, policy or any other web page, watched as the text a reader reads.
 
 Accepts HTML (scripts, styles, hidden elements, navigation, header, footer and cookie
-banners are dropped), Markdown or plain text. ``select`` narrows the page to a CSS
-selector; ``ignore`` regexes remove volatile text (counters, nonces) before diffing.
+banners are dropped), Markdown, plain text or PDF (a DPA or policy published as PDF: its
+text page by page, read as Markdown; the snapshot keeps the PDF). ``select`` narrows the
+page to a CSS selector; ``ignore`` regexes remove volatile text (counters, nonces) before diffing.
 
 What a reader would not call a change changes nothing: link targets and their tracking,
 redirect or CDN tokens (a link or an image is its text only); whitespace, markup, list
@@ -37,6 +38,7 @@ from collections import Counter
 from config.errors import ParseError
 
 from ..base import BaseSettings, Change, ChangeOp, Document
+from ..read.pdf import is_pdf, pdf_markdown
 from .fold import changed_runs, line_key, opcodes, units
 from .read import page_lines
 
@@ -65,6 +67,9 @@ class Settings(BaseSettings):
 
 def parse(body: bytes, settings: BaseSettings) -> Document:
     try:
+        if is_pdf(body):  # a PDF's text, per page, as Markdown (sources/read/pdf.py)
+            body = pdf_markdown(body).encode()
+            settings = settings.model_copy(update={"format": "markdown"})
         lines = page_lines(body, settings)
     except ParseError:
         raise
