@@ -111,6 +111,7 @@ def test_controls_verify_bundle_and_oscal(fired: dict[str, Any], run_cli: Cli,
 
     shown = json.loads(ok(run_cli("show", str(trigger["id"]), "--json", "--config", str(cfg))))
     assert shown["controls"] == trigger["controls"]
+    assert [d["deadline"] for d in shown["deadlines"]] == ["objection"]
 
     report = json.loads(ok(run_cli("verify", "--json", "--config", str(cfg))))
     assert report["ok"] and report["records"] >= 4

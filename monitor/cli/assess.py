@@ -183,15 +183,20 @@ def show(trigger_id: int = typer.Argument(..., help="A trigger id (see `reassess
          config: Path = ConfigOption,
          as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """One trigger: what changed (before → after), evidence, affected assessments, audit."""
+    from monitor.evidence.deadlines import trigger_deadlines
     from storage.db import session_scope
+    from storage.models import Trigger
     from storage.register import trigger_detail
 
     cfg, engine = _open(config, sync=False)
     with session_scope(engine) as session:
         detail = trigger_detail(session, trigger_id, _describe)
+        row = session.get(Trigger, trigger_id)
+        deadlines = trigger_deadlines(cfg, row, utcnow()) if row is not None else []
     if detail is None:
         fail(f"no trigger {trigger_id}; list them with `reassess triggers`", 2)
     detail["controls"] = cfg.controls_for(detail["type"], detail["source"], detail["severity"])
+    detail["deadlines"] = deadlines
     if as_json:
         _emit(detail)
     else:
