@@ -21,17 +21,19 @@ import asyncio
 import logging
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from config.schema import Config
-from monitor.daemon.jobs import Host, add_once
 from storage.db import session_scope
 from storage.models import DeadlineNotice, Trigger
 from storage.repo import insert_ignore
+
+if TYPE_CHECKING:
+    from monitor.daemon.jobs import Host
 
 log = logging.getLogger("reassess.deadlines")
 
@@ -222,6 +224,7 @@ def _enqueue(session: Session, config: Config, stored: Any, prefix: str) -> int:
 
 def register_jobs(daemon: Host) -> None:
     """Look for due reminders every quarter hour, by one daemon (a job lease)."""
+    from monitor.daemon.jobs import add_once
 
     async def job() -> None:
         await asyncio.to_thread(notify_deadlines, daemon.config, daemon.engine)
