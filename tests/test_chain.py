@@ -177,6 +177,14 @@ def test_three_writers_at_once_leave_one_unbroken_chain(engine: Engine, db_url: 
     assert verdict.ok, verdict.to_dict()
     # each writer: 15 × (snapshot, trigger, audit event, trigger again)
     assert verdict.records == 3 * 15 * 4 and verdict.head_seq == verdict.records
+    # then one lifecycle event altered in SQL: named
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE auditevent SET note = 'ack 99' WHERE note = 'ack 7' "
+                          "AND \"by\" = 'd1'"))
+        audit_id = conn.execute(text("SELECT id FROM auditevent WHERE note = 'ack 99'")
+                                ).scalar_one()
+    first = verify(engine).first()
+    assert first is not None and first.line().startswith(f"audit {audit_id} ")
 
 
 def test_worker_processes_hash_a_large_history_alike(sqlite_url: str,
