@@ -34,7 +34,6 @@ from sources.fetch import Fetcher, FetchOptions, FetchRequest, FetchResult
 from storage import repo
 from storage.db import bound, session_scope
 from storage.leases import advisory_lock, renew_sources
-from storage.models import Source
 from storage.sync import sync_config
 from triggers.events import TriggerEvent
 from triggers.policy import Policy
@@ -59,8 +58,9 @@ T = TypeVar("T")
 
 
 class SourceRow(Protocol):
-    """A source as a check reads it: a ``Source`` (claimed by the daemon) or a row of
-    ``repo.CHECK_COLUMNS`` (``reassess check``); both answer these names."""
+    """A source as a check reads it: a row of ``repo.CHECK_COLUMNS`` (with ``next_due_at``
+    when the daemon claimed it: ``repo.claim_due``) or a ``Source``; all answer these
+    names."""
 
     @property
     def id(self) -> str: ...
@@ -230,7 +230,7 @@ class Claim:
     """Sources leased to this process for one pass, with the watches they were claimed
     under (a reload between the claim and the pass does not change them)."""
 
-    rows: list[Source]
+    rows: list[Any]  # repo.claim_due's rows: SourceRow and next_due_at
     held: set[str]
     watches: dict[str, Watch]
     size: int  # rows claimed, watched or not
@@ -271,6 +271,7 @@ class Checker:
         # Database work and the analysis that reads stored versions run here, never on
         # the event loop that fetches (and, in the daemon, serves the web UI).
         self._db: ThreadPoolExecutor | None = None
+        self._facts_of: tuple[dict[str, Watch], int, float] | None = None
 
     def start_pool(self, sources: int | None = None) -> None:
         """Fork the parse workers (before any thread starts) if the work is worth it."""
@@ -297,10 +298,21 @@ class Checker:
         if self.config.schedule.pass_timeout:
             return float(self.config.schedule.pass_timeout)
         opts = self.fetch_options
-        longest = max([w.source.timeout or 0.0 for w in self.watches.values()] or [0.0])
+        longest = self._facts(self.watches)[1]
         per_source = opts.bound(longest or None) + self.config.parse.timeout + 5.0
         lanes = max(1, min(opts.concurrency, opts.per_host * max(hosts, 1)))
         return per_source * math.ceil(max(rows, 1) / lanes) + PASS_MARGIN
+
+    def _facts(self, watches: dict[str, Watch]) -> tuple[int, float]:
+        """(hosts, longest source timeout) of a set of watches, worked out once per set
+        (the watches are rebuilt, never changed, on a reload): a daemon pass over a few
+        dozen sources must not walk every watched source."""
+        cached = self._facts_of
+        if cached is None or cached[0] is not watches:
+            hosts = len({urlsplit(w.source.url).hostname for w in watches.values()})
+            longest = max([w.source.timeout or 0.0 for w in watches.values()] or [0.0])
+            cached = self._facts_of = (watches, hosts, longest)
+        return cached[1], cached[2]
 
     def reload(self, config: Config) -> None:
         self.config = config
@@ -349,7 +361,7 @@ class Checker:
         # (``_one`` waits for it), not up to a tick late.
         ahead = self.config.schedule.tick
 
-        def claim() -> list[Source]:
+        def claim() -> list[Any]:
             with session_scope(self.engine) as session:
                 rows = repo.claim_due(session, self.worker, utcnow(), lease, limit, ahead)
                 repo.release(session, [r.id for r in rows if r.id not in watches],
@@ -463,8 +475,7 @@ class Checker:
 
         parsing: set[asyncio.Task[None]] = set()
         done_ids: set[str] = set()
-        hosts = {urlsplit(w.source.url).hostname for w in watches.values()}
-        limit = self.pass_timeout(len(rows), len(hosts))
+        limit = self.pass_timeout(len(rows), self._facts(watches)[0])
         deadline = loop.time() + limit
         async with Fetcher(self.fetch_options) as fetcher:
             tasks = _Tasks(one, _interleaved(rows, watches),
