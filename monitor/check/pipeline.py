@@ -15,7 +15,7 @@ import math
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -272,6 +272,7 @@ class Checker:
         # the event loop that fetches (and, in the daemon, serves the web UI).
         self._db: ThreadPoolExecutor | None = None
         self._facts_of: tuple[dict[str, Watch], int, float] | None = None
+        self._shared: _SharedFetcher | None = None
 
     def start_pool(self, sources: int | None = None) -> None:
         """Fork the parse workers (before any thread starts) if the work is worth it."""
@@ -302,6 +303,24 @@ class Checker:
         per_source = opts.bound(longest or None) + self.config.parse.timeout + 5.0
         lanes = max(1, min(opts.concurrency, opts.per_host * max(hosts, 1)))
         return per_source * math.ceil(max(rows, 1) / lanes) + PASS_MARGIN
+
+    def keep_client(self) -> None:
+        """Keep one HTTP client (``Fetcher``) for every pass from now on, as the daemon
+        does: its passes reuse their connections instead of opening new ones every few
+        dozen checks, and ``http.concurrency`` and ``http.per_host`` bound the process,
+        passes running side by side included. A reload with other ``http`` settings
+        starts a new client; the old one closes when its last pass ends."""
+        self._shared = _SharedFetcher()
+
+    async def aclose(self) -> None:
+        """Close the kept client, if any (the daemon, at shutdown)."""
+        if self._shared is not None:
+            await self._shared.close()
+
+    def _fetcher(self) -> contextlib.AbstractAsyncContextManager[Fetcher]:
+        if self._shared is None:
+            return Fetcher(self.fetch_options)
+        return self._shared.use(self.fetch_options)
 
     def _facts(self, watches: dict[str, Watch]) -> tuple[int, float]:
         """(hosts, longest source timeout) of a set of watches, worked out once per set
@@ -477,7 +496,7 @@ class Checker:
         done_ids: set[str] = set()
         limit = self.pass_timeout(len(rows), self._facts(watches)[0])
         deadline = loop.time() + limit
-        async with Fetcher(self.fetch_options) as fetcher:
+        async with self._fetcher() as fetcher:
             tasks = _Tasks(one, _interleaved(rows, watches),
                            max(SPAWN, 4 * self.fetch_options.concurrency))
             tasks.start()
@@ -596,6 +615,41 @@ class Checker:
                 failures_before={k: v.consecutive_failures for k, v in states.items()},
                 router=self.router,
             )
+
+
+class _SharedFetcher:
+    """One ``Fetcher`` shared by the passes that use it, for as long as the options it
+    was made with are the checker's; each retired one closes when its last pass ends."""
+
+    def __init__(self) -> None:
+        self._current: tuple[FetchOptions, Fetcher] | None = None
+        self._users: dict[int, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def use(self, options: FetchOptions) -> AsyncIterator[Fetcher]:
+        if self._current is None or self._current[0] != options:
+            old = self._current
+            fetcher = Fetcher(options)
+            await fetcher.__aenter__()
+            self._current = (options, fetcher)
+            if old is not None and not self._users.get(id(old[1])):
+                await old[1].__aexit__(None, None, None)
+        fetcher = self._current[1]
+        key = id(fetcher)
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            yield fetcher
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                if self._current is None or self._current[1] is not fetcher:
+                    await fetcher.__aexit__(None, None, None)  # retired: its last pass ended
+
+    async def close(self) -> None:
+        if self._current is not None:
+            fetcher, self._current = self._current[1], None
+            await fetcher.__aexit__(None, None, None)
 
 
 class _Tasks:
