@@ -130,7 +130,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('source_id', 'content_hash', name='uq_snapshot_content')
     )
     with op.batch_alter_table('snapshot', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_snapshot_source_id'), ['source_id'], unique=False)
+        batch_op.create_index('ix_snapshot_source_fetched', ['source_id', 'fetched_at', 'id'], unique=False)
 
     op.create_table('source',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -189,10 +189,12 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key')
     )
     with op.batch_alter_table('trigger', schema=None) as batch_op:
-        batch_op.create_index('ix_trigger_created', ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_trigger_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_trigger_type'), ['type'], unique=False)
-        batch_op.create_index('ix_trigger_vendor_created', ['vendor_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_trigger_created', ['created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_severity_created', ['severity', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_source_created', ['source_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_status_created', ['status', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_type_created', ['type', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_vendor_created', ['vendor_id', 'created_at', 'id'], unique=False)
 
     op.create_table('vendor',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -207,8 +209,10 @@ def downgrade() -> None:
     op.drop_table('vendor')
     with op.batch_alter_table('trigger', schema=None) as batch_op:
         batch_op.drop_index('ix_trigger_vendor_created')
-        batch_op.drop_index(batch_op.f('ix_trigger_type'))
-        batch_op.drop_index(batch_op.f('ix_trigger_status'))
+        batch_op.drop_index('ix_trigger_type_created')
+        batch_op.drop_index('ix_trigger_status_created')
+        batch_op.drop_index('ix_trigger_source_created')
+        batch_op.drop_index('ix_trigger_severity_created')
         batch_op.drop_index('ix_trigger_created')
 
     op.drop_table('trigger')
@@ -218,7 +222,7 @@ def downgrade() -> None:
 
     op.drop_table('source')
     with op.batch_alter_table('snapshot', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_snapshot_source_id'))
+        batch_op.drop_index('ix_snapshot_source_fetched')
 
     op.drop_table('snapshot')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
