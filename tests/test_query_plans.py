@@ -23,12 +23,11 @@ import httpx
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from web_fixtures import LiveServer
 
 from bench.seed import seed
 from config import load_config
 from storage.db import open_database
-
-from web_fixtures import LiveServer
 
 HISTORY = ("trigger", "snapshot", "assessmentflag", "auditevent", "outbox", "checkrun")
 FILTERS = ("", "vendor=v0002", "type=incident", "severity=high", "status=open",
