@@ -8,8 +8,9 @@ site serves them, one assessment per vendor, every source at ``--interval``), mi
 the database and syncs the config to it with reassess's own sync (timed: the first
 start of a daemon on that config does the same), then writes the history: per source
 one baseline snapshot and ``--checkruns`` check runs, and ``--triggers`` triggers spread
-over the last ``--days`` days (types, severities and statuses in realistic shares; a
-third of them acknowledged), each flagging its vendor's assessment. Rows go in chunks
+over the last ``--days`` days (types and severities in realistic shares; 95 % of those
+older than 90 days acknowledged, 40 % of the newer), each flagging its vendor's
+assessment (the flags of the last 1 % of the span unresolved). Rows go in chunks
 through ``executemany`` on SQLite and ``COPY`` on PostgreSQL. Prints one JSON line of
 timings and sizes.
 
@@ -166,8 +167,12 @@ def seed(url: str, config_path: Path, *, sources: int, triggers: int, checkruns:
             d = docs[rng.randrange(len(docs))]
             ttype = _pick(rng, TYPES)
             created = now - timedelta(seconds=span * (1 - i / max(triggers, 1)))
-            status = "acknowledged" if rng.random() < 0.33 else \
-                "suppressed" if rng.random() < 0.03 else "open"
+            # Reviewed as they come: of a trigger older than 90 days, 95 % were
+            # acknowledged; of a newer one, 40 %. A few of each were suppressed by a rule.
+            old = created < now - timedelta(days=90)
+            x = rng.random()
+            status = "acknowledged" if x < (0.95 if old else 0.4) else \
+                "suppressed" if x < (0.97 if old else 0.43) else "open"
             entity = f"Entity {rng.randrange(5000)}"
             yield {"dedupe_key": f"seed-{i:012d}", "schema_version": 1, "type": ttype,
                    "severity": _pick(rng, SEVERITIES),

@@ -125,6 +125,8 @@ class Trigger(SQLModel, table=True):
         Index("ix_trigger_severity_created", "severity", "created_at", "id"),
         Index("ix_trigger_status_created", "status", "created_at", "id"),
         Index("ix_trigger_source_created", "source_id", "created_at", "id"),
+        # the dashboard's and the vendor list's counts of open triggers, from the index alone
+        Index("ix_trigger_status_counts", "status", "type", "severity", "vendor_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -173,7 +175,9 @@ class AssessmentFlag(SQLModel, table=True):
     """A trigger that flagged an assessment for re-review."""
     model_config = _DEFERRED
 
-    __table_args__ = (UniqueConstraint("assessment_id", "trigger_id", name="uq_flag"),)
+    __table_args__ = (UniqueConstraint("assessment_id", "trigger_id", name="uq_flag"),
+                      # unresolved flags (needs review) without reading the resolved ones
+                      Index("ix_flag_unresolved", "resolved_at", "assessment_id", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     assessment_id: str = Field(index=True, max_length=80)

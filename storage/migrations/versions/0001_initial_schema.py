@@ -48,6 +48,7 @@ def upgrade() -> None:
     with op.batch_alter_table('assessmentflag', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assessmentflag_assessment_id'), ['assessment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_assessmentflag_trigger_id'), ['trigger_id'], unique=False)
+        batch_op.create_index('ix_flag_unresolved', ['resolved_at', 'assessment_id', 'created_at'], unique=False)
 
     op.create_table('auditevent',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -192,6 +193,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_trigger_created', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_trigger_severity_created', ['severity', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_trigger_source_created', ['source_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_status_counts', ['status', 'type', 'severity', 'vendor_id'], unique=False)
         batch_op.create_index('ix_trigger_status_created', ['status', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_trigger_type_created', ['type', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_trigger_vendor_created', ['vendor_id', 'created_at', 'id'], unique=False)
@@ -211,6 +213,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_trigger_vendor_created')
         batch_op.drop_index('ix_trigger_type_created')
         batch_op.drop_index('ix_trigger_status_created')
+        batch_op.drop_index('ix_trigger_status_counts')
         batch_op.drop_index('ix_trigger_source_created')
         batch_op.drop_index('ix_trigger_severity_created')
         batch_op.drop_index('ix_trigger_created')
@@ -242,6 +245,7 @@ def downgrade() -> None:
 
     op.drop_table('auditevent')
     with op.batch_alter_table('assessmentflag', schema=None) as batch_op:
+        batch_op.drop_index('ix_flag_unresolved')
         batch_op.drop_index(batch_op.f('ix_assessmentflag_trigger_id'))
         batch_op.drop_index(batch_op.f('ix_assessmentflag_assessment_id'))
 
