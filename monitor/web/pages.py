@@ -82,21 +82,24 @@ def dashboard(request: Request, me: Principal = Depends(reader),
               session: Session = Depends(db)) -> HTMLResponse:
     today = utcnow().date()
     since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(DAYS - 1)
-    rows = q.trigger_timeline(session, since)
+    # The chart's rows: the first TIMELINE_ROWS busy vendors by name, and only their
+    # cells (a large install has tens of thousands of busy vendors).
+    busy_names = q.busy_vendors(session, since)
+
+    def by_name(vendor_id: str) -> str:
+        return (busy_names.get(vendor_id) or vendor_id).lower()
+
+    busy = sorted(busy_names, key=by_name)
+    shown = busy[:TIMELINE_ROWS]
+    rows = q.trigger_timeline(session, since, shown)
     needs = q.needs_review(session, per_assessment=5)
     failing = q.failing_sources(session)
     recent = q.list_triggers(session, limit=10)
     # the names of the vendors this page shows, not of every vendor
-    names = vendor_names(session, [v for v, *_ in rows] + [a.vendor_id for a, _, _ in needs]
+    names = vendor_names(session, shown + [a.vendor_id for a, _, _ in needs]
                          + [s.vendor_id for s in failing] + [t.vendor_id for t in recent]
                          + [t.vendor_id for _, ts, _ in needs for t in ts])
-
-    def by_name(vendor_id: str) -> str:
-        # a def, not a lambda: mypy infers the lambda's names.get(v, v) as str | None
-        return names.get(vendor_id, vendor_id).lower()
-
-    busy = sorted({v for v, *_ in rows}, key=by_name)
-    chart = timeline_svg(rows, [(v, names.get(v, v)) for v in busy[:TIMELINE_ROWS]], today,
+    chart = timeline_svg(rows, [(v, names.get(v, v)) for v in shown], today,
                          lambda qs: state(request).url(f"/triggers?{qs}")) if rows else ""
     counts = q.open_trigger_counts(session)
     matrix = [(t, [counts.get((t, s), 0) for s in SEVERITIES]) for t in TRIGGER_TYPES

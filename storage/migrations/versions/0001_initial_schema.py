@@ -190,7 +190,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key')
     )
     with op.batch_alter_table('trigger', schema=None) as batch_op:
-        batch_op.create_index('ix_trigger_created', ['created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_created', ['created_at', 'id', 'vendor_id', 'severity'], unique=False)
         batch_op.create_index('ix_trigger_severity_created', ['severity', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_trigger_source_created', ['source_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_trigger_status_counts', ['status', 'type', 'severity', 'vendor_id'], unique=False)
