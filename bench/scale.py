@@ -106,6 +106,7 @@ def run(args: argparse.Namespace, log: Any) -> dict[str, Any]:
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     result: dict[str, Any] = {"sources": n, "triggers": args.triggers, "db": args.db,
+                              "web_process": args.web,
                               "interval": args.interval, "window_s": args.window,
                               "load_before": round(os.getloadavg()[0], 2)}
     log(f"site: {vendor_count(n)} vendors")
@@ -137,16 +138,23 @@ def _daemon(args: argparse.Namespace, config: Path, web_port: int, workdir: Path
     log("daemon up")
     daemon_log = (workdir / "daemon.log").open("w")
     started = time.monotonic()
-    proc = subprocess.Popen(reassess_argv("run", "--config", str(config)), stdout=daemon_log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            env=child_env(), cwd=workdir)
+    separate = args.web == "separate"
+    argv = reassess_argv("run", "--config", str(config), *(["--no-web"] if separate else []))
+    proc = subprocess.Popen(argv, stdout=daemon_log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, env=child_env(), cwd=workdir)
+    web: subprocess.Popen[bytes] | None = None
+    if separate:  # ``reassess serve``: the web UI in its own process, beside the daemon
+        web = subprocess.Popen(reassess_argv("serve", "--config", str(config)),
+                               stdout=(workdir / "serve.log").open("w"),
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               env=child_env(), cwd=workdir)
     memory = TreeMemory(proc.pid, period=1.0)
     memory.start()
     try:
         result["startup_s"] = _wait_running(workdir / "daemon.log", proc, started)
         result["rss_after_startup_mb"] = round(_proc_hwm_mb(proc.pid), 1)
         base = f"http://127.0.0.1:{web_port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:  # the web UI listens a moment after
             with contextlib.suppress(OSError):
                 if _get(base + "/api/summary")[1] == 200:
@@ -201,6 +209,15 @@ def _daemon(args: argparse.Namespace, config: Path, web_port: int, workdir: Path
         result["peak_tree_pss_mb"] = round(memory.peak_kb / 1024, 1)
     finally:
         memory.stop()
+        if web is not None:
+            result["web_process_peak_rss_mb"] = round(_proc_hwm_mb(web.pid), 1) \
+                if web.poll() is None else None
+            web.send_signal(signal.SIGTERM)
+            try:
+                web.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                web.kill()
+                web.wait()
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=60)
@@ -227,7 +244,7 @@ def _cli(config: Path, workdir: Path) -> dict[str, Any]:
 
 
 def lines(r: dict[str, Any]) -> list[str]:
-    tag = f"N={r['sources']} [{r['db']}]"
+    tag = f"N={r['sources']} [{r['db']}, web {r.get('web_process', 'daemon')}]"
     out = [f"{tag} seed: {json.dumps(r.get('seed', {}))}",
            f"{tag} daemon start-up {r.get('startup_s')} s (target ≤ 30 s), RSS after "
            f"start-up {r.get('rss_after_startup_mb')} MB, peak RSS {r.get('peak_rss_mb')} MB "
@@ -255,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--interval", default="15m")
     parser.add_argument("--window", type=float, default=120.0)
+    parser.add_argument("--web", choices=("daemon", "separate"), default="daemon",
+                        help="the web UI in the daemon (reassess run) or in its own "
+                             "process beside it (reassess run --no-web + reassess serve)")
     parser.add_argument("--workdir", default="/tmp/reassess-bench")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
