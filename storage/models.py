@@ -64,7 +64,7 @@ class Source(SQLModel, table=True):
     pending_hash: str | None = None  # a change awaiting confirmation or vanish-guard repeat
     pending_count: int = 0
     pending_since: datetime | None = None  # when that pending document was first seen
-    alert_state: str = "ok"  # ok | failing | vanished
+    alert_state: str = Field(default="ok", index=True)  # ok | failing | vanished
 
 
 class Snapshot(SQLModel, table=True):

@@ -161,6 +161,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('source', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_source_alert_state'), ['alert_state'], unique=False)
         batch_op.create_index(batch_op.f('ix_source_next_due_at'), ['next_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_source_vendor_id'), ['vendor_id'], unique=False)
 
@@ -222,6 +223,7 @@ def downgrade() -> None:
     with op.batch_alter_table('source', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_source_vendor_id'))
         batch_op.drop_index(batch_op.f('ix_source_next_due_at'))
+        batch_op.drop_index(batch_op.f('ix_source_alert_state'))
 
     op.drop_table('source')
     with op.batch_alter_table('snapshot', schema=None) as batch_op:
