@@ -73,11 +73,24 @@ def cast_text(column: Any) -> Any:
     return sql_cast(column, String)
 
 
+# Past this offset a page is found by its ids first (see ``list_triggers``).
+DEFER_AFTER = 1000
+
+
 def list_triggers(session: Session, flt: TriggerFilter | None = None, *, limit: int | None = 100,
                   offset: int = 0) -> list[Trigger]:
-    """Triggers newest first."""
-    stmt = (flt or TriggerFilter()).apply(select(Trigger))
-    stmt = stmt.order_by(col(Trigger.created_at).desc(), col(Trigger.id).desc())
+    """Triggers newest first.
+
+    A deep page (``offset`` past ``DEFER_AFTER``) skips its offset over ids alone, from
+    the index that gives the order, and reads only its own rows: an OFFSET over whole
+    rows would read every row it skips (500,000 of them in the middle of a million)."""
+    newest = (col(Trigger.created_at).desc(), col(Trigger.id).desc())
+    flt = flt or TriggerFilter()
+    if limit is not None and offset > DEFER_AFTER:
+        page = flt.apply(select(col(Trigger.id))).order_by(*newest).limit(limit).offset(offset)
+        stmt = select(Trigger).where(col(Trigger.id).in_(page.scalar_subquery()))
+        return list(session.execute(stmt.order_by(*newest)).scalars())
+    stmt = flt.apply(select(Trigger)).order_by(*newest)
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return list(session.execute(stmt).scalars())
