@@ -64,7 +64,7 @@ class Source(SQLModel, table=True):
     pending_hash: str | None = None  # a change awaiting confirmation or vanish-guard repeat
     pending_count: int = 0
     pending_since: datetime | None = None  # when that pending document was first seen
-    alert_state: str = "ok"  # ok | failing | vanished
+    alert_state: str = Field(default="ok", index=True)  # ok | failing | vanished
 
 
 class Snapshot(SQLModel, table=True):
@@ -73,10 +73,12 @@ class Snapshot(SQLModel, table=True):
     an old version (a technical re-baseline, ``monitor/check/analyse.py``)."""
     model_config = _DEFERRED
 
-    __table_args__ = (UniqueConstraint("source_id", "content_hash", name="uq_snapshot_content"),)
+    __table_args__ = (UniqueConstraint("source_id", "content_hash", name="uq_snapshot_content"),
+                      # a source's (or a vendor's sources') snapshots, newest first
+                      Index("ix_snapshot_source_fetched", "source_id", "fetched_at", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
-    source_id: str = Field(index=True, max_length=80)
+    source_id: str = Field(max_length=80)
     url: str
     fetched_at: datetime
     http_status: int
@@ -113,15 +115,25 @@ class Trigger(SQLModel, table=True):
     """A fired re-assessment trigger; ``dedupe_key`` makes a repeat impossible."""
     model_config = _DEFERRED
 
+    # History lists newest first (created_at, id) under one filter at a time: each filter
+    # column leads an index that also gives that order, so a page reads only its rows
+    # (tests/test_query_plans.py checks every history query's plan).
     __table_args__ = (
-        Index("ix_trigger_created", "created_at"),
-        Index("ix_trigger_vendor_created", "vendor_id", "created_at"),
+        # (vendor_id and severity too: the dashboard's chart reads its window from the index)
+        Index("ix_trigger_created", "created_at", "id", "vendor_id", "severity"),
+        Index("ix_trigger_vendor_created", "vendor_id", "created_at", "id"),
+        Index("ix_trigger_type_created", "type", "created_at", "id"),
+        Index("ix_trigger_severity_created", "severity", "created_at", "id"),
+        Index("ix_trigger_status_created", "status", "created_at", "id"),
+        Index("ix_trigger_source_created", "source_id", "created_at", "id"),
+        # the dashboard's and the vendor list's counts of open triggers, from the index alone
+        Index("ix_trigger_status_counts", "status", "type", "severity", "vendor_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True, max_length=64)
     schema_version: int = 1
-    type: str = Field(index=True, max_length=40)
+    type: str = Field(max_length=40)
     severity: str = Field(max_length=16)
     title: str
     vendor_id: str = Field(max_length=80)
@@ -134,7 +146,7 @@ class Trigger(SQLModel, table=True):
     old_snapshot_id: int | None = None
     new_snapshot_id: int | None = None
     created_at: datetime
-    status: str = Field(default="open", max_length=16, index=True)  # open|acknowledged|suppressed
+    status: str = Field(default="open", max_length=16)  # open|acknowledged|suppressed
     acked_by: str | None = None
     acked_at: datetime | None = None
     ack_note: str | None = None
@@ -164,7 +176,9 @@ class AssessmentFlag(SQLModel, table=True):
     """A trigger that flagged an assessment for re-review."""
     model_config = _DEFERRED
 
-    __table_args__ = (UniqueConstraint("assessment_id", "trigger_id", name="uq_flag"),)
+    __table_args__ = (UniqueConstraint("assessment_id", "trigger_id", name="uq_flag"),
+                      # unresolved flags (needs review) without reading the resolved ones
+                      Index("ix_flag_unresolved", "resolved_at", "assessment_id", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     assessment_id: str = Field(index=True, max_length=80)

@@ -73,11 +73,24 @@ def cast_text(column: Any) -> Any:
     return sql_cast(column, String)
 
 
+# Past this offset a page is found by its ids first (see ``list_triggers``).
+DEFER_AFTER = 1000
+
+
 def list_triggers(session: Session, flt: TriggerFilter | None = None, *, limit: int | None = 100,
                   offset: int = 0) -> list[Trigger]:
-    """Triggers newest first."""
-    stmt = (flt or TriggerFilter()).apply(select(Trigger))
-    stmt = stmt.order_by(col(Trigger.created_at).desc(), col(Trigger.id).desc())
+    """Triggers newest first.
+
+    A deep page (``offset`` past ``DEFER_AFTER``) skips its offset over ids alone, from
+    the index that gives the order, and reads only its own rows: an OFFSET over whole
+    rows would read every row it skips (500,000 of them in the middle of a million)."""
+    newest = (col(Trigger.created_at).desc(), col(Trigger.id).desc())
+    flt = flt or TriggerFilter()
+    if limit is not None and offset > DEFER_AFTER:
+        page = flt.apply(select(col(Trigger.id))).order_by(*newest).limit(limit).offset(offset)
+        stmt = select(Trigger).where(col(Trigger.id).in_(page.scalar_subquery()))
+        return list(session.execute(stmt.order_by(*newest)).scalars())
+    stmt = flt.apply(select(Trigger)).order_by(*newest)
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return list(session.execute(stmt).scalars())
@@ -156,17 +169,32 @@ def open_trigger_counts(session: Session) -> dict[tuple[str, str], int]:
     return {(t, s): int(n) for t, s, n in rows}
 
 
-def trigger_timeline(session: Session, since: datetime) -> list[tuple[str, str, str, int]]:
-    """(vendor id, YYYY-MM-DD in UTC, severity, count) of the triggers since ``since``."""
+def trigger_timeline(session: Session, since: datetime, vendors: list[str] | None = None
+                     ) -> list[tuple[str, str, str, int]]:
+    """(vendor id, YYYY-MM-DD in UTC, severity, count) of the triggers since ``since``
+    (of ``vendors`` only, when given: the chart's rows, not every vendor of a large
+    install)."""
     column: Any = Trigger.created_at
     if session.get_bind().dialect.name == "postgresql":
         column = func.timezone("UTC", column)
     day = func.date(column)
-    rows = session.execute(select(col(Trigger.vendor_id), day, col(Trigger.severity),
-                                  func.count())
-                           .where(col(Trigger.created_at) >= since)
-                           .group_by(col(Trigger.vendor_id), day, col(Trigger.severity)))
+    stmt = (select(col(Trigger.vendor_id), day, col(Trigger.severity), func.count())
+            .where(col(Trigger.created_at) >= since))
+    if vendors is not None:
+        if not vendors:
+            return []
+        stmt = stmt.where(col(Trigger.vendor_id).in_(vendors))
+    rows = session.execute(stmt.group_by(col(Trigger.vendor_id), day, col(Trigger.severity)))
     return [(v, str(d)[:10], s, int(n)) for v, d, s, n in rows]
+
+
+def busy_vendors(session: Session, since: datetime) -> dict[str, str | None]:
+    """The vendors with triggers since ``since``: id → name (``None``: no vendor row)."""
+    busy = (select(col(Trigger.vendor_id).label("id")).where(col(Trigger.created_at) >= since)
+            .distinct().subquery())
+    rows = session.execute(select(busy.c.id, col(Vendor.name))
+                           .outerjoin(Vendor, col(Vendor.id) == busy.c.id))
+    return {v: n for v, n in rows}
 
 
 def failing_sources(session: Session, limit: int = 200) -> list[Source]:

@@ -119,29 +119,35 @@ def check_rows(session: Session, ids: Iterable[str]) -> list[Any]:
 
 
 def claim_due(session: Session, worker: str, now: datetime, lease: float,
-              limit: int = 500, ahead: float = 0.0) -> list[Source]:
+              limit: int = 500, ahead: float = 0.0) -> list[Any]:
     """Lease up to ``limit`` sources due by ``now`` (plus ``ahead`` seconds) to ``worker``;
-    each is claimed by one worker only.
+    each is claimed by one worker only. Returns plain rows of ``CHECK_COLUMNS`` and
+    ``next_due_at`` (what a check reads), not ORM objects: a daemon claims every few
+    dozen checks, and loading ``Source`` objects cost more than the claim itself.
 
     PostgreSQL skips rows another transaction has locked (``FOR UPDATE SKIP LOCKED``);
     SQLite's write lock (``BEGIN IMMEDIATE``) serialises claimers. An expired lease —
     its holder died — is free again.
     """
-    free = or_(col(Source.lease_until).is_(None), col(Source.lease_until) < now)
-    due_by = now + timedelta(seconds=ahead)
-    stmt = (select(Source).where(and_(col(Source.active).is_(True),
-                                      col(Source.next_due_at) <= due_by, free))
-            .order_by(col(Source.next_due_at)).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = list(session.exec(stmt).scalars())  # type: ignore[call-overload]
-    until = now + timedelta(seconds=lease)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    params = {"now": now, "due_by": now + timedelta(seconds=ahead), "limit": limit}
+    rows = list(session.execute(_CLAIM_PG if postgres else _CLAIM, params).all())
     if rows:
-        session.execute(update(Source).where(col(Source.id).in_([r.id for r in rows]))
-                        .values(lease_owner=worker, lease_until=until))
-        for row in rows:
-            row.lease_owner, row.lease_until = worker, until
+        session.execute(_LEASE, {"ids": [r.id for r in rows], "worker": worker,
+                                 "until": now + timedelta(seconds=lease)})
     return rows
+
+
+# Built once (a daemon claims every tick): the due, free, active sources in due order.
+_CLAIM = (select(*[getattr(Source, c) for c in (*CHECK_COLUMNS, "next_due_at")])
+          .where(and_(col(Source.active).is_(True),
+                      col(Source.next_due_at) <= bindparam("due_by"),
+                      or_(col(Source.lease_until).is_(None),
+                          col(Source.lease_until) < bindparam("now"))))
+          .order_by(col(Source.next_due_at)).limit(bindparam("limit")))
+_CLAIM_PG = _CLAIM.with_for_update(skip_locked=True)
+_LEASE = (update(Source).where(col(Source.id).in_(bindparam("ids", expanding=True)))
+          .values(lease_owner=bindparam("worker"), lease_until=bindparam("until")))
 
 
 def release(session: Session, source_ids: Sequence[str], worker: str) -> None:

@@ -15,7 +15,7 @@ import math
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -35,7 +35,6 @@ from sources.via import via_for
 from storage import repo
 from storage.db import bound, session_scope
 from storage.leases import advisory_lock, renew_sources
-from storage.models import Source
 from storage.sync import sync_config
 from triggers.events import TriggerEvent
 from triggers.policy import Policy
@@ -61,8 +60,9 @@ T = TypeVar("T")
 
 
 class SourceRow(Protocol):
-    """A source as a check reads it: a ``Source`` (claimed by the daemon) or a row of
-    ``repo.CHECK_COLUMNS`` (``reassess check``); both answer these names."""
+    """A source as a check reads it: a row of ``repo.CHECK_COLUMNS`` (with ``next_due_at``
+    when the daemon claimed it: ``repo.claim_due``) or a ``Source``; all answer these
+    names."""
 
     @property
     def id(self) -> str: ...
@@ -232,7 +232,7 @@ class Claim:
     """Sources leased to this process for one pass, with the watches they were claimed
     under (a reload between the claim and the pass does not change them)."""
 
-    rows: list[Source]
+    rows: list[Any]  # repo.claim_due's rows: SourceRow and next_due_at
     held: set[str]
     watches: dict[str, Watch]
     size: int  # rows claimed, watched or not
@@ -273,6 +273,8 @@ class Checker:
         # Database work and the analysis that reads stored versions run here, never on
         # the event loop that fetches (and, in the daemon, serves the web UI).
         self._db: ThreadPoolExecutor | None = None
+        self._facts_of: tuple[dict[str, Watch], int, float] | None = None
+        self._shared: _SharedFetcher | None = None
 
     def start_pool(self, sources: int | None = None) -> None:
         """Fork the parse workers (before any thread starts) if the work is worth it."""
@@ -299,10 +301,39 @@ class Checker:
         if self.config.schedule.pass_timeout:
             return float(self.config.schedule.pass_timeout)
         opts = self.fetch_options
-        longest = max([w.source.timeout or 0.0 for w in self.watches.values()] or [0.0])
+        longest = self._facts(self.watches)[1]
         per_source = opts.bound(longest or None) + self.config.parse.timeout + 5.0
         lanes = max(1, min(opts.concurrency, opts.per_host * max(hosts, 1)))
         return per_source * math.ceil(max(rows, 1) / lanes) + PASS_MARGIN
+
+    def keep_client(self) -> None:
+        """Keep one HTTP client (``Fetcher``) for every pass from now on, as the daemon
+        does: its passes reuse their connections instead of opening new ones every few
+        dozen checks, and ``http.concurrency`` and ``http.per_host`` bound the process,
+        passes running side by side included. A reload with other ``http`` settings
+        starts a new client; the old one closes when its last pass ends."""
+        self._shared = _SharedFetcher()
+
+    async def aclose(self) -> None:
+        """Close the kept client, if any (the daemon, at shutdown)."""
+        if self._shared is not None:
+            await self._shared.close()
+
+    def _fetcher(self) -> contextlib.AbstractAsyncContextManager[Fetcher]:
+        if self._shared is None:
+            return Fetcher(self.fetch_options)
+        return self._shared.use(self.fetch_options)
+
+    def _facts(self, watches: dict[str, Watch]) -> tuple[int, float]:
+        """(hosts, longest source timeout) of a set of watches, worked out once per set
+        (the watches are rebuilt, never changed, on a reload): a daemon pass over a few
+        dozen sources must not walk every watched source."""
+        cached = self._facts_of
+        if cached is None or cached[0] is not watches:
+            hosts = len({urlsplit(w.source.url).hostname for w in watches.values()})
+            longest = max([w.source.timeout or 0.0 for w in watches.values()] or [0.0])
+            cached = self._facts_of = (watches, hosts, longest)
+        return cached[1], cached[2]
 
     def reload(self, config: Config) -> None:
         self.config = config
@@ -351,7 +382,7 @@ class Checker:
         # (``_one`` waits for it), not up to a tick late.
         ahead = self.config.schedule.tick
 
-        def claim() -> list[Source]:
+        def claim() -> list[Any]:
             with session_scope(self.engine) as session:
                 rows = repo.claim_due(session, self.worker, utcnow(), lease, limit, ahead)
                 repo.release(session, [r.id for r in rows if r.id not in watches],
@@ -465,10 +496,9 @@ class Checker:
 
         parsing: set[asyncio.Task[None]] = set()
         done_ids: set[str] = set()
-        hosts = {urlsplit(w.source.url).hostname for w in watches.values()}
-        limit = self.pass_timeout(len(rows), len(hosts))
+        limit = self.pass_timeout(len(rows), self._facts(watches)[0])
         deadline = loop.time() + limit
-        async with Fetcher(self.fetch_options) as fetcher:
+        async with self._fetcher() as fetcher:
             tasks = _Tasks(one, _interleaved(rows, watches),
                            max(SPAWN, 4 * self.fetch_options.concurrency))
             tasks.start()
@@ -593,6 +623,41 @@ class Checker:
                 failures_before={k: v.consecutive_failures for k, v in states.items()},
                 router=self.router,
             )
+
+
+class _SharedFetcher:
+    """One ``Fetcher`` shared by the passes that use it, for as long as the options it
+    was made with are the checker's; each retired one closes when its last pass ends."""
+
+    def __init__(self) -> None:
+        self._current: tuple[FetchOptions, Fetcher] | None = None
+        self._users: dict[int, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def use(self, options: FetchOptions) -> AsyncIterator[Fetcher]:
+        if self._current is None or self._current[0] != options:
+            old = self._current
+            fetcher = Fetcher(options)
+            await fetcher.__aenter__()
+            self._current = (options, fetcher)
+            if old is not None and not self._users.get(id(old[1])):
+                await old[1].__aexit__(None, None, None)
+        fetcher = self._current[1]
+        key = id(fetcher)
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            yield fetcher
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                if self._current is None or self._current[1] is not fetcher:
+                    await fetcher.__aexit__(None, None, None)  # retired: its last pass ended
+
+    async def close(self) -> None:
+        if self._current is not None:
+            fetcher, self._current = self._current[1], None
+            await fetcher.__aexit__(None, None, None)
 
 
 class _Tasks:

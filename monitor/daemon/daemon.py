@@ -49,6 +49,7 @@ class Daemon:
         self.engine = engine
         self.config_file = config_file
         self.checker = Checker(config, engine, router=Routing(config))
+        self.checker.keep_client()  # one HTTP client, its connections kept between passes
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.stopping = asyncio.Event()
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -200,6 +201,8 @@ class Daemon:
             task.cancel()
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=5)
+        with contextlib.suppress(Exception):  # connections closing at exit: nothing to keep
+            await self.checker.aclose()
         self.checker.close()
         return 0
 

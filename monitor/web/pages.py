@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from monitor.clock import utcnow
@@ -47,8 +48,26 @@ def reader(request: Request) -> Principal:
     return state(request).auth.reader(request)
 
 
-def vendor_names(session: Session) -> dict[str, str]:
-    return {v: n for v, n in session.execute(select(col(Vendor.id), col(Vendor.name)))}
+# A filter lists its choices up to this many; past it (a large install), the page offers
+# a text box instead of a list the size of the install on every view.
+CHOICES_MAX = 500
+
+
+def vendor_names(session: Session, ids: Iterable[str | None] | None = None) -> dict[str, str]:
+    """Vendor id → name: every vendor, or those of ``ids`` (the rows on a page)."""
+    stmt = select(col(Vendor.id), col(Vendor.name))
+    if ids is not None:
+        wanted = sorted({i for i in ids if i})
+        if not wanted:
+            return {}
+        stmt = stmt.where(col(Vendor.id).in_(wanted))
+    return {v: n for v, n in session.execute(stmt)}
+
+
+def _choices(session: Session, model: Any) -> bool:
+    """Whether a filter lists ``model``'s rows (few enough) rather than a text box."""
+    return int(session.execute(select(func.count()).select_from(model)).scalar_one()) \
+        <= CHOICES_MAX
 
 
 def _page_number(request: Request, name: str = "page") -> int:
@@ -61,27 +80,36 @@ def _page_number(request: Request, name: str = "page") -> int:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, me: Principal = Depends(reader),
               session: Session = Depends(db)) -> HTMLResponse:
-    names = vendor_names(session)
     today = utcnow().date()
     since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(DAYS - 1)
-    rows = q.trigger_timeline(session, since)
+    # The chart's rows: the first TIMELINE_ROWS busy vendors by name, and only their
+    # cells (a large install has tens of thousands of busy vendors).
+    busy_names = q.busy_vendors(session, since)
 
     def by_name(vendor_id: str) -> str:
-        # a def, not a lambda: mypy infers the lambda's names.get(v, v) as str | None
-        return names.get(vendor_id, vendor_id).lower()
+        return (busy_names.get(vendor_id) or vendor_id).lower()
 
-    busy = sorted({v for v, *_ in rows}, key=by_name)
-    chart = timeline_svg(rows, [(v, names.get(v, v)) for v in busy[:TIMELINE_ROWS]], today,
+    busy = sorted(busy_names, key=by_name)
+    shown = busy[:TIMELINE_ROWS]
+    rows = q.trigger_timeline(session, since, shown)
+    needs = q.needs_review(session, per_assessment=5)
+    failing = q.failing_sources(session)
+    recent = q.list_triggers(session, limit=10)
+    # the names of the vendors this page shows, not of every vendor
+    names = vendor_names(session, shown + [a.vendor_id for a, _, _ in needs]
+                         + [s.vendor_id for s in failing] + [t.vendor_id for t in recent]
+                         + [t.vendor_id for _, ts, _ in needs for t in ts])
+    chart = timeline_svg(rows, [(v, names.get(v, v)) for v in shown], today,
                          lambda qs: state(request).url(f"/triggers?{qs}")) if rows else ""
     counts = q.open_trigger_counts(session)
     matrix = [(t, [counts.get((t, s), 0) for s in SEVERITIES]) for t in TRIGGER_TYPES
               if any(counts.get((t, s)) for s in SEVERITIES)]
     return page_html(
         request, "dashboard.html", me, title="Dashboard", names=names,
-        needs=q.needs_review(session, per_assessment=5), matrix=matrix,
+        needs=needs, matrix=matrix,
         open_total=sum(counts.values()), chart=chart, more_vendors=max(0, len(busy) -
                                                                         TIMELINE_ROWS),
-        failing=q.failing_sources(session), recent=q.list_triggers(session, limit=10))
+        failing=failing, recent=recent)
 
 
 @router.get("/triggers", response_class=HTMLResponse)
@@ -95,10 +123,13 @@ def history(request: Request, me: Principal = Depends(reader),
     page = min(_page_number(request), pages)
     rows = q.list_triggers(session, flt, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     flags = q.flags_by_trigger(session, [t.id for t in rows if t.id is not None])
-    sources = list(session.execute(select(col(Source.id)).order_by(col(Source.id))).scalars())
+    sources = list(session.execute(select(col(Source.id)).order_by(col(Source.id))).scalars()) \
+        if _choices(session, Source) else None
+    choices = vendor_names(session) if _choices(session, Vendor) else None
+    names = choices if choices is not None else vendor_names(session, [t.vendor_id for t in rows])
     done = request.query_params.get("done", "")
     return page_html(request, "triggers.html", me, title="Trigger history", rows=rows,
-                     flags=flags, names=vendor_names(session), total=total, page=page,
+                     flags=flags, names=names, vendor_choices=choices, total=total, page=page,
                      pages=pages, errors=errors, f=keep, qs=query(keep), sources=sources,
                      done=_done_text(done), page_link=lambda n: "?" + query(keep, page=n))
 

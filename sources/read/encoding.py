@@ -113,6 +113,11 @@ NOT_TEXT_SHARE = 0.02
 _SAMPLE = 65536
 
 
+# Control characters other than tab, newline, form feed and carriage return; C1 controls
+# and DEL; U+FFFD. One regex scan (C), not a Python test per character.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
 def undecodable(body: bytes) -> str | None:
     """Why a (text format) body does not decode cleanly, or ``None`` when it does.
 
@@ -131,8 +136,7 @@ def undecodable(body: bytes) -> str | None:
             text = sample[:exc.start].decode("utf-8", "replace")
         else:
             text = sample.decode("windows-1252", "replace")
-    bad = sum(1 for ch in text if (ch < " " and ch not in "\t\n\r\f") or
-              "\x7f" <= ch <= "\x9f" or ch == "\ufffd")
+    bad = len(_NOT_TEXT.findall(text))
     if bad > NOT_TEXT_SHARE * len(text):
         return (f"undecodable: {bad} of the first {len(text)} characters are no text "
                 "(binary or corrupt bytes?)")

@@ -48,6 +48,7 @@ def upgrade() -> None:
     with op.batch_alter_table('assessmentflag', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assessmentflag_assessment_id'), ['assessment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_assessmentflag_trigger_id'), ['trigger_id'], unique=False)
+        batch_op.create_index('ix_flag_unresolved', ['resolved_at', 'assessment_id', 'created_at'], unique=False)
 
     op.create_table('auditevent',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -162,7 +163,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('source_id', 'content_hash', name='uq_snapshot_content')
     )
     with op.batch_alter_table('snapshot', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_snapshot_source_id'), ['source_id'], unique=False)
+        batch_op.create_index('ix_snapshot_source_fetched', ['source_id', 'fetched_at', 'id'], unique=False)
 
     op.create_table('source',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -192,6 +193,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('source', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_source_alert_state'), ['alert_state'], unique=False)
         batch_op.create_index(batch_op.f('ix_source_next_due_at'), ['next_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_source_vendor_id'), ['vendor_id'], unique=False)
 
@@ -221,10 +223,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key')
     )
     with op.batch_alter_table('trigger', schema=None) as batch_op:
-        batch_op.create_index('ix_trigger_created', ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_trigger_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_trigger_type'), ['type'], unique=False)
-        batch_op.create_index('ix_trigger_vendor_created', ['vendor_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_trigger_created', ['created_at', 'id', 'vendor_id', 'severity'], unique=False)
+        batch_op.create_index('ix_trigger_severity_created', ['severity', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_source_created', ['source_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_status_counts', ['status', 'type', 'severity', 'vendor_id'], unique=False)
+        batch_op.create_index('ix_trigger_status_created', ['status', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_type_created', ['type', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_vendor_created', ['vendor_id', 'created_at', 'id'], unique=False)
 
     op.create_table('vendor',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -239,18 +244,22 @@ def downgrade() -> None:
     op.drop_table('vendor')
     with op.batch_alter_table('trigger', schema=None) as batch_op:
         batch_op.drop_index('ix_trigger_vendor_created')
-        batch_op.drop_index(batch_op.f('ix_trigger_type'))
-        batch_op.drop_index(batch_op.f('ix_trigger_status'))
+        batch_op.drop_index('ix_trigger_type_created')
+        batch_op.drop_index('ix_trigger_status_created')
+        batch_op.drop_index('ix_trigger_status_counts')
+        batch_op.drop_index('ix_trigger_source_created')
+        batch_op.drop_index('ix_trigger_severity_created')
         batch_op.drop_index('ix_trigger_created')
 
     op.drop_table('trigger')
     with op.batch_alter_table('source', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_source_vendor_id'))
         batch_op.drop_index(batch_op.f('ix_source_next_due_at'))
+        batch_op.drop_index(batch_op.f('ix_source_alert_state'))
 
     op.drop_table('source')
     with op.batch_alter_table('snapshot', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_snapshot_source_id'))
+        batch_op.drop_index('ix_snapshot_source_fetched')
 
     op.drop_table('snapshot')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
@@ -279,6 +288,7 @@ def downgrade() -> None:
 
     op.drop_table('auditevent')
     with op.batch_alter_table('assessmentflag', schema=None) as batch_op:
+        batch_op.drop_index('ix_flag_unresolved')
         batch_op.drop_index(batch_op.f('ix_assessmentflag_trigger_id'))
         batch_op.drop_index(batch_op.f('ix_assessmentflag_assessment_id'))
 
