@@ -299,3 +299,24 @@ def test_a_closed_pool_forks_nothing_and_refuses_to_parse() -> None:
     pool, got = asyncio.run(run())
     assert pool.closed and not pool.running
     assert isinstance(got, ParseError) and "stopped" in str(got)
+
+
+def test_a_worker_keeps_none_of_the_descriptors_it_was_forked_with() -> None:
+    """A pipe the parent closes reaches its end of file though a worker was forked while
+    it was open (a child's stdin, a web connection), and the worker still parses."""
+    import os
+    import select
+
+    read_end, write_end = os.pipe()
+    try:
+        async def run() -> Any:
+            with ParsePool(1) as pool:
+                os.close(write_end)
+                ready, _, _ = select.select([read_end], [], [], 5)
+                assert ready and os.read(read_end, 1) == b""  # EOF: no copy left open
+                return await pool.parse("page", get_kind("page").Settings(), b"<p>Terms</p>")
+
+        doc = asyncio.run(run())
+    finally:
+        os.close(read_end)
+    assert doc.data["lines"] == ["Terms"]

@@ -119,8 +119,11 @@ def run_checks(config: Config, engine: Engine) -> Any:
 
     checker = Checker(config, engine, router=Routing(config))
     checker.sync()
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(checker.check())).result()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: asyncio.run(checker.check())).result()
+    finally:
+        checker.close()  # its parse workers end with the pass
 
 
 def seed(site: Any, config: Config, engine: Engine, hostile_page: bool = True) -> None:

@@ -38,6 +38,7 @@ import os
 import pickle
 import resource
 import signal
+import time
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkProcess
 from typing import Any, Literal
@@ -85,7 +86,8 @@ def parse_in_worker(kind: str, settings: BaseSettings, body: bytes,
 # --- the worker process ------------------------------------------------------------------
 
 
-def _init_worker() -> None:
+def _init_worker(keep: int) -> None:
+    _drop_inherited_fds(keep)
     with contextlib.suppress(ValueError, OSError):
         signal.set_wakeup_fd(-1)  # the parent's event loop listens on it
     for sig, action in ((signal.SIGINT, signal.SIG_IGN), (signal.SIGHUP, signal.SIG_IGN),
@@ -93,6 +95,27 @@ def _init_worker() -> None:
         with contextlib.suppress(ValueError, OSError):
             signal.signal(sig, action)
     _die_with_parent()
+
+
+def _drop_inherited_fds(keep: int) -> None:
+    """Point every descriptor the fork copied (the web server's sockets and connections,
+    database files, other children's pipes) at /dev/null, all but stdio and ``keep`` (the
+    worker's pipe). A copy held here would keep a connection the parent closed half-open,
+    or a child whose stdin the parent closed waiting for an end of file that never comes.
+    The numbers stay taken, so an inherited object that closes its descriptor later
+    closes /dev/null's copy and nothing of the worker's own."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # not Linux: nothing to list the descriptors with
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in fds:
+            if fd > 2 and fd not in (keep, null):
+                with contextlib.suppress(OSError):
+                    os.dup2(null, fd)
+    finally:
+        os.close(null)
 
 
 def _die_with_parent() -> None:
@@ -124,7 +147,7 @@ def _serve(conn: Connection, max_mib: int) -> None:
     """The worker's loop: a job in, ``("ok", document, False)`` or ``("error", exception,
     retiring)`` out; after a ``MemoryError`` it answers and exits (its heap may be in
     pieces)."""
-    _init_worker()
+    _init_worker(conn.fileno())
     _limit_memory(max_mib)
     while True:
         try:
@@ -175,13 +198,20 @@ class _Worker:
         if not kill:
             with contextlib.suppress(OSError, ValueError):
                 self.conn.send(None)
-            self.proc.join(5)
+            self._wait(5)
         if self.proc.is_alive():
             self.proc.kill()
-            self.proc.join(5)
+            self._wait(5)
         self.conn.close()
         with contextlib.suppress(ValueError):
             self.proc.close()
+
+    def _wait(self, seconds: float) -> None:
+        """Reap the worker within ``seconds``, polling: ``Process.join``'s timeout rests
+        on a pipe the worker let go of with its other inherited descriptors."""
+        deadline = time.monotonic() + seconds
+        while self.proc.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
 
 
 class _Died(Exception):
