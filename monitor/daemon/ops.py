@@ -80,8 +80,8 @@ class Metrics:
                                 ["type"], registry=self.registry)
         # The labelled children, looked up once: ``labels()`` builds and checks its key
         # on every call, once per check.
-        self._checks: dict[str, Any] = {outcome: self.checks.labels(outcome) for outcome in OUTCOMES}
-        self._triggers: dict[str, Any] = {kind: self.triggers.labels(kind) for kind in TRIGGER_TYPES}
+        self._checks: dict[str, Any] = {o: self.checks.labels(o) for o in OUTCOMES}
+        self._triggers: dict[str, Any] = {k: self.triggers.labels(k) for k in TRIGGER_TYPES}
         self.last_check: float | None = None  # monotonic
         self.last_check_at: datetime | None = None
         self.registry.register(DatabaseCollector(engine, lease))
