@@ -95,11 +95,17 @@ class Snapshot(SQLModel, table=True):
 
 class CheckRun(SQLModel, table=True):
     model_config = _DEFERRED
-    __table_args__ = (Index("ix_checkrun_source_started", "source_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_checkrun_source_started", "source_id", "started_at"),
+        # Only retention reads by started_at alone (a range, never an order): on PostgreSQL
+        # a BRIN, a few bytes per 128 pages of this append-only table instead of ~23 B a
+        # row in a btree, kept the size of an unchanged check under 200 B. SQLite: a btree.
+        Index("ix_checkrun_started_at", "started_at", postgresql_using="brin"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(max_length=80)
-    started_at: datetime = Field(index=True)
+    started_at: datetime
     duration_ms: int = 0
     # baseline|unchanged|not_modified|changed|reverted|rebaselined|failed|suspect|pending
     outcome: str = Field(max_length=24)

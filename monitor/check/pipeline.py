@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -274,6 +275,7 @@ class Checker:
         # the event loop that fetches (and, in the daemon, serves the web UI).
         self._db: ThreadPoolExecutor | None = None
         self._facts_of: tuple[dict[str, Watch], int, float] | None = None
+        self._hosts_of: tuple[dict[str, Watch], dict[str, str]] | None = None
         self._shared: _SharedFetcher | None = None
 
     def start_pool(self, sources: int | None = None) -> None:
@@ -334,6 +336,17 @@ class Checker:
             longest = max([w.source.timeout or 0.0 for w in watches.values()] or [0.0])
             cached = self._facts_of = (watches, hosts, longest)
         return cached[1], cached[2]
+
+    def _hosts(self, watches: dict[str, Watch]) -> dict[str, str]:
+        """Each watched source's host, worked out once per set of watches (a pass used to
+        split the URL of each of its sources); the host names are interned, so 100,000
+        sources on a few hosts hold a few strings."""
+        cached = self._hosts_of
+        if cached is None or cached[0] is not watches:
+            hosts = {sid: sys.intern(urlsplit(w.source.url).hostname or "")
+                     for sid, w in watches.items()}
+            cached = self._hosts_of = (watches, hosts)
+        return cached[1]
 
     def reload(self, config: Config) -> None:
         self.config = config
@@ -499,7 +512,7 @@ class Checker:
         limit = self.pass_timeout(len(rows), self._facts(watches)[0])
         deadline = loop.time() + limit
         async with self._fetcher() as fetcher:
-            tasks = _Tasks(one, _interleaved(rows, watches),
+            tasks = _Tasks(one, _interleaved(rows, watches, self._hosts(watches)),
                            max(SPAWN, 4 * self.fetch_options.concurrency))
             tasks.start()
             try:
@@ -688,12 +701,15 @@ class _Tasks:
             task.cancel()
 
 
-def _interleaved(rows: Sequence[SourceRow], watches: dict[str, Watch]) -> list[SourceRow]:
+def _interleaved(rows: Sequence[SourceRow], watches: dict[str, Watch],
+                 hosts: dict[str, str] | None = None) -> list[SourceRow]:
     """The rows with their hosts taking turns (each host's in their order), so the tasks
-    alive at a time are spread over the hosts and a slow one cannot hold them all."""
+    alive at a time are spread over the hosts and a slow one cannot hold them all.
+    ``hosts``: each source's host, when already worked out (``Checker._hosts``)."""
     by_host: dict[str, list[SourceRow]] = {}
     for row in rows:
-        host = urlsplit(watches[row.id].source.url).hostname or ""
+        host = (hosts[row.id] if hosts is not None
+                else urlsplit(watches[row.id].source.url).hostname or "")
         by_host.setdefault(host, []).append(row)
     if len(by_host) == 1:
         return list(rows)

@@ -78,10 +78,10 @@ class Metrics:
                                   buckets=DURATION_BUCKETS, registry=self.registry)
         self.triggers = Counter("reassess_triggers", "Re-assessment triggers stored, by type",
                                 ["type"], registry=self.registry)
-        for outcome in OUTCOMES:
-            self.checks.labels(outcome)
-        for kind in TRIGGER_TYPES:
-            self.triggers.labels(kind)
+        # The labelled children, looked up once: ``labels()`` builds and checks its key
+        # on every call, once per check.
+        self._checks: dict[str, Any] = {o: self.checks.labels(o) for o in OUTCOMES}
+        self._triggers: dict[str, Any] = {k: self.triggers.labels(k) for k in TRIGGER_TYPES}
         self.last_check: float | None = None  # monotonic
         self.last_check_at: datetime | None = None
         self.registry.register(DatabaseCollector(engine, lease))
@@ -92,13 +92,19 @@ class Metrics:
             tick_age.set_function(activity)
 
     def checked(self, out: Outcome) -> None:
-        self.checks.labels(out.outcome).inc()
+        child = self._checks.get(out.outcome)
+        if child is None:
+            child = self._checks[out.outcome] = self.checks.labels(out.outcome)
+        child.inc()
         self.duration.observe(out.fetch.elapsed_ms / 1000)
         self.last_check, self.last_check_at = time.monotonic(), utcnow()
 
     def fired(self, events: list[TriggerEvent]) -> None:
         for event in events:
-            self.triggers.labels(event.type).inc()
+            child = self._triggers.get(event.type)
+            if child is None:
+                child = self._triggers[event.type] = self.triggers.labels(event.type)
+            child.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

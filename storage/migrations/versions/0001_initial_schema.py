@@ -100,7 +100,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('checkrun', schema=None) as batch_op:
         batch_op.create_index('ix_checkrun_source_started', ['source_id', 'started_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_checkrun_started_at'), ['started_at'], unique=False)
+        batch_op.create_index('ix_checkrun_started_at', ['started_at'], unique=False, postgresql_using='brin')
 
     op.create_table('deadline_notice',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -273,7 +273,7 @@ def downgrade() -> None:
 
     op.drop_table('deadline_notice')
     with op.batch_alter_table('checkrun', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_checkrun_started_at'))
+        batch_op.drop_index('ix_checkrun_started_at', postgresql_using='brin')
         batch_op.drop_index('ix_checkrun_source_started')
 
     op.drop_table('checkrun')
