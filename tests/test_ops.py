@@ -119,7 +119,15 @@ def test_health_says_stalled_without_a_scheduler_and_counts_checks(
     ops = Ops(daemon)
     daemon.checker.observer = ops.metrics
     daemon.checker.sync()
-    asyncio.run(daemon.dispatch())
+
+    async def one_dispatch() -> None:
+        try:
+            await daemon.dispatch()
+        finally:
+            await daemon.checker.aclose()  # the kept HTTP client, as the daemon's stop does
+
+    asyncio.run(one_dispatch())
+    daemon.checker.close()
     body = ops.report()
     assert body["database"] == "ok" and body["sources_active"] == 1
     assert body["scheduler"] == "stalled" and body["status"] == "error"  # never started
