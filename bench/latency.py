@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -23,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .procs import Site, TreeMemory, bin_path, child_env, tree
+from .procs import Site, TreeMemory, bin_path, child_env, stop, tree
 from .workload import Doc
 
 
@@ -166,12 +165,7 @@ def probe(site: Site, docs: list[Doc], config: Path, db: Path, workdir: Path, *,
                   "processes": memory.max_processes}
     finally:
         memory.stop()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
     return {
         "interval_s": interval,

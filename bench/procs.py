@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -125,6 +126,16 @@ class TreeMemory(threading.Thread):
     def stop(self) -> None:
         self._done.set()
         self.join(timeout=5)
+
+
+def stop(proc: subprocess.Popen[Any], timeout: float = 30) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within ``timeout`` seconds; reaped."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def tree(pid: int) -> list[int]:

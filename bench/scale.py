@@ -29,7 +29,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from typing import Any
 
 from .__main__ import precompile
 from .latency import _proc_hwm_mb
-from .procs import ROOT, Site, TreeMemory, child_env
+from .procs import ROOT, Site, TreeMemory, child_env, stop
 from .run import machine
 from .seed import seed
 from .steady import Database, _wait_running, free_port, reassess_argv
@@ -212,18 +211,8 @@ def _daemon(args: argparse.Namespace, config: Path, web_port: int, workdir: Path
         if web is not None:
             result["web_process_peak_rss_mb"] = round(_proc_hwm_mb(web.pid), 1) \
                 if web.poll() is None else None
-            web.send_signal(signal.SIGTERM)
-            try:
-                web.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                web.kill()
-                web.wait()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            stop(web)
+        stop(proc, 60)
         daemon_log.close()
 
 

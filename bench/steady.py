@@ -32,7 +32,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -48,7 +47,7 @@ from sqlalchemy.engine import Engine
 
 from .__main__ import precompile
 from .latency import _proc_cpu_s, _proc_hwm_mb
-from .procs import ROOT, Site, TreeMemory, bin_path, child_env, measure
+from .procs import ROOT, Site, TreeMemory, bin_path, child_env, measure, stop
 from .run import machine
 from .workload import documents, reassess_config, url_list, vendor_count
 
@@ -298,12 +297,7 @@ def _run(n: int, docs: list[Any], interval: float, args: argparse.Namespace, wor
     finally:
         mutator.stop()
         memory.stop()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         daemon_log.close()
 
     log(f"N={n}: bare loop (after)")
