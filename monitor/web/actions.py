@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -18,7 +18,7 @@ from monitor.clock import utcnow
 from storage import lifecycle
 
 from .auth import ANONYMOUS, check_csrf, new_csrf, safe_next
-from .context import RowId, db, page_html, state
+from .context import DB, RowId, page_html, state
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,7 +76,7 @@ def _lifecycle_error(exc: Exception) -> HTTPException:
 
 @router.post("/triggers/{trigger_id}/ack")
 def ack(request: Request, trigger_id: RowId, csrf: str = Form(""), note: str = Form(""),
-        back: str = Form(""), session: Session = Depends(db)) -> Response:
+        back: str = Form(""), session: Session = DB) -> Response:
     by = _act(request, csrf)
     try:
         _row, moved = lifecycle.acknowledge(session, trigger_id, by=by, now=utcnow(),
@@ -91,7 +91,7 @@ def ack(request: Request, trigger_id: RowId, csrf: str = Form(""), note: str = F
 @router.post("/triggers/ack")
 def ack_many(request: Request, csrf: str = Form(""), note: str = Form(""),
              back: str = Form(""), ids: list[int] = Form([]),
-             session: Session = Depends(db)) -> Response:
+             session: Session = DB) -> Response:
     """Acknowledge the selected triggers at once (the history page's checkboxes)."""
     by = _act(request, csrf)
     chosen = list(dict.fromkeys(ids))[:500]
@@ -114,7 +114,7 @@ def ack_many(request: Request, csrf: str = Form(""), note: str = Form(""),
 
 @router.post("/sources/{source_id}/check")
 def check_now(request: Request, source_id: str, csrf: str = Form(""),
-              session: Session = Depends(db)) -> Response:
+              session: Session = DB) -> Response:
     """Make a source due now: the daemon (``reassess run``) checks it at its next tick."""
     from storage.models import Source
     from storage.queries import source_due_now
@@ -130,7 +130,7 @@ def check_now(request: Request, source_id: str, csrf: str = Form(""),
 
 @router.post("/assessments/{assessment_id}/review")
 def review(request: Request, assessment_id: str, csrf: str = Form(""), note: str = Form(""),
-           session: Session = Depends(db)) -> Response:
+           session: Session = DB) -> Response:
     by = _act(request, csrf)
     try:
         lifecycle.start_review(session, assessment_id, by=by, now=utcnow(),
@@ -143,7 +143,7 @@ def review(request: Request, assessment_id: str, csrf: str = Form(""), note: str
 
 @router.post("/assessments/{assessment_id}/resolve")
 def resolve(request: Request, assessment_id: str, csrf: str = Form(""), note: str = Form(""),
-            disposition: str = Form(""), session: Session = Depends(db)) -> Response:
+            disposition: str = Form(""), session: Session = DB) -> Response:
     by = _act(request, csrf)
     try:
         result = lifecycle.resolve(session, assessment_id, by=by, now=utcnow(), note=note,

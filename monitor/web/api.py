@@ -28,7 +28,7 @@ from storage.repo import decompress
 from triggers.events import Severity, TriggerType
 
 from .auth import CSRF_HEADER, Principal
-from .context import RowId, db, state
+from .context import DB, RowId, state
 from .schemas import (
     AckIn,
     AckOut,
@@ -154,7 +154,7 @@ def list_triggers(
         until: When | None = Query(
             None, description="up to this day, included (YYYY-MM-DD, UTC), or this time"),
         limit: int = Query(100, ge=1, le=MAX_LIMIT), offset: int = Query(0, ge=0, le=10**9),
-        _me: Principal = Depends(reader), session: Session = Depends(db)) -> TriggerPage:
+        _me: Principal = Depends(reader), session: Session = DB) -> TriggerPage:
     flt = q_filter(vendor=vendor, type=type, severity=severity, status=status, source=source,
                    assessment=assessment, text=text, since=_moment(since, end=False),
                    until=_moment(until, end=True))
@@ -194,7 +194,7 @@ def _trigger(session: Session, trigger_id: int) -> Trigger:
 @router.get("/triggers/{trigger_id}", response_model=TriggerDetail, responses=NOT_FOUND,
             summary="One trigger with its changes, flags, notifications and snapshots")
 def get_trigger(trigger_id: RowId, request: Request, _me: Principal = Depends(reader),
-                session: Session = Depends(db)) -> TriggerDetail:
+                session: Session = DB) -> TriggerDetail:
     row = _trigger(session, trigger_id)
     flagged = q.trigger_assessments(session, trigger_id)
     ids = [i for i in (row.old_snapshot_id, row.new_snapshot_id) if i]
@@ -217,7 +217,7 @@ def get_trigger(trigger_id: RowId, request: Request, _me: Principal = Depends(re
              responses={**NOT_FOUND, **REFUSED},
              summary="Acknowledge an open trigger (reviewer)")
 def ack_trigger(trigger_id: RowId, body: AckIn | None = None, me: Principal = Depends(reviewer),
-                session: Session = Depends(db)) -> AckOut:
+                session: Session = DB) -> AckOut:
     _trigger(session, trigger_id)
     note = (body.note or "").strip() or None if body else None
     row, moved = lifecycle.acknowledge(session, trigger_id, by=me.name, now=utcnow(),
@@ -229,7 +229,7 @@ def ack_trigger(trigger_id: RowId, body: AckIn | None = None, me: Principal = De
 @router.get("/assessments", response_model=list[AssessmentOut],
             summary="Assessments, those needing re-review first")
 def list_assessments(_me: Principal = Depends(reader),
-                     session: Session = Depends(db)) -> list[AssessmentOut]:
+                     session: Session = DB) -> list[AssessmentOut]:
     return [assessment_out(a, n) for a, n in q.assessment_overview(session)]
 
 
@@ -243,7 +243,7 @@ def _assessment(session: Session, assessment_id: str) -> Assessment:
 @router.get("/assessments/{assessment_id}", response_model=AssessmentDetail,
             responses=NOT_FOUND, summary="One assessment with its flags and history")
 def get_assessment(assessment_id: str, _me: Principal = Depends(reader),
-                   session: Session = Depends(db)) -> AssessmentDetail:
+                   session: Session = DB) -> AssessmentDetail:
     row = _assessment(session, assessment_id)
     flags = q.assessment_flags(session, assessment_id)
     open_flags = sum(1 for f, _ in flags if f.resolved_at is None)
@@ -259,7 +259,7 @@ def get_assessment(assessment_id: str, _me: Principal = Depends(reader),
              summary="Resolve an assessment: close its flags, re-baseline it (reviewer)")
 def resolve_assessment(assessment_id: str, body: ResolveIn,
                        me: Principal = Depends(reviewer),
-                       session: Session = Depends(db)) -> ResolveOut:
+                       session: Session = DB) -> ResolveOut:
     _assessment(session, assessment_id)
     try:
         result = lifecycle.resolve(session, assessment_id, by=me.name, now=utcnow(),
@@ -273,7 +273,7 @@ def resolve_assessment(assessment_id: str, body: ResolveIn,
 
 @router.get("/vendors", response_model=list[VendorOut], summary="Vendors")
 def list_vendors(_me: Principal = Depends(reader),
-                 session: Session = Depends(db)) -> list[VendorOut]:
+                 session: Session = DB) -> list[VendorOut]:
     return [VendorOut(id=v.id, name=v.name, active=v.active, sources=n, failing_sources=bad,
                       open_triggers=o) for v, n, bad, o in q.vendor_overview(session)]
 
@@ -281,7 +281,7 @@ def list_vendors(_me: Principal = Depends(reader),
 @router.get("/vendors/{vendor_id}", response_model=VendorDetail, responses=NOT_FOUND,
             summary="One vendor with its sources, assessments and newest snapshots")
 def get_vendor(vendor_id: str, _me: Principal = Depends(reader),
-               session: Session = Depends(db)) -> VendorDetail:
+               session: Session = DB) -> VendorDetail:
     found = [x for x in q.vendor_overview(session) if x[0].id == vendor_id]
     if not found:
         raise HTTPException(404, f"there is no vendor {vendor_id!r}")
@@ -306,7 +306,7 @@ def get_vendor(vendor_id: str, _me: Principal = Depends(reader),
 @router.get("/snapshots/{snapshot_id}", response_model=SnapshotOut, responses=NOT_FOUND,
             summary="A snapshot: its evidence fields and normalised document")
 def get_snapshot(snapshot_id: RowId, _me: Principal = Depends(reader),
-                 session: Session = Depends(db)) -> SnapshotOut:
+                 session: Session = DB) -> SnapshotOut:
     row = session.get(Snapshot, snapshot_id)
     meta = snapshot_meta(row)
     if row is None or meta is None:
@@ -315,7 +315,7 @@ def get_snapshot(snapshot_id: RowId, _me: Principal = Depends(reader),
 
 
 @router.get("/summary", response_model=Summary, summary="What the dashboard shows, in short")
-def summary(_me: Principal = Depends(reader), session: Session = Depends(db)) -> Summary:
+def summary(_me: Principal = Depends(reader), session: Session = DB) -> Summary:
     counts: dict[str, dict[str, int]] = {}
     for (t, s), n in q.open_trigger_counts(session).items():
         counts.setdefault(t, {})[s] = n

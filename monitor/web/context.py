@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 import jinja2
+from fastapi import Depends, Request
 from fastapi import Path as PathParam
-from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -54,10 +54,17 @@ def state(request: Request) -> WebState:
 
 def db(request: Request) -> Iterator[Session]:
     """One transaction per request (a FastAPI dependency). A page or API read takes no
-    write lock: on SQLite it never waits for the daemon's writes, nor they for it."""
+    write lock: on SQLite it never waits for the daemon's writes, nor they for it.
+    Declared with ``scope="function"`` everywhere: the transaction commits before the
+    response is sent, so the page a POST redirects to already sees what it wrote (by
+    default FastAPI runs the code after ``yield`` once the response has gone)."""
     write = request.method not in ("GET", "HEAD")
     with session_scope(state(request).engine, write=write) as session:
         yield session
+
+
+# The session dependency as every route declares it: ``session: Session = DB``.
+DB: Session = Depends(db, scope="function")
 
 
 def make_env(prefix: str) -> jinja2.Environment:

@@ -27,7 +27,7 @@ from storage.db import session_scope
 from storage.models import Assessment, Trigger, Vendor
 
 from .auth import Principal
-from .context import WebState, db, parse_filter, state
+from .context import DB, WebState, parse_filter, state
 from .render import iso
 
 router = APIRouter(include_in_schema=False)
@@ -138,7 +138,7 @@ def _names(session: Session) -> dict[str, str]:
 
 @router.get("/feeds/triggers.atom")
 def feed_all(request: Request, _me: Principal = Depends(reader),
-             session: Session = Depends(db)) -> Response:
+             session: Session = DB) -> Response:
     rows = q.list_triggers(session, q.TriggerFilter(), limit=FEED_SIZE)
     return atom(request, "reassess: triggers", "/feeds/triggers.atom", rows, _names(session),
                 session)
@@ -146,7 +146,7 @@ def feed_all(request: Request, _me: Principal = Depends(reader),
 
 @router.get("/feeds/vendors/{vendor_id}.atom")
 def feed_vendor(request: Request, vendor_id: str, _me: Principal = Depends(reader),
-                session: Session = Depends(db)) -> Response:
+                session: Session = DB) -> Response:
     vendor = session.get(Vendor, vendor_id)
     if vendor is None:
         raise HTTPException(404, f"there is no vendor {vendor_id!r}")
@@ -158,7 +158,7 @@ def feed_vendor(request: Request, vendor_id: str, _me: Principal = Depends(reade
 
 @router.get("/feeds/assessments/{assessment_id}.atom")
 def feed_assessment(request: Request, assessment_id: str, _me: Principal = Depends(reader),
-                    session: Session = Depends(db)) -> Response:
+                    session: Session = DB) -> Response:
     row = session.get(Assessment, assessment_id)
     if row is None:
         raise HTTPException(404, f"there is no assessment {assessment_id!r}")

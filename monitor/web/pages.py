@@ -26,7 +26,7 @@ from triggers.events import SEVERITIES, TRIGGER_TYPES
 from . import render as r
 from .actions import router as actions_router
 from .auth import Principal
-from .context import RowId, db, filter_params, page_html, parse_filter, query, state
+from .context import DB, RowId, filter_params, page_html, parse_filter, query, state
 from .timeline import DAYS, timeline_svg
 
 router = APIRouter(include_in_schema=False)
@@ -79,7 +79,7 @@ def _page_number(request: Request, name: str = "page") -> int:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, me: Principal = Depends(reader),
-              session: Session = Depends(db)) -> HTMLResponse:
+              session: Session = DB) -> HTMLResponse:
     today = utcnow().date()
     since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(DAYS - 1)
     # The chart's rows: the first TIMELINE_ROWS busy vendors by name, and only their
@@ -114,7 +114,7 @@ def dashboard(request: Request, me: Principal = Depends(reader),
 
 @router.get("/triggers", response_class=HTMLResponse)
 def history(request: Request, me: Principal = Depends(reader),
-            session: Session = Depends(db)) -> HTMLResponse:
+            session: Session = DB) -> HTMLResponse:
     params = dict(request.query_params)
     flt, errors = parse_filter(params)
     keep = filter_params(params)
@@ -166,7 +166,7 @@ def _page_diff(session: Session, trigger: Trigger) -> list[r.Row] | None:
 
 @router.get("/triggers/{trigger_id}", response_class=HTMLResponse)
 def trigger_detail(request: Request, trigger_id: RowId, me: Principal = Depends(reader),
-                   session: Session = Depends(db)) -> HTMLResponse:
+                   session: Session = DB) -> HTMLResponse:
     trigger = session.get(Trigger, trigger_id)
     if trigger is None:
         raise HTTPException(404, f"there is no trigger {trigger_id}")
@@ -211,14 +211,14 @@ def _evidence(trigger: Trigger) -> list[tuple[str, Any]]:
 
 @router.get("/vendors", response_class=HTMLResponse)
 def vendors(request: Request, me: Principal = Depends(reader),
-            session: Session = Depends(db)) -> HTMLResponse:
+            session: Session = DB) -> HTMLResponse:
     return page_html(request, "vendors.html", me, title="Vendors",
                      rows=q.vendor_overview(session))
 
 
 @router.get("/vendors/{vendor_id}", response_class=HTMLResponse)
 def vendor(request: Request, vendor_id: str, me: Principal = Depends(reader),
-           session: Session = Depends(db)) -> HTMLResponse:
+           session: Session = DB) -> HTMLResponse:
     row = session.get(Vendor, vendor_id)
     if row is None:
         raise HTTPException(404, f"there is no vendor {vendor_id!r}")
@@ -252,14 +252,14 @@ def _source_config(request: Request, vendor_id: str) -> list[dict[str, Any]]:
 
 @router.get("/assessments", response_class=HTMLResponse)
 def assessments(request: Request, me: Principal = Depends(reader),
-                session: Session = Depends(db)) -> HTMLResponse:
+                session: Session = DB) -> HTMLResponse:
     return page_html(request, "assessments.html", me, title="Assessments",
                      rows=q.assessment_overview(session), names=vendor_names(session))
 
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
 def assessment(request: Request, assessment_id: str, me: Principal = Depends(reader),
-               session: Session = Depends(db)) -> HTMLResponse:
+               session: Session = DB) -> HTMLResponse:
     from .actions import can_review
 
     row = session.get(Assessment, assessment_id)
@@ -294,7 +294,7 @@ def _last_closed(events: list[Any]) -> list[int]:
 
 @router.get("/snapshots/{snapshot_id}", response_class=HTMLResponse)
 def snapshot(request: Request, snapshot_id: RowId, me: Principal = Depends(reader),
-             session: Session = Depends(db)) -> HTMLResponse:
+             session: Session = DB) -> HTMLResponse:
     row = session.get(Snapshot, snapshot_id)
     if row is None:
         raise HTTPException(404, f"there is no snapshot {snapshot_id}")
@@ -314,7 +314,7 @@ def snapshot(request: Request, snapshot_id: RowId, me: Principal = Depends(reade
 
 @router.get("/sources/{source_id}/compare", response_class=HTMLResponse)
 def compare(request: Request, source_id: str, me: Principal = Depends(reader),
-            session: Session = Depends(db)) -> HTMLResponse:
+            session: Session = DB) -> HTMLResponse:
     """Any two snapshots of a source, side by side: what the kind's diff finds, and the
     normalised documents line by line."""
     source = session.get(Source, source_id)
