@@ -222,6 +222,36 @@ def test_deadlines_listed_and_notices_sent_once(fired: dict[str, Any], run_cli: 
                for r in rows)
 
 
+def test_deadline_job_takes_the_write_lock_only_to_send(fired: dict[str, Any],
+                                                         tmp_path: Path) -> None:
+    """The quarter-hourly job reads what is due without the write lock: with nothing to
+    send it never waits for a writer (at a million triggers it held the lock for minutes
+    and every check waited), and what is due is still sent once the lock is free."""
+    import shutil
+    import sqlite3
+
+    path = Path(fired["db"].removeprefix("sqlite:///"))
+    copy = tmp_path / "copy.db"
+    shutil.copy(path, copy)
+    earlier = sqlite3.connect(copy, isolation_level=None)  # what an earlier test sent
+    earlier.execute("DELETE FROM deadline_notice WHERE stage = 'overdue'")
+    earlier.execute("DELETE FROM outbox WHERE dedupe_key LIKE 'd:%:overdue%'")
+    earlier.close()
+    config = load_config(fired["cfg"])
+    engine = open_database(f"sqlite:///{copy}?timeout=1")
+    created = datetime.fromisoformat(fired["trigger"]["created_at"].replace("Z", "+00:00"))
+    writer = sqlite3.connect(copy, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process's write transaction
+        # the reminder went out with the check that fired it: nothing is due now
+        assert notify_deadlines(config, engine, created + timedelta(hours=1)) == 0
+        writer.execute("ROLLBACK")
+        assert notify_deadlines(config, engine, created + timedelta(days=16)) == 1
+    finally:
+        writer.close()
+        engine.dispose()
+
+
 def test_shutdown_dates_in_model_changes() -> None:
     assert str(shutdown_date(["gpt-x will be retired on 2027-01-15"])) == "2027-01-15"
     assert str(shutdown_date(["Deprecation: acme-1 shuts down March 3, 2027"])) == "2027-03-03"

@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -76,7 +77,7 @@ def shutdown_date(texts: list[str]) -> date | None:
     return None
 
 
-def _texts(t: Trigger) -> list[str]:
+def _texts(t: Trigger | _Row) -> list[str]:
     out = [t.title]
     for change in t.changes or []:
         for k in ("key", "before", "after"):
@@ -91,12 +92,39 @@ def _texts(t: Trigger) -> list[str]:
     return out
 
 
-def deadlines_of(config: Config, t: Trigger) -> list[tuple[str, datetime]]:
+class _Row(NamedTuple):
+    """The columns of a trigger its deadlines are worked out from (no ORM object, and the
+    text columns only for the one type that reads them)."""
+    id: int
+    type: str
+    severity: str
+    vendor_id: str
+    created_at: datetime
+    title: str = ""
+    changes: Any = None
+    evidence: Any = None
+
+
+_objection_cache: list[tuple[Config, dict[str, int]]] = []
+
+
+def _objection_days(config: Config) -> dict[str, int]:
+    """vendor id → its objection window, worked out once per loaded config (a linear
+    search of the vendors for every trigger was vendors × triggers)."""
+    for seen, days in _objection_cache:
+        if seen is config:
+            return days
+    days = {v.id: v.objection_days for v in config.vendors if v.objection_days}
+    _objection_cache[:] = [(config, days)]
+    return days
+
+
+def deadlines_of(config: Config, t: Trigger | _Row) -> list[tuple[str, datetime]]:
     """(deadline, due) pairs a trigger started."""
     created = _aware(t.created_at)
     found: list[tuple[str, datetime]] = []
     if t.type == "subprocessor_change":
-        days = next((v.objection_days for v in config.vendors if v.id == t.vendor_id), None)
+        days = _objection_days(config).get(t.vendor_id)
         if days:
             found.append(("objection", created + timedelta(days=days)))
     elif t.type == "model_change":
@@ -163,42 +191,94 @@ def open_for(session: Session, config: Config, now: datetime, *, include_closed:
 # --- reminders ---------------------------------------------------------------------------
 
 
+def _candidates(session: Session, config: Config) -> Iterator[_Row]:
+    """The open triggers a deadline may apply to, as plain rows: the incidents only when a
+    notification duty is configured and only at its severity or above, the text columns
+    only for model changes."""
+    from triggers.events import SEVERITIES, severity_rank
+
+    cheap = (col(Trigger.id), col(Trigger.type), col(Trigger.severity),
+             col(Trigger.vendor_id), col(Trigger.created_at))
+    types = ["subprocessor_change"] if _objection_days(config) else []
+    severities: list[str] = []
+    if config.deadlines.incident_notice:
+        types.append("incident")
+        floor = severity_rank(config.deadlines.incident_severity)
+        severities = [s for s in SEVERITIES if severity_rank(s) >= floor]
+    if types:
+        stmt = select(*cheap).where(col(Trigger.type).in_(types), col(Trigger.status).in_(OPEN))
+        for row in session.execute(stmt.execution_options(yield_per=5000)):
+            if row[1] != "incident" or row[2] in severities:
+                yield _Row(*row)
+    stmt = select(*cheap, col(Trigger.title), col(Trigger.changes), col(Trigger.evidence)
+                  ).where(col(Trigger.type) == "model_change", col(Trigger.status).in_(OPEN))
+    for row in session.execute(stmt.execution_options(yield_per=1000)):
+        yield _Row(*row)
+
+
+WRITE_BATCH = 100  # notices per write transaction
+
+
 def notify_deadlines(config: Config, engine: Engine, now: datetime | None = None) -> int:
-    """Send each due reminder and overdue notice once; how many were enqueued."""
-    from monitor.check.persist import StoredTrigger
+    """Send each due reminder and overdue notice once; how many were enqueued.
+
+    The notices due are found in a read-only transaction over plain rows (at a million
+    triggers, holding the write lock while every open trigger was loaded as an object
+    stopped every check for minutes); only the notices not yet sent are then written, a
+    few per transaction, each still guarded by its unique key."""
     from monitor.clock import utcnow
+
+    now = now or utcnow()
+    due: list[tuple[int, str, str, datetime]] = []
+    with session_scope(engine, write=False) as session:
+        sent = {tuple(r) for r in session.execute(select(
+            col(DeadlineNotice.trigger_id), col(DeadlineNotice.deadline),
+            col(DeadlineNotice.stage)))}
+        for t in _candidates(session, config):
+            for name, when in deadlines_of(config, t):
+                remind = when - timedelta(seconds=config.deadlines.remind_before)
+                stage = "overdue" if now >= when else "reminder" if now >= remind else None
+                if stage is not None and (t.id, name, stage) not in sent:
+                    due.append((t.id, name, stage, when))
+    count = 0
+    for at in range(0, len(due), WRITE_BATCH):
+        count += _send(config, engine, due[at:at + WRITE_BATCH], now)
+    return count
+
+
+def _send(config: Config, engine: Engine, notices: list[tuple[int, str, str, datetime]],
+          now: datetime) -> int:
+    from monitor.check.persist import StoredTrigger
     from storage.queries import trigger_assessments
     from triggers.events import TriggerEvent
 
-    now = now or utcnow()
     sent = 0
     with session_scope(engine) as session:
-        for t in session.execute(select(Trigger).where(
-                col(Trigger.type).in_(_TYPES), col(Trigger.status).in_(OPEN))).scalars().all():
-            for name, due in deadlines_of(config, t):
-                remind = due - timedelta(seconds=config.deadlines.remind_before)
-                stage = "overdue" if now >= due else "reminder" if now >= remind else None
-                if stage is None:
-                    continue
-                res = insert_ignore(session, DeadlineNotice, {
-                    "trigger_id": t.id, "deadline": name, "stage": stage, "due": due,
-                    "at": now}, ("trigger_id", "deadline", "stage"))
-                if not res.rowcount:
-                    continue  # sent before, here or by another daemon
-                word = "passed" if stage == "overdue" else "due"
-                event = TriggerEvent(
-                    type=t.type, severity=t.severity,
-                    title=f"Deadline {word} {_iso(due)[:10]}: {LABELS[name]} — {t.title}"[:500],
-                    entities=tuple(t.entities or ()),
-                    evidence={**(t.evidence or {}), "deadline": {
-                        "name": name, "stage": stage, "due": _iso(due), "trigger": t.id}},
-                    channels=tuple(t.channels or ()))
-                flagged = tuple(a for a, _ in trigger_assessments(session, t.id or 0))
-                stored = StoredTrigger(t.id or 0, event, t.vendor_id, t.source_id, flagged, now)
-                n = _enqueue(session, config, stored, f"d:{t.id}:{name}:{stage}")
-                sent += n
-                log.info("deadline %s of trigger %s: %s notice to %d channel(s)", name, t.id,
-                         stage, n)
+        rows = {t.id: t for t in session.execute(select(Trigger).where(
+            col(Trigger.id).in_({n[0] for n in notices}))).scalars()}
+        for trigger_id, name, stage, due in notices:
+            t = rows.get(trigger_id)
+            if t is None or t.status not in OPEN:
+                continue  # closed or pruned since it was read
+            res = insert_ignore(session, DeadlineNotice, {
+                "trigger_id": t.id, "deadline": name, "stage": stage, "due": due,
+                "at": now}, ("trigger_id", "deadline", "stage"))
+            if not res.rowcount:
+                continue  # sent before, here or by another daemon
+            word = "passed" if stage == "overdue" else "due"
+            event = TriggerEvent(
+                type=t.type, severity=t.severity,
+                title=f"Deadline {word} {_iso(due)[:10]}: {LABELS[name]} — {t.title}"[:500],
+                entities=tuple(t.entities or ()),
+                evidence={**(t.evidence or {}), "deadline": {
+                    "name": name, "stage": stage, "due": _iso(due), "trigger": t.id}},
+                channels=tuple(t.channels or ()))
+            flagged = tuple(a for a, _ in trigger_assessments(session, t.id or 0))
+            stored = StoredTrigger(t.id or 0, event, t.vendor_id, t.source_id, flagged, now)
+            n = _enqueue(session, config, stored, f"d:{t.id}:{name}:{stage}")
+            sent += n
+            log.info("deadline %s of trigger %s: %s notice to %d channel(s)", name, t.id,
+                     stage, n)
     return sent
 
 
