@@ -98,7 +98,7 @@ def fts_query(words: list[str]) -> str:
 
 
 def _fts_ids(words: list[str], limit: int | None = None) -> Any:
-    stmt = (select(literal_column("rowid")).select_from(text(search_index.FTS_TABLE))
+    stmt: Any = (select(literal_column("rowid")).select_from(text(search_index.FTS_TABLE))
             .where(literal_column(search_index.FTS_TABLE).op("MATCH")(
                 bindparam("fts_query", fts_query(words), unique=True))))
     return stmt if limit is None else stmt.limit(limit)
