@@ -98,9 +98,11 @@ def fts_query(words: list[str]) -> str:
 
 
 def _fts_ids(words: list[str], limit: int | None = None) -> Any:
-    stmt: Any = (select(literal_column("rowid")).select_from(text(search_index.FTS_TABLE))
-            .where(literal_column(search_index.FTS_TABLE).op("MATCH")(
-                bindparam("fts_query", fts_query(words), unique=True))))
+    """The rowids (trigger ids) of the FTS rows holding every one of ``words``."""
+    match = literal_column(search_index.FTS_TABLE).op("MATCH")(
+        bindparam("fts_query", fts_query(words), unique=True))
+    stmt: Any = select(literal_column("rowid")).select_from(
+        text(search_index.FTS_TABLE)).where(match)
     return stmt if limit is None else stmt.limit(limit)
 
 
@@ -270,8 +272,9 @@ def trigger_timeline(session: Session, since: datetime, vendors: list[str] | Non
 
 def busy_vendors(session: Session, since: datetime, limit: int
                  ) -> tuple[list[tuple[str, str | None]], int]:
-    """The vendors with triggers since ``since`` (the start of a UTC day): the first
-    ``limit`` by name, as (id, name; ``None``: no vendor row), and how many there are.
+    """The vendors with triggers since ``since`` (the start of a UTC day: the table
+    knows days, not instants): the first ``limit`` by name, as (id, name; ``None``: no
+    vendor row), and how many there are.
 
     From ``vendor_activity`` (the day of each vendor's newest trigger, kept by the
     database: ``storage/activity.py``), not from the window's triggers."""
