@@ -70,12 +70,13 @@ class TriggerFilter:
 
     def words(self, search: str = "like") -> tuple[list[str], list[str]]:
         """The text's words (at most ten, lowered): those the FTS index matches (``search``
-        ``index``, three characters or more) and those matched by LIKE."""
+        ``index``: three characters or more) and those matched by LIKE."""
         words = [w.lower() for w in (self.text or "").split()[:10]]
         if search != "index":
             return [], words
-        return ([w for w in words if len(w) >= search_index.MIN_WORD],
-                [w for w in words if len(w) < search_index.MIN_WORD])
+        # (a NUL would end FTS5's query string: such a word is matched by LIKE too)
+        indexed = [w for w in words if len(w) >= search_index.MIN_WORD and "\0" not in w]
+        return indexed, [w for w in words if w not in indexed]
 
     def only_text(self) -> bool:
         """Whether the text is this filter's only condition."""
