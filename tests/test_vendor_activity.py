@@ -127,6 +127,7 @@ def test_kept_under_fire_acknowledgement_resolution_and_retention(tmp_path: Path
     says how many vendors it does not draw, as the triggers say."""
     site = VendorSite(vendors=["acme", "northwind"])
     site.start(host="127.0.0.1", port=0)
+    assert site.base_url
     config = demo_config(site.base_url, db_url)
     engine = open_database(config.database)
     try:
