@@ -159,6 +159,18 @@ class Trigger(SQLModel, table=True):
     rule: str | None = None
 
 
+class VendorActivity(SQLModel, table=True):
+    """The UTC day of a vendor's newest trigger (``None``: it has none left), kept by SQL
+    triggers on the trigger table (``storage/activity.py``): the dashboard's busy vendors
+    are one range of ``ix_vendor_activity_day`` instead of every trigger of 90 days."""
+    model_config = _DEFERRED
+    __tablename__ = "vendor_activity"
+    __table_args__ = (Index("ix_vendor_activity_day", "last_day", "vendor_id"),)
+
+    vendor_id: str = Field(primary_key=True, max_length=80)
+    last_day: date | None = None
+
+
 class Assessment(SQLModel, table=True):
     """The stored lifecycle of an assessment from the config register."""
     model_config = _DEFERRED

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select, text
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col
 
 from triggers.events import SEVERITIES, severity_rank
 
+from . import search as search_index
 from .models import (
     Assessment,
     AssessmentFlag,
@@ -22,6 +23,7 @@ from .models import (
     Source,
     Trigger,
     Vendor,
+    VendorActivity,
 )
 
 
@@ -37,7 +39,10 @@ class TriggerFilter:
     until: datetime | None = None
     text: str | None = None  # words in the title or the entities, any case
 
-    def apply(self, stmt: Any) -> Any:
+    def apply(self, stmt: Any, search: str = "like") -> Any:
+        """``stmt`` with this filter's conditions. ``search`` says how the text's words are
+        matched: ``like`` (a scan, or PostgreSQL's trigram indexes serving it) or ``index``
+        (SQLite's FTS5 trigram table, ``storage/search.py``; the same matches)."""
         if self.vendor:
             stmt = stmt.where(Trigger.vendor_id == self.vendor)
         if self.type:
@@ -56,13 +61,90 @@ class TriggerFilter:
             flagged = select(col(AssessmentFlag.trigger_id)).where(
                 col(AssessmentFlag.assessment_id) == self.assessment)
             stmt = stmt.where(col(Trigger.id).in_(flagged))
-        for word in (self.text or "").split()[:10]:
-            pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
-                "_", "\\_") + "%"
-            stmt = stmt.where(or_(func.lower(col(Trigger.title)).like(pattern, escape="\\"),
-                                  func.lower(cast_text(Trigger.entities)).like(pattern,
-                                                                               escape="\\")))
+        indexed, scanned = self.words(search)
+        if indexed:
+            stmt = stmt.where(col(Trigger.id).in_(_fts_ids(indexed)))
+        for word in scanned:
+            stmt = stmt.where(word_like(word))
         return stmt
+
+    def words(self, search: str = "like") -> tuple[list[str], list[str]]:
+        """The text's words (at most ten, lowered): those the FTS index matches (``search``
+        ``index``: three characters or more) and those matched by LIKE."""
+        words = [w.lower() for w in (self.text or "").split()[:10]]
+        if search != "index":
+            return [], words
+        # (a NUL would end FTS5's query string: such a word is matched by LIKE too)
+        indexed = [w for w in words if len(w) >= search_index.MIN_WORD and "\0" not in w]
+        return indexed, [w for w in words if w not in indexed]
+
+    def only_text(self) -> bool:
+        """Whether the text is this filter's only condition."""
+        return bool(self.text) and not any((
+            self.vendor, self.type, self.severity, self.status, self.source,
+            self.assessment, self.since, self.until))
+
+
+def word_like(word: str) -> Any:
+    """A trigger whose lowered title or entities hold ``word`` (lowered) anywhere."""
+    pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(func.lower(col(Trigger.title)).like(pattern, escape="\\"),
+               func.lower(cast_text(Trigger.entities)).like(pattern, escape="\\"))
+
+
+def fts_query(words: list[str]) -> str:
+    """An FTS5 query matching rows holding every one of ``words`` (each a phrase: its
+    trigrams in a row, i.e. the word as a substring; quotes doubled, nothing else special)."""
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _fts_ids(words: list[str], limit: int | None = None) -> Any:
+    """The rowids (trigger ids) of the FTS rows holding every one of ``words``."""
+    match = literal_column(search_index.FTS_TABLE).op("MATCH")(
+        bindparam("fts_query", fts_query(words), unique=True))
+    stmt: Any = select(literal_column("rowid")).select_from(
+        text(search_index.FTS_TABLE)).where(match)
+    return stmt if limit is None else stmt.limit(limit)
+
+
+# A text search on SQLite whose words match more rows than this lists its page by
+# walking the triggers newest first and matching each (a common word finds a page's
+# rows within a few thousand), rather than sorting every match the index gives.
+FTS_SORT_MAX = 5000
+
+
+def search_mode(session: Session, flt: TriggerFilter | None, *, page: bool = False) -> str:
+    """How ``flt``'s text is matched on this database (``TriggerFilter.apply``): ``index``
+    where SQLite has the FTS table, else ``like``. With ``page``, a common word's
+    newest-first page takes ``like`` (see ``FTS_SORT_MAX``)."""
+    if flt is None or not flt.text:
+        return "like"
+    if session.get_bind().dialect.name == "postgresql":
+        # psycopg prepares a statement run five times; PostgreSQL then plans it once for
+        # every pattern, guessing each LIKE matches 0.5 %: a word in every row ("entity")
+        # then reads all its trigram index entries and every row again (2 s, where a scan
+        # takes 0.6 s). Each search is planned for its own words.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        return "like"
+    if session.get_bind().dialect.name != "sqlite":
+        return "like"
+    if not _has_fts(session):
+        return "like"
+    indexed, _ = flt.words("index")
+    if not indexed:
+        return "like"
+    if page:
+        found = session.execute(select(func.count()).select_from(
+            _fts_ids(indexed, FTS_SORT_MAX + 1).subquery())).scalar_one()
+        if int(found) > FTS_SORT_MAX:
+            return "like"
+    return "index"
+
+
+def _has_fts(session: Session) -> bool:
+    return session.execute(text(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
+        {"n": search_index.FTS_TABLE}).first() is not None
 
 
 def cast_text(column: Any) -> Any:
@@ -86,18 +168,27 @@ def list_triggers(session: Session, flt: TriggerFilter | None = None, *, limit: 
     rows would read every row it skips (500,000 of them in the middle of a million)."""
     newest = (col(Trigger.created_at).desc(), col(Trigger.id).desc())
     flt = flt or TriggerFilter()
+    mode = search_mode(session, flt, page=limit is not None)
     if limit is not None and offset > DEFER_AFTER:
-        page = flt.apply(select(col(Trigger.id))).order_by(*newest).limit(limit).offset(offset)
+        page = flt.apply(select(col(Trigger.id)), mode).order_by(*newest).limit(limit) \
+            .offset(offset)
         stmt = select(Trigger).where(col(Trigger.id).in_(page.scalar_subquery()))
         return list(session.execute(stmt.order_by(*newest)).scalars())
-    stmt = flt.apply(select(Trigger)).order_by(*newest)
+    stmt = flt.apply(select(Trigger), mode).order_by(*newest)
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return list(session.execute(stmt).scalars())
 
 
 def count_triggers(session: Session, flt: TriggerFilter | None = None) -> int:
-    stmt = (flt or TriggerFilter()).apply(select(func.count()).select_from(Trigger))
+    flt = flt or TriggerFilter()
+    mode = search_mode(session, flt)
+    indexed, scanned = flt.words(mode)
+    if indexed and not scanned and flt.only_text():
+        # the FTS table has one row per trigger: its matches are the count
+        stmt = select(func.count()).select_from(_fts_ids(indexed).subquery())
+    else:
+        stmt = flt.apply(select(func.count()).select_from(Trigger), mode)
     return int(session.execute(stmt).scalar_one())
 
 
@@ -144,8 +235,9 @@ def iter_triggers(session: Session, flt: TriggerFilter | None = None, *, batch: 
     """Every matching trigger newest first, fetched ``batch`` rows at a time (keyset)."""
     after: tuple[datetime, int] | None = None
     sent = 0
+    mode = search_mode(session, flt, page=True)
     while cap is None or sent < cap:
-        stmt = (flt or TriggerFilter()).apply(select(Trigger))
+        stmt = (flt or TriggerFilter()).apply(select(Trigger), mode)
         if after is not None:
             stmt = stmt.where(or_(col(Trigger.created_at) < after[0],
                                   and_(col(Trigger.created_at) == after[0],
@@ -188,13 +280,25 @@ def trigger_timeline(session: Session, since: datetime, vendors: list[str] | Non
     return [(v, str(d)[:10], s, int(n)) for v, d, s, n in rows]
 
 
-def busy_vendors(session: Session, since: datetime) -> dict[str, str | None]:
-    """The vendors with triggers since ``since``: id → name (``None``: no vendor row)."""
-    busy = (select(col(Trigger.vendor_id).label("id")).where(col(Trigger.created_at) >= since)
-            .distinct().subquery())
-    rows = session.execute(select(busy.c.id, col(Vendor.name))
-                           .outerjoin(Vendor, col(Vendor.id) == busy.c.id))
-    return {v: n for v, n in rows}
+def busy_vendors(session: Session, since: datetime, limit: int
+                 ) -> tuple[list[tuple[str, str | None]], int]:
+    """The vendors with triggers since ``since`` (the start of a UTC day: the table
+    knows days, not instants): the first ``limit`` by name, as (id, name; ``None``: no
+    vendor row), and how many there are.
+
+    From ``vendor_activity`` (the day of each vendor's newest trigger, kept by the
+    database: ``storage/activity.py``), not from the window's triggers."""
+    day = since.astimezone(UTC).date()
+    busy = col(VendorActivity.last_day) >= day
+    total = session.execute(select(func.count()).select_from(VendorActivity)
+                            .where(busy)).scalar_one()
+    name = func.lower(func.coalesce(func.nullif(col(Vendor.name), ""),
+                                    col(VendorActivity.vendor_id)))
+    rows = session.execute(select(col(VendorActivity.vendor_id), col(Vendor.name))
+                           .outerjoin(Vendor, col(Vendor.id) == col(VendorActivity.vendor_id))
+                           .where(busy).order_by(name, col(VendorActivity.vendor_id))
+                           .limit(limit))
+    return [(v, n) for v, n in rows], int(total)
 
 
 def failing_sources(session: Session, limit: int = 200) -> list[Source]:

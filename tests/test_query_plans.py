@@ -7,9 +7,12 @@ seeded history (``bench.seed``) and records every SELECT the engine runs. A hist
 query may not read a whole history table (triggers, snapshots, flags, audit events,
 notifications, check runs), and a trigger list ordered newest first must come in index
 order (no sort of the matches), so a page costs its rows whatever the history's size.
-The one exemption is a count with a text search (``q=``): words anywhere in a title
-have no index to use. A list filtered by assessment sorts its matches (that one
-assessment's flags, found by their index).
+A text search (``q=``) is served by its own index (``storage/search.py``: SQLite's FTS5
+trigram table, PostgreSQL's pg_trgm GIN indexes), checked by
+``test_text_search_uses_its_index``; the one exemption is a count whose words are all
+shorter than three characters, which no trigram index serves. A list filtered by
+assessment sorts its matches (that one assessment's flags, found by their index), as
+does a search's list (its matches, found by the FTS index).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from storage.db import open_database
 HISTORY = ("trigger", "snapshot", "assessmentflag", "auditevent", "outbox", "checkrun")
 FILTERS = ("", "vendor=v0002", "type=incident", "severity=high", "status=open",
            "source=v0002-status", "assessment=v0002-review", "since=2026-01-01",
-           "until=2026-06-01", "q=entity")
+           "until=2026-06-01", "q=entity", "q=ENTITY+v0002", "q=en")
 PATHS = ["/", "/vendors", "/vendors/v0002", "/assessments", "/assessments/v0002-review",
          "/triggers/5", "/api/summary", "/api/vendors/v0002", "/api/triggers/5",
          "/api/assessments/v0002-review", "/feeds/triggers.atom",
@@ -74,10 +77,14 @@ def _tables(statement: str) -> set[str]:
     return {t for t in HISTORY if re.search(rf'\b(FROM|JOIN)\s+"?{t}"?\b', statement, re.I)}
 
 
-def _exempt(statement: str) -> bool:
+def _exempt(statement: str, parameters: Any) -> bool:
     if "1!=1" in statement:  # an empty IN (): SQLAlchemy's form of "no rows", read nowhere
         return True
-    return " LIKE " in statement.upper() and "count(" in statement.lower()
+    # a count of words too short for a trigram index (a scan; longer words use the index)
+    values = parameters.values() if isinstance(parameters, dict) else parameters or ()
+    patterns = [v for v in values if isinstance(v, str) and v.startswith("%")]
+    return " LIKE " in statement.upper() and "count(" in statement.lower() and \
+        all(len(p.strip("%")) < 3 for p in patterns)
 
 
 def _plan(engine: Engine, statement: str, parameters: Any) -> list[str]:
@@ -109,7 +116,7 @@ def _problems(engine: Engine, statement: str, plan: list[str]) -> list[str]:
     # assessment, the matches are that assessment's flags (found by their index), sorted.
     # A deep page sorts only its own rows, found by id from the ordered index.
     ordered = re.search(r'ORDER BY "?trigger"?\.created_at DESC', statement) and \
-        "assessmentflag" not in statement and not re.search(
+        "assessmentflag" not in statement and " MATCH " not in statement and not re.search(
             r'"?trigger"?\.id IN \(SELECT', statement)
     if ordered and "LIMIT" in statement.upper() and not pg and \
             any("TEMP B-TREE FOR ORDER BY" in line for line in plan) and " LIKE " not in \
@@ -126,10 +133,45 @@ def test_every_history_query_uses_an_index(seeded: tuple[Engine, httpx.Client]) 
         assert res.status_code == 200, (path, res.status_code, res.text[:300])
     checked: dict[str, list[str]] = {}
     for statement, parameters in seen:
-        if statement in checked or not _tables(statement) or _exempt(statement):
+        if statement in checked or not _tables(statement) or _exempt(statement, parameters):
             continue
         checked[statement] = _problems(engine, statement, _plan(engine, statement, parameters))
     assert len(checked) >= 15, f"too few history queries seen: {len(checked)}"
     bad = {s: p for s, p in checked.items() if p}
     assert not bad, "history queries without an index:\n" + "\n\n".join(
         f"{s}\n  -> {p}" for s, p in bad.items())
+
+
+SEARCHES = ["/triggers?q=entity", "/triggers?q=Entity+v0002&page=2", "/api/triggers?q=entity",
+            "/api/triggers?q=entity+v0002&vendor=v0002", "/triggers.csv?q=entity"]
+
+
+def test_text_search_uses_its_index(seeded: tuple[Engine, httpx.Client]) -> None:
+    """``q=``'s count and list read the search index: SQLite's FTS5 table answers the
+    words' matches (no scan of the triggers); PostgreSQL's count reads both trigram
+    indexes (with sequential scans disabled, as a large table would have them)."""
+    engine, client = seeded
+    seen = _record(engine)
+    for path in SEARCHES:
+        res = client.get(path)
+        assert res.status_code == 200, (path, res.status_code, res.text[:300])
+    searched = [(s, p) for s, p in seen if " MATCH " in s or " LIKE " in s.upper()]
+    assert len(searched) >= 5
+    pg = engine.dialect.name == "postgresql"
+    counted = 0
+    for statement, parameters in searched:
+        plan = _plan(engine, statement, parameters)
+        assert not _problems(engine, statement, plan), (statement, plan)
+        if pg and "count(" in statement.lower() and "vendor_id" not in statement:
+            counted += 1  # the words alone: only their indexes serve them
+            text = "\n".join(plan)
+            assert "ix_trigger_title_trgm" in text and "ix_trigger_entities_trgm" in text, \
+                (statement, plan)
+    assert counted or not pg
+    if not pg:
+        fts = [(s, p) for s, p in searched if " MATCH " in s]
+        assert fts and not [s for s, _ in searched if " LIKE " in s.upper()], searched
+        for statement, parameters in fts:
+            plan = _plan(engine, statement, parameters)
+            assert any(re.match(r"\s*SCAN trigger_search VIRTUAL TABLE INDEX", line)
+                       for line in plan), (statement, plan)

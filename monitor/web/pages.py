@@ -84,13 +84,8 @@ def dashboard(request: Request, me: Principal = Depends(reader),
     since = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(DAYS - 1)
     # The chart's rows: the first TIMELINE_ROWS busy vendors by name, and only their
     # cells (a large install has tens of thousands of busy vendors).
-    busy_names = q.busy_vendors(session, since)
-
-    def by_name(vendor_id: str) -> str:
-        return (busy_names.get(vendor_id) or vendor_id).lower()
-
-    busy = sorted(busy_names, key=by_name)
-    shown = busy[:TIMELINE_ROWS]
+    busy, busy_total = q.busy_vendors(session, since, TIMELINE_ROWS)
+    shown = [v for v, _ in busy]
     rows = q.trigger_timeline(session, since, shown)
     needs = q.needs_review(session, per_assessment=5)
     failing = q.failing_sources(session)
@@ -107,7 +102,7 @@ def dashboard(request: Request, me: Principal = Depends(reader),
     return page_html(
         request, "dashboard.html", me, title="Dashboard", names=names,
         needs=needs, matrix=matrix,
-        open_total=sum(counts.values()), chart=chart, more_vendors=max(0, len(busy) -
+        open_total=sum(counts.values()), chart=chart, more_vendors=max(0, busy_total -
                                                                         TIMELINE_ROWS),
         failing=failing, recent=recent)
 

@@ -7,6 +7,7 @@ from sqlalchemy import Connection, engine_from_config, pool
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.search import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -24,8 +25,9 @@ def run() -> None:
 
 
 def _run(connection: Connection) -> None:
+    # include_name: the text search's table and indexes are no model's (storage/search.py)
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
+                      render_as_batch=True, compare_type=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
