@@ -180,16 +180,22 @@ def list_triggers(session: Session, flt: TriggerFilter | None = None, *, limit: 
     return list(session.execute(stmt).scalars())
 
 
-def count_triggers(session: Session, flt: TriggerFilter | None = None) -> int:
+def count_triggers(session: Session, flt: TriggerFilter | None = None, *,
+                   cap: int | None = None) -> int:
+    """How many triggers ``flt`` matches; with ``cap``, counting stops past ``cap`` (the
+    answer is then ``cap + 1``: "more than ``cap``")."""
     flt = flt or TriggerFilter()
     mode = search_mode(session, flt)
     indexed, scanned = flt.words(mode)
     if indexed and not scanned and flt.only_text():
         # the FTS table has one row per trigger: its matches are the count
-        stmt = select(func.count()).select_from(_fts_ids(indexed).subquery())
+        matches = _fts_ids(indexed, None if cap is None else cap + 1).subquery()
+    elif cap is not None:
+        matches = flt.apply(select(col(Trigger.id)), mode).limit(cap + 1).subquery()
     else:
         stmt = flt.apply(select(func.count()).select_from(Trigger), mode)
-    return int(session.execute(stmt).scalar_one())
+        return int(session.execute(stmt).scalar_one())
+    return int(session.execute(select(func.count()).select_from(matches)).scalar_one())
 
 
 def flags_by_trigger(session: Session, trigger_ids: list[int]) -> dict[int, list[str]]:

@@ -92,6 +92,7 @@ def _same(engine: Engine, texts: list[str], **more: Any) -> int:
             assert got == want, (words, got, want)
             assert page == want, (words, page, want)
             assert q.count_triggers(session, flt) == len(want), words
+            assert q.count_triggers(session, flt, cap=2) == min(len(want), 3), words
             assert {t.id for t in q.iter_triggers(session, flt, batch=3)} == want, words
             matched += bool(want)
     return matched

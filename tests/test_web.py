@@ -408,6 +408,26 @@ def test_history_paginates_thousands_with_bounded_queries(fresh: Demo) -> None:
     assert len(lines) == total + 1
 
 
+def test_a_text_search_counts_its_matches_up_to_a_cap(fresh: Demo,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word in most of the history is counted only up to SEARCH_COUNT_MAX ("more than"),
+    and the newest matches are listed; a narrower search still gets its exact count."""
+    from monitor.web import pages
+
+    _many_triggers(fresh.engine, 300)
+    monkeypatch.setattr(pages, "SEARCH_COUNT_MAX", 120)
+    common = httpx.get(fresh.url + "/triggers", params={"q": "bulk trigger"},
+                       headers={"accept": "text/html"}).text
+    assert 'more than <b id="total">120</b> triggers match' in common
+    assert "page 1 of 3" in common and "Bulk trigger 0<" in common
+    rare = httpx.get(fresh.url + "/triggers", params={"q": "trigger 29"},
+                     headers={"accept": "text/html"}).text
+    # Bulk trigger 29, 129, 229, 290-299: thirteen, counted exactly
+    assert '<b id="total">13</b> triggers' in rare and "more than" not in rare
+    api = httpx.get(fresh.url + "/api/triggers", params={"q": "bulk trigger"}).json()
+    assert api["total"] == 300  # the API's total stays exact
+
+
 def test_queries_on_each_backend(engine: Engine) -> None:
     _many_triggers(engine, 120)
     now = datetime.now(UTC)
