@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sources import get_kind, vocab
 
 from .errors import ConfigError
-from .schema import ENV_REF, Config, check_source_url, expand_env
+from .schema import ENV_REF, SHARED, Config, check_source_url, expand_env
 
 _ENV = ENV_REF
 # Left with their ``${VAR}`` placeholders (expanded only for the request): a source's url
@@ -361,7 +361,7 @@ def parse_config(text: str, file: str = "<config>", env: dict[str, str] | None =
         if missing:
             raise _missing_env(missing, nodes, file)
     try:
-        config = Config.model_validate(data, context={"from_file": True})
+        config = Config.model_validate(data, context={"from_file": True, SHARED: {}})
     except ValidationError as exc:
         raise format_validation(exc, nodes.root, file) from None
     _check_kinds(config, nodes, file)
