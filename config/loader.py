@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -307,6 +308,8 @@ def _from_events(loader: Any, get: Any, event: Any) -> Any:
         lines: dict[Any, int] = {}
         while not isinstance(event := get(), yaml.MappingEndEvent):
             key = _from_events(loader, get, event)
+            if type(key) is str:  # one "id", "url" … for every mapping, not one each
+                key = sys.intern(key)
             line = event.start_mark.line + 1
             if key == "<<" or not isinstance(key, str | int | float | bool | None):
                 raise _Unusual
