@@ -77,7 +77,8 @@ def test_shared_containers_are_never_written_through() -> None:
     assert a.settings() == b.settings() == {} and a.confirm == b.confirm == 1
     assert a.model_fields_set == b.model_fields_set == {"id", "kind", "url"}
     r1, r2, r3 = parse_config(TEXT, "c.yaml", ENV).assessments
-    assert r1.triggers[-1] == "review_due" and r3.triggers == ["incident"]
+    assert r1.triggers is r2.triggers and r1.triggers[-1] == "review_due"
+    assert r3.triggers == ["incident"]  # flag_overdue: false: no review_due added
 
 
 def test_a_second_load_sees_every_change_and_leaves_the_first(tmp_path: Path) -> None:
