@@ -296,7 +296,16 @@ def _from_events(loader: Any, get: Any, event: Any) -> Any:
             raise _Unusual
         tag = event.tag
         if tag is None or tag == "!":
-            tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            value = event.value
+            # What ``resolve`` answers for a scalar no implicit resolver starts with (most
+            # of a config: ids, urls, names), without its lists of them and a call.
+            resolvers = loader.yaml_implicit_resolvers  # by first character; None: any
+            if not event.implicit[0] or (value and value[0] not in resolvers
+                                         and None not in resolvers
+                                         and not loader.yaml_path_resolvers):
+                tag = _STR
+            else:
+                tag = loader.resolve(yaml.ScalarNode, value, event.implicit)
         if tag == _STR:
             return event.value
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
