@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from .errors import ConfigError, ReassessError
-from .loader import load_config, load_config_for, parse_config
+from .loader import load_config, parse_config
 from .schema import Config, SourceConfig, VendorConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
 __all__ = ["CONFIG_DIR", "Config", "ConfigError", "ReassessError", "SourceConfig",
-           "VendorConfig", "load_config", "load_config_for", "parse_config"]
+           "VendorConfig", "load_config", "parse_config"]

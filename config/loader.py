@@ -6,12 +6,10 @@ secret: values under ``channels`` and anything that came from ``${ENV}`` are not
 
 from __future__ import annotations
 
-import bisect
 import difflib
 import os
 import re
 import sys
-from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -488,116 +486,3 @@ def _check_selector(selector: str, nodes: _Nodes, file: str, loc: tuple[Any, ...
         reason = str(err).splitlines()[0]
         raise ConfigError(f"{file}:{line}: {_path(loc)}: not a valid CSS selector: {reason}",
                           path=file, line=line) from None
-
-
-def load_config_for(path: str | os.PathLike[str], names: Collection[str],
-                    env: dict[str, str] | None = None) -> Config:
-    """The config as a command that reads the history needs it: every section as written
-    except ``vendors``, of which only the entries that name one of ``names`` (source or
-    vendor ids) are read, and ``assessments``, which are not.
-
-    What is read is validated as ``load_config`` validates it, and its mistakes are the
-    same errors (file, line, fix); what is not read is not checked. At 100,000 sources the
-    whole file took ~90 % of such a command. A file this cannot cut safely (flow style at
-    the top, anchors, several documents) is read whole, and so is one whose cut does not
-    validate, so that its errors are the whole file's.
-    """
-    file = str(path)
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except OSError:
-        return load_config(path, env)  # its message
-    cut = _cut(text, names)
-    if cut is not None:
-        try:
-            return parse_config(cut, file, env, empty_ok=False)
-        except ConfigError:
-            pass
-    return parse_config(text, file, env, empty_ok=False)
-
-
-_TOP_LINE = re.compile(r"\n(?=[^\s#-])")  # a line at column 0: a top-level key
-_TOP_KEY = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:(?=[ \t\r\n]|$)")
-_SEQUENCE_HEAD = re.compile(r"[ \t]*(?:#.*)?")  # what may follow ``vendors:``
-_FIRST_ITEM = re.compile(r"^( *)(?!#)(\S)", re.M)
-# an anchor or alias (``&name``, ``*name``) may tie a part read to a part not read; a
-# false alarm (`` *`` in a quoted text) only means the whole file is read
-_ANCHOR = re.compile(r"[&*][^\s\]},]")
-
-
-def _anchored(text: str) -> bool:
-    return any(m.start() == 0 or text[m.start() - 1] in " \t\r\n[{,"
-               for m in _ANCHOR.finditer(text))
-
-
-def _mentions(text: str, names: Collection[str]) -> list[int]:
-    """Where ``text`` names one of ``names`` as a whole id (not inside a longer one)."""
-    found = []
-    for name in names:
-        at = text.find(name)
-        while at >= 0 and name:
-            end = at + len(name)
-            before = text[at - 1] if at else " "
-            after = text[end] if end < len(text) else " "
-            if not (_id_char(before) or _id_char(after)):
-                found.append(at)
-            at = text.find(name, at + 1)
-    return found
-
-
-def _id_char(char: str) -> bool:
-    return char.isalnum() or char in "_.-"
-
-
-def _blank(text: str) -> str:
-    return "\n" * text.count("\n")
-
-
-def _cut(text: str, names: Collection[str]) -> str | None:
-    """``text`` with ``assessments`` and the vendors that name none of ``names`` blanked
-    (so every line keeps its number), or ``None`` when its layout is not plain block
-    style: a ``key:`` on each top-level line, ``vendors:`` a block sequence."""
-    if _anchored(text) or text.startswith("---") or "\n---" in text:
-        return None  # an anchor, or a document marker (a second document is an error)
-    starts = [m.start() + 1 for m in _TOP_LINE.finditer(text)]
-    if text[:1].strip() and text[0] not in "#-":
-        starts.insert(0, 0)
-    out = [text[:starts[0]] if starts else text]
-    for n, start in enumerate(starts):
-        block = text[start:starts[n + 1] if n + 1 < len(starts) else len(text)]
-        match = _TOP_KEY.match(block)
-        if match is None:
-            return None  # flow style, a quoted key, a document marker or directive …
-        if match.group(1) == "assessments":
-            block = _blank(block)
-        elif match.group(1) == "vendors":
-            head, newline, body = block.partition("\n")
-            if not _SEQUENCE_HEAD.fullmatch(head.split(":", 1)[1].rstrip("\r")):
-                return None  # ``vendors: [...]`` or another value on its line
-            kept = _vendors_naming(body, names)
-            if kept is None:
-                return None
-            block = head + newline + kept if kept.strip() else _blank(block)
-        out.append(block)
-    return "".join(out)
-
-
-def _vendors_naming(body: str, names: Collection[str]) -> str | None:
-    """The items of the block sequence ``body`` that name one of ``names`` as a whole
-    word, the others blanked; ``None`` if ``body`` is not one block sequence."""
-    first = _FIRST_ITEM.search(body)
-    if first is None:
-        return body
-    indent = len(first.group(1))
-    if not re.match(r"-(?:[ \r\n]|$)", body[first.start(2):]):
-        return None
-    # a line indented no deeper than the items that does not start one
-    if re.search(rf"\n(?! {{{indent}}}-(?:[ \r\n]|$)) {{0,{indent}}}[^\s#]", body):
-        return None
-    item = re.compile(rf"\n {{{indent}}}-(?=[ \r\n]|$)")
-    items = [first.start(1), *(m.start() + 1 for m in item.finditer(body, first.start(1)))]
-    bounds = [*items, len(body)]
-    keep = {bisect.bisect_right(items, at) - 1 for at in _mentions(body, names)}
-    return _blank(body[:items[0]]) + "".join(
-        body[bounds[i]:bounds[i + 1]] if i in keep else _blank(body[bounds[i]:bounds[i + 1]])
-        for i in range(len(items)))

@@ -177,9 +177,7 @@ def triggers_cmd(config: Path = ConfigOption,
     type_ = choice(type_, TRIGGER_TYPES, "--type")
     severity = choice(severity, SEVERITIES, "--severity")
     status = choice(status, TRIGGER_STATUSES, "--status")
-    # The config without its vendors (the database is all a query needs), then with the
-    # vendors of the triggers listed (their sources' kinds choose their controls).
-    cfg = get_config(config, names=())
+    cfg = get_config(config)
     flt = TriggerFilter(vendor=vendor, type=type_, severity=severity, status=status,
                         source=source, since=_when(since, "--since"),
                         until=_when(until, "--until"))
@@ -187,7 +185,6 @@ def triggers_cmd(config: Path = ConfigOption,
         rows = list_triggers(session, flt, limit=limit, offset=offset)
         flags = flags_by_trigger(session, [r.id for r in rows if r.id is not None])
         items = [trigger_dict(r, flags.get(r.id or 0)) for r in rows]
-    cfg = get_config(config, names={item["source"] for item in items if item["source"]})
     for item in items:
         item["controls"] = cfg.controls_for(item["type"], item["source"], item["severity"])
     _print_triggers(items, mode)

@@ -188,14 +188,10 @@ def show(trigger_id: int = typer.Argument(..., help="A trigger id (see `reassess
     from storage.models import Trigger
     from storage.register import trigger_detail
 
-    # The config without its vendors (the database is all a query needs), then with the
-    # trigger's vendor (its objection period) and source (whose kind chooses controls).
-    engine = get_engine(get_config(config, names=()))
+    cfg, engine = _open(config, sync=False)
     with session_scope(engine) as session:
         detail = trigger_detail(session, trigger_id, _describe)
         row = session.get(Trigger, trigger_id)
-        names = {n for n in (row.vendor_id, row.source_id) if n} if row is not None else set()
-        cfg = get_config(config, names=names)
         deadlines = trigger_deadlines(cfg, row, utcnow()) if row is not None else []
     if detail is None:
         fail(f"no trigger {trigger_id}; list them with `reassess triggers`", 2)

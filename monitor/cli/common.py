@@ -8,7 +8,6 @@ import getpass
 import os
 import re
 import sys
-from collections.abc import Collection
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 import typer
 from sqlalchemy.engine import Engine
 
-from config import Config, ConfigError, load_config, load_config_for
+from config import Config, ConfigError, load_config
 from config.errors import ReassessError
 from storage.db import DatabaseURLError, open_database
 
@@ -174,14 +173,10 @@ def config_path(path: Path | None) -> Path:
     return path or Path(os.environ.get("REASSESS_CONFIG") or DEFAULT_CONFIG)
 
 
-def get_config(path: Path | None, names: Collection[str] | None = None) -> Config:
-    """Load and validate; a bad file exits 2 with file, line and fix. With ``names``
-    (source or vendor ids), only what a command reading the history needs: of the
-    vendors, those that name one of them, and no assessments (``load_config_for``)."""
+def get_config(path: Path | None) -> Config:
+    """Load and validate; a bad file exits 2 with file, line and fix."""
     try:
-        if names is None:
-            return load_config(config_path(path))
-        return load_config_for(config_path(path), names)
+        return load_config(config_path(path))
     except ConfigError as exc:
         err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
