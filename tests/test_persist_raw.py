@@ -132,7 +132,7 @@ def test_a_refused_row_raises_sqlalchemys_error(engine: Engine) -> None:
     """A row the database refuses is SQLAlchemy's wrapped error, as before (the pipeline
     tells the database's own trouble, ``OperationalError``, from a refused row)."""
     _sources(engine, ["a"])
-    updates, runs = _rows(0, "a")
+    _, runs = _rows(0, "a")
     runs[0]["outcome"] = None  # NOT NULL
     with pytest.raises(IntegrityError), session_scope(engine) as session:
         _write_batch(session, [], runs)
