@@ -33,7 +33,7 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -399,13 +399,11 @@ class Fetcher:
             try:
                 async with self._global:
                     async with asyncio.timeout(timeout):
-                        result = await self._get(request, timeout)
+                        return await self._get(request, timeout, attempts, started)
             except TimeoutError:
                 exc = FetchError(f"timed out after {timeout:g}s")
             except FetchError as error:
                 exc = error
-            else:
-                return replace(result, attempts=attempts, elapsed_ms=_ms(started))
             wait = self._retry_wait(exc, attempts)
             if wait is not None:
                 await asyncio.sleep(wait)
@@ -427,8 +425,10 @@ class Fetcher:
             delay = max(delay, asked)
         return delay
 
-    async def _get(self, request: FetchRequest, timeout: float) -> FetchResult:
-        """One attempt: the request and its redirects, each hop checked by the guard."""
+    async def _get(self, request: FetchRequest, timeout: float, attempts: int = 1,
+                   started: float | None = None) -> FetchResult:
+        """One attempt (the ``attempts``-th of a fetch that ``started``): the request and
+        its redirects, each hop checked by the guard."""
         assert self._client is not None
         try:
             url = httpx.URL(request.url)
@@ -448,7 +448,7 @@ class Fetcher:
                                                timeout=timeout) as response:
                     location = response.headers.get(LOCATION)
                     if response.status_code not in REDIRECTS or not location:
-                        return await self._read(request, response)
+                        return await self._read(request, response, attempts, started)
                     url = _redirect(response.url, location)
             except httpx.HTTPError as exc:
                 raise FetchError(_describe(exc, timeout)) from exc
@@ -458,14 +458,17 @@ class Fetcher:
                 headers = {}  # the source's headers (secrets?) and validators stay home
         raise FetchError(f"more than {self.options.max_redirects} redirects", status=0)
 
-    async def _read(self, request: FetchRequest, response: httpx.Response) -> FetchResult:
+    async def _read(self, request: FetchRequest, response: httpx.Response, attempts: int,
+                    started: float | None) -> FetchResult:
+        """The result of a final response (made once: a 304's with nothing more to read)."""
         status = response.status_code
-        base = FetchResult(request.source_id, str(response.url), status=status,
-                           etag=response.headers.get("etag"),
-                           last_modified=response.headers.get("last-modified"),
-                           content_type=response.headers.get("content-type"))
+        headers = response.headers
         if status == 304:
-            return base
+            return FetchResult(request.source_id, str(response.url), status=status,
+                               etag=headers.get("etag"),
+                               last_modified=headers.get("last-modified"),
+                               content_type=headers.get("content-type"), attempts=attempts,
+                               elapsed_ms=_ms(started) if started is not None else 0)
         if status >= 400:
             raise _Status(f"HTTP {status} {response.reason_phrase}".strip(), status=status,
                           retry_after=retry_after(response.headers.get("retry-after")))
@@ -484,7 +487,10 @@ class Fetcher:
         body = b"".join(chunks)
         if not body.strip():
             raise FetchError(f"HTTP {status} with an empty body", status=0)
-        return replace(base, body=body)
+        return FetchResult(request.source_id, str(response.url), status=status, body=body,
+                           etag=headers.get("etag"), last_modified=headers.get("last-modified"),
+                           content_type=headers.get("content-type"), attempts=attempts,
+                           elapsed_ms=_ms(started) if started is not None else 0)
 
 
 # Where a redirect's Location waits for ``_redirect``: httpx builds the next request of any
