@@ -519,8 +519,11 @@ class Checker:
             try:
                 while len(done_ids) < len(rows):
                     try:
-                        async with asyncio.timeout_at(deadline):
-                            item = await results.get()
+                        if results.empty():  # else no deadline to arm, no wake-up to wait for
+                            async with asyncio.timeout_at(deadline):
+                                item = await results.get()
+                        else:
+                            item = results.get_nowait()
                     except TimeoutError:
                         await self._cut_short(rows, done_ids, watches, started_at, record,
                                               limit)
@@ -548,11 +551,11 @@ class Checker:
             return await self.in_db(analyse, item[0], item[1])
         started, result = item
         watch = watches[result.source_id]
-        out = Outcome(watch=watch, fetch=result, started_at=started, outcome="failed")
         try:
             out = triage(watch, states[result.source_id], result, started)
         except Exception as exc:
-            return internal_failure(out, exc)
+            return internal_failure(Outcome(watch=watch, fetch=result, started_at=started,
+                                            outcome="failed"), exc)
         if out.outcome == PARSE:  # the body goes to a parse worker
             task = asyncio.ensure_future(parse(out, result.body or b""))
             parsing.add(task)
