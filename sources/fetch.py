@@ -33,7 +33,7 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -273,6 +273,17 @@ class _Status(FetchError):
         self.retry_after = retry_after
 
 
+class _Cookies(httpx.Cookies):
+    """httpx's cookie jar of the client, as it was (a cookie a response sets goes with the
+    later requests to its domain, redirect hops included), without its work on every
+    response that sets none: httpx builds urllib request and response stand-ins for each
+    response before the jar looks for a ``Set-Cookie`` (~4 % of a daemon's CPU)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
 class Fetcher:
     """The one shared client of a process. Use as ``async with Fetcher(options) as f``."""
 
@@ -284,6 +295,7 @@ class Fetcher:
         self._global: asyncio.Semaphore | None = None
         self._hosts = _HostGate(self.options.per_host, self.options.host_spacing)
         self.guard = AddressGuard(self.options.allow_private)
+        self._bounds: dict[float | None, float] = {}  # a request's timeout → its fetch's bound
         # What a fetch that is not one GET keeps for the fetcher's life (a browser), by
         # name: each has an ``async aclose()``, called when the fetcher closes.
         self.attached: dict[str, Any] = {}
@@ -296,6 +308,8 @@ class Fetcher:
             event_hooks={"response": [_hide_location]},
             timeout=httpx.Timeout(opts.timeout), headers={"User-Agent": opts.user_agent,
                                                          "Accept-Encoding": "gzip, deflate"})
+        if isinstance(getattr(self._client, "_cookies", None), httpx.Cookies):
+            self._client._cookies = _Cookies()  # see _Cookies (tests/test_fetch.py checks)
         self._global = asyncio.Semaphore(opts.concurrency)
         return self
 
@@ -337,18 +351,20 @@ class Fetcher:
         """
         host = urlsplit(request.url).hostname or ""
         assert self._global is not None, "use Fetcher as an async context manager"
+        bound = self._bounds.get(request.timeout)
+        if bound is None:
+            bound = self._bounds[request.timeout] = self.options.bound(request.timeout) + 1.0
         # The host's slot first, then a global one only for the request itself: a task
         # queued behind a busy host, spacing out or backing off holds no global slot.
         async with self._hosts.semaphore(host):
             if backlog is not None:
                 await backlog.acquire()
             started = time.monotonic()
-            bound = self.options.bound(request.timeout) + 1.0
             try:
                 async with asyncio.timeout(bound):
                     if how is not None:  # not one GET of the URL (sources/via.py)
                         return await how(self, request, started)
-                    return await self._attempts(request, started)
+                    return await self._attempts(request, started, host)
             except TimeoutError:  # a safety net: each attempt has its own deadline
                 error = f"timed out after {bound:g}s (the whole fetch, retries included)"
             except Exception as exc:  # hostile input must never escape as an exception
@@ -370,8 +386,10 @@ class Fetcher:
         """One GET of ``request.url`` with its retries, inside a fetch (``how``'s use)."""
         return await self._attempts(request, started)
 
-    async def _attempts(self, request: FetchRequest, started: float) -> FetchResult:
-        host = urlsplit(request.url).hostname or ""
+    async def _attempts(self, request: FetchRequest, started: float,
+                        host: str | None = None) -> FetchResult:
+        if host is None:
+            host = urlsplit(request.url).hostname or ""
         timeout = request.timeout or self.options.timeout
         attempts = 0
         assert self._global is not None
@@ -381,13 +399,11 @@ class Fetcher:
             try:
                 async with self._global:
                     async with asyncio.timeout(timeout):
-                        result = await self._get(request, timeout)
+                        return await self._get(request, timeout, attempts, started)
             except TimeoutError:
                 exc = FetchError(f"timed out after {timeout:g}s")
             except FetchError as error:
                 exc = error
-            else:
-                return replace(result, attempts=attempts, elapsed_ms=_ms(started))
             wait = self._retry_wait(exc, attempts)
             if wait is not None:
                 await asyncio.sleep(wait)
@@ -409,8 +425,10 @@ class Fetcher:
             delay = max(delay, asked)
         return delay
 
-    async def _get(self, request: FetchRequest, timeout: float) -> FetchResult:
-        """One attempt: the request and its redirects, each hop checked by the guard."""
+    async def _get(self, request: FetchRequest, timeout: float, attempts: int = 1,
+                   started: float | None = None) -> FetchResult:
+        """One attempt (the ``attempts``-th of a fetch that ``started``): the request and
+        its redirects, each hop checked by the guard."""
         assert self._client is not None
         try:
             url = httpx.URL(request.url)
@@ -430,7 +448,7 @@ class Fetcher:
                                                timeout=timeout) as response:
                     location = response.headers.get(LOCATION)
                     if response.status_code not in REDIRECTS or not location:
-                        return await self._read(request, response)
+                        return await self._read(request, response, attempts, started)
                     url = _redirect(response.url, location)
             except httpx.HTTPError as exc:
                 raise FetchError(_describe(exc, timeout)) from exc
@@ -440,14 +458,17 @@ class Fetcher:
                 headers = {}  # the source's headers (secrets?) and validators stay home
         raise FetchError(f"more than {self.options.max_redirects} redirects", status=0)
 
-    async def _read(self, request: FetchRequest, response: httpx.Response) -> FetchResult:
+    async def _read(self, request: FetchRequest, response: httpx.Response, attempts: int,
+                    started: float | None) -> FetchResult:
+        """The result of a final response (made once: a 304's with nothing more to read)."""
         status = response.status_code
-        base = FetchResult(request.source_id, str(response.url), status=status,
-                           etag=response.headers.get("etag"),
-                           last_modified=response.headers.get("last-modified"),
-                           content_type=response.headers.get("content-type"))
+        headers = response.headers
         if status == 304:
-            return base
+            return FetchResult(request.source_id, str(response.url), status=status,
+                               etag=headers.get("etag"),
+                               last_modified=headers.get("last-modified"),
+                               content_type=headers.get("content-type"), attempts=attempts,
+                               elapsed_ms=_ms(started) if started is not None else 0)
         if status >= 400:
             raise _Status(f"HTTP {status} {response.reason_phrase}".strip(), status=status,
                           retry_after=retry_after(response.headers.get("retry-after")))
@@ -466,7 +487,10 @@ class Fetcher:
         body = b"".join(chunks)
         if not body.strip():
             raise FetchError(f"HTTP {status} with an empty body", status=0)
-        return replace(base, body=body)
+        return FetchResult(request.source_id, str(response.url), status=status, body=body,
+                           etag=headers.get("etag"), last_modified=headers.get("last-modified"),
+                           content_type=headers.get("content-type"), attempts=attempts,
+                           elapsed_ms=_ms(started) if started is not None else 0)
 
 
 # Where a redirect's Location waits for ``_redirect``: httpx builds the next request of any

@@ -66,6 +66,12 @@ class FaultServer:
             raise web.HTTPFound(f"/loop?{self.hits[name]}")
         if name == "redirect":
             raise web.HTTPFound("/ok")
+        if name == "cookie":  # sets a cookie on a redirect hop
+            raise web.HTTPFound("/needcookie", headers={"Set-Cookie": "seen=1; Path=/"})
+        if name == "needcookie":
+            if "seen=1" not in request.headers.get("Cookie", ""):
+                return web.Response(status=403)
+            return web.Response(body=BODY)
         if name == "slow":
             await asyncio.sleep(3)
             return web.Response(body=BODY)
@@ -209,3 +215,24 @@ def test_tls_certificates_are_verified(tmp_path: Any) -> None:
     result = asyncio.run(run())
     assert result.body is None and result.error is not None
     assert "certificate" in result.error.lower(), result.error
+
+
+def test_cookies_a_response_sets_go_with_later_requests(
+        server: tuple[FaultServer, str], options: FetchOptions) -> None:
+    """The client keeps the cookies responses set (a redirect hop's too), as httpx's jar
+    does; the jar skips its work on the responses that set none (``fetch._Cookies``)."""
+    _, url = server
+
+    async def go() -> tuple[FetchResult, FetchResult, FetchResult]:
+        async with Fetcher(options) as f:
+            from sources.fetch import _Cookies
+            assert isinstance(f._client._cookies, _Cookies)  # type: ignore[union-attr]
+            before = await f.fetch(FetchRequest(source_id="s", url=f"{url}/needcookie"))
+            hop = await f.fetch(FetchRequest(source_id="s", url=f"{url}/cookie"))
+            after = await f.fetch(FetchRequest(source_id="s", url=f"{url}/needcookie"))
+            return before, hop, after
+
+    before, hop, after = asyncio.run(go())
+    assert before.status == 403 and before.error is not None
+    assert hop.ok and hop.body == BODY, hop
+    assert after.ok and after.body == BODY, after

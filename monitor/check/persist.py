@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import DateTime
 from sqlmodel import Session
 
 from config.schema import Config
@@ -135,37 +135,134 @@ def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, wor
             "snapshot_id": snapshot_id or out.current_snapshot_id,
             "changes": len(out.changes), "triggers": len(new), "worker": worker,
         })
+    if updates or runs:
+        _write_batch(session, updates, runs)
+    return fired
+
+
+def _write_batch(session: Session, updates: list[dict[str, Any]],
+                 runs: list[dict[str, Any]]) -> None:
+    """The source updates and check-run rows of a batch, as ``executemany`` of SQL built
+    once per dialect (and set of updated columns), with the driver's own parameters:
+    SQLAlchemy's compiled-statement path cost more Python per row (its parameter
+    processing, a bind processor call per datetime) than the database's own work.
+
+    ``exec_driver_sql`` keeps SQLAlchemy's transaction, events and error wrapping (a
+    locked SQLite is its ``OperationalError``, as before). Values are bound as SQLAlchemy
+    binds them, so the rows read back identical (``tests/test_persist_raw.py``): datetimes
+    as its SQLite text (``YYYY-MM-DD HH:MM:SS.ffffff``), or as ``datetime`` for psycopg.
+    """
+    conn = session.connection()
+    sql = _sql_for(conn.dialect)
     if updates:
         # One executemany per set of columns (a batch is two or three: 304s, 200s,
-        # failures), each a Core UPDATE built once per set: the ORM's bulk update by
-        # primary key cost more Python per row than SQLite's own work.
+        # failures), in id order within each (two writers on PostgreSQL lock rows in the
+        # same order).
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in updates:
             groups.setdefault(tuple(sorted(row)), []).append(row)
         for keys in sorted(groups):
-            rows = sorted(groups[keys], key=lambda row: row["id"])
-            session.execute(_source_update_stmt(keys),
-                            [{**row, "_id": row["id"]} for row in rows])
+            stmt, order, convert = sql.update(keys)
+            rows = sorted(groups[keys], key=_by_id)
+            conn.exec_driver_sql(stmt, [convert([row[k] for k in order]) for row in rows])
     if runs:
-        # A Core insert of the table: every row has every column, so the ORM's bulk
-        # insert (its per-row expansion of attributes) adds nothing but Python.
-        session.execute(_CHECKRUN_INSERT, runs)
-    return fired
+        convert = sql.run_values
+        conn.exec_driver_sql(sql.insert_run, [convert([row[k] for k in CHECKRUN_COLUMNS])
+                                              for row in runs])
 
 
-_UPDATES: dict[tuple[str, ...], Any] = {}
-_CHECKRUN_INSERT = insert(CheckRun.__table__)  # type: ignore[attr-defined]
+def _by_id(row: dict[str, Any]) -> Any:
+    return row["id"]
 
 
-def _source_update_stmt(keys: tuple[str, ...]) -> Any:
-    """``UPDATE source SET <keys but id> WHERE id = :_id``, built once per set of keys."""
-    stmt = _UPDATES.get(keys)
-    if stmt is None:
-        table = Source.__table__  # type: ignore[attr-defined]
-        stmt = (update(table).where(table.c.id == bindparam("_id"))
-                .values({k: bindparam(k) for k in keys if k != "id"}))
-        _UPDATES[keys] = stmt
-    return stmt
+# The check-run columns ``persist`` writes, in the order its SQL binds them.
+CHECKRUN_COLUMNS = ("source_id", "started_at", "duration_ms", "outcome", "http_status",
+                    "error", "snapshot_id", "changes", "triggers", "worker")
+
+
+def fast_datetime(proc: Callable[[Any], Any], sqlite: bool) -> Callable[[Any], Any]:
+    """``proc`` (SQLAlchemy's bind processor of a ``UTCDateTime`` column) with a short cut
+    for what the pipeline binds, an aware UTC ``datetime``: the processor's result
+    without its Python, the value itself for psycopg (``astimezone(UTC)`` of a UTC
+    datetime is the same instant), its SQLite text (``YYYY-MM-DD HH:MM:SS.ffffff``, the
+    default storage format) by one C call. Anything else (naive, another zone, a date)
+    goes through ``proc``, its errors included."""
+    if sqlite:
+        def convert(value: Any) -> Any:
+            if value.__class__ is datetime and value.tzinfo is UTC:
+                return value.isoformat(" ", "microseconds")[:26]
+            return proc(value)
+    else:
+        def convert(value: Any) -> Any:
+            if value.__class__ is datetime and value.tzinfo is UTC:
+                return value
+            return proc(value)
+    return convert
+
+
+class _DialectSQL:
+    """The statements of ``_write_batch`` for one dialect, with how a row's values (a
+    list, in the statement's order) become the driver's parameters."""
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+        quote = dialect.identifier_preparer.quote
+        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.quote = quote
+        runs = CheckRun.__table__  # type: ignore[attr-defined]
+        self.source = Source.__table__  # type: ignore[attr-defined]
+        self.insert_run = (f"INSERT INTO {quote(runs.name)} "
+                           f"({', '.join(quote(c) for c in CHECKRUN_COLUMNS)}) "
+                           f"VALUES ({', '.join([self.mark] * len(CHECKRUN_COLUMNS))})")
+        self.run_values = self._converter(runs, CHECKRUN_COLUMNS)
+        self._updates: dict[tuple[str, ...], tuple[str, tuple[str, ...], Any]] = {}
+
+    def update(self, keys: tuple[str, ...]) -> tuple[str, tuple[str, ...], Any]:
+        """``UPDATE source SET <keys but id> WHERE id = ?``, the order its values go in
+        (``id`` last) and their converter; built once per set of keys."""
+        found = self._updates.get(keys)
+        if found is None:
+            order = (*(k for k in keys if k != "id"), "id")
+            q, mark = self.quote, self.mark
+            sets = ", ".join(f"{q(k)} = {mark}" for k in order[:-1])
+            stmt = f"UPDATE {q(self.source.name)} SET {sets} WHERE {q('id')} = {mark}"
+            found = self._updates[keys] = (stmt, order, self._converter(self.source, order))
+        return found
+
+    def _converter(self, table: Any, names: Sequence[str]) -> Any:
+        """What turns a row's values into the driver's: each column's bind processor
+        where SQLAlchemy has one for this dialect (on SQLite, the datetimes' text), else
+        the value as it is; a row with none to convert becomes a tuple."""
+        procs: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, name in enumerate(names):
+            column_type = table.c[name].type
+            proc = column_type._cached_bind_processor(self.dialect)
+            if proc is None:
+                continue
+            if column_type._type_affinity is DateTime:
+                proc = fast_datetime(proc, self.dialect.name == "sqlite")
+            procs.append((i, proc))
+        if not procs:
+            return tuple
+
+        def convert(values: list[Any]) -> tuple[Any, ...]:
+            for i, proc in procs:
+                value = values[i]
+                if value is not None:
+                    values[i] = proc(value)
+            return tuple(values)
+        return convert
+
+
+_SQL: dict[str, _DialectSQL] = {}
+
+
+def _sql_for(dialect: Any) -> _DialectSQL:
+    key = f"{dialect.name}:{dialect.driver}:{dialect.paramstyle}"
+    found = _SQL.get(key)
+    if found is None:
+        found = _SQL[key] = _DialectSQL(dialect)
+    return found
 
 
 def _snapshot(session: Session, out: Outcome) -> int:

@@ -96,6 +96,7 @@ BACKLOG = 64  # fetched results at most waiting for analysis (at least 2 × conc
 SPAWN = 512  # fetch tasks at most alive at once (at least 4 × concurrency)
 FLUSH_AFTER = 1.0  # seconds: a slow source does not hold back the others' outcomes
 PASS_MARGIN = 60.0  # seconds a pass's worked-out deadline allows beyond its sources' bounds
+START_GRID = 0.1  # seconds: a claimed source not yet due starts at the next slot after
 
 
 def build_watches(config: Config) -> dict[str, Watch]:
@@ -518,8 +519,11 @@ class Checker:
             try:
                 while len(done_ids) < len(rows):
                     try:
-                        async with asyncio.timeout_at(deadline):
-                            item = await results.get()
+                        if results.empty():  # else no deadline to arm, no wake-up to wait for
+                            async with asyncio.timeout_at(deadline):
+                                item = await results.get()
+                        else:
+                            item = results.get_nowait()
                     except TimeoutError:
                         await self._cut_short(rows, done_ids, watches, started_at, record,
                                               limit)
@@ -547,11 +551,11 @@ class Checker:
             return await self.in_db(analyse, item[0], item[1])
         started, result = item
         watch = watches[result.source_id]
-        out = Outcome(watch=watch, fetch=result, started_at=started, outcome="failed")
         try:
             out = triage(watch, states[result.source_id], result, started)
         except Exception as exc:
-            return internal_failure(out, exc)
+            return internal_failure(Outcome(watch=watch, fetch=result, started_at=started,
+                                            outcome="failed"), exc)
         if out.outcome == PARSE:  # the body goes to a parse worker
             task = asyncio.ensure_future(parse(out, result.body or b""))
             parsing.add(task)
@@ -580,14 +584,21 @@ class Checker:
                    backlog: asyncio.Semaphore | None = None) -> tuple[datetime, FetchResult]:
         due = getattr(row, "next_due_at", None)  # a claimed source, due within a tick
         if due is not None and (wait := (due - utcnow()).total_seconds()) > 0:
+            # Started at the next slot of START_GRID after it is due: the sources due
+            # within one slot start together (one wake-up of the event loop for a group of
+            # requests, not one for each), at most START_GRID late.
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            wait = math.ceil((now + wait) / START_GRID) * START_GRID - now
             await asyncio.sleep(min(wait, self.config.schedule.tick))
         started = utcnow()
         # A stale source (its document another parser's) is fetched whole, never answered
         # 304: its re-baseline needs this body parsed (analyse.py).
         # A paged list is fetched whole too: its first page's validators say nothing of
         # the pages after it (paging.py).
-        fresh = not stale(watch.kind, row.current_snapshot_id, row.parser_version) and not (
-            paged(watch.kind))
+        is_paged = paged(watch.kind)
+        fresh = not is_paged and not stale(watch.kind, row.current_snapshot_id,
+                                           row.parser_version)
         source = watch.source
         request = FetchRequest(source_id=row.id, url=source.request_url(),
                                etag=row.etag if fresh else None,
@@ -595,9 +606,9 @@ class Checker:
                                headers=source.request_headers(), timeout=source.timeout,
                                via=source.fetch_via())
         result = await fetcher.fetch(request, backlog, via_for(request))
-        if paged(watch.kind):
+        if is_paged:
             result = await follow_pages(fetcher, request, result, watch.kind, watch.settings)
-        return started, redact_result(result, source.secrets())
+        return started, redact_result(result, _secrets(source))
 
     def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState],
                held: set[str] | None = None) -> int:
@@ -714,6 +725,15 @@ def _interleaved(rows: Sequence[SourceRow], watches: dict[str, Watch],
     if len(by_host) == 1:
         return list(rows)
     return [r for group in zip_longest(*by_host.values()) for r in group if r is not None]
+
+
+def _secrets(source: Any) -> dict[str, str]:
+    """``source.secrets()``, without its scan of every check's url and headers when none
+    of them (nor a password) names a ``${VAR}`` (most sources)."""
+    if ("${" in source.url or source.password
+            or any("${" in value for value in source.headers.values())):
+        return source.secrets()  # type: ignore[no-any-return]
+    return {}
 
 
 def _jitter(config: Config, out: Outcome) -> float:
