@@ -261,7 +261,7 @@ def baselines(docs: list[Doc], watches: dict[str, Any], guard: Any, *, workers: 
 def seed(url: str, config_path: Path, *, sources: int, triggers: int, checkruns: int,
          base_url: str, interval: str, days: int, seed_value: int = 1,
          analyze: bool = True, workers: int = 2, cache: Path | None = None,
-         log: Any = None) -> dict[str, Any]:
+         log: Any = None, concurrency: int = 16) -> dict[str, Any]:
     from config import load_config
     from monitor.check.pipeline import Checker
     from storage.db import open_database
@@ -271,7 +271,7 @@ def seed(url: str, config_path: Path, *, sources: int, triggers: int, checkruns:
     out: dict[str, Any] = {"sources": sources, "triggers": triggers, "db": url.split("://")[0]}
     docs: list[Doc] = documents(sources)
     config_path.parent.mkdir(parents=True, exist_ok=True)
-    body = reassess_config(docs, base_url, Path("seeded"), concurrency=16,
+    body = reassess_config(docs, base_url, Path("seeded"), concurrency=concurrency,
                            interval=interval, tick="1s")
     body = body.replace("database: sqlite:///seeded", f"database: {url}")
     config_path.write_text(body, encoding="utf-8")

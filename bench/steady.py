@@ -49,6 +49,7 @@ from .__main__ import precompile
 from .latency import _proc_cpu_s, _proc_hwm_mb
 from .procs import ROOT, Site, TreeMemory, bin_path, child_env, measure, stop
 from .run import machine
+from .seed import CACHE, seed
 from .workload import documents, reassess_config, url_list, vendor_count
 
 PG_ADMIN = os.environ.get("REASSESS_BENCH_PG",
@@ -220,9 +221,12 @@ def _run(n: int, docs: list[Any], interval: float, args: argparse.Namespace, wor
          site: Site, db: Database, result: dict[str, Any], log: Any) -> None:
     urls = url_list(docs, site.base_url, workdir / "urls.txt")
     bare_state = workdir / "bare-state.json"
-    log(f"N={n}: bare loop (before)")
-    bare = [bare_steady(urls, bare_state, workdir, "bare-before", concurrency=args.concurrency,
-                        rounds=args.bare_rounds, site=site, share=args.change_share)]
+    bare = []
+    if args.baselines == "check":  # a seeded baseline is the site's first state: no change yet
+        log(f"N={n}: bare loop (before)")
+        bare.append(bare_steady(urls, bare_state, workdir, "bare-before",
+                                concurrency=args.concurrency, rounds=args.bare_rounds,
+                                site=site, share=args.change_share))
 
     web_port = free_port()
     config = workdir / "reassess.yaml"
@@ -234,12 +238,25 @@ def _run(n: int, docs: list[Any], interval: float, args: argparse.Namespace, wor
                         f"web: {{host: 127.0.0.1, port: {web_port}}}")
     config.write_text(body, encoding="utf-8")
 
-    log(f"N={n}: baselines (reassess check, not measured)")
-    first = measure(reassess_argv("check", "--config", str(config)), workdir, label="baseline")
-    result["baseline_pass"] = {"wall_s": round(first.wall_s, 2), "exit_code": first.exit_code}
-    if first.exit_code not in (0, 3):  # 3: triggers fired (the first pass fires none)
-        result["error"] = f"reassess check exited {first.exit_code}; see {workdir}/baseline.err"
-        return
+    if args.baselines == "seed":
+        log(f"N={n}: baselines (bench.seed: the first check's result written directly)")
+        result["baseline_seed"] = seed(db.url, config, sources=n, triggers=0, checkruns=1,
+                                       base_url=site.base_url, interval=f"{interval:g}s",
+                                       days=1, workers=args.workers, cache=CACHE, log=log,
+                                       concurrency=args.concurrency)
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            "schedule: {jitter: 0, tick: 1s}", f"schedule: {{jitter: 0, tick: 1s}}\n"
+            f"web: {{host: 127.0.0.1, port: {web_port}}}"), encoding="utf-8")
+    else:
+        log(f"N={n}: baselines (reassess check, not measured)")
+        first = measure(reassess_argv("check", "--config", str(config)), workdir,
+                        label="baseline")
+        result["baseline_pass"] = {"wall_s": round(first.wall_s, 2),
+                                   "exit_code": first.exit_code}
+        if first.exit_code not in (0, 3):  # 3: triggers fired (the first pass fires none)
+            result["error"] = (f"reassess check exited {first.exit_code}; see "
+                               f"{workdir}/baseline.err")
+            return
 
     log(f"N={n}: daemon up (web UI on port {web_port})")
     daemon_log = (workdir / "daemon.log").open("w")
@@ -397,6 +414,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--change-share", type=float, default=0.05)
     parser.add_argument("--bare-rounds", type=int, default=3)
+    parser.add_argument("--baselines", choices=("check", "seed"), default="check",
+                        help="lay the baselines with one reassess check pass (default), or "
+                             "write a first check's result directly (bench.seed: true "
+                             "baselines, cached on disk; for N = 100,000)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="with --baselines seed: processes computing them")
     parser.add_argument("--workdir", default="/tmp/reassess-bench")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--py-spy", type=Path, default=None, metavar="FILE",
