@@ -7,12 +7,26 @@ Writes the config (N/3 vendors of three sources each, laid out as the simulated 
 site serves them, one assessment per vendor, every source at ``--interval``), migrates
 the database and syncs the config to it with reassess's own sync (timed: the first
 start of a daemon on that config does the same), then writes the history: per source
-one baseline snapshot and ``--checkruns`` check runs, and ``--triggers`` triggers spread
+its true baseline and ``--checkruns`` check runs (the first the baseline's, the others
+304s), and ``--triggers`` triggers spread
 over the last ``--days`` days (types and severities in realistic shares; 95 % of those
 older than 90 days acknowledged, 40 % of the newer), each flagging its vendor's
 assessment (the flags of the last 1 % of the span unresolved). Rows go in chunks
 through ``executemany`` on SQLite and ``COPY`` on PostgreSQL. Prints one JSON line of
 timings and sizes.
+
+A true baseline is what a source's first check stores: the document the simulated
+site serves at its URL (rendered in-process from the site's own state, which a slug
+alone determines), run through the check's own pure stages (``triage``, the kind's
+parse, ``conclude`` → ``baseline``, ``settle``) and stored as its snapshot (the parsed
+document and the raw body, compressed as the check compresses them), with the ETag and
+Last-Modified the site sends (its ETag hashes the rendered text without the per-request
+noise; its Last-Modified is the content's own date), the body hash, content hash and
+parser version on the source. A daemon started on the seeded database is answered 304;
+asked without validators it finds every document unchanged; nothing fires. Parsing is
+most of the cost (about 10 ms a document), so ``--workers`` forked processes share it
+and the result is kept under ``--cache`` for the next seed of the same documents.
+(Snapshots and triggers seeded here are not entered in the hash chain.)
 
 The sources' next due times are spread over one interval, as a daemon that has run for
 a while leaves them, so a daemon started on the seeded database has an even load.

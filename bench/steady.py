@@ -3,7 +3,10 @@
     python -m bench.steady --n 1000 [--n 10000] [--db sqlite|postgresql] [--window 60]
 
 For each N: the simulated vendor site (its own process) with N/3 vendors; one
-``reassess check`` lays the baselines (not measured); then ``reassess run`` with every
+``reassess check`` lays the baselines (not measured; with ``--baselines seed``,
+``bench.seed`` writes what that first check would store instead, the site's validators
+and parsed documents, cached on disk: a first pass over 100,000 sources is a long
+warm-up, and its result is the same); then ``reassess run`` with every
 source at an interval short enough that something is always due (``--interval``,
 default N/1000 s, at least 2 s) and ticks of 1 s. While it runs, the harness asks the site
 to change documents at 5 % of the daemon's own check rate (``--change-share``), so most
@@ -18,12 +21,14 @@ checks are answered ``304`` and about one in twenty fetches a changed document. 
   check-run row (what an unchanged check adds; SQLite ``dbstat``, PostgreSQL
   ``pg_total_relation_size``).
 
-In the same run, before and after the daemon, the bare client loop (``bench/bareloop.py
---rounds``: conditional GETs over httpx + ``httpx_aiohttp``, the same concurrency, the same
-5 % of changed documents per pass) gives the floor: its CPU per request, start-up and
-imports excluded as the daemon's are. The ratio ``daemon CPU per check ÷ bare CPU per
-request`` is the issue's target (≤ 1.5×, goal ≤ 1.1×). Figures print as lines and go to
-``bench/results/steady-<date>.json`` (or ``--out``). The load average is recorded.
+In the same run, before and after the daemon (with seeded baselines, after it only: the
+loop changes documents, which would be changes the daemon sees first), the bare client
+loop (``bench/bareloop.py --rounds``: conditional GETs over httpx + ``httpx_aiohttp``, the
+same concurrency, the same 5 % of changed documents per pass) gives the floor: its CPU
+per request, start-up and imports excluded as the daemon's are. The ratio ``daemon CPU
+per check ÷ bare CPU per request`` is the issue's target (≤ 1.5×, goal ≤ 1.1×). Figures
+print as lines and go to ``bench/results/steady-<date>.json`` (or ``--out``). The load
+average is recorded.
 """
 
 from __future__ import annotations
