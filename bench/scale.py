@@ -1,25 +1,35 @@
 """A large install at work: N sources, a long trigger history, the daemon and its web UI.
 
     python -m bench.scale --sources 100000 --triggers 1000000 [--db sqlite|postgresql]
-                          [--window 120] [--interval 15m]
+                          [--window 120] [--interval 15m] [--web daemon|separate]
 
 1. The simulated vendor site with N/3 vendors; ``bench.seed`` writes the config (every
-   source at ``--interval`` on that site, due times spread over one interval) and the
-   history (``--triggers`` triggers, a baseline snapshot and check runs per source).
-2. ``reassess run`` (web UI on) starts on it: start-up until it logs that it runs (the
-   config read, the migrations checked, the config synced against N sources), and its
-   memory (peak RSS of the main process, peak PSS of its process tree).
-3. Over ``--window`` seconds while it checks what falls due: the schedule kept (sampled
-   every 5 s: how late the most overdue unclaimed source is, against the interval plus
-   one tick), and each page of the web UI and API asked repeatedly, one at a time
-   (dashboard; history first page and a deep page, unfiltered and with each filter;
-   ``/api/triggers`` first and deep; ``/api/summary``): p50, p95 and max per page.
+   source at ``--interval`` on that site) and the history: each source's true baseline
+   (the document the site serves, parsed and stored as a first check stores it, with the
+   site's ETag and Last-Modified on the source), ``--checkruns`` check runs per source
+   and ``--triggers`` triggers.
+2. Just before the daemon starts, the sources' next due times are spread over one
+   interval from that moment, as a steady install leaves them (each due an interval
+   after its last check). ``reassess run`` (web UI on) starts on it: start-up until it
+   logs that it runs (the config read, the migrations checked, the config synced against
+   N sources), and its memory (peak RSS of the main process, peak PSS of its process
+   tree).
+3. Over ``--window`` seconds while it checks what falls due (answered 304, as a steady
+   install's checks mostly are): the schedule kept, and each page of the web UI and API
+   asked repeatedly, one at a time (dashboard; history first page and a deep page,
+   unfiltered and with each filter; ``/api/triggers`` first and deep; ``/api/summary``):
+   p50, p95 and max per page.
 4. ``reassess triggers`` and ``reassess show`` (their wall time, as a user runs them,
    start-up included) while the daemon still runs, then the database's size.
 
-The sources seeded have no baseline yet, so the window is the daemon's first interval on
-them: every check it makes fetches and parses its document (heavier than the steady
-state of ``bench.steady``, which is mostly 304). Prints lines, writes JSON to
+The schedule kept: every source due before the window's end is either checked (its
+check run's start minus its due time is how late it was) or still waiting (the window's
+end minus its due time); the most overdue of them, against the allowance of one tick.
+Sources that fell due while the daemon was starting, or within ``SETTLE`` seconds of
+it running (its catch-up), are reported apart (``schedule.startup``) from those due
+after (``schedule.steady``, the target: a restart's backlog is not the steady state).
+A sample every 5 s of the most overdue source no daemon holds is kept as well
+(``max_unclaimed_late_s``). Prints lines, writes JSON to
 ``bench/results/scale-<db>-<N>-<time>.json`` (or ``--out``).
 """
 
@@ -29,13 +39,14 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +54,11 @@ from .__main__ import precompile
 from .latency import _proc_hwm_mb
 from .procs import ROOT, Site, TreeMemory, child_env, stop
 from .run import machine
-from .seed import seed
+from .seed import CACHE, seed, update_sources
 from .steady import Database, _wait_running, free_port, reassess_argv
-from .workload import vendor_count
+from .workload import documents, vendor_count
+
+SETTLE = 30.0  # seconds after the daemon runs that its start-up backlog may take
 
 FILTERS = ("vendor=v0002", "type=incident", "severity=high", "status=open",
            "source=v0002-status", "assessment=v0002-review", "since=2026-09-01",
@@ -97,6 +110,57 @@ def lateness(db: Database) -> float:
     return max(0.0, (datetime.now(UTC) - due).total_seconds())
 
 
+def _utc(value: Any) -> datetime:
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def spread_due(db: Database, ids: list[str], interval: float, start: datetime,
+               seed_value: int = 2) -> dict[str, datetime]:
+    """Each source due at a random moment of the interval from ``start``, last checked an
+    interval before: the schedule a daemon that has run a while leaves."""
+    rng = random.Random(seed_value)
+    dues = {sid: start + timedelta(seconds=rng.uniform(0, interval)) for sid in ids}
+    period = timedelta(seconds=interval)
+    update_sources(db.engine, [{"_id": sid, "next_due_at": due, "last_checked_at": due - period,
+                                "last_success_at": due - period} for sid, due in dues.items()])
+    return dues
+
+
+def schedule_kept(db: Database, dues: dict[str, datetime], run0: int, end: datetime,
+                  running: datetime, tick: float) -> dict[str, Any]:
+    """How late each source due before ``end`` was checked (its first check run since
+    ``run0``: started minus due), or still is (``end`` minus due, unchecked); the most
+    overdue of those due after the start-up backlog (``running`` + ``SETTLE``) and of
+    those before, each against one tick."""
+    first = {str(sid): _utc(at) for sid, at in db.rows(
+        "SELECT source_id, min(started_at) FROM checkrun WHERE id > :i GROUP BY source_id",
+        i=run0)}
+    settled = running + timedelta(seconds=SETTLE)
+    parts: dict[str, dict[str, Any]] = {}
+    for name, due_in in (("startup", lambda d: d < settled),
+                         ("steady", lambda d: settled <= d)):
+        late: list[float] = []
+        waiting = 0
+        for sid, due in dues.items():
+            if due >= end or not due_in(due):
+                continue
+            checked = first.get(sid)
+            if checked is None:
+                waiting += 1
+                late.append((end - due).total_seconds())
+            else:
+                late.append(max(0.0, (checked - due).total_seconds()))
+        late.sort()
+        parts[name] = {"due": len(late), "unchecked_at_end": waiting,
+                       "max_late_s": round(late[-1], 2) if late else 0.0,
+                       "p99_late_s": round(_pct(late, 0.99), 2) if late else 0.0,
+                       "p50_late_s": round(_pct(late, 0.5), 2) if late else 0.0,
+                       "over_a_tick": sum(1 for x in late if x > tick),
+                       "kept": bool(late) and late[-1] <= tick}
+    return parts
+
+
 def run(args: argparse.Namespace, log: Any) -> dict[str, Any]:
     n = args.sources
     workdir = Path(args.workdir) / f"scale-{args.db}-{n}"
@@ -117,7 +181,8 @@ def run(args: argparse.Namespace, log: Any) -> dict[str, Any]:
         config = workdir / "reassess.yaml"
         result["seed"] = seed(db.url, config, sources=n, triggers=args.triggers,
                               checkruns=args.checkruns, base_url=site.base_url,
-                              interval=args.interval, days=365)
+                              interval=args.interval, days=365, workers=args.workers,
+                              cache=CACHE, log=log)
         web_port = free_port()
         text = config.read_text(encoding="utf-8").replace(
             "schedule: {jitter: 0, tick: 1s}",
@@ -134,9 +199,15 @@ def run(args: argparse.Namespace, log: Any) -> dict[str, Any]:
 
 def _daemon(args: argparse.Namespace, config: Path, web_port: int, workdir: Path,
             db: Database, result: dict[str, Any], log: Any) -> None:
-    log("daemon up")
+    from config.durations import parse_duration
+    interval = parse_duration(args.interval)
+    run0, trig0 = db.max_id("checkrun"), db.max_id("trigger")
+    dues = spread_due(db, [d.source_id for d in documents(args.sources)], interval,
+                      datetime.now(UTC))
+    log(f"due times spread over {interval:g} s from now; daemon up")
     daemon_log = (workdir / "daemon.log").open("w")
     started = time.monotonic()
+    launched = datetime.now(UTC)
     separate = args.web == "separate"
     argv = reassess_argv("run", "--config", str(config), *(["--no-web"] if separate else []))
     proc = subprocess.Popen(argv, stdout=daemon_log, stderr=subprocess.STDOUT,
@@ -151,6 +222,7 @@ def _daemon(args: argparse.Namespace, config: Path, web_port: int, workdir: Path
     memory.start()
     try:
         result["startup_s"] = _wait_running(workdir / "daemon.log", proc, started)
+        running = datetime.now(UTC)
         result["rss_after_startup_mb"] = round(_proc_hwm_mb(proc.pid), 1)
         base = f"http://127.0.0.1:{web_port}"
         deadline = time.monotonic() + 180
@@ -171,7 +243,6 @@ def _daemon(args: argparse.Namespace, config: Path, web_port: int, workdir: Path
                  "api_triggers_type": "/api/triggers?limit=100&type=incident",
                  "api_summary": "/api/summary"}
         t0 = time.monotonic()
-        run0 = db.max_id("checkrun")
         late: list[float] = []
         probes: list[dict[str, Any]] = []
         while time.monotonic() - t0 < args.window:
@@ -180,8 +251,14 @@ def _daemon(args: argparse.Namespace, config: Path, web_port: int, workdir: Path
             time.sleep(max(0.0, 5.0 - (time.monotonic() - t0) % 5.0))
             if proc.poll() is not None:
                 raise RuntimeError(f"the daemon exited with {proc.returncode}")
-        window = time.monotonic() - t0
+        result["window_measured_s"] = round(time.monotonic() - t0, 1)
+        end = datetime.now(UTC)
         checks = db.max_id("checkrun") - run0
+        kept = schedule_kept(db, dues, run0, end, running, 1.0)
+        outcomes = {str(o): int(c) for o, c in db.rows(
+            "SELECT outcome, count(*) FROM checkrun WHERE id > :i GROUP BY outcome", i=run0)}
+        fired = db.max_id("trigger") - trig0
+        checked = sum(outcomes.values())
         merged: dict[str, list[float]] = {}
         for p in probes:
             for name, fig in p.items():
@@ -192,16 +269,21 @@ def _daemon(args: argparse.Namespace, config: Path, web_port: int, workdir: Path
                                 "status": probes[-1][name]["status"],
                                 "bytes": probes[-1][name]["bytes"]}
                          for name, v in merged.items()}
-        from config.durations import parse_duration
-        interval = parse_duration(args.interval)
         # Checked within its interval plus one tick: due at the last check plus the
         # interval, so at most a tick (1 s) late.
-        result["schedule"] = {"max_late_s": round(max(late), 1), "samples": len(late),
-                              "allowed_s": 1.0, "interval_s": interval,
-                              "kept": max(late) <= 1.0,
+        result["schedule"] = {"allowed_s": 1.0, "interval_s": interval,
+                              "settle_s": SETTLE, **kept,
+                              "kept": kept["steady"]["kept"],
+                              "max_unclaimed_late_s": round(max(late), 1),
+                              "samples": len(late),
                               "checks": checks,
-                              "checks_per_s": round(checks / window, 1),
-                              "needed_per_s": round(args.sources / interval, 1)}
+                              "checks_per_s": round(checks / (end - launched)
+                                                    .total_seconds(), 1),
+                              "needed_per_s": round(args.sources / interval, 1),
+                              "outcomes": outcomes,
+                              "share_304": round(outcomes.get("not_modified", 0) / checked, 4)
+                              if checked else None,
+                              "triggers_fired": fired}
         log("CLI: reassess triggers / show")
         result["cli"] = _cli(config, workdir)
         result["peak_rss_mb"] = round(_proc_hwm_mb(proc.pid), 1)
@@ -238,7 +320,15 @@ def lines(r: dict[str, Any]) -> list[str]:
            f"{tag} daemon start-up {r.get('startup_s')} s (target ≤ 30 s), RSS after "
            f"start-up {r.get('rss_after_startup_mb')} MB, peak RSS {r.get('peak_rss_mb')} MB "
            f"(target ≤ 400 MB), tree PSS {r.get('peak_tree_pss_mb')} MB",
-           f"{tag} schedule: {json.dumps(r.get('schedule', {}))}"]
+           f"{tag} schedule: {json.dumps(_brief(r.get('schedule', {})))}"]
+    for part in ("steady", "startup"):
+        fig = r.get("schedule", {}).get(part)
+        if fig:
+            out.append(f"{tag} schedule {part}: {fig['due']} sources due, most overdue "
+                       f"{fig['max_late_s']} s (p99 {fig['p99_late_s']} s, p50 "
+                       f"{fig['p50_late_s']} s; allowed 1 tick = 1 s: "
+                       f"{'kept' if fig['kept'] else 'MISSED'}), {fig['over_a_tick']} over a "
+                       f"tick, {fig['unchecked_at_end']} unchecked at the end")
     for name, fig in r.get("web", {}).items():
         target = 150 if name.startswith("api") else 300
         mark = "met" if fig["p95_ms"] <= target else "MISSED"
@@ -250,6 +340,10 @@ def lines(r: dict[str, Any]) -> list[str]:
     out.append(f"{tag} database {r.get('db_bytes', 0) / 1e6:.0f} MB; load "
                f"{r['load_before']} → {r.get('load_after')}")
     return out
+
+
+def _brief(schedule: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in schedule.items() if k not in ("steady", "startup")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web", choices=("daemon", "separate"), default="daemon",
                         help="the web UI in the daemon (reassess run) or in its own "
                              "process beside it (reassess run --no-web + reassess serve)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes computing the seeded baselines (cached on disk)")
     parser.add_argument("--workdir", default="/tmp/reassess-bench")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
