@@ -255,6 +255,8 @@ class SourceConfig(BaseModel):
         (values under 4 characters would mask ordinary words: they are not listed)."""
         found: dict[str, str] = {}
         for text in (self.url, *self.headers.values(), self.password or ""):
+            if "${" not in text:  # most texts name no variable (this runs on every check)
+                continue
             for m in ENV_REF.finditer(text):
                 value = expand_env(m.group(0), self._env or _NO_ENV)
                 if len(value) >= 4:

@@ -608,7 +608,7 @@ class Checker:
         result = await fetcher.fetch(request, backlog, via_for(request))
         if is_paged:
             result = await follow_pages(fetcher, request, result, watch.kind, watch.settings)
-        return started, redact_result(result, _secrets(source))
+        return started, redact_result(result, source.secrets())
 
     def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState],
                held: set[str] | None = None) -> int:
@@ -725,15 +725,6 @@ def _interleaved(rows: Sequence[SourceRow], watches: dict[str, Watch],
     if len(by_host) == 1:
         return list(rows)
     return [r for group in zip_longest(*by_host.values()) for r in group if r is not None]
-
-
-def _secrets(source: Any) -> dict[str, str]:
-    """``source.secrets()``, without its scan of every check's url and headers when none
-    of them (nor a password) names a ``${VAR}`` (most sources)."""
-    if ("${" in source.url or source.password
-            or any("${" in value for value in source.headers.values())):
-        return source.secrets()  # type: ignore[no-any-return]
-    return {}
 
 
 def _jitter(config: Config, out: Outcome) -> float:
