@@ -25,11 +25,14 @@ install: $(STAMP)
 demo: $(BASE)
 	$(BIN)/reassess demo
 
-## make test: services (PostgreSQL, Chromium), lint, then the whole suite
+## make test: services (PostgreSQL, Chromium), lint, then the whole suite, one pytest
+## worker per core (at most 4; most tests wait on daemons, sites and databases):
+## `make test TEST_WORKERS=0` runs it in one process
+TEST_WORKERS ?= auto
 test: install
 	tools/test-services.sh
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --maxprocesses 4 --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .

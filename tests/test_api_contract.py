@@ -80,7 +80,7 @@ def test_schemathesis_finds_no_failure(api: LiveServer, tmp_path: Path) -> None:
     st = Path(sys.executable).parent / "schemathesis"
     cmd = [str(st), "run", api.url + "/openapi.json",
            "--header", f"Authorization: Bearer {TOKENS['ci-bot'][1]}",
-           "--checks", "all", "--max-examples", "12", "--max-time", "90",
+           "--checks", "all", "--max-examples", "12", "--max-time", "60",
            "--request-timeout", "10", "--workers", "1", "--seed", "1",
            "--report", "ndjson", "--report-dir", str(report)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False,

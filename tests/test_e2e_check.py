@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from procs import wait_for
+from procs import RunningDaemon, wait_for
 from sqlalchemy import select
 
 from storage.db import open_database, session_scope
@@ -153,7 +153,7 @@ def test_daemon_rechecks_after_interval_and_resumes(site: Any, db_url: str,
 
 
 def test_restart_does_not_recheck_what_is_not_due(site: Any, sqlite_url: str,
-                                                  make_config: Any) -> None:
+                                                  make_config: Any, tmp_path: Path) -> None:
     config = make_config(CONFIG, db=sqlite_url, site=site.base_url, interval="1h")
     engine = open_database(sqlite_url)
     proc = _daemon(config)
@@ -161,12 +161,16 @@ def test_restart_does_not_recheck_what_is_not_due(site: Any, sqlite_url: str,
         wait_for(lambda: _checks(engine) == 1, 20, "the first check")
     finally:
         _stop(proc)
-    proc = _daemon(config)
+    daemon = RunningDaemon(config, tmp_path / "second.log", "--no-web")
     try:
-        # Observe several dispatch ticks (1 s each): the source is not due for an hour.
+        # Running (its schedule read back from the database), then several dispatch ticks
+        # (1 s each): the source is not due for an hour.
+        daemon.wait_log(r"reassess running: 1 source", 60)
         time.sleep(3.5)
-        assert proc.poll() is None
+        assert daemon.alive()
     finally:
-        out = _stop(proc)
+        code = daemon.stop(30)
+    out = daemon.text()
+    assert code == 0, out
     assert _checks(engine) == 1, out
     engine.dispose()
