@@ -171,6 +171,23 @@ class VendorActivity(SQLModel, table=True):
     last_day: date | None = None
 
 
+class TriggerCount(SQLModel, table=True):
+    """How many triggers there are of each (type, severity, status): the sum of ``n``
+    over a key's rows, kept by SQL triggers on the trigger table (``storage/counts.py``).
+    The dashboard's and the summary's open counts, and the history's count under no
+    filter or a type/severity/status one, read this small table instead of the triggers.
+    On PostgreSQL each write statement appends its own rows (no row two writers share);
+    retention folds them. On SQLite a key has one row, updated in place."""
+    model_config = _DEFERRED
+    __tablename__ = "trigger_count"
+
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(max_length=40)
+    severity: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    n: int = 0
+
+
 class Assessment(SQLModel, table=True):
     """The stored lifecycle of an assessment from the config register."""
     model_config = _DEFERRED
