@@ -125,9 +125,11 @@ class Trigger(SQLModel, table=True):
     # column leads an index that also gives that order, so a page reads only its rows
     # (tests/test_query_plans.py checks every history query's plan).
     __table_args__ = (
-        # (vendor_id and severity too: the dashboard's chart reads its window from the index)
+        # (vendor_id and severity too: a chart of every vendor reads its window from the index)
         Index("ix_trigger_created", "created_at", "id", "vendor_id", "severity"),
-        Index("ix_trigger_vendor_created", "vendor_id", "created_at", "id"),
+        # (severity too: the dashboard's chart reads its rows' vendors from the index alone,
+        # a few entries each, instead of every entry of its 90 days)
+        Index("ix_trigger_vendor_created", "vendor_id", "created_at", "id", "severity"),
         Index("ix_trigger_type_created", "type", "created_at", "id"),
         Index("ix_trigger_severity_created", "severity", "created_at", "id"),
         Index("ix_trigger_status_created", "status", "created_at", "id"),

@@ -231,7 +231,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_trigger_status_counts', ['status', 'type', 'severity', 'vendor_id'], unique=False)
         batch_op.create_index('ix_trigger_status_created', ['status', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_trigger_type_created', ['type', 'created_at', 'id'], unique=False)
-        batch_op.create_index('ix_trigger_vendor_created', ['vendor_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_trigger_vendor_created', ['vendor_id', 'created_at', 'id', 'severity'], unique=False)
 
     op.create_table('trigger_count',
     sa.Column('id', sa.Integer(), nullable=False),
