@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
@@ -24,6 +24,10 @@ def _json(**kw: Any) -> Any:
     return Field(default=None, sa_column=Column(JSON, **kw))
 
 
+# An active source whose last checks failed or whose content vanished.
+FAILING = "active AND (consecutive_failures > 0 OR alert_state <> 'ok')"
+
+
 class Vendor(SQLModel, table=True):
     model_config = _DEFERRED
     id: str = Field(primary_key=True, max_length=80)
@@ -35,6 +39,12 @@ class Vendor(SQLModel, table=True):
 class Source(SQLModel, table=True):
     """A watched URL with its schedule, HTTP validators and health."""
     model_config = _DEFERRED
+    __table_args__ = (
+        # The dashboard's failing sources: only those rows, not every source (a partial
+        # index holds no healthy source, so a check that stays healthy never writes it).
+        Index("ix_source_failing", "id", postgresql_where=text(FAILING),
+              sqlite_where=text(FAILING)),
+    )
 
     id: str = Field(primary_key=True, max_length=80)
     vendor_id: str = Field(index=True, max_length=80)

@@ -16,6 +16,7 @@ from triggers.events import SEVERITIES, severity_rank
 from . import counts as kept_counts
 from . import search as search_index
 from .models import (
+    FAILING,
     Assessment,
     AssessmentFlag,
     AuditEvent,
@@ -318,9 +319,9 @@ def busy_vendors(session: Session, since: datetime, limit: int
 
 def failing_sources(session: Session, limit: int = 200) -> list[Source]:
     """Active sources whose last checks failed or whose content vanished."""
-    stmt = (select(Source).where(col(Source.active).is_(True),
-                                 or_(col(Source.consecutive_failures) > 0,
-                                     col(Source.alert_state) != "ok"))
+    # the condition exactly as ``ix_source_failing``'s (``models.FAILING``): PostgreSQL
+    # reads that partial index only when it can prove the query needs no other row
+    stmt = (select(Source).where(text(FAILING))
             .order_by(col(Source.consecutive_failures).desc(), col(Source.id))
             .limit(limit))
     return list(session.execute(stmt).scalars())

@@ -331,3 +331,36 @@ def test_kept_under_parallel_writers_and_compaction(engine: Engine) -> None:
     _agrees(engine)
     counts.compact(engine)
     _agrees(engine)
+
+
+def test_failing_sources_are_those_of_the_condition(engine: Engine) -> None:
+    """Read from the partial index ``ix_source_failing``, the failing sources are the
+    active ones with failures or an alert, most failures first, as before."""
+    from sqlalchemy import or_
+
+    from storage.models import Source
+
+    with session_scope(engine) as session:
+        n = 0
+        for active in (True, False):
+            for failures in (0, 1, 4):
+                for alert in ("ok", "failing", "vanished"):
+                    for _ in range(2):
+                        n += 1
+                        session.add(Source(id=f"s{n:03d}", vendor_id="acme", kind="page",
+                                           url="https://x.example/", active=active,
+                                           consecutive_failures=failures, alert_state=alert))
+    with session_scope(engine) as session:  # a source recovers, another starts failing
+        session.execute(update(Source).where(col(Source.id) == "s005").values(
+            consecutive_failures=0, alert_state="ok"))
+        session.execute(update(Source).where(col(Source.id) == "s001").values(
+            consecutive_failures=2))
+    with session_scope(engine, write=False) as session:
+        old = list(session.execute(
+            select(col(Source.id)).where(col(Source.active).is_(True),
+                                         or_(col(Source.consecutive_failures) > 0,
+                                             col(Source.alert_state) != "ok"))
+            .order_by(col(Source.consecutive_failures).desc(), col(Source.id))).scalars())
+        assert len(old) == 16 and "s001" in old and "s005" not in old
+        for limit in (200, 4):
+            assert [s.id for s in q.failing_sources(session, limit)] == old[:limit]

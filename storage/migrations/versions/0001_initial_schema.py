@@ -196,6 +196,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('source', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_source_alert_state'), ['alert_state'], unique=False)
+        batch_op.create_index('ix_source_failing', ['id'], unique=False, postgresql_where=sa.text("active AND (consecutive_failures > 0 OR alert_state <> 'ok')"), sqlite_where=sa.text("active AND (consecutive_failures > 0 OR alert_state <> 'ok')"))
         batch_op.create_index(batch_op.f('ix_source_next_due_at'), ['next_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_source_vendor_id'), ['vendor_id'], unique=False)
 
@@ -287,6 +288,7 @@ def downgrade() -> None:
     with op.batch_alter_table('source', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_source_vendor_id'))
         batch_op.drop_index(batch_op.f('ix_source_next_due_at'))
+        batch_op.drop_index('ix_source_failing', postgresql_where=sa.text("active AND (consecutive_failures > 0 OR alert_state <> 'ok')"), sqlite_where=sa.text("active AND (consecutive_failures > 0 OR alert_state <> 'ok')"))
         batch_op.drop_index(batch_op.f('ix_source_alert_state'))
 
     op.drop_table('source')
