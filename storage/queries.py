@@ -13,8 +13,10 @@ from sqlmodel import Session, col
 
 from triggers.events import SEVERITIES, severity_rank
 
+from . import counts as kept_counts
 from . import search as search_index
 from .models import (
+    FAILING,
     Assessment,
     AssessmentFlag,
     AuditEvent,
@@ -77,6 +79,12 @@ class TriggerFilter:
         # (a NUL would end FTS5's query string: such a word is matched by LIKE too)
         indexed = [w for w in words if len(w) >= search_index.MIN_WORD and "\0" not in w]
         return indexed, [w for w in words if w not in indexed]
+
+    def only_kept_keys(self) -> bool:
+        """Whether this filter says nothing but a type, a severity and a status: its
+        count is ``trigger_count``'s (``storage/counts.py``)."""
+        return not any((self.vendor, self.source, self.assessment, self.since, self.until,
+                        self.text))
 
     def only_text(self) -> bool:
         """Whether the text is this filter's only condition."""
@@ -185,6 +193,10 @@ def count_triggers(session: Session, flt: TriggerFilter | None = None, *,
     """How many triggers ``flt`` matches; with ``cap``, counting stops past ``cap`` (the
     answer is then ``cap + 1``: "more than ``cap``")."""
     flt = flt or TriggerFilter()
+    if flt.only_kept_keys():  # from the counts the database keeps, not the triggers
+        n = kept_counts.count(session, type=flt.type or None,
+                              severity=flt.severity or None, status=flt.status or None)
+        return n if cap is None else min(n, cap + 1)
     mode = search_mode(session, flt)
     indexed, scanned = flt.words(mode)
     if indexed and not scanned and flt.only_text():
@@ -260,11 +272,9 @@ def iter_triggers(session: Session, flt: TriggerFilter | None = None, *, batch: 
 
 
 def open_trigger_counts(session: Session) -> dict[tuple[str, str], int]:
-    """(type, severity) → number of open triggers."""
-    rows = session.execute(select(col(Trigger.type), col(Trigger.severity), func.count())
-                           .where(col(Trigger.status) == "open")
-                           .group_by(col(Trigger.type), col(Trigger.severity)))
-    return {(t, s): int(n) for t, s, n in rows}
+    """(type, severity) → number of open triggers, from the counts the database keeps
+    (``storage/counts.py``), not from the open triggers."""
+    return kept_counts.open_counts(session)
 
 
 def trigger_timeline(session: Session, since: datetime, vendors: list[str] | None = None
@@ -309,9 +319,9 @@ def busy_vendors(session: Session, since: datetime, limit: int
 
 def failing_sources(session: Session, limit: int = 200) -> list[Source]:
     """Active sources whose last checks failed or whose content vanished."""
-    stmt = (select(Source).where(col(Source.active).is_(True),
-                                 or_(col(Source.consecutive_failures) > 0,
-                                     col(Source.alert_state) != "ok"))
+    # the condition exactly as ``ix_source_failing``'s (``models.FAILING``): PostgreSQL
+    # reads that partial index only when it can prove the query needs no other row
+    stmt = (select(Source).where(text(FAILING))
             .order_by(col(Source.consecutive_failures).desc(), col(Source.id))
             .limit(limit))
     return list(session.execute(stmt).scalars())

@@ -8,6 +8,9 @@ Pruned, when older than the configured age (``retention.check_runs``):
   kept, and not among the ``keep_versions`` newest of their source (flap detection compares
   a new version with the recent ones).
 
+Folded, not pruned: the rows ``trigger_count`` gathers on PostgreSQL (one per write
+statement; ``storage/counts.py``), each key's into one.
+
 Never pruned: triggers, assessment flags, audit events, and the snapshots they rely on.
 A pruned snapshot is in the hash chain (``storage/chain.py``): its pruning is appended
 as a ``pruned`` record, so ``reassess verify`` knows its absence is retention's.
@@ -25,7 +28,7 @@ from sqlalchemy import CompoundSelect, Select, delete, func, select, union
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from . import chain
+from . import chain, counts
 from .db import session_scope
 from .models import CheckRun, Snapshot, Source, Trigger
 
@@ -40,7 +43,9 @@ class PruneResult:
 
 def prune(engine: Engine, now: datetime, *, older_than: float, keep_versions: int = 3,
           batch: int = BATCH) -> PruneResult:
-    """Delete check runs and unreferenced snapshots older than ``older_than`` seconds."""
+    """Delete check runs and unreferenced snapshots older than ``older_than`` seconds (and
+    fold the trigger counts' rows)."""
+    counts.compact(engine)
     cutoff = now - timedelta(seconds=older_than)
     runs = _delete_batches(engine, CheckRun, select(col(CheckRun.id))
                            .where(col(CheckRun.started_at) < cutoff), batch)

@@ -175,3 +175,29 @@ def test_text_search_uses_its_index(seeded: tuple[Engine, httpx.Client]) -> None
             plan = _plan(engine, statement, parameters)
             assert any(re.match(r"\s*SCAN trigger_search VIRTUAL TABLE INDEX", line)
                        for line in plan), (statement, plan)
+
+
+def test_dashboard_and_summary_count_nothing_from_the_history(
+        seeded: tuple[Engine, httpx.Client]) -> None:
+    """The dashboard's and the summary's open counts, and the history's count of every
+    trigger (or of a type, severity or status), come from ``trigger_count``
+    (``storage/counts.py``), not from the triggers; the failing sources from their
+    partial index (``ix_source_failing``), not from every source."""
+    engine, client = seeded
+    seen = _record(engine)
+    for path in ("/", "/api/summary", "/api/triggers?offset=2000&limit=20", "/triggers",
+                 "/triggers?status=open&page=3", "/api/triggers?type=incident&severity=high"):
+        res = client.get(path)
+        assert res.status_code == 200, (path, res.status_code, res.text[:300])
+    # the old forms: every trigger counted (no group), or the open ones by type
+    counted = [s for s, _ in seen
+               if (re.search(r'count\(\*\)[^,]*\sFROM "?trigger"?\s', s) and "GROUP BY" not in s)
+               or re.search(r'GROUP BY "?trigger"?\.type', s)]
+    assert not counted, counted
+    assert any("trigger_count" in s for s, _ in seen)
+    failing = [(s, p) for s, p in seen if re.search(r"\bFROM source\b", s)
+               and "consecutive_failures" in s]
+    assert failing
+    for statement, parameters in failing:
+        plan = "\n".join(_plan(engine, statement, parameters))
+        assert "ix_source_failing" in plan, plan
