@@ -364,3 +364,41 @@ def test_failing_sources_are_those_of_the_condition(engine: Engine) -> None:
         assert len(old) == 16 and "s001" in old and "s005" not in old
         for limit in (200, 4):
             assert [s.id for s in q.failing_sources(session, limit)] == old[:limit]
+
+
+# --- `reassess check` from cron ------------------------------------------------------------
+
+CHECK_CONFIG = """\
+database: {db}
+vendors:
+  - id: acme
+    name: Acme AI
+    sources:
+      - id: acme-dpa
+        kind: page
+        url: {site}/acme/dpa
+        select: "main"
+"""
+POLICY = ("<h1>DPA</h1><h2>Retention</h2><p>Customer content is retained for {} days.</p>"
+          "<h2>Training</h2><p>We do not train on customer content.</p>")
+
+
+def test_reassess_check_folds_the_counts(site: Any, db_url: str, make_config: Any,
+                                         run_cli: Any) -> None:
+    """An install that runs ``reassess check`` from cron has no daemon's hourly retention:
+    each check folds the rows its triggers added (PostgreSQL appends one per statement)."""
+    config = make_config(CHECK_CONFIG, db=db_url, site=site.base_url)
+    for days in (30, 90, 120):
+        site.control("acme", "set_page", path="dpa", html=POLICY.format(days))
+        res = run_cli("check", "--config", str(config))
+        assert res.returncode == 0, res.stderr
+    engine = open_database(db_url)
+    try:
+        with session_scope(engine, write=False) as session:
+            truth = _truth(session)
+            assert sum(truth.values()) == 2  # two changes fired
+            assert _kept(session) == truth
+            rows = session.execute(select(func.count()).select_from(TriggerCount)).scalar_one()
+            assert rows == len(truth)  # folded: one row a key
+    finally:
+        engine.dispose()
