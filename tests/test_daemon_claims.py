@@ -1,10 +1,14 @@
-"""How much one round of the daemon's dispatch claims (``monitor.daemon.daemon.claim_size``).
+"""How much one round of the daemon's dispatch claims (``monitor.daemon.daemon.claim_size``),
+and how many of a pass's outcomes go in one transaction (``pipeline.BATCH``, ``BATCH_ROWS``).
 
 A round claims up to 16 × ``http.concurrency`` due sources (within 50 and 500): fewer,
 larger rounds than the 4 × it claimed before, each round paying its claim, its writes
 and its set-up once. It still claims no more than that, so daemons sharing a database
 split what is due beyond it. Observed on a real daemon round against a slow loopback
 server, on SQLite and PostgreSQL.
+
+Outcomes that store nothing (a 304, an unchanged body) are written up to 500 per
+transaction, those that store a snapshot or a trigger still 200 at most.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from collections.abc import Iterator
 
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from config.schema import Config
+from monitor.check import pipeline
+from monitor.check.pipeline import Checker
 from monitor.daemon.daemon import CLAIM_MAX, CLAIM_MIN, Daemon, claim_size
 from storage.db import session_scope
 from storage.models import CheckRun, Source
@@ -30,13 +36,14 @@ class SlowServer:
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
+        self.body = "<main>ok</main>"
         self.loop = asyncio.new_event_loop()
         self.port = 0
         self.runner: web.AppRunner | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         await asyncio.sleep(self.delay)
-        return web.Response(text="<main>ok</main>", content_type="text/html")
+        return web.Response(text=self.body, content_type="text/html")
 
     def start(self) -> None:
         ready = threading.Event()
@@ -131,3 +138,33 @@ def test_a_round_claims_its_size_and_leaves_the_rest_due(slow: SlowServer, engin
     assert first == in_flight == claim_size(config) == 128
     assert _checked(engine) == 300  # every round until nothing was due
     assert _leased(engine, daemon.worker) == 0
+
+
+def test_outcomes_that_store_nothing_are_written_in_larger_batches(
+        slow: SlowServer, engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 baselines (each stores a snapshot) go in batches of at most 200; the next
+    pass, 300 unchanged bodies, in one transaction (the old code cut it at 200)."""
+    monkeypatch.setattr(pipeline, "FLUSH_AFTER", 600.0)  # batches cut by size only
+    slow.delay = 0.0
+    config = _config(db_url, slow.port, 300, concurrency=32)
+    checker = Checker(config, engine)
+    checker.sync()
+    sizes: list[int] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, parameters: object,
+             _context: object, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO CHECKRUN") or \
+                statement.lstrip().upper().startswith('INSERT INTO "CHECKRUN"'):
+            sizes.append(len(parameters) if executemany else 1)  # type: ignore[arg-type]
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        first = asyncio.run(checker.check())
+        baselines, sizes[:] = list(sizes), []
+        second = asyncio.run(checker.check())
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+        checker.close()
+    assert first.baseline == 300 and sum(baselines) == 300
+    assert max(baselines) <= pipeline.BATCH == 200
+    assert second.unchanged == 300 and sizes == [300]

@@ -92,7 +92,12 @@ class SourceRow(Protocol):
     def parser_version(self) -> str | None: ...
 
 
-BATCH = 200  # outcomes written per transaction
+# Outcomes written per transaction: at most BATCH that store something (a snapshot, a
+# trigger), at most BATCH_ROWS in all. An outcome that stores nothing (a 304, an unchanged
+# body, a failure) is a row and an update: a daemon's round of a few hundred of them is
+# one transaction, where every transaction writes each page it touched to the WAL again.
+BATCH = 200
+BATCH_ROWS = 500
 BACKLOG = 64  # fetched results at most waiting for analysis (at least 2 × concurrency)
 SPAWN = 512  # fetch tasks at most alive at once (at least 4 × concurrency)
 FLUSH_AFTER = 1.0  # seconds: a slow source does not hold back the others' outcomes
@@ -444,6 +449,7 @@ class Checker:
             return summary
         states = _states(rows)
         pending: list[Outcome] = []
+        heavy = 0  # outcomes in ``pending`` that store a snapshot or a trigger
         flushed = time.monotonic()
         loop = asyncio.get_running_loop()
         self.reader.loop = loop
@@ -496,18 +502,21 @@ class Checker:
             return out
 
         async def record(out: Outcome) -> None:
-            nonlocal pending, flushed
+            nonlocal pending, flushed, heavy
             backlog.release()
             if out.fetch.body is not None:
                 out.fetch = replace(out.fetch, body=None)
             summary.add(out)
             pending.append(out)
+            if out.store_snapshot or out.events:
+                heavy += 1
             if self.observer is not None:
                 self.observer.checked(out)
             if progress is not None:
                 progress(out)
-            if len(pending) >= BATCH or time.monotonic() - flushed >= FLUSH_AFTER:
-                batch, pending, flushed = pending, [], time.monotonic()
+            if (heavy >= BATCH or len(pending) >= BATCH_ROWS
+                    or time.monotonic() - flushed >= FLUSH_AFTER):
+                batch, pending, flushed, heavy = pending, [], time.monotonic(), 0
                 summary.triggers += await self.in_db(self._flush, batch, states, held)
 
         parsing: set[asyncio.Task[None]] = set()
