@@ -76,9 +76,9 @@ def make_engine(url: str, **kw: Any) -> Engine:
 # Pages the WAL may hold before a commit copies them back to the database (SQLite's
 # default: 1,000, 4 MB). A daemon's every write transaction rewrites the pages it touched
 # (its sources' rows, their indexes, the check runs' indexes) into the WAL; the larger
-# the window, the more rewrites of a page one checkpoint copies (and syncs) once: 7-14 %
-# less CPU per check in the steady state (bench.steady, N = 1,000), for a WAL file of up
-# to ~40 MB.
+# the window, the more rewrites of a page one checkpoint copies (and syncs) once: 7 and
+# 14 % less CPU per check in two alternated pairs of the steady state (bench.steady,
+# N = 1,000, a shared machine), for a WAL file of up to ~40 MB.
 WAL_AUTOCHECKPOINT = 10_000
 
 
