@@ -203,15 +203,24 @@ class AddressGuard:
                 return True
         return False
 
-    async def check(self, url: httpx.URL, own: Origin) -> None:
-        """Refuse ``url`` (raise ``FetchError``) unless it may be fetched; sets whether the
-        connection may go to a non-public address."""
+    def own(self, url: httpx.URL) -> None:
+        """``check`` of a URL of the source's own origin (its first hop), without working
+        that origin out again: every check makes one."""
+        self._refuse_form(url)
+        _PRIVATE_OK.set(True)
+
+    def _refuse_form(self, url: httpx.URL) -> None:
         if url.scheme not in ("http", "https"):
             raise FetchError(f"refused: a redirect to a {url.scheme or 'schemeless'} URL",
                              status=0)
         if url.userinfo:
             raise FetchError("refused: a URL with credentials in it (user:password@); "
                              "put them in the source's headers:", status=0)
+
+    async def check(self, url: httpx.URL, own: Origin) -> None:
+        """Refuse ``url`` (raise ``FetchError``) unless it may be fetched; sets whether the
+        connection may go to a non-public address."""
+        self._refuse_form(url)
         target = origin_of(url)
         if target == own or self.listed(target[1], target[2]):
             _PRIVATE_OK.set(True)
@@ -341,15 +350,17 @@ class Fetcher:
         return AiohttpTransport(limits=limits, client=session, verify=tls)
 
     async def fetch(self, request: FetchRequest, backlog: asyncio.Semaphore | None = None,
-                    how: Via | None = None) -> FetchResult:
+                    how: Via | None = None, host: str | None = None) -> FetchResult:
         """Fetch once with retries on transient errors; never raises.
 
         With ``backlog``, a slot of it is taken once the host admits the request and is
         left for the caller to release when it has dealt with the result: results (and
         their bodies) never pile up faster than the caller consumes them. With ``how``,
         the body is fetched by it (``sources/via.py``) in place of one GET of the URL.
+        ``host``: ``request.url``'s host name (``urlsplit``'s), when the caller knows it.
         """
-        host = urlsplit(request.url).hostname or ""
+        if host is None:
+            host = urlsplit(request.url).hostname or ""
         assert self._global is not None, "use Fetcher as an async context manager"
         bound = self._bounds.get(request.timeout)
         if bound is None:
@@ -441,8 +452,11 @@ class Fetcher:
             headers["If-None-Match"] = request.etag
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
-        for _hop in range(self.options.max_redirects + 1):
-            await self.guard.check(url, own)
+        for hop in range(self.options.max_redirects + 1):
+            if hop:
+                await self.guard.check(url, own)
+            else:  # the configured URL itself: its own origin, what the guard lets through
+                self.guard.own(url)
             try:
                 async with self._client.stream("GET", url, headers=headers,
                                                timeout=timeout) as response:

@@ -25,9 +25,23 @@ MAX_PAGES = 20
 
 
 def paged(kind: Any) -> bool:
-    """Whether a kind's sources may have following pages."""
+    """Whether a kind's sources may have following pages (asked of every check: the
+    answer is kept per kind, a module that does not change)."""
+    try:
+        return _PAGED[kind]
+    except KeyError:
+        found = _PAGED[kind] = _names_pages(kind)
+        return found
+    except TypeError:  # not hashable: not a kind module
+        return _names_pages(kind)
+
+
+def _names_pages(kind: Any) -> bool:
     return callable(getattr(kind, "next_page", None)) and callable(
         getattr(kind, "join_pages", None))
+
+
+_PAGED: dict[Any, bool] = {}
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
