@@ -115,6 +115,11 @@ def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, wor
     runs: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     fired: list[StoredTrigger] = []
+    if any(out.events for out in outcomes):
+        # Triggers take row locks kept to commit (the vendor's day in vendor_activity, its
+        # assessments' flags): taken in one order, two daemons' batches that fire for the
+        # same vendors wait for each other instead of deadlocking on PostgreSQL.
+        outcomes = sorted(outcomes, key=_by_vendor)
     for out in outcomes:
         snapshot_id = _snapshot(session, out) if out.store_snapshot else None
         new = [stored for event in out.events if (stored := store_trigger(
@@ -169,6 +174,10 @@ def _write_batch(session: Session, updates: list[dict[str, Any]],
         convert = sql.run_values
         conn.exec_driver_sql(sql.insert_run, [convert([row[k] for k in CHECKRUN_COLUMNS])
                                               for row in runs])
+
+
+def _by_vendor(out: Outcome) -> tuple[str, str]:
+    return out.watch.vendor.id, out.source_id
 
 
 def _by_id(row: dict[str, Any]) -> Any:
