@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -230,16 +231,20 @@ def test_kept_under_fire_acknowledge_bulk_resolve_and_retention(tmp_path: Path,
 # --- PostgreSQL: writers in parallel --------------------------------------------------------
 
 
-def _pg_only(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite admits one writer at a time")
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """PostgreSQL only: SQLite admits one writer at a time, so there is nothing to race."""
+    eng = open_database(pg_url)
+    yield eng
+    eng.dispose()
 
 
-def test_writers_of_the_same_keys_never_wait_for_each_other(engine: Engine) -> None:
+@pytest.mark.postgres
+def test_writers_of_the_same_keys_never_wait_for_each_other(pg_engine: Engine) -> None:
     """Two transactions insert triggers of the same two keys in opposite orders, each
     holding its first insert while the other makes its own: with a counter row per key
     they would wait on each other's row (a deadlock); here each finishes at once."""
-    _pg_only(engine)
+    engine = pg_engine
     barrier = threading.Barrier(2, timeout=20)
     took: dict[str, float] = {}
     errors: list[BaseException] = []
@@ -277,10 +282,11 @@ def test_writers_of_the_same_keys_never_wait_for_each_other(engine: Engine) -> N
     assert kept == {("incident", "high", "open"): 2, ("model_change", "low", "open"): 2}
 
 
-def test_kept_under_parallel_writers_and_compaction(engine: Engine) -> None:
+@pytest.mark.postgres
+def test_kept_under_parallel_writers_and_compaction(pg_engine: Engine) -> None:
     """Four writers insert, acknowledge, move and delete triggers of a few keys at once
     while compaction runs over and over: no deadlock, no lost or doubled count."""
-    _pg_only(engine)
+    engine = pg_engine
     with session_scope(engine) as session:  # (each writer's vendor has its day's activity)
         session.execute(insert(Trigger), [_row(i, type=TYPES[i % 3], key=f"base{i}",
                                                vendor=f"v{i % 4}") for i in range(60)])
