@@ -151,7 +151,9 @@ def snapshot_content(row: Any, *, texts: bool = True) -> dict[str, Any]:
 
 @dataclass
 class _Pending:
-    items: dict[tuple[str, str], str | None] = field(default_factory=dict)  # → pruned hash
+    # → the content hash when known already (a pruned record's, a snapshot's just
+    # inserted), else ``None``: the row is read and hashed at commit
+    items: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
 
 def record(session: Session | Connection, object_type: str, object_id: int | str) -> None:
@@ -160,6 +162,23 @@ def record(session: Session | Connection, object_type: str, object_id: int | str
         return  # a bare connection (migrations, tests) is not chained
     pending = session.info.setdefault(_PENDING, _Pending())
     pending.items[(object_type, str(object_id))] = None
+
+
+def record_snapshot(session: Session | Connection, snapshot_id: int,
+                    values: dict[str, Any]) -> None:
+    """Chain a snapshot just inserted with ``values`` (every column but its id): its
+    content hashed from those values, not read back at commit with its blobs. A
+    snapshot row is never updated (retention deletes it, chained as ``pruned``), so the
+    values are its final state; the content is the one ``verify`` hashes from the row."""
+    if not isinstance(session, OrmSession):
+        return
+    try:
+        content = sha256(canonical(snapshot_content({**values, "id": snapshot_id})))
+    except KeyError:  # not every column given: read at commit, as any other row
+        record(session, "snapshot", snapshot_id)
+        return
+    pending = session.info.setdefault(_PENDING, _Pending())
+    pending.items[("snapshot", str(snapshot_id))] = content
 
 
 def record_pruned(session: Session, object_type: str, ids: Iterable[int | str]) -> None:
@@ -187,9 +206,9 @@ def _contents(session: Session, items: dict[tuple[str, str], str | None]
               ) -> dict[tuple[str, str], str]:
     hashes: dict[tuple[str, str], str] = {}
     by_type: dict[str, list[int]] = {}
-    for (t, i), pruned in items.items():
-        if pruned is not None:
-            hashes[(t, i)] = pruned
+    for (t, i), known in items.items():
+        if known is not None:
+            hashes[(t, i)] = known
         else:
             by_type.setdefault(t, []).append(int(i))
     for t, ids in by_type.items():

@@ -215,7 +215,7 @@ def store_snapshot(session: Session, values: dict[str, Any]) -> int:
                         returning=Snapshot.id)
     row = res.first()
     if row is not None:
-        chain.record(session, "snapshot", int(row[0]))
+        chain.record_snapshot(session, int(row[0]), values)
         return int(row[0])
     found = session.execute(select(col(Snapshot.id)).where(
         and_(col(Snapshot.source_id) == values["source_id"],
