@@ -57,7 +57,7 @@ def test_snapshots_are_chained_from_their_values_and_verify(engine: Engine) -> N
     # no snapshot row read back at commit (the old code selected them, blobs and all)
     assert not [q for q in statements if q.startswith("SELECT") and "FROM SNAPSHOT" in q]
     with session_scope(engine) as s:
-        rows = {r["id"]: r for r in s.execute(select(Snapshot.__table__)).mappings()}
+        rows = {r["id"]: r for r in s.execute(select(Snapshot.__table__)).mappings()}  # type: ignore[attr-defined]
         chained = dict(s.execute(select(col(ChainRecord.object_id),
                                         col(ChainRecord.content_hash))
                                  .where(col(ChainRecord.object_type) == "snapshot")).all())
