@@ -20,7 +20,8 @@ transaction that changes the triggers.
   the same key never wait for each other on a counter until commit, nor deadlock taking
   two keys in opposite orders. ``compact`` (run by retention, hourly, and after each
   ``reassess check``) folds the rows: one statement deletes the rows it sees and
-  inserts their sums, so a row committed meanwhile is neither lost nor counted twice. A ``TRUNCATE`` of the triggers empties it.
+  inserts their sums, so a row committed meanwhile is neither lost nor counted twice.
+  A ``TRUNCATE`` of the triggers empties it.
 * **SQLite**: one writer at a time (``BEGIN IMMEDIATE``), so no contention to avoid:
   each key has one row, updated in place by row-level triggers (the table stays as
   small as the keys).
