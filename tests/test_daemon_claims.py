@@ -1,11 +1,9 @@
 """How much one round of the daemon's dispatch claims (``monitor.daemon.daemon.claim_size``),
 and how many of a pass's outcomes go in one transaction (``pipeline.BATCH``, ``BATCH_ROWS``).
 
-A round claims up to 16 × ``http.concurrency`` due sources (within 50 and 500): fewer,
-larger rounds than the 4 × it claimed before, each round paying its claim, its writes
-and its set-up once. It still claims no more than that, so daemons sharing a database
-split what is due beyond it. Observed on a real daemon round against a slow loopback
-server, on SQLite and PostgreSQL.
+A round claims up to 4 × ``http.concurrency`` due sources (within 50 and 500), never
+everything due, so daemons sharing a database split what is due beyond it. Observed on
+a real daemon round against a slow loopback server, on SQLite and PostgreSQL.
 
 Outcomes that store nothing (a 304, an unchanged body) are written up to 500 per
 transaction, those that store a snapshot or a trigger still 200 at most.
@@ -89,13 +87,13 @@ def _config(db: str, port: int, sources: int, concurrency: int) -> Config:
             for i in range(sources)]}]})
 
 
-def test_claim_size_is_sixteen_lanes_within_bounds() -> None:
+def test_claim_size_is_four_lanes_within_bounds() -> None:
     def size(concurrency: int) -> int:
         return claim_size(_config("sqlite://", 9, 1, concurrency))
 
-    assert size(8) == 128 and size(16) == 256
-    assert size(1) == CLAIM_MIN == 50  # a few lanes still make a useful round
-    assert size(32) == size(64) == CLAIM_MAX == 500  # never everything due at once
+    assert size(16) == 64 and size(32) == 128
+    assert size(1) == size(8) == CLAIM_MIN == 50  # a few lanes still make a useful round
+    assert size(128) == size(256) == CLAIM_MAX == 500  # never everything due at once
 
 
 def _leased(engine: Engine, worker: str) -> int:
@@ -111,8 +109,8 @@ def _checked(engine: Engine) -> int:
 
 def test_a_round_claims_its_size_and_leaves_the_rest_due(slow: SlowServer, engine: Engine,
                                                          db_url: str) -> None:
-    """300 sources due at concurrency 8: the first round leases 128 of them (the old rule
-    leased 50), never all 300; the dispatch goes on round by round until none is due."""
+    """300 sources due at concurrency 8: the first round leases 50 of them, never all 300;
+    the dispatch goes on round by round until none is due."""
     config = _config(db_url, slow.port, 300, concurrency=8)
     daemon = Daemon(config, engine)
     daemon.checker.sync()
@@ -135,7 +133,7 @@ def test_a_round_claims_its_size_and_leaves_the_rest_due(slow: SlowServer, engin
         first, in_flight = asyncio.run(scenario())
     finally:
         daemon.checker.close()
-    assert first == in_flight == claim_size(config) == 128
+    assert first == in_flight == claim_size(config) == 50
     assert _checked(engine) == 300  # every round until nothing was due
     assert _leased(engine, daemon.worker) == 0
 

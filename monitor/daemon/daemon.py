@@ -38,18 +38,19 @@ log = logging.getLogger("reassess.daemon")
 
 Job = Callable[[], Awaitable[Any]]
 MAX_PASSES = 4  # dispatches (each a pass) in flight at once in one daemon
-CLAIM_LANES = 16  # a round claims up to this many times ``http.concurrency`` due sources …
+CLAIM_LANES = 4  # a round claims up to this many times ``http.concurrency`` due sources …
 CLAIM_MIN, CLAIM_MAX = 50, 500  # … within these bounds
 
 
 def claim_size(config: Config) -> int:
     """How many due sources one round of a dispatch claims at most.
 
-    Each round pays a claim (a write transaction), at least one write of its outcomes and
-    the pass's own set-up, whatever its size: at 4 × the concurrency (64 sources at 16)
-    those were about a fifth of the daemon's CPU per check at 500 checks/s. A round
-    still claims only what falls due before the next tick, and at most ``CLAIM_MAX``, so
-    daemons sharing a database split whatever is due beyond that between them.
+    A few times the concurrency: enough to keep every lane busy for the round, small
+    enough that daemons sharing a database split what is due between them (a round
+    claims only what falls due before the next tick, and at most ``CLAIM_MAX``). At
+    16 × the concurrency a round cost about 5 % less CPU per check, within the noise of
+    the measurement, and one daemon then took every source due at start-up while the
+    others idled (``tests/test_multidaemon.py``); not worth it.
     """
     return min(CLAIM_MAX, max(CLAIM_MIN, CLAIM_LANES * config.http.concurrency))
 
