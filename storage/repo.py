@@ -144,18 +144,22 @@ def _due(row: Any) -> Any:
 # Built once (a daemon claims every tick): one statement leases the due, free, active
 # sources (the first ``limit`` in due order) and returns them, where a select and then an
 # update of the ids it found (an IN list of a new length every time) cost twice the Python.
+# On the table, not the mapped class: an ORM ``update`` runs SQLAlchemy's bulk-update path
+# (synchronising a session that holds no ``Source``), which cost as much Python as the
+# claim's own SQL (2.5 → 1.4 ms a claim of 64 on SQLite).
 def _claim(postgres: bool) -> Any:
-    due = (select(col(Source.id))
-           .where(and_(col(Source.active).is_(True),
-                       col(Source.next_due_at) <= bindparam("due_by"),
-                       or_(col(Source.lease_until).is_(None),
-                           col(Source.lease_until) < bindparam("now"))))
-           .order_by(col(Source.next_due_at)).limit(bindparam("limit")))
+    table = Source.__table__  # type: ignore[attr-defined]
+    c = table.c
+    due = (select(c.id)
+           .where(and_(c.active.is_(True),
+                       c.next_due_at <= bindparam("due_by"),
+                       or_(c.lease_until.is_(None), c.lease_until < bindparam("now"))))
+           .order_by(c.next_due_at).limit(bindparam("limit")))
     if postgres:  # rows another claimer holds locked are skipped, not waited for
         due = due.with_for_update(skip_locked=True)
-    return (update(Source).where(col(Source.id).in_(due.scalar_subquery()))
+    return (update(table).where(c.id.in_(due.scalar_subquery()))
             .values(lease_owner=bindparam("worker"), lease_until=bindparam("until"))
-            .returning(*[getattr(Source, c) for c in (*CHECK_COLUMNS, "next_due_at")]))
+            .returning(*[c[name] for name in (*CHECK_COLUMNS, "next_due_at")]))
 
 
 _CLAIM = _claim(postgres=False)
