@@ -313,6 +313,11 @@ def _run(n: int, docs: list[Any], interval: float, args: argparse.Namespace, wor
             if checks else None,
             "db_bytes_after": size1["bytes"],
         }
+        parsed = result["daemon"]["statuses"].get("200", 0)
+        # the parse worker's CPU per document it parsed (a 200): what a changed document
+        # costs beside the main process
+        result["daemon"]["worker_cpu_ms_per_parse"] = (
+            round(1000 * (cpu - main_cpu) / parsed, 3) if parsed else None)
         result["documents_changed_by_site"] = mutator.changed
         if mutator.error:
             result["mutator_error"] = mutator.error
@@ -391,7 +396,8 @@ def lines(size: dict[str, Any]) -> list[str]:
         f"N={n} [{size['db']}] daemon: {d['checks_per_s']} checks/s over {d['window_s']} s, "
         f"{d['cpu_ms_per_check']} ms CPU/check ({d['main_cpu_ms_per_check']} main process; "
         f"{100 * d['cpu_share']:.0f} % of a core), "
-        f"304 share {d['share_304']}, outcomes {d['outcomes']}",
+        f"304 share {d['share_304']}, outcomes {d['outcomes']}; parse worker "
+        f"{d.get('worker_cpu_ms_per_parse')} ms CPU per document parsed",
         f"N={n} [{size['db']}] memory: {d['peak_rss_mb']} MB RSS (main), "
         f"{d['peak_tree_pss_mb']} MB PSS ({d['processes']} processes); start-up "
         f"{size.get('startup_s')} s",
@@ -418,7 +424,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=30.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--change-share", type=float, default=0.05)
-    parser.add_argument("--bare-rounds", type=int, default=3)
+    parser.add_argument("--bare-rounds", type=int, default=8,
+                        help="measured passes of the bare loop before and after the daemon "
+                             "(~1 s each at N = 1,000; with 3, one run's two floors differed "
+                             "by half)")
     parser.add_argument("--baselines", choices=("check", "seed"), default="check",
                         help="lay the baselines with one reassess check pass (default), or "
                              "write a first check's result directly (bench.seed: true "
