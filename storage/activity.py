@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from .db import run_ddl
+
 TABLE = "vendor_activity"
 SQLITE_TRIGGERS = ("vendor_activity_insert", "vendor_activity_delete", "vendor_activity_update")
 PG_FUNCTION = "vendor_activity_keep"
@@ -86,20 +88,12 @@ END $$""",
 def create(conn: Connection) -> None:
     """Create the SQL triggers that keep ``vendor_activity`` (the table is a model's) and
     fill it from the triggers already stored."""
-    if conn.dialect.name == "sqlite":
-        ddl = _sqlite_ddl()
-    elif conn.dialect.name == "postgresql":
-        ddl = _pg_ddl()
-    else:
-        raise NotImplementedError(conn.dialect.name)
-    for statement in ddl:
-        conn.exec_driver_sql(statement)
+    run_ddl(conn, {"sqlite": _sqlite_ddl, "postgresql": _pg_ddl})
 
 
 def drop(conn: Connection) -> None:
-    if conn.dialect.name == "sqlite":
-        for name in SQLITE_TRIGGERS:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    elif conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS {PG_TRIGGER} ON "trigger"')
-        conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()")
+    run_ddl(conn, {
+        "sqlite": lambda: [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS],
+        "postgresql": lambda: [f'DROP TRIGGER IF EXISTS {PG_TRIGGER} ON "trigger"',
+                               f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()"],
+    })

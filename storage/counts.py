@@ -36,6 +36,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
+from .db import run_ddl
 from .models import TriggerCount
 
 TABLE = "trigger_count"
@@ -105,24 +106,15 @@ def _fill() -> str:
 def create(conn: Connection) -> None:
     """Create the SQL triggers that keep ``trigger_count`` (the table is a model's) and
     fill it from the triggers already stored."""
-    if conn.dialect.name == "sqlite":
-        ddl = _sqlite_ddl()
-    elif conn.dialect.name == "postgresql":
-        ddl = _pg_ddl()
-    else:
-        raise NotImplementedError(conn.dialect.name)
-    for statement in ddl:
-        conn.exec_driver_sql(statement)
+    run_ddl(conn, {"sqlite": _sqlite_ddl, "postgresql": _pg_ddl})
 
 
 def drop(conn: Connection) -> None:
-    if conn.dialect.name == "sqlite":
-        for name in SQLITE_TRIGGERS:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    elif conn.dialect.name == "postgresql":
-        for name in PG_TRIGGERS:
-            conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS {name} ON "trigger"')
-            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
+    run_ddl(conn, {
+        "sqlite": lambda: [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS],
+        "postgresql": lambda: [statement for name in PG_TRIGGERS for statement in (
+            f'DROP TRIGGER IF EXISTS {name} ON "trigger"', f"DROP FUNCTION IF EXISTS {name}()")],
+    })
 
 
 # --- reading ------------------------------------------------------------------------------

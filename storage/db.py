@@ -15,13 +15,13 @@ import functools
 import re
 import sqlite3
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
@@ -104,6 +104,17 @@ def _sqlite_begin(conn: Any) -> None:
     # takes the write lock up front, so two processes never deadlock upgrading.
     deferred = conn.get_execution_options().get(BEGIN_OPTION) == "DEFERRED"
     conn.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
+
+
+def run_ddl(conn: Connection, by_dialect: Mapping[str, Callable[[], Iterable[str]]]) -> None:
+    """Run the statements ``by_dialect`` gives for ``conn``'s dialect (SQL triggers and
+    functions no model describes: a migration creates and drops them); a dialect it does
+    not name is an error."""
+    statements = by_dialect.get(conn.dialect.name)
+    if statements is None:
+        raise NotImplementedError(conn.dialect.name)
+    for statement in statements():
+        conn.exec_driver_sql(statement)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from .db import run_ddl
+
 log = logging.getLogger(__name__)
 
 FTS_TABLE = "trigger_search"
@@ -75,8 +77,7 @@ def create(conn: Connection) -> bool:
     False when this database cannot have one (PostgreSQL without ``pg_trgm``)."""
     dialect = conn.dialect.name
     if dialect == "sqlite":
-        for statement in _sqlite_ddl():
-            conn.exec_driver_sql(statement)
+        run_ddl(conn, {"sqlite": _sqlite_ddl})
         return True
     if dialect != "postgresql":
         return False
@@ -88,20 +89,17 @@ def create(conn: Connection) -> bool:
         log.warning("no text search index: cannot create the pg_trgm extension (%s); "
                     "text search scans the triggers", first)
         return False
-    for statement in _pg_ddl():
-        conn.exec_driver_sql(statement)
+    run_ddl(conn, {"postgresql": _pg_ddl})
     return True
 
 
 def drop(conn: Connection) -> None:
     """Remove what ``create`` made (the extension stays: other things may use it)."""
-    if conn.dialect.name == "sqlite":
-        for name in TRIGGERS:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {FTS_TABLE}")
-    elif conn.dialect.name == "postgresql":
-        for name in PG_INDEXES:
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    run_ddl(conn, {
+        "sqlite": lambda: [*(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS),
+                           f"DROP TABLE IF EXISTS {FTS_TABLE}"],
+        "postgresql": lambda: [f"DROP INDEX IF EXISTS {name}" for name in PG_INDEXES],
+    })
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
