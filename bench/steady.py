@@ -114,14 +114,16 @@ class Database:
         runs = int(self.scalar("SELECT pg_total_relation_size('checkrun')"))
         return {"bytes": whole, "checkrun_bytes": runs}
 
-    def outcomes_since(self, run_id: int) -> dict[str, int]:
+    def outcomes_since(self, run_id: int, until: int) -> dict[str, int]:
+        """Outcomes of the check runs with ``run_id < id <= until`` (the window's)."""
         return {str(o): int(c) for o, c in self.rows(
-            "SELECT outcome, count(*) FROM checkrun WHERE id > :i GROUP BY outcome", i=run_id)}
+            "SELECT outcome, count(*) FROM checkrun WHERE id > :i AND id <= :j "
+            "GROUP BY outcome", i=run_id, j=until)}
 
-    def statuses_since(self, run_id: int) -> dict[str, int]:
+    def statuses_since(self, run_id: int, until: int) -> dict[str, int]:
         return {str(s): int(c) for s, c in self.rows(
             "SELECT coalesce(http_status, 0), count(*) FROM checkrun WHERE id > :i "
-            "GROUP BY 1", i=run_id)}
+            "AND id <= :j GROUP BY 1", i=run_id, j=until)}
 
     def close(self) -> None:
         if self._engine is not None:
@@ -291,7 +293,8 @@ def _run(n: int, docs: list[Any], interval: float, args: argparse.Namespace, wor
         size1 = db.sizes()
         window = t1 - t0
         checks = run1 - run0
-        outcomes = db.outcomes_since(run0)
+        outcomes = db.outcomes_since(run0, run1)
+        statuses = db.statuses_since(run0, run1)
         cpu = cpu1 - cpu0
         result["daemon"] = {
             "window_s": round(window, 2), "checks": checks,
@@ -299,8 +302,8 @@ def _run(n: int, docs: list[Any], interval: float, args: argparse.Namespace, wor
             "cpu_s": round(cpu, 3), "cpu_share": round(cpu / window, 3),
             "cpu_ms_per_check": round(1000 * cpu / checks, 4) if checks else None,
             "main_cpu_ms_per_check": round(1000 * main_cpu / checks, 4) if checks else None,
-            "outcomes": outcomes, "statuses": db.statuses_since(run0),
-            "share_304": round(db.statuses_since(run0).get("304", 0) / checks, 3)
+            "outcomes": outcomes, "statuses": statuses,
+            "share_304": round(statuses.get("304", 0) / checks, 3)
             if checks else None,
             "triggers": trig1 - trig0,
             "peak_rss_mb": round(_proc_hwm_mb(proc.pid), 1),
