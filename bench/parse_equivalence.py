@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> dict[str, str]:
         except Exception as exc:
             results[name] = "!" + type(exc).__name__
 
-    files = corpus_files(Path(args.corpus))
+    k, n = (int(x) for x in args.shard.split("/"))
+    files = corpus_files(Path(args.corpus))[k::n]
     for path in files:
         body = path.read_bytes()
         for kind in KINDS:
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> dict[str, str]:
     if not (snap / "manifest.json").exists():
         snapshot(snap, args.vendors, args.rounds, args.mutations)
     manifest = json.loads((snap / "manifest.json").read_text())
-    for name, kind in manifest.items():
+    for name, kind in list(manifest.items())[k::n]:
         body = (snap / name).read_bytes()
         one(f"site:{name}:{kind}", kind, body)
         if name.startswith("r0/") and name.split("/")[1] <= "v0010":
@@ -146,9 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mutations", type=int, default=300)
     p.add_argument("--damage", type=int, default=2, help="damaged copies per corpus file")
     p.add_argument("--no-formats", dest="formats", action="store_false")
+    p.add_argument("--shard", default="0/1", help="K/N: every Nth body from the Kth (a "
+                   "comparison merges the shards' files: --compare OLD.json NEW1.json …)")
+    p.add_argument("--merge", nargs="*", default=[], help="with --compare: compare these "
+                   "earlier --out files (the shards of one run) instead of running")
     args = p.parse_args(argv)
     started = time.monotonic()
-    results = run(args)
+    if args.merge:
+        results = {}
+        for part in args.merge:
+            results.update(json.loads(Path(part).read_text()))
+    else:
+        results = run(args)
     Path(args.out).write_text(json.dumps(results, indent=0, sort_keys=True))
     errors = sum(v.startswith("!") for v in results.values())
     print(f"{len(results)} parses ({errors} raised) in {time.monotonic() - started:.0f} s",
