@@ -72,13 +72,24 @@ def update_log_of(root: Any) -> Log:
     updates: list[dict[str, Any]] = []
     components: list[str] = []
     scheduled = False
-    if next(root.iter(*SKIP_TEXT), None) is None:
+    # one walk of the tree finds the paragraphs (``root.iter("p", "div")``) and whether it
+    # holds script, style or ruby text (``root.iter(*SKIP_TEXT)``): a tag filter costs
+    # more to set up than a walk of an entry's few elements
+    paras: list[Any] = []
+    plain = True
+    for el in root.iter():
+        tag = el.tag
+        if tag == "p" or tag == "div":
+            paras.append(el)
+        elif tag in SKIP_TEXT:  # a comment's tag is a function: in no set of names
+            plain = False
+    if plain:
         # without script, style or ruby text, the text is libxml2's own, in one C call
         text_of: Callable[[Any], str] = plain_text
         spaced_of: Callable[[Any], str] = _spaced_itertext
     else:
         text_of, spaced_of = get_text, _spaced_get_text
-    for para in list(root.iter("p", "div")):
+    for para in paras:
         # one walk finds: a nested p/div, the first strong/b child (else the first strong/b
         # inside), the first small, every br
         strong: Any = None
@@ -104,14 +115,17 @@ def update_log_of(root: Any) -> Log:
         if nested:
             continue
         if _AFFECTED_WORD in text_of(para).lower():
-            found = _AFFECTED.search(normalise_space(spaced_of(para)))
+            # a paragraph without children has one string, its text (or none)
+            spaced = spaced_of(para) if len(para) else para.text or ""
+            found = _AFFECTED.search(normalise_space(spaced))
             if found:
                 components = split_components(found.group(1))
         if strong is None:
             strong = first_strong
             if strong is None:
                 continue
-        label = normalise_space(text_of(strong))
+        # an element without children (elements, comments …) has its text as its text
+        label = normalise_space(text_of(strong) if len(strong) else strong.text or "")
         if label.upper().startswith("THIS IS A SCHEDULED EVENT"):
             scheduled = True
             continue

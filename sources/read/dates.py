@@ -158,12 +158,16 @@ _STAMP_LINE = re.compile(
     re.I)
 
 
+_COPYRIGHT_LINE = re.compile(r"^(©|\(c\)|copyright\b)", re.I)
+_DIGIT = re.compile(r"\d")
+
+
 def is_stamp(line: str) -> bool:
     """A line that only says when something was rendered, posted or updated."""
-    if re.match(r"^(©|\(c\)|copyright\b)", line, re.I):
+    if _COPYRIGHT_LINE.match(line):
         return True
     m = _STAMP_LINE.match(line)
     if not m:
         return False
     tail = m.group("tail")
-    return not tail or (len(tail.split()) <= 6 and bool(re.search(r"\d", tail)))
+    return not tail or (len(tail.split()) <= 6 and bool(_DIGIT.search(tail)))

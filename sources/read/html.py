@@ -195,6 +195,39 @@ def strip_noise(root: Element) -> None:
         drop(node)
 
 
+_NOISE_SET = frozenset(NOISE_TAGS)
+
+
+def strip_noise_walk(root: Element) -> None:
+    """``strip_noise`` in one walk of the tree, for a small one (a feed entry's fragment):
+    a tag filter and an XPath cost more to set up than a Python walk of a few elements.
+
+    The same removals in the same order: comments and processing instructions, then the
+    noise elements, then hidden elements, each in document order. A hidden element inside
+    a noise element is removed from that (already detached) element, which changes
+    nothing left in the tree; ``is_hidden`` is false for an element without attributes."""
+    lxml = etree()
+    comment, pi = lxml.Comment, lxml.ProcessingInstruction
+    marks: list[Element] = []
+    noise: list[Element] = []
+    hidden: list[Element] = []
+    for node in root.iter():
+        tag = node.tag
+        if tag.__class__ is str:
+            if tag in _NOISE_SET:
+                noise.append(node)
+            elif node.keys() and is_hidden(node):
+                hidden.append(node)
+        elif tag is comment or tag is pi:
+            marks.append(node)
+    for node in marks:
+        drop(node)
+    for node in noise:
+        drop(node)
+    for node in hidden:
+        drop(node)
+
+
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "search", "dialog"}
 _CHROME_ATTR = re.compile(r"cookie|consent|gdpr|onetrust|skip-?link|breadcrumb|newsletter|"
                           r"announcement-bar|site-header|site-footer|global-nav|toc\b|"
@@ -272,29 +305,38 @@ def texts(el: Element, after: Callable[[str], str | None] | None = None,
     annotation text. ``after(tag)`` adds a separator after an element; ``flatten`` turns
     line breaks into spaces outside ``<pre>`` (re-wrapping a paragraph is not a change)."""
     out: list[str] = []
-    _walk(el, False, next(el.iterancestors("pre"), None) is not None, out, after, flatten,
-          True)
-    return out
-
-
-def _walk(el: Element, skip: bool, pre: bool, out: list[str],
-          after: Callable[[str], str | None] | None, flatten: bool, top: bool) -> None:
     tag = el.tag
-    if isinstance(tag, str):  # not a comment or processing instruction
+    if not isinstance(tag, str):  # a comment or processing instruction: no text of its own
+        return out
+    append = out.append
+
+    def walk(node: Element, tag: str, skip: bool, pre: bool) -> None:
         inside = skip or tag in SKIP_TEXT
         in_pre = pre or tag == "pre"
-        text = el.text
+        bare = flatten and not in_pre  # source line breaks are spaces
+        text = node.text
         if text and not inside:
-            out.append(text.replace("\n", " ") if flatten and not in_pre else text)
-        for child in el:
-            _walk(child, inside, in_pre, out, after, flatten, False)
+            append(text.replace("\n", " ") if bare else text)
+        for child in node:
+            child_tag = child.tag
+            if isinstance(child_tag, str):  # not a comment or processing instruction
+                walk(child, child_tag, inside, in_pre)
+            tail = child.tail  # a tail lives in the parent: ``inside`` and ``in_pre`` are its
+            if tail and not inside:
+                append(tail.replace("\n", " ") if bare else tail)
         if after is not None:
             sep = after(tag)
             if sep is not None:
-                out.append(sep)
-    if not top and el.tail and not skip:
-        # a tail lives in the parent: ``skip`` and ``pre`` are the parent's
-        out.append(el.tail.replace("\n", " ") if flatten and not pre else el.tail)
+                append(sep)
+
+    walk(el, tag, False, _in_pre(el))
+    return out
+
+
+def _in_pre(el: Element) -> bool:
+    """Whether ``el`` is inside a ``<pre>`` (``el.iterancestors("pre")``: a tag filter
+    costs more to set up than a walk of the few ancestors)."""
+    return any(a.tag == "pre" for a in el.iterancestors())
 
 
 def get_text(el: Element, separator: str = "") -> str:
@@ -326,6 +368,8 @@ def visible_lines(nodes: Iterable[Element], flatten: bool = False) -> list[str]:
     return lines
 
 
+# A fragment this long (characters) or shorter is stripped of noise by a walk in Python.
+_SMALL_FRAGMENT = 8192
 _HTML_TAG = re.compile(r"<(/?[a-z][a-z0-9]*)(\s[^<>]*)?/?>", re.I)
 
 
@@ -341,7 +385,10 @@ def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]
         lines = [normalise_space(line) for line in fragment.splitlines()]
     else:
         root = parse_html(fragment)
-        strip_noise(root)
+        if len(fragment) <= _SMALL_FRAGMENT:
+            strip_noise_walk(root)
+        else:
+            strip_noise(root)
         lines = visible_lines([root], flatten=True)
     return clean_lines(lines)
 
@@ -349,7 +396,7 @@ def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]
 def flatten_text(root: Element) -> None:
     """Source line breaks inside text are spaces, outside ``<pre>``: re-wrapping a
     paragraph is not a change. Only block elements start new lines."""
-    _flatten(root, next(root.iterancestors("pre"), None) is not None)
+    _flatten(root, _in_pre(root))
 
 
 def _flatten(el: Element, pre: bool) -> None:
