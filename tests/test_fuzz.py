@@ -1,6 +1,6 @@
 """Fuzzing every registered kind's parse (hypothesis): on any body — random bytes, or
 HTML, feeds, JSON, CSV and Markdown built from hostile pieces — a parse either gives a
-document or raises ``ParseError``, and never takes longer than 2 s.
+document or raises ``ParseError``, and never takes more than 3 s of CPU.
 
 In CI each kind gets ``REASSESS_FUZZ_EXAMPLES`` examples (default 60: the whole file
 runs in well under a minute); ``make fuzz`` runs many more with a fixed seed and prints
@@ -25,7 +25,10 @@ from config.errors import ParseError
 from sources import REGISTRY, get_kind, parse
 
 EXAMPLES = int(os.environ.get("REASSESS_FUZZ_EXAMPLES", "60"))
-SLOWEST = 2.0  # seconds a parse may take on any input
+# CPU seconds a parse may take on any input: the largest hostile bodies here parse in
+# ~1.1 s, linearly; a quadratic walk would take minutes. CPU, not wall-clock time: on a
+# loaded machine (the suite runs a worker per core) a 1.1 s parse took 2.9 s of wall.
+SLOWEST = 3.0
 HARD_STOP = 10.0  # an input still parsing then is a hang: the example fails at once
 
 WORDS = ["Acme", "Inc.", "GmbH", "Ticketing", "*", "**", "†", "¹", "United States", "EU",
@@ -116,17 +119,17 @@ def hard_stop(seconds: float) -> Iterator[None]:
 
 
 def check_one(kind_name: str, body: bytes) -> tuple[float, bool]:
-    """Parse ``body`` as ``kind_name``: the seconds it took, and whether it was refused
+    """Parse ``body`` as ``kind_name``: the CPU seconds it took, and whether it was refused
     with a ``ParseError``. Raises what the parse raised if it is anything else."""
     kind = get_kind(kind_name)
-    started = time.monotonic()
+    started = time.process_time()
     refused = False
     with hard_stop(HARD_STOP):
         try:
             parse(kind, kind.Settings(), body)
         except ParseError:
             refused = True
-    return time.monotonic() - started, refused
+    return time.process_time() - started, refused
 
 
 @pytest.mark.parametrize("kind_name", sorted(REGISTRY))
@@ -144,7 +147,7 @@ def test_any_body_parses_or_is_a_parse_error_within_two_seconds(kind_name: str) 
         seen["examples"] += 1
         seen["parse_errors"] += refused
         seen["slowest_s"] = max(seen["slowest_s"], round(took, 3))
-        assert took < SLOWEST, f"{kind_name}: {took:.2f}s on {body[:200]!r}"
+        assert took < SLOWEST, f"{kind_name}: {took:.2f}s CPU on {body[:200]!r}"
 
     run()
     if os.environ.get("REASSESS_FUZZ_REPORT"):  # bench/fuzz.py reads these lines
@@ -168,4 +171,4 @@ ADVERSARIAL = {
 @pytest.mark.parametrize("case", sorted(ADVERSARIAL))
 def test_known_hostile_bodies_are_parsed_or_refused_in_time(kind_name: str, case: str) -> None:
     took, _ = check_one(kind_name, ADVERSARIAL[case])
-    assert took < SLOWEST, f"{kind_name} on {case}: {took:.2f}s"
+    assert took < SLOWEST, f"{kind_name} on {case}: {took:.2f}s CPU"
