@@ -316,7 +316,7 @@ def _run(n: int, docs: list[Any], interval: float, args: argparse.Namespace, wor
             if checks else None,
             "db_bytes_after": size1["bytes"],
         }
-        parsed = result["daemon"]["statuses"].get("200", 0)
+        parsed = statuses.get("200", 0)
         # the parse worker's CPU per document it parsed (a 200): what a changed document
         # costs beside the main process
         result["daemon"]["worker_cpu_ms_per_parse"] = (
