@@ -132,15 +132,22 @@ def audit_content(row: Any) -> dict[str, Any]:
     return _content(row, AUDIT_COLUMNS)
 
 
-def snapshot_content(row: Any, *, texts: bool = True) -> dict[str, Any]:
+TextHashes = tuple[str, str | None]  # sha256 of a snapshot's document text and raw body
+
+
+def snapshot_content(row: Any, *, texts: bool = True,
+                     known: TextHashes | None = None) -> dict[str, Any]:
     """A snapshot's content: its columns, the stored blobs by their sha256 (``_zsha256``)
     and, with ``texts``, the document and raw body they hold (``_sha256``: what an
-    evidence bundle's files are checked against)."""
+    evidence bundle's files are checked against). ``known``: those two hashes, from the
+    writer that compressed the texts (else the blobs are decompressed to hash them)."""
     found = _content(row, SNAPSHOT_COLUMNS)
     document, body = row["document"], row["body"]
     found["document_zsha256"] = sha256(bytes(document))
     found["body_zsha256"] = sha256(bytes(body)) if body is not None else None
-    if texts:
+    if texts and known is not None:
+        found["document_sha256"], found["body_sha256"] = known
+    elif texts:
         found["document_sha256"] = sha256(zlib.decompress(document))
         found["body_sha256"] = sha256(zlib.decompress(body)) if body is not None else None
     return found
@@ -165,15 +172,18 @@ def record(session: Session | Connection, object_type: str, object_id: int | str
 
 
 def record_snapshot(session: Session | Connection, snapshot_id: int,
-                    values: dict[str, Any]) -> None:
+                    values: dict[str, Any], texts: TextHashes | None = None) -> None:
     """Chain a snapshot just inserted with ``values`` (every column but its id): its
     content hashed from those values, not read back at commit with its blobs. A
     snapshot row is never updated (retention deletes it, chained as ``pruned``), so the
-    values are its final state; the content is the one ``verify`` hashes from the row."""
+    values are its final state; the content is the one ``verify`` hashes from the row.
+    ``texts``: the sha256 of the document text and raw body the blobs hold, when the
+    caller has them (``snapshot_content``'s ``known``)."""
     if not isinstance(session, OrmSession):
         return
     try:
-        content = sha256(canonical(snapshot_content({**values, "id": snapshot_id})))
+        content = sha256(canonical(snapshot_content({**values, "id": snapshot_id},
+                                                    known=texts)))
     except KeyError:  # not every column given: read at commit, as any other row
         record(session, "snapshot", snapshot_id)
         return

@@ -213,13 +213,16 @@ _RECENT = cast("Select[str, int]", select(col(Snapshot.content_hash), col(Snapsh
                .order_by(col(Snapshot.id).desc()).limit(bindparam("n")))
 
 
-def store_snapshot(session: Session, values: dict[str, Any]) -> int:
-    """Insert a snapshot unless this content is stored already; its id either way."""
+def store_snapshot(session: Session, values: dict[str, Any],
+                   texts: chain.TextHashes | None = None) -> int:
+    """Insert a snapshot unless this content is stored already; its id either way.
+    ``texts``: the sha256 of the document text and raw body its blobs hold, when known
+    (the chain then need not decompress them)."""
     res = insert_ignore(session, Snapshot, values, ("source_id", "content_hash"),
                         returning=Snapshot.id)
     row = res.first()
     if row is not None:
-        chain.record_snapshot(session, int(row[0]), values)
+        chain.record_snapshot(session, int(row[0]), values, texts)
         return int(row[0])
     found = session.execute(select(col(Snapshot.id)).where(
         and_(col(Snapshot.source_id) == values["source_id"],

@@ -76,3 +76,29 @@ def test_a_snapshot_inserted_without_every_column_is_read_at_commit(engine: Engi
         store_snapshot(s, values)
     verdict = verify(engine, workers=1)
     assert verdict.ok and verdict.records == 1, verdict.first()
+
+
+def test_text_hashes_the_writer_knows_are_the_ones_verify_computes(engine: Engine) -> None:
+    """``texts``: the writer hashed the document text and body it compressed; the record
+    is the one ``verify`` computes by decompressing the stored blobs. A wrong pair is
+    caught by ``verify``: the record is made from what the writer says, not re-read."""
+    right, wrong = _values(6), _values(7)
+    texts = (chain.sha256(zlib.decompress(right["document"])),
+             chain.sha256(zlib.decompress(right["body"])))
+    with session_scope(engine) as s:
+        good = store_snapshot(s, right, texts=texts)
+        no_body = store_snapshot(s, _values(8, body=None), texts=(
+            chain.sha256(zlib.decompress(_values(8)["document"])), None))
+    assert verify(engine, workers=1).ok
+    with session_scope(engine) as s:
+        rows = {r["id"]: r for r in s.execute(select(Snapshot.__table__)).mappings()}  # type: ignore[attr-defined]
+        chained = dict(s.execute(select(col(ChainRecord.object_id),
+                                        col(ChainRecord.content_hash))).all())
+    for i in (good, no_body):
+        assert chained[str(i)] == chain.sha256(chain.canonical(chain.snapshot_content(rows[i])))
+    with session_scope(engine) as s:
+        bad = store_snapshot(s, wrong, texts=texts)  # another snapshot's text hashes
+    verdict = verify(engine, workers=1)
+    assert not verdict.ok
+    first = verdict.first()
+    assert first is not None and str(bad) in first.line()

@@ -119,6 +119,7 @@ class Settled:
     blob: bytes | None = None
     size: int = 0
     body: bytes | None = None  # the compressed raw body, with a stored snapshot
+    body_sha256: str | None = None  # and the sha256 of the body it holds (the chain's)
 
 
 @dataclass

@@ -8,6 +8,7 @@ same change again and its dedupe key makes the retry safe.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,7 +92,8 @@ def settle(out: Outcome) -> None:
         body = out.fetch.body
         out.document = Settled(doc.kind, doc.hash, doc.parser_version,
                                compress(doc.canonical()), out.watch.kind.size(doc),
-                               compress_body(body) if body is not None else None)
+                               compress_body(body) if body is not None else None,
+                               hashlib.sha256(body).hexdigest() if body is not None else None)
     else:
         out.document = Settled(doc.kind, doc.hash, doc.parser_version)
 
@@ -285,7 +287,7 @@ def _snapshot(session: Session, out: Outcome) -> int:
         "parser_version": doc.parser_version, "kind": doc.kind,
         "document": doc.blob, "size": doc.size,
         "body": doc.body, "content_type": out.fetch.content_type,
-    })
+    }, texts=(doc.hash, doc.body_sha256))  # the document's hash is its text's sha256
 
 
 def _next_after(out: Outcome, now: datetime, interval: float, jitter: float) -> datetime:
