@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import bindparam, event, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col
@@ -222,8 +222,8 @@ def _contents(session: Session, items: dict[tuple[str, str], str | None]
         else:
             by_type.setdefault(t, []).append(int(i))
     for t, ids in by_type.items():
-        table, content = _TABLES[t]
-        rows = session.execute(select(table).where(table.c.id.in_(ids))).mappings()
+        rows = session.execute(_ROWS[t], {"ids": ids}).mappings()
+        content = _TABLES[t][1]
         for row in rows:
             hashes[(t, str(row["id"]))] = sha256(canonical(content(row)))
     return hashes
@@ -250,17 +250,14 @@ def append(session: Session, items: dict[tuple[str, str], str | None],
         prev = link
     if not rows:
         return 0
-    session.execute(insert(ChainRecord.__table__), rows)  # type: ignore[attr-defined]
-    session.execute(update(ChainHead.__table__).where(  # type: ignore[attr-defined]
-        ChainHead.__table__.c.id == 1).values(seq=seq, hash=prev))  # type: ignore[attr-defined]
+    session.execute(_RECORDS, rows)
+    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
     return len(rows)
 
 
 def lock_head(session: Session) -> tuple[int, str]:
     """The head (seq, hash), locked until the transaction ends."""
-    stmt = select(col(ChainHead.seq), col(ChainHead.hash)).where(col(ChainHead.id) == 1)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    stmt = _HEAD_LOCKED if session.get_bind().dialect.name == "postgresql" else _HEAD
     row = session.execute(stmt).first()
     if row is None:
         session.execute(text("INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, :g) "
@@ -279,6 +276,17 @@ _TABLES: dict[str, tuple[Any, Any]] = {
     "snapshot": (Snapshot.__table__, snapshot_content),  # type: ignore[attr-defined]
     "audit": (AuditEvent.__table__, audit_content),  # type: ignore[attr-defined]
 }
+
+# An append's statements, built once: every check batch that stores a trigger runs them,
+# and building one cost more Python than running its cached compiled form.
+_ROWS = {t: select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+         for t, (table, _) in _TABLES.items()}
+_RECORDS = insert(ChainRecord.__table__)  # type: ignore[attr-defined]
+_HEAD_TABLE = ChainHead.__table__  # type: ignore[attr-defined]
+_MOVE_HEAD = (update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1)
+              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+_HEAD = select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(_HEAD_TABLE.c.id == 1)
+_HEAD_LOCKED = _HEAD.with_for_update()
 
 
 # --- reading records (evidence bundles) ------------------------------------------
