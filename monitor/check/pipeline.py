@@ -16,8 +16,17 @@ import operator
 import os
 import socket
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -25,7 +34,7 @@ from itertools import zip_longest
 from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import OperationalError
 
 from config.schema import Config
@@ -200,28 +209,53 @@ class _DbReader:
     never wait for a writer), and a stored body parsed again in a parse worker.
 
     Each read is a plain connection, not an ORM session: for the one row it fetches,
-    a session costs more than the query. The analysis runs in the checker's database
-    thread; ``reparse`` hands its parse to the event loop's pool and waits for it.
+    a session costs more than the query. Inside ``reading()`` (one analysis) the reads
+    share one connection and its read transaction: a changed document's two or three
+    reads then begin and end one transaction, not each its own. The analysis runs in the
+    checker's database thread; ``reparse`` hands its parse to the event loop's pool and
+    waits for it.
     """
 
     def __init__(self, engine: Engine, pool: ParsePool | None = None) -> None:
         self.engine = bound(engine, write=False)
         self.pool = pool
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._shared = threading.local()  # the connection of the reading() underway
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Let the reads made inside (in this thread) share one connection, opened at
+        the first of them and closed (its read transaction ended) on the way out."""
+        self._shared.reading = True
+        try:
+            yield
+        finally:
+            self._shared.reading = False
+            conn, self._shared.conn = getattr(self._shared, "conn", None), None
+            if conn is not None:
+                conn.close()
+
+    def _connection(self) -> contextlib.AbstractContextManager[Connection]:
+        if not getattr(self._shared, "reading", False):
+            return self.engine.connect()
+        conn = getattr(self._shared, "conn", None)
+        if conn is None:
+            conn = self._shared.conn = self.engine.connect()
+        return contextlib.nullcontext(conn)
 
     def document(self, snapshot_id: int) -> Stored:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             found = repo.load_document(conn, snapshot_id)
         if found is None:
             raise LookupError(f"snapshot {snapshot_id} is missing")
         return Stored(json.loads(found[1]), found[2])
 
     def body(self, snapshot_id: int) -> bytes | None:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             return repo.load_body(conn, snapshot_id)
 
     def recent(self, source_id: str, n: int, parser_version: str) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             return repo.recent_hashes(conn, source_id, n, parser_version)
 
     def reparse(self, watch: Watch, body: bytes) -> Document:
@@ -492,8 +526,9 @@ class Checker:
                 if isinstance(parsed, BaseException):
                     out = parse_failed(out, parsed)
                 else:
-                    out = conclude(out, out.watch, states[out.source_id], parsed,
-                                   self.reader, policy, hold)
+                    with self.reader.reading():
+                        out = conclude(out, out.watch, states[out.source_id], parsed,
+                                       self.reader, policy, hold)
                 # Analysed: the batch needs neither the parsed document (its hash, size
                 # and compressed JSON) nor the body (compressed, when a snapshot keeps it).
                 settle(out)
