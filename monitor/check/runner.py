@@ -41,7 +41,7 @@ def run_check(config: Config, engine: Engine, source_ids: list[str], *,
 GC_YOUNG = 3000
 
 
-def steady_heap() -> None:
+def steady_heap(*, collect: bool = False) -> None:
     """Take what exists once start-up is done out of the cyclic collector's reach.
 
     The modules, the config, the watches and the engine live until the process exits
@@ -49,10 +49,21 @@ def steady_heap() -> None:
     collections a pass triggers walk only what the pass allocated, not everything
     start-up built. Reference counting still frees anything dropped. Collecting the youngest
     generation less often saves the fixed cost of a collection, not its work.
+
+    ``collect``: collect the cyclic garbage first (a process that lives on: frozen, it
+    would never be collected). A daemon that drops its config on reload gives the heap
+    back to the collector first (``thaw_heap``): a frozen cycle is never freed.
     """
+    if collect:
+        gc.collect()
     gc.freeze()
     young, *older = gc.get_threshold()
     gc.set_threshold(max(young, GC_YOUNG), *older)
+
+
+def thaw_heap() -> None:
+    """Give what ``steady_heap`` froze back to the cyclic collector."""
+    gc.unfreeze()
 
 
 def _deadlines(config: Config, engine: Engine) -> None:

@@ -28,6 +28,7 @@ from config import ConfigError, load_config
 from config.schema import Config
 from monitor.check.analyse import Outcome
 from monitor.check.pipeline import Checker
+from monitor.check.runner import steady_heap, thaw_heap
 from monitor.logs import setup_logging
 from monitor.notify.routing import Routing
 
@@ -76,6 +77,10 @@ class Daemon:
         self._reloading = threading.Lock()
         self.web_enabled = web
         self.web_app: FastAPI | None = None  # built by monitor.web.register_jobs
+        # Dispatches in flight, and whether the heap was thawed by a reload and waits
+        # to be frozen again (``_refreeze``).
+        self._passes = 0
+        self._thawed = False
 
     @property
     def worker(self) -> str:
@@ -133,15 +138,29 @@ class Daemon:
         if self.config_file is not None and _mtime(self.config_file) != self._config_mtime:
             # A reload syncs the config to the database: in a thread, off the event loop.
             await asyncio.to_thread(self.reload_if_changed)
+        self._refreeze()
         batch = claim_size(self.config)
-        for _ in range(100):  # bounded: at most 100 rounds per tick
-            summary = await self.checker.check_due(limit=batch, progress=_log_outcome)
-            if summary.checked:
-                log.info("checked %d: %d changed, %d failed, %d triggers", summary.checked,
-                         summary.changed, summary.failed, summary.triggers)
-            self.last_tick_ok = time.monotonic()
-            if summary.checked < batch or self.stopping.is_set():
-                return
+        self._passes += 1
+        try:
+            for _ in range(100):  # bounded: at most 100 rounds per tick
+                summary = await self.checker.check_due(limit=batch, progress=_log_outcome)
+                if summary.checked:
+                    log.info("checked %d: %d changed, %d failed, %d triggers",
+                             summary.checked, summary.changed, summary.failed,
+                             summary.triggers)
+                self.last_tick_ok = time.monotonic()
+                if summary.checked < batch or self.stopping.is_set():
+                    return
+        finally:
+            self._passes -= 1
+
+    def _refreeze(self) -> None:
+        """After a reload thawed the heap (``reload``), freeze it again once no pass is in
+        flight: a pass holds the watches it was claimed under, the old config's among
+        them, and what is frozen while still held is never collected."""
+        if self._thawed and not self._passes:
+            self._thawed = False
+            steady_heap(collect=True)
 
     def reload(self) -> bool:
         """Re-read the config file and apply it without a restart.
@@ -182,6 +201,10 @@ class Daemon:
         after = set(self.checker.watches)
         log.info("configuration reloaded: %d sources (%d added, %d removed)", len(after),
                  len(after - before), len(before - after))
+        # The old config and watches are garbage now or once the passes holding them
+        # end: the collector must see them again (the next idle dispatch refreezes).
+        thaw_heap()
+        self._thawed = True
         return True
 
     def reload_if_changed(self) -> None:
@@ -208,6 +231,9 @@ class Daemon:
         await asyncio.to_thread(_reclaim, self.engine)
         self.install_jobs()
         self.scheduler.start()
+        # What start-up built lives as long as the process: out of the cyclic collector's
+        # walks (3 % of the main process's CPU in steady state, bench.steady).
+        steady_heap(collect=True)
         log.info("reassess running: %d sources, tick %gs", len(self.checker.watches),
                  self.config.schedule.tick)
         await self.stopping.wait()
