@@ -1,13 +1,17 @@
 """The shortcuts of the parse-speed round give what the full readings give:
 ``update_log(html, texts=False)`` is the full log with the older updates' text and time
-left out. ``python -m bench.parse_equivalence`` compares whole parses."""
+left out, and ``build_entities`` gives the same entities whether a repeated value is
+cleaned once or every time. ``python -m bench.parse_equivalence`` compares whole parses."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from sources.incidents import updatelog
 from sources.read.html import copy, parse_html
+from sources.subprocessors import build_entities
 from tests.test_kinds_b import LOG
 from tests.test_parse_equivalence import LOGS
 
@@ -25,3 +29,37 @@ def test_update_log_without_older_texts(html: str) -> None:
     root = parse_html(html)
     assert updatelog.update_log_of(copy(root), texts=False) == _statuses_after_first(
         updatelog.update_log_of(copy(root)))
+
+
+RECORDS: list[dict[str, Any]] = [
+    {"name": "Zendesk, Inc.¹", "purpose": "Customer support", "location": "United States",
+     "section": "Subprocessors"},
+    {"name": "Zendesk Inc", "purpose": "Customer  support", "location": "EU",
+     "section": "Subprocessors"},
+    {"name": "Amazon Web Services [1]", "purpose": "Hosting", "location": "",
+     "section": "United States"},
+    {"name": "Elastic N.V.", "purpose": "Search https://x.test/?utm_source=a&b=1",
+     "location": "United States", "section": "Subprocessors"},
+    {"name": "[Vendor]", "purpose": "Hosting", "location": "EU", "section": "Subprocessors"},
+]
+
+
+def _entities(zendesk_name: str, zendesk_purpose: str) -> dict[str, dict[str, str]]:
+    return {
+        "amazon web services": {"name": "Amazon Web Services", "purpose": "Hosting",
+                                "location": "United States", "section": "United States"},
+        "elastic": {"name": "Elastic N.V.", "purpose": "Search https://x.test/?b=1",
+                    "location": "United States", "section": "Subprocessors"},
+        "zendesk": {"name": zendesk_name, "purpose": zendesk_purpose,
+                    "location": "EU; United States", "section": "Subprocessors"}}
+
+
+# what build_entities gave before it cleaned each repeated text once
+@pytest.mark.parametrize(("ignore", "expected"), [
+    ((), _entities("Zendesk Inc", "Customer support")),
+    (("Inc",), _entities("Zendesk", "Customer support")),
+    ((r"\s+support",), _entities("Zendesk Inc", "Customer")),
+])
+def test_build_entities_cleans_a_repeated_text_once(
+        ignore: tuple[str, ...], expected: dict[str, dict[str, str]]) -> None:
+    assert build_entities(RECORDS, ignore) == expected
