@@ -1,16 +1,20 @@
 """The shortcuts of the parse-speed round give what the full readings give:
 ``update_log(html, texts=False)`` is the full log with the older updates' text and time
-left out, and ``build_entities`` gives the same entities whether a repeated value is
-cleaned once or every time. ``python -m bench.parse_equivalence`` compares whole parses."""
+left out, ``build_entities`` gives the same entities whether a repeated value is
+cleaned once or every time, and ``clean_lines_again`` of ``clean_lines``' lines is
+``clean_lines`` of them. ``python -m bench.parse_equivalence`` compares whole parses."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sources.incidents import updatelog
 from sources.read.html import copy, parse_html
+from sources.read.text import clean_lines, clean_lines_again
 from sources.subprocessors import build_entities
 from tests.test_kinds_b import LOG
 from tests.test_parse_equivalence import LOGS
@@ -63,3 +67,32 @@ def _entities(zendesk_name: str, zendesk_purpose: str) -> dict[str, dict[str, st
 def test_build_entities_cleans_a_repeated_text_once(
         ignore: tuple[str, ...], expected: dict[str, dict[str, str]]) -> None:
     assert build_entities(RECORDS, ignore) == expected
+
+
+LINES = [
+    "Added fine-tuning support for tessel-large-2.",
+    "5 hours 2 days ago ago", "just now just now", "a 3 days ago b", "Updated 2 days ago",
+    "- • Fixed a bug · 1 min read", "| Last updated: March 3, 2025 |", "© 2026 Example",
+    "Posted on 2026-09-28", "Published 5 min read ago", "  spaced\u00a0 out\t line  ",
+    "an hour ago", "read the docs now", "Already known", "", " - ", "ago", "now 2 hours",
+    "minutes 3 ago", "1 hour ago 2 hours", "as of 2026-01-01 10:00 UTC", "Copyright",
+]
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_clean_lines_again_is_clean_lines_twice(line: str) -> None:
+    once = clean_lines([line])
+    assert clean_lines_again(once) == clean_lines(once)
+
+
+_WORDS = st.sampled_from(["ago", "now", "read", "just", "a", "an", "one", "few", "3", "12",
+                          "hours", "day", "min", "minutes", "Updated", "last", "updated:",
+                          "as", "of", "2026-01-02", "©", "-", "|", "•", "x", "Fixed",
+                          "\u00a0", "\t", "\n", " "])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(_WORDS, max_size=10).map(" ".join), max_size=4))
+def test_clean_lines_again_is_clean_lines_twice_on_word_soup(lines: list[str]) -> None:
+    once = clean_lines(lines)
+    assert clean_lines_again(once) == clean_lines(once)

@@ -82,6 +82,21 @@ def clean_lines(lines: Iterable[str]) -> list[str]:
     return out
 
 
+def clean_lines_again(lines: Iterable[str]) -> list[str]:
+    """``clean_lines`` of lines that ``clean_lines`` gave, without repeating its steps
+    where they change nothing: such a line is already one spaced, stripped and not a
+    stamp, so it comes back as it is unless a render date is found in it again (taking
+    one out can join the words of another: "5 hours 2 days ago ago"). Only such a line
+    is cleaned again."""
+    out: list[str] = []
+    for line in lines:
+        if strip_relative_time(line) == line:
+            out.append(line)
+        else:
+            out.extend(clean_lines((line,)))
+    return out
+
+
 _WALL = (
     r"just a moment|checking (if the site connection is secure|your browser)|"
     r"enable javascript and cookies|attention required|verify (that )?you are (a )?human|"
