@@ -1,8 +1,9 @@
 """The shortcuts of the parse-speed round give what the full readings give:
 ``update_log(html, texts=False)`` is the full log with the older updates' text and time
 left out, ``build_entities`` gives the same entities whether a repeated value is
-cleaned once or every time, and ``clean_lines_again`` of ``clean_lines``' lines is
-``clean_lines`` of them. ``python -m bench.parse_equivalence`` compares whole parses."""
+cleaned once or every time, ``clean_lines_again`` of ``clean_lines``' lines is
+``clean_lines`` of them, and ``html._having`` finds the elements the predicate XPath
+found, in the same order. ``python -m bench.parse_equivalence`` compares whole parses."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sources.incidents import updatelog
-from sources.read.html import copy, parse_html
+from sources.read.html import _having, _xpath, copy, parse_html
 from sources.read.text import clean_lines, clean_lines_again
 from sources.subprocessors import build_entities
 from tests.test_kinds_b import LOG
-from tests.test_parse_equivalence import LOGS
+from tests.test_parse_equivalence import FRAGMENTS, LOGS
 
 
 def _statuses_after_first(log: updatelog.Log) -> updatelog.Log:
@@ -96,3 +97,25 @@ _WORDS = st.sampled_from(["ago", "now", "read", "just", "a", "an", "one", "few",
 def test_clean_lines_again_is_clean_lines_twice_on_word_soup(lines: list[str]) -> None:
     once = clean_lines(lines)
     assert clean_lines_again(once) == clean_lines(once)
+
+
+ATTRIBUTED = [
+    *FRAGMENTS,
+    "<div style='a' hidden><p aria-hidden=true style=x>1</p><span>2<b hidden>3</b></span>"
+    "</div><i style=''>4</i><u STYLE='y' Hidden>5</u><s data-style=z>6</s>",
+    "<html class=c id=i role=main><body class='x y'><nav role=navigation id=n><a class=a "
+    "href=#>a</a></nav><div id=cookie-banner class=cookie role=dialog>c</div>"
+    "<p data-id=1 xml:id=2 aria-role=x>p</p><!-- c --><?pi x?></body></html>",
+]
+
+
+@pytest.mark.parametrize("html", ATTRIBUTED)
+@pytest.mark.parametrize("attributes", [("hidden", "aria-hidden", "style"),
+                                        ("role", "id", "class")])
+def test_having_finds_what_the_predicate_found(html: str, attributes: tuple[str, ...]) -> None:
+    predicate = _xpath("descendant-or-self::*[" + " or ".join(f"@{a}" for a in attributes)
+                       + "]")
+    root = parse_html(html)
+    for context in [root, *(el for el in root.iter() if isinstance(el.tag, str))]:
+        old, new = predicate(context), _having(*attributes)(context)
+        assert len(new) == len(old) and all(a is b for a, b in zip(old, new, strict=True))
