@@ -2,8 +2,9 @@
 ``update_log(html, texts=False)`` is the full log with the older updates' text and time
 left out, ``build_entities`` gives the same entities whether a repeated value is
 cleaned once or every time, ``clean_lines_again`` of ``clean_lines``' lines is
-``clean_lines`` of them, and ``html._having`` finds the elements the predicate XPath
-found, in the same order. ``python -m bench.parse_equivalence`` compares whole parses."""
+``clean_lines`` of them, ``html._having`` finds the elements the predicate XPath found,
+in the same order, and ``clean_text`` is its old regex formulation.
+``python -m bench.parse_equivalence`` compares whole parses."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from hypothesis import strategies as st
 
 from sources.incidents import updatelog
 from sources.read.html import _having, _xpath, copy, parse_html
-from sources.read.text import clean_lines, clean_lines_again
+from sources.read.text import _QUOTES, clean_lines, clean_lines_again, clean_text
+from sources.read.urls import strip_tracking
 from sources.subprocessors import build_entities
 from tests.test_kinds_b import LOG
 from tests.test_parse_equivalence import FRAGMENTS, LOGS
@@ -119,3 +121,30 @@ def test_having_finds_what_the_predicate_found(html: str, attributes: tuple[str,
     for context in [root, *(el for el in root.iter() if isinstance(el.tag, str))]:
         old, new = predicate(context), _having(*attributes)(context)
         assert len(new) == len(old) and all(a is b for a, b in zip(old, new, strict=True))
+
+
+def _old_clean_text(text: str) -> str:
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", text.translate(_QUOTES))
+    return re.sub(r"\s+", " ", strip_tracking(text)).strip()
+
+
+TEXTS = ["", " ", "plain", "  a \t b\n", "\u2018q\u2019 \u201cd\u201d", "a\u00a0b\u2009c",
+         "zero\u200bwidth\u2060\ufeff\u00ad", "e\u0301 cafe\u0301", "\x1c\x1d\x1e\x1f x \x85",
+         "\u2028line\u2029\u3000ideo", "see https://x.test/a?utm_source=n&id=1 now",
+         "https://x.test/?cb=1&&gclid=2", "\u00a0 \u200b "]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_clean_text_is_the_old_one(text: str) -> None:
+    assert clean_text(text) == _old_clean_text(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(
+    [*"ab ?&=#", "\t", "\n", "\x1c", "\x85", "\u00a0", "\u2009", "\u200b", "\u2018",
+     "\u201d", "\u0301", "e", "\u3000", "utm_x=", "https://h.test/"]), max_size=30).map("".join))
+def test_clean_text_is_the_old_one_on_soup(text: str) -> None:
+    assert clean_text(text) == _old_clean_text(text)

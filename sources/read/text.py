@@ -21,13 +21,14 @@ def normalise_space(text: str) -> str:
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                          "\u00a0": " ", "\u2009": " ", "\u200b": "", "\u2060": "",
                          "\ufeff": "", "\u00ad": ""})
-_WS = re.compile(r"\s+")
 
 
 def clean_text(text: str) -> str:
     """NFC, straight quotes, no zero-width characters, one space, no tracking parameters."""
-    text = unicodedata.normalize("NFC", text.translate(_QUOTES))
-    return _WS.sub(" ", strip_tracking(text)).strip()
+    if not text.isascii():  # every character ``_QUOTES`` maps is outside ASCII
+        text = text.translate(_QUOTES)  # a translation looks up every character
+    # normalise_space: ``re.sub(r"\s+", " ", …).strip()`` without the regex engine
+    return normalise_space(strip_tracking(unicodedata.normalize("NFC", text)))
 
 
 def check_regexes(patterns: tuple[str, ...], where: str) -> tuple[str, ...]:
