@@ -4,6 +4,7 @@ release lists, HTML pages, Markdown and MDX; cleaned and keyed (pure)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..base import BaseSettings
@@ -14,7 +15,7 @@ from ..read.entries import html_entries, markdown_entries, page_roots, version_o
 from ..read.feeds import read_feed
 from ..read.html import fragment_lines, visible_lines
 from ..read.json_records import as_text, json_items, load_json, pick
-from ..read.text import clean_lines, looks_like_wall
+from ..read.text import clean_lines, clean_lines_again, looks_like_wall
 from ..read.urls import clean_url
 
 MAX_LINES, MAX_LINE = 300, 2000
@@ -86,8 +87,11 @@ def _json_entries(data: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _raw_entries(body: bytes, settings: BaseSettings) -> list[dict[str, Any]]:
-    fmt = _format(body, settings)
+# The formats whose entries' lines are ``fragment_lines``', cleaned by ``clean_lines``.
+_CLEANED = ("rss", "atom", "json")
+
+
+def _raw_entries(body: bytes, settings: BaseSettings, fmt: str) -> list[dict[str, Any]]:
     if fmt in ("rss", "atom"):
         return _feed_entries(body)
     if fmt == "json":
@@ -109,11 +113,13 @@ def _ignore(text: str, rxs: list[re.Pattern[str]]) -> str:
     return " ".join(text.split())
 
 
-def _clean(raw: dict[str, Any], rxs: list[re.Pattern[str]]) -> dict[str, Any]:
+def _clean(raw: dict[str, Any], rxs: list[re.Pattern[str]],
+           clean: Callable[[list[str]], list[str]] = clean_lines) -> dict[str, Any]:
     """Title and lines with noise and ``ignore`` matches removed; an untitled entry takes
-    its first line as title."""
+    its first line as title. ``clean`` is ``clean_lines``, or ``clean_lines_again`` (the
+    same result, cheaper) for lines ``clean_lines`` gave."""
     title = _ignore(raw.get("title") or "", rxs)
-    lines = [_ignore(line, rxs)[:MAX_LINE] for line in clean_lines(raw.get("lines") or [])]
+    lines = [_ignore(line, rxs)[:MAX_LINE] for line in clean(raw.get("lines") or [])]
     lines = [line for line in lines if line][:MAX_LINES]
     if not title and lines:
         title, lines = lines[0][:200], lines[1:]
@@ -154,7 +160,9 @@ def raw_entries(body: bytes, settings: BaseSettings, limit: int) -> list[dict[st
     """The body's first ``limit`` entries ``{"key", "title", "date", "link", "lines"}``,
     ``ignore`` matches and noise removed, untitled ones dropped, each with a key."""
     rxs = [re.compile(p) for p in settings.ignore]
-    cleaned = [c for c in (_clean(r, rxs) for r in _raw_entries(body, settings)[:limit])
-               if c["title"]]
+    fmt = _format(body, settings)
+    clean = clean_lines_again if fmt in _CLEANED else clean_lines
+    cleaned = [c for c in (_clean(r, rxs, clean)
+                           for r in _raw_entries(body, settings, fmt)[:limit]) if c["title"]]
     _page_keys(cleaned)
     return cleaned

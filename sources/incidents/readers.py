@@ -43,7 +43,10 @@ def from_feed_entry(entry: FeedEntry) -> dict[str, Any] | None:
     if not ident:
         return None
     html = entry.html
-    updates, components, scheduled = update_log(html) if "<" in html else ([], [], False)
+    # the record keeps the newest update and the statuses of all: the older ones' texts
+    # are not read
+    updates, components, scheduled = (update_log(html, texts=False) if "<" in html
+                                      else ([], [], False))
     latest: dict[str, Any] | None
     if updates:
         latest = updates[0]

@@ -61,13 +61,15 @@ _AFFECTED_WORD = "affected:"
 Log = tuple[list[dict[str, Any]], list[str], bool]
 
 
-def update_log(html: str) -> Log:
+def update_log(html: str, *, texts: bool = True) -> Log:
     """A Statuspage entry's HTML → (updates newest first, affected components, whether it
-    announces a scheduled event)."""
-    return update_log_of(parse_html(html))
+    announces a scheduled event). With ``texts=False`` only the newest update's text and
+    time are read: the older ones carry their status alone (``update(status, None,
+    None)``), for a caller that keeps the newest update and the others' statuses."""
+    return update_log_of(parse_html(html), texts=texts)
 
 
-def update_log_of(root: Any) -> Log:
+def update_log_of(root: Any, *, texts: bool = True) -> Log:
     """``update_log`` of a tree (which it changes: read a copy of one still needed)."""
     updates: list[dict[str, Any]] = []
     components: list[str] = []
@@ -130,6 +132,9 @@ def update_log_of(root: Any) -> Log:
             scheduled = True
             continue
         if label.lower() not in STATUS_WORDS and (small is None or len(label) > 30):
+            continue
+        if updates and not texts:  # an older update: its status only
+            updates.append(update(label, None, None))
             continue
         at = normalise_space(strip_relative_time(text_of(small))) if small is not None else None
         # the paragraph's text once each <br> is a line break and small and strong are

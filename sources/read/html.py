@@ -182,6 +182,16 @@ def _xpath(expression: str) -> Any:
     return etree().XPath(expression)
 
 
+def _having(*attributes: str) -> Any:
+    """The compiled XPath of the elements (the context node and its descendants) that
+    carry one of ``attributes``, in document order: what
+    ``descendant-or-self::*[@a or @b]`` finds, found as the attributes' elements. libxml2
+    evaluates a predicate on every element at several times the cost of collecting the
+    attributes (a 330-element page: 110 µs against 29)."""
+    paths = " | ".join(f"descendant-or-self::*/@{name}" for name in attributes)
+    return _xpath(f"({paths})/..")
+
+
 def strip_noise(root: Element) -> None:
     """Remove comments, scripts, styles, forms and the like, then hidden elements."""
     lxml = etree()
@@ -190,7 +200,7 @@ def strip_noise(root: Element) -> None:
     for node in list(root.iter(*NOISE_TAGS)):
         drop(node)
     # only elements with one of these attributes can be hidden
-    maybe = _xpath("descendant-or-self::*[@hidden or @aria-hidden or @style]")
+    maybe = _having("hidden", "aria-hidden", "style")
     for node in [n for n in maybe(root) if is_hidden(n)]:
         drop(node)
 
@@ -257,7 +267,7 @@ def strip_chrome(root: Element, keep_share: float | None = None) -> None:
     for el in list(root.iter("header", "aside")):
         if next(el.iterancestors("main", "article"), None) is None and not wraps(el):
             drop(el)
-    maybe = _xpath("descendant-or-self::*[@role or @id or @class]")
+    maybe = _having("role", "id", "class")
     chrome = [el for el in maybe(root)
               if el.get("role") in _CHROME_ROLES or _CHROME_ATTR.search(_attr_text(el))]
     marked = set(chrome)

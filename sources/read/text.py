@@ -21,13 +21,14 @@ def normalise_space(text: str) -> str:
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                          "\u00a0": " ", "\u2009": " ", "\u200b": "", "\u2060": "",
                          "\ufeff": "", "\u00ad": ""})
-_WS = re.compile(r"\s+")
 
 
 def clean_text(text: str) -> str:
     """NFC, straight quotes, no zero-width characters, one space, no tracking parameters."""
-    text = unicodedata.normalize("NFC", text.translate(_QUOTES))
-    return _WS.sub(" ", strip_tracking(text)).strip()
+    if not text.isascii():  # every character ``_QUOTES`` maps is outside ASCII
+        text = text.translate(_QUOTES)  # a translation looks up every character
+    # normalise_space: ``re.sub(r"\s+", " ", …).strip()`` without the regex engine
+    return normalise_space(strip_tracking(unicodedata.normalize("NFC", text)))
 
 
 def check_regexes(patterns: tuple[str, ...], where: str) -> tuple[str, ...]:
@@ -79,6 +80,21 @@ def clean_lines(lines: Iterable[str]) -> list[str]:
         line = normalise_space(strip_relative_time(line)).strip(" |·•-–—")
         if line and not is_stamp(line):
             out.append(line)
+    return out
+
+
+def clean_lines_again(lines: Iterable[str]) -> list[str]:
+    """``clean_lines`` of lines that ``clean_lines`` gave, without repeating its steps
+    where they change nothing: such a line is already one spaced, stripped and not a
+    stamp, so it comes back as it is unless a render date is found in it again (taking
+    one out can join the words of another: "5 hours 2 days ago ago"). Only such a line
+    is cleaned again."""
+    out: list[str] = []
+    for line in lines:
+        if strip_relative_time(line) == line:
+            out.append(line)
+        else:
+            out.extend(clean_lines((line,)))
     return out
 
 

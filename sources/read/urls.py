@@ -57,11 +57,17 @@ def clean_key(value: Any) -> str:
     return text
 
 
+# What removing parameters leaves: "?&…", "&&…", a "?" or "&" with nothing after it.
+_EMPTY_FIRST = re.compile(r"\?&+")
+_EMPTY_NEXT = re.compile(r"&{2,}")
+_DANGLING = re.compile(r"[?&](?=[\s#)\]\"'>]|$)")
+
+
 def strip_tracking(text: str) -> str:
     """Drop tracking, nonce and cache-busting query parameters from the URLs in a text."""
     if "=" not in text:
         return text
     out = _TEXT_TRACKING.sub(lambda m: m.group(1), text)
-    out = re.sub(r"\?&+", "?", out)
-    out = re.sub(r"&{2,}", "&", out)
-    return re.sub(r"[?&](?=[\s#)\]\"'>]|$)", "", out)
+    out = _EMPTY_FIRST.sub("?", out)
+    out = _EMPTY_NEXT.sub("&", out)
+    return _DANGLING.sub("", out)

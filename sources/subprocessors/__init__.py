@@ -109,8 +109,14 @@ def build_entities(found: Iterable[dict[str, str]], ignore: Iterable[str] = (),
     """Records merged by normalised name; values of repeated rows joined, sorted."""
     rx = [re.compile(p) for p in ignore]
     merged: dict[str, dict[str, set[str]]] = {}
+    cleaned: dict[str, str] = {}  # each text once: sections, places, purposes repeat
     for record in found:
-        values = {k: _value(v, rx) for k, v in record.items()}
+        values = {}
+        for field, text in record.items():
+            value = cleaned.get(text)
+            if value is None:
+                value = cleaned[text] = _value(text, rx)
+            values[field] = value
         raw = values.pop("name", "").split("; ")[0]
         if _NOT_A_NAME.match(raw) or len(raw.split()) > 12 or _PLACEHOLDER.match(raw):
             continue  # a footnote, a note written into the table, a template's placeholder

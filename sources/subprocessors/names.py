@@ -21,6 +21,10 @@ from .places import canonical_place, places_in
 _MARKER = re.compile(r"(\[\d{1,3}\]|\(\d{1,2}\)|\[[a-z*†‡]\])$")
 _MARK_CHARS = frozenset("*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰⁺")
 _LEADING_MARK = re.compile(r"^\s*[*†‡§•·▪►✓✔-]+\s+")
+_SUPERSCRIPT_DIGITS = re.compile(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]")
+_SPACES = re.compile(r"\s+")
+_TRAILING_PAREN = re.compile(r"\s*\([^()]*\)\s*$")
+_PUNCTUATION = re.compile(r"[^\w\s]")
 
 
 def strip_footnotes(text: str) -> str:
@@ -45,8 +49,8 @@ def strip_footnotes(text: str) -> str:
 def display_name(text: str) -> str:
     """An entity's name as shown: no footnote markers, bullets or trailing punctuation."""
     text = _LEADING_MARK.sub("", strip_footnotes(text))
-    text = re.sub(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]", "", text)
-    return re.sub(r"\s+", " ", text).strip(" :;,–—-|").strip()
+    text = _SUPERSCRIPT_DIGITS.sub("", text)
+    return _SPACES.sub(" ", text).strip(" :;,–—-|").strip()
 
 
 def _suffixes() -> frozenset[str]:
@@ -85,7 +89,7 @@ _ALIASES = {"aws": "amazon web services", "gcp": "google cloud platform",
 def name_key(name: str) -> str:
     """The case-, accent-, punctuation- and legal-suffix-free key an entity is matched by."""
     text = _fold(name)
-    bare = re.sub(r"\s*\([^()]*\)\s*$", "", text).strip()
+    bare = _TRAILING_PAREN.sub("", text).strip()
     text = (bare or text).replace("&", " and ").replace(".", "")
     suffixes = _suffixes()
     for form in () if text.isascii() else _unspaced_forms(vocab.generation()):
@@ -93,7 +97,7 @@ def name_key(name: str) -> str:
             text = text[len(form):]
         if text.endswith(form) and len(text) > len(form):
             text = text[:-len(form)]
-    words = re.sub(r"[^\w\s]", " ", text).split()
+    words = _PUNCTUATION.sub(" ", text).split()
     if words and words[0] == "the" and len(words) > 1:
         words = words[1:]
     while len(words) > 1 and not words[0].isascii() and words[0] in suffixes:
@@ -113,7 +117,7 @@ _STOP = {"and", "or", "of", "the", "a", "an", "for", "to", "in", "on", "with", "
 def text_key(value: str | None) -> tuple[str, ...]:
     """A purpose (or other value) as its set of words: case, punctuation, separators,
     line breaks, item order and small words do not change its meaning."""
-    words = re.sub(r"[^\w\s]", " ", (value or "").casefold().replace("&", " and ")).split()
+    words = _PUNCTUATION.sub(" ", (value or "").casefold().replace("&", " and ")).split()
     return tuple(sorted({w for w in words if w not in _STOP}))
 
 
