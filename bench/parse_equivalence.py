@@ -69,6 +69,16 @@ def snapshot(directory: Path, vendors: int, rounds: int, mutations: int) -> None
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=0, sort_keys=True))
 
 
+def label(path: Path, corpus: Path) -> str:
+    """``path`` relative to the repository (``repo/…``) or the corpus (``corpus/…``)."""
+    for base, name in ((ROOT, "repo"), (corpus, "corpus")):
+        try:
+            return f"{name}/{path.relative_to(base)}"
+        except ValueError:
+            continue
+    return str(path)
+
+
 def damaged(body: bytes, seed: int) -> Iterator[tuple[str, bytes]]:
     rng = random.Random(seed)
     if len(body) > 8:
@@ -104,19 +114,22 @@ def run(args: argparse.Namespace) -> dict[str, str]:
     files = corpus_files(Path(args.corpus))[k::n]
     for path in files:
         body = path.read_bytes()
+        # named (and damaged) by its place in the corpus or the repository, not by where
+        # the checkout is: runs of the old and the new code from two trees then compare
+        where = label(path, Path(args.corpus))
         for kind in KINDS:
-            one(f"file:{path}:{kind}", kind, body)
+            one(f"file:{where}:{kind}", kind, body)
             for fmt in FORMATS if args.formats else ():
                 try:
                     settings = kinds[kind].Settings(format=fmt)  # type: ignore[call-arg,arg-type]
                 except Exception:
                     continue
-                one(f"file:{path}:{kind}:format={fmt}", kind, body, settings)
+                one(f"file:{where}:{kind}:format={fmt}", kind, body, settings)
         if args.damage:
             for i in range(args.damage):
-                for how, bad in damaged(body, zlib.crc32(str(path).encode()) * 8 + i):
+                for how, bad in damaged(body, zlib.crc32(where.encode()) * 8 + i):
                     for kind in KINDS:
-                        one(f"damaged:{path}:{how}{i}:{kind}", kind, bad)
+                        one(f"damaged:{where}:{how}{i}:{kind}", kind, bad)
     snap = Path(args.snapshot)
     # a comparing run reads the bodies its baseline rendered (it may still be rendering)
     for _ in range(720 if args.compare else 0):
