@@ -156,8 +156,10 @@ class Daemon:
 
     def _refreeze(self) -> None:
         """After a reload thawed the heap (``reload``), freeze it again once no pass is in
-        flight: a pass holds the watches it was claimed under, the old config's among
-        them, and what is frozen while still held is never collected."""
+        flight: a pass holds what it started with (the watches it was claimed under, a
+        retired HTTP client), and a cycle frozen while still held is never collected.
+        The collection before the freeze holds the event loop for a moment (~35 ms at
+        1,000 sources)."""
         if self._thawed and not self._passes:
             self._thawed = False
             steady_heap(collect=True)
@@ -201,8 +203,9 @@ class Daemon:
         after = set(self.checker.watches)
         log.info("configuration reloaded: %d sources (%d added, %d removed)", len(after),
                  len(after - before), len(before - after))
-        # The old config and watches are garbage now or once the passes holding them
-        # end: the collector must see them again (the next idle dispatch refreezes).
+        # What the old config held (its watches, an HTTP client retired with its options,
+        # whose objects hold cycles) is garbage now or once the passes holding it end:
+        # the collector must see it again (the next idle dispatch refreezes).
         thaw_heap()
         self._thawed = True
         return True
