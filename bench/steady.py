@@ -445,7 +445,8 @@ def judge(size: dict[str, Any]) -> dict[str, str]:
             verdict = "met (goal ≤ 1.1× met too)" if ratio <= 1.1 else \
                 "met" if ratio <= 1.5 else "missed"
             out[key] = f"{verdict}: {ratio:.2f}× with {what} (target ≤ 1.5×)"
-    per_row = size.get("daemon", {}).get("checkrun_bytes_per_row")
+    # an unchanged check's row: from the window with nothing changing, when there is one
+    per_row = (size.get("quiet") or size.get("daemon") or {}).get("checkrun_bytes_per_row")
     if per_row is not None:
         out["bytes_per_unchanged_check"] = \
             f"{'met' if per_row <= 200 else 'missed'}: {per_row:.0f} B (target ≤ 200 B)"

@@ -28,7 +28,9 @@ def test_two_windows_give_the_cost_of_a_changed_document_and_its_allowance() -> 
     assert doc["cpu_ms"] == pytest.approx(7.0)
     # 1.5 x 0.4 leaves 0.1 ms per check over the quiet 0.5: 2 ms per changed document
     assert doc["allowance_ms"] == pytest.approx(2.0)
+    size["quiet"]["checkrun_bytes_per_row"] = 210.0  # judged on the quiet window's rows
     verdicts = judge({**size, **out})
+    assert verdicts["bytes_per_unchanged_check"].startswith("missed: 210 B")
     assert verdicts["cpu_per_check_vs_bare_quiet"].startswith("met: 1.25×")
     assert verdicts["cpu_per_check_vs_bare"].startswith("missed: 2.12×")
     assert "5% changing" in verdicts["cpu_per_check_vs_bare"]
