@@ -90,10 +90,13 @@ def settle(out: Outcome) -> None:
         return
     if out.store_snapshot:
         body = out.fetch.body
+        body_sha256 = None
+        if body is not None:  # triage hashed this body already (``out.body_hash``)
+            body_sha256 = out.body_hash or hashlib.sha256(body).hexdigest()
         out.document = Settled(doc.kind, doc.hash, doc.parser_version,
                                compress(doc.canonical()), out.watch.kind.size(doc),
                                compress_body(body) if body is not None else None,
-                               hashlib.sha256(body).hexdigest() if body is not None else None)
+                               body_sha256)
     else:
         out.document = Settled(doc.kind, doc.hash, doc.parser_version)
 
