@@ -59,3 +59,47 @@ def test_downgrade_removes_everything_and_upgrade_builds_it_again(engine: Engine
     assert left == []
     command.upgrade(cfg, "head")
     test_migrations_match_models(engine)
+
+
+def test_a_sources_checks_are_found_by_a_small_index(engine: Engine) -> None:
+    """Nothing in reassess reads check runs by source, but an operator asks "what were
+    this source's last checks": ``ix_checkrun_source`` answers it, newest first, and on
+    PostgreSQL costs ~11 B a row (a deduplicated btree on ``source_id`` alone) where
+    ``(source_id, started_at)`` took ~54 B: an unchanged check's row stays under 200 B."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from storage.models import CheckRun
+
+    migrate(engine)
+    rng = random.Random(15)
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    rows = []
+    for round_ in range(30):  # 300 sources checked in a new order each round
+        order = [f"v{i // 3:04d}-{('subprocessors', 'changelog', 'status')[i % 3]}"
+                 for i in range(300)]
+        rng.shuffle(order)
+        rows += [{"source_id": s, "started_at": start + timedelta(seconds=round_ * 900 + k),
+                  "outcome": "not_modified", "duration_ms": 3, "http_status": 304,
+                  "changes": 0, "triggers": 0, "worker": "bench"} for k, s in enumerate(order)]
+    with engine.begin() as conn:
+        conn.execute(insert(CheckRun.__table__), rows)  # type: ignore[attr-defined]
+    query = ("SELECT id, started_at, outcome FROM checkrun WHERE source_id = 'v0042-status' "
+             "ORDER BY id DESC LIMIT 20")
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE checkrun")
+            per_row = conn.exec_driver_sql(
+                "SELECT pg_relation_size('ix_checkrun_source')::float / count(*) FROM checkrun"
+            ).scalar_one()
+            assert per_row < 20, f"{per_row:.1f} B a row in ix_checkrun_source"
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + query))
+        else:
+            plan = "\n".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query))
+            assert "TEMP B-TREE" not in plan, plan  # the index's rowids give the order
+        found = conn.exec_driver_sql(query).all()
+    assert "ix_checkrun_source" in plan, plan
+    assert len(found) == 20 and [r[0] for r in found] == sorted((r[0] for r in found),
+                                                                 reverse=True)

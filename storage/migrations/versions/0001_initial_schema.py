@@ -101,7 +101,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('checkrun', schema=None) as batch_op:
-        batch_op.create_index('ix_checkrun_source_started', ['source_id', 'started_at'], unique=False)
+        batch_op.create_index('ix_checkrun_source', ['source_id'], unique=False)
         batch_op.create_index('ix_checkrun_started_at', ['started_at'], unique=False, postgresql_using='brin')
 
     op.create_table('deadline_notice',
@@ -308,7 +308,7 @@ def downgrade() -> None:
     op.drop_table('deadline_notice')
     with op.batch_alter_table('checkrun', schema=None) as batch_op:
         batch_op.drop_index('ix_checkrun_started_at', postgresql_using='brin')
-        batch_op.drop_index('ix_checkrun_source_started')
+        batch_op.drop_index('ix_checkrun_source')
 
     op.drop_table('checkrun')
     with op.batch_alter_table('chain_record', schema=None) as batch_op:
