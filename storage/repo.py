@@ -192,8 +192,8 @@ def load_body(session: Session | Connection, snapshot_id: int) -> bytes | None:
 
 def recent_hashes(session: Session | Connection, source_id: str, n: int,
                   parser_version: str) -> dict[str, int]:
-    """content hash → snapshot id for a source's ``n`` most recent snapshots of documents
-    made by ``parser_version``."""
+    """content hash → snapshot id for a source's ``n`` most recently fetched snapshots of
+    documents made by ``parser_version``."""
     if n <= 0:
         return {}
     rows = session.execute(_RECENT, {"source_id": source_id, "n": n,
@@ -207,10 +207,14 @@ _DOCUMENT = select(col(Snapshot.content_hash), col(Snapshot.document),
                    col(Snapshot.parser_version)).where(col(Snapshot.id) == bindparam("id"))
 _BODY = select(col(Snapshot.body)).where(col(Snapshot.id) == bindparam("id"))
 # (a stored snapshot's id is never None: the model's ``int | None`` is for unsaved rows)
+# Newest by fetch time, in ``ix_snapshot_source_fetched``'s order: the index gives the n
+# rows and stops. By id alone, SQLite read every snapshot the source ever had and sorted
+# them, on every changed check (its cost grew with the source's history).
 _RECENT = cast("Select[str, int]", select(col(Snapshot.content_hash), col(Snapshot.id))
                .where(col(Snapshot.source_id) == bindparam("source_id"),
                       col(Snapshot.parser_version) == bindparam("parser_version"))
-               .order_by(col(Snapshot.id).desc()).limit(bindparam("n")))
+               .order_by(col(Snapshot.fetched_at).desc(), col(Snapshot.id).desc())
+               .limit(bindparam("n")))
 
 
 def store_snapshot(session: Session, values: dict[str, Any],

@@ -197,3 +197,34 @@ def test_recent_hashes_compare_one_parser_version(engine: Engine) -> None:
         assert set(repo.recent_hashes(s, "s", 3, "1")) == {"h0", "h1"}
         assert set(repo.recent_hashes(s, "s", 3, "2")) == {"h2"}
         assert repo.recent_hashes(s, "s", 0, "1") == {}
+
+
+def test_recent_hashes_are_the_newest_read_from_an_index(engine: Engine) -> None:
+    """Every changed check asks for the source's recent hashes: the newest by fetch time,
+    read in ``ix_snapshot_source_fetched``'s order (no sort of the source's whole
+    history, whose length grows with every change)."""
+    from datetime import timedelta
+
+    from monitor.clock import utcnow
+
+    now = utcnow()
+    with session_scope(engine) as s:
+        for i in range(40):
+            repo.store_snapshot(s, {
+                "source_id": "s", "url": "http://x/", "http_status": 200,
+                "fetched_at": now - timedelta(hours=40 - i), "content_hash": f"h{i}",
+                "parser_version": "1", "kind": "page", "document": repo.compress("{}"),
+                "size": 0})
+        assert set(repo.recent_hashes(s, "s", 3, "1")) == {"h37", "h38", "h39"}
+    sql = str(repo._RECENT.compile(engine))
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = [r[0] for r in conn.exec_driver_sql(
+                "EXPLAIN " + sql, {"source_id": "s", "parser_version": "1", "n": 3})]
+            assert not any("Sort" in line for line in plan), plan
+        else:
+            plan = [r[3] for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql, ("s", "1", 3, 0))]
+            assert not any("TEMP B-TREE" in line for line in plan), plan
+    assert any("ix_snapshot_source_fetched" in line for line in plan), plan
