@@ -124,17 +124,26 @@ def dead_owners(owners: Collection[str | None], host: str,
     return dead
 
 
-def reclaim_dead(session: Session, host: str, now: datetime) -> dict[str, int]:
+def reclaim_dead(session: Session, host: str, now: datetime,
+                 lease: float | None = None) -> dict[str, int]:
     """Free the source, outbox and job leases held by dead processes of ``host``; counts
-    by table. An outbox row keeps the attempt its claim counted (it may have been sent)."""
+    by table. An outbox row keeps the attempt its claim counted (it may have been sent).
+
+    The notifier asks every tick, so each question reads an index, never a whole table:
+    the sources due within ``lease`` seconds (``schedule.lease``: one due later is free
+    again, its lease run out, before it is due; ``None``, at start-up: every source)
+    and the pending outbox rows (every other status has its lease cleared).
+    """
     freed: dict[str, int] = {}
-    tables: tuple[tuple[str, Any, Any, str], ...] = (
-        ("sources", Source, Source.lease_owner, "lease_owner"),
-        ("outbox", Outbox, Outbox.lease_owner, "lease_owner"),
-        ("jobs", JobLease, JobLease.owner, "owner"))
-    for name, model, owner, column in tables:
+    tables: tuple[tuple[str, Any, Any, str, Any], ...] = (
+        ("sources", Source, Source.lease_owner, "lease_owner",
+         None if lease is None else col(Source.next_due_at) <= now + timedelta(seconds=lease)),
+        ("outbox", Outbox, Outbox.lease_owner, "lease_owner", col(Outbox.status) == "pending"),
+        ("jobs", JobLease, JobLease.owner, "owner", None))
+    for name, model, owner, column, live in tables:
         held = session.execute(select(col(owner)).where(
-            col(owner).is_not(None), col(model.lease_until) > now).distinct()).scalars().all()
+            col(owner).is_not(None), col(model.lease_until) > now,
+            *(() if live is None else (live,))).distinct()).scalars().all()
         dead = dead_owners(held, host)
         if not dead:
             continue

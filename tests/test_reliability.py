@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 from test_guard import CLOUDFLARE
 
 from config import parse_config
@@ -141,17 +142,41 @@ def test_dead_processes_leases_are_reclaimed(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     with session_scope(engine) as s:
         s.add(Source(id="a", vendor_id="v", kind="page", url="u", lease_owner="h:999999999",
-                     lease_until=now + timedelta(minutes=5)))
+                     lease_until=now + timedelta(minutes=5), next_due_at=now))
         s.add(Outbox(dedupe_key="k", kind="trigger", channel="c", created_at=now,
                      attempts=1, lease_owner="h:999999999",
                      lease_until=now + timedelta(minutes=5)))
     with session_scope(engine) as s:
-        assert reclaim_dead(s, "h", now) == {"sources": 1, "outbox": 1}
+        assert reclaim_dead(s, "h", now, lease=120) == {"sources": 1, "outbox": 1}
     with session_scope(engine, write=False) as s:
         row = s.execute(select(Outbox)).scalar_one()
         assert row.lease_owner is None and row.attempts == 1  # the attempt stays counted
         assert s.execute(select(Source)).scalar_one().lease_until is None
-    engine.dispose()
+
+
+def test_a_dead_lease_is_reclaimed_only_where_it_would_hold_something_up(
+        tmp_path: Path) -> None:
+    """The notifier's reclaim (every tick) looks for dead owners among the sources due
+    within the lease and the pending outbox rows only: an owner whose sources are all
+    due after its lease runs out, or whose rows were sent, holds up nothing (it is found
+    at the next start-up, ``lease=None``). A dead owner found frees all it held."""
+    engine = open_database(f"sqlite:///{tmp_path}/r.db")
+    now = datetime.now(UTC)
+    until = now + timedelta(minutes=2)
+    with session_scope(engine) as s:
+        for sid, owner, due in (("due", "h:999999998", timedelta(seconds=30)),
+                                ("later-a", "h:999999998", timedelta(hours=1)),
+                                ("later-b", "h:999999999", timedelta(hours=1))):
+            s.add(Source(id=sid, vendor_id="v", kind="page", url="u", lease_owner=owner,
+                         lease_until=until, next_due_at=now + due))
+        s.add(Outbox(dedupe_key="sent", kind="trigger", channel="c", created_at=now,
+                     status="sent", lease_owner="h:999999997", lease_until=until))
+    with session_scope(engine) as s:
+        assert reclaim_dead(s, "h", now, lease=120) == {"sources": 2}
+    with session_scope(engine) as s:
+        held = {r[0]: r[1] for r in s.execute(select(col(Source.id), col(Source.lease_owner)))}
+        assert held == {"due": None, "later-a": None, "later-b": "h:999999999"}
+        assert reclaim_dead(s, "h", now) == {"sources": 1}  # start-up: every source
 
 
 def test_health_is_an_error_when_no_check_completed_for_too_long(tmp_path: Path) -> None:

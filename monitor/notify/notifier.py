@@ -96,7 +96,7 @@ def deliver_due(config: Config, engine: Engine, *, worker: str | None = None,
     channels.register_secrets(config.channels)
     worker = worker or default_worker()
     stop = should_stop or (lambda: False)
-    reclaim(engine)
+    reclaim(engine, config.schedule.lease)
     report = DeliveryReport(digests=fold_digests(config, engine, utcnow()))
     for _ in range(ROUNDS):
         if stop():
@@ -111,11 +111,12 @@ def deliver_due(config: Config, engine: Engine, *, worker: str | None = None,
     return report
 
 
-def reclaim(engine: Engine) -> None:
-    """Take back, at once, the rows (and leases) of this host's processes that died."""
+def reclaim(engine: Engine, lease: float | None = None) -> None:
+    """Take back, at once, the rows (and leases) of this host's processes that died
+    (``lease``: ``schedule.lease``, the sources due within it; ``None``: every source)."""
     try:
         with session_scope(engine) as session:
-            freed = reclaim_dead(session, socket.gethostname(), utcnow())
+            freed = reclaim_dead(session, socket.gethostname(), utcnow(), lease)
     except Exception:  # the leases expire by themselves; this only makes it sooner
         log.warning("could not reclaim dead processes' leases", exc_info=True)
         return
