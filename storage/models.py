@@ -112,6 +112,10 @@ class CheckRun(SQLModel, table=True):
         # pages half-split by scattered inserts; the rows of one source still come in id
         # order (SQLite keeps rowid in the entry, PostgreSQL the heap order).
         Index("ix_checkrun_source", "source_id"),
+        # Retention keeps a snapshot a kept check run names: it asks for a page of old
+        # snapshots at a time. A source's checks name one snapshot for as long as it is
+        # current, so on PostgreSQL the entries deduplicate to a few bytes a row.
+        Index("ix_checkrun_snapshot", "snapshot_id"),
         # Only retention reads by started_at alone (a range, never an order): on PostgreSQL
         # a BRIN, a few bytes per 128 pages of this append-only table instead of ~23 B a
         # row in a btree, kept the size of an unchanged check under 200 B. SQLite: a btree.
@@ -151,6 +155,9 @@ class Trigger(SQLModel, table=True):
         Index("ix_trigger_source_created", "source_id", "created_at", "id"),
         # the dashboard's and the vendor list's counts of open triggers, from the index alone
         Index("ix_trigger_status_counts", "status", "type", "severity", "vendor_id"),
+        # retention keeps every snapshot a trigger names (a page of old snapshots at a time)
+        Index("ix_trigger_old_snapshot", "old_snapshot_id"),
+        Index("ix_trigger_new_snapshot", "new_snapshot_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

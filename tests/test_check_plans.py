@@ -5,8 +5,8 @@ lives, on tables that only grow (snapshots, triggers, flags, audit events, the o
 the chain): one that scans a table, or sorts a source's whole history to take its
 newest rows, costs more with every week of history. Here a seeded install (a history of
 triggers and check runs, true baselines) is checked twice against the simulated site,
-documents changing in between, the notifier delivers what they queued, and the plan of
-every statement those rounds ran is read
+documents changing in between, the notifier delivers what they queued, retention prunes,
+and the plan of every statement those rounds ran is read
 (``EXPLAIN``; on PostgreSQL with sequential scans disabled, as a large table has them).
 """
 
@@ -33,6 +33,7 @@ from monitor.notify.notifier import deliver_due
 from monitor.notify.routing import Routing
 from storage.db import open_database
 from storage.models import Source
+from storage.retention import prune
 
 N = 30
 # The tables that grow with time or with the install (the config's tables, vendors and
@@ -94,7 +95,20 @@ def _problems(engine: Engine, statement: str, plan: list[str]) -> list[str]:
     return out
 
 
+# What may read a whole table, and why.
+EXEMPT = {
+    # the trigger counts are folded whole by retention's compaction (storage/counts.py):
+    # one row a key on SQLite, a few a write statement on PostgreSQL until folded
+    r"\btrigger_count\b": "folded whole, hourly",
+    # retention asks which of a page of old snapshots are some source's current version:
+    # the sources are the config's, not a history
+    r"SELECT DISTINCT source\.current_snapshot_id\b": "the config's sources, hourly",
+}
+
+
 def _explainable(statement: str) -> bool:
+    if any(re.search(pattern, statement) for pattern in EXEMPT):
+        return False
     head = statement.lstrip().split(None, 1)[0].upper()
     return head in ("SELECT", "UPDATE", "DELETE", "INSERT", "WITH") and \
         re.search(r"\b(FROM|UPDATE|INTO|JOIN)\s+\"?(" + "|".join(GROWING) + r")\"?\b",
@@ -147,6 +161,15 @@ def test_every_statement_of_a_check_uses_an_index(db_url: str, tmp_path: Path,
     finally:
         engine.dispose()
     assert report.retrying >= 1, report
+    # retention, with every snapshot old enough to be asked about
+    engine = open_database(config.database)
+    seen_on.append(_record(engine))
+    try:
+        pruned = prune(engine, utcnow() + timedelta(days=400), older_than=86400,
+                       keep_versions=1, batch=7)
+    finally:
+        engine.dispose()
+    assert pruned.check_runs and pruned.snapshots, pruned
 
     engine = open_database(load_config(path).database)
     try:

@@ -460,6 +460,43 @@ def test_retention_prunes_old_runs_and_unreferenced_snapshots_only(engine: Engin
         assert repo.count(session, CheckRun) == 1
 
 
+def test_retention_pages_through_every_snapshot_and_keeps_what_each_needs(
+        engine: Engine) -> None:
+    """Pages of 3 snapshots in id order, old and recent ones interleaved, some pages with
+    nothing old: every old snapshot that nothing needs is deleted, every other one kept
+    (checked against the rule written out here)."""
+    now = utcnow()
+    old = now - timedelta(days=100)
+    with session_scope(engine) as session:
+        made = []  # (id, source, fetched_at)
+        for n in range(30):
+            source, at = f"s{n % 4}", old - timedelta(hours=n) if n % 5 < 3 else now
+            made.append((_snapshot(session, source, n, at), source, at))
+        current = {src: max(i for i, s, _ in made if s == src) for src in ("s0", "s1", "s2")}
+        for src, snap in current.items():
+            session.add(Source(id=src, vendor_id="v", kind="page", url="http://x",
+                               current_snapshot_id=snap))
+        by_trigger, by_run = made[5][0], made[6][0]
+        session.add(Trigger(dedupe_key="k", type="policy_change", severity="low", title="t",
+                            vendor_id="v", source_id="s1", old_snapshot_id=by_trigger,
+                            created_at=old))
+        session.add(CheckRun(source_id="s2", started_at=now, outcome="unchanged",
+                             snapshot_id=by_run))
+    newest = {}  # the newest of each source, by fetch time (then id)
+    for i, src, at in made:
+        if src not in newest or (at, i) > newest[src][1:]:
+            newest[src] = (i, at, i)
+    needed = {by_trigger, by_run, *current.values(), *(v[0] for v in newest.values())}
+    expected = {i for i, _, at in made if at < now - timedelta(days=90) and i not in needed}
+    assert expected and len(expected) < len(made) - len(needed)
+
+    result = prune(engine, now, older_than=90 * 86400, keep_versions=1, batch=3)
+    with session_scope(engine) as session:
+        left = set(session.execute(select(Snapshot.id)).scalars())
+    assert result.snapshots == len(expected)
+    assert left == {i for i, _, _ in made} - expected
+
+
 def test_retention_deletes_in_batches(engine: Engine) -> None:
     old = utcnow() - timedelta(days=2)
     with session_scope(engine) as session:

@@ -101,6 +101,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('checkrun', schema=None) as batch_op:
+        batch_op.create_index('ix_checkrun_snapshot', ['snapshot_id'], unique=False)
         batch_op.create_index('ix_checkrun_source', ['source_id'], unique=False)
         batch_op.create_index('ix_checkrun_started_at', ['started_at'], unique=False, postgresql_using='brin')
 
@@ -227,6 +228,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('trigger', schema=None) as batch_op:
         batch_op.create_index('ix_trigger_created', ['created_at', 'id', 'vendor_id', 'severity'], unique=False)
+        batch_op.create_index('ix_trigger_new_snapshot', ['new_snapshot_id'], unique=False)
+        batch_op.create_index('ix_trigger_old_snapshot', ['old_snapshot_id'], unique=False)
         batch_op.create_index('ix_trigger_severity_created', ['severity', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_trigger_source_created', ['source_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_trigger_status_counts', ['status', 'type', 'severity', 'vendor_id'], unique=False)
@@ -282,6 +285,8 @@ def downgrade() -> None:
         batch_op.drop_index('ix_trigger_status_counts')
         batch_op.drop_index('ix_trigger_source_created')
         batch_op.drop_index('ix_trigger_severity_created')
+        batch_op.drop_index('ix_trigger_old_snapshot')
+        batch_op.drop_index('ix_trigger_new_snapshot')
         batch_op.drop_index('ix_trigger_created')
 
     op.drop_table('trigger')
@@ -309,6 +314,7 @@ def downgrade() -> None:
     with op.batch_alter_table('checkrun', schema=None) as batch_op:
         batch_op.drop_index('ix_checkrun_started_at', postgresql_using='brin')
         batch_op.drop_index('ix_checkrun_source')
+        batch_op.drop_index('ix_checkrun_snapshot')
 
     op.drop_table('checkrun')
     with op.batch_alter_table('chain_record', schema=None) as batch_op:
