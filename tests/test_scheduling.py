@@ -19,6 +19,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from config.schema import Config
 from monitor.check.persist import next_due
@@ -446,7 +447,7 @@ def test_retention_prunes_old_runs_and_unreferenced_snapshots_only(engine: Engin
 
     def left() -> set[str]:
         with session_scope(engine) as session:
-            ids = set(session.execute(select(Snapshot.id)).scalars())
+            ids = set(session.execute(select(col(Snapshot.id))).scalars())
         return {name for name, i in s.items() if i in ids}
 
     result = prune(engine, now, older_than=90 * 86400, keep_versions=2)
@@ -482,7 +483,7 @@ def test_retention_pages_through_every_snapshot_and_keeps_what_each_needs(
                             created_at=old))
         session.add(CheckRun(source_id="s2", started_at=now, outcome="unchanged",
                              snapshot_id=by_run))
-    newest = {}  # the newest of each source, by fetch time (then id)
+    newest: dict[str, tuple[int, Any, int]] = {}  # the newest of each source, by fetch time (then id)
     for i, src, at in made:
         if src not in newest or (at, i) > newest[src][1:]:
             newest[src] = (i, at, i)
@@ -492,7 +493,7 @@ def test_retention_pages_through_every_snapshot_and_keeps_what_each_needs(
 
     result = prune(engine, now, older_than=90 * 86400, keep_versions=1, batch=3)
     with session_scope(engine) as session:
-        left = set(session.execute(select(Snapshot.id)).scalars())
+        left = set(session.execute(select(col(Snapshot.id))).scalars())
     assert result.snapshots == len(expected)
     assert left == {i for i, _, _ in made} - expected
 
