@@ -483,7 +483,8 @@ def test_retention_pages_through_every_snapshot_and_keeps_what_each_needs(
                             created_at=old))
         session.add(CheckRun(source_id="s2", started_at=now, outcome="unchanged",
                              snapshot_id=by_run))
-    newest: dict[str, tuple[int, Any, int]] = {}  # the newest of each source, by fetch time (then id)
+    # the newest of each source, by fetch time (then id)
+    newest: dict[str, tuple[int, Any, int]] = {}
     for i, src, at in made:
         if src not in newest or (at, i) > newest[src][1:]:
             newest[src] = (i, at, i)
