@@ -705,7 +705,9 @@ class Checker:
                 session, outcomes, now=utcnow(), worker=self.worker,
                 jitter=lambda o: _jitter(self.config, o),
                 interval_of=lambda o: self.config.interval_for(o.watch.vendor, o.watch.source),
-                failures_before={k: v.consecutive_failures for k, v in states.items()},
+                # the batch's own sources (a ``reassess check`` pass holds every source's)
+                failures_before={o.source_id: states[o.source_id].consecutive_failures
+                                 for o in outcomes if o.source_id in states},
                 router=self.router,
             )
 
