@@ -134,3 +134,63 @@ def test_updates_built_in_different_orders_are_written_alike(engine: Engine) -> 
         "s2": ("failed", 3, "boom", now),
         "s3": ("failed", 2, "bang", now + timedelta(seconds=1)),
     }
+
+
+DEADLINE_CONFIG = """\
+database: "{db}"
+schedule: {{jitter: 0, pass_timeout: 2s}}
+http: {{timeout: 30s, retries: 0}}
+vendors:
+  - id: acme
+    name: Acme
+    sources:
+      - {{id: acme-a, kind: page, url: "{site}/a"}}
+      - {{id: acme-b, kind: page, url: "{site}/b"}}
+      - {{id: acme-c, kind: page, url: "{site}/c"}}
+      - {{id: acme-slow, kind: page, url: "{site}/slow"}}
+"""
+
+
+def test_results_waiting_when_the_deadline_passes_are_still_recorded(tmp_path: Any) -> None:
+    """The deadline comes through the results queue: results that were waiting when it
+    passed (here, while the event loop was held) are recorded, as when a timeout was
+    armed only around an empty queue's wait; only the source still out fails."""
+    import asyncio
+    import time
+
+    from faultsite import FaultSite
+
+    from monitor.check.pipeline import Checker
+    from storage.db import open_database
+
+    site = FaultSite()
+    for name in ("a", "b", "c", "slow"):
+        site.serve(name, "page")
+    site.start()
+    try:
+        site.fault("slow", "trickle")
+        config = parse_config(DEADLINE_CONFIG.format(db=f"sqlite:///{tmp_path}/d.db",
+                                                     site=site.url), "c.yaml")
+        engine = open_database(config.database)
+        checker = Checker(config, engine)
+        checker.sync()
+        seen: list[str] = []
+
+        def progress(out: Any) -> None:
+            seen.append(out.source_id)
+            if len(seen) == 1:  # hold the event loop past the deadline: the other fast
+                time.sleep(2.5)  # results and the deadline are queued meanwhile
+        try:
+            summary = asyncio.run(checker.check(progress=progress))
+        finally:
+            checker.close()
+        assert summary.checked == 4 and summary.failed == 1, summary
+        with session_scope(engine, write=False) as s:
+            runs = {r.source_id: r for r in s.execute(select(CheckRun)).scalars()}
+        assert {sid: r.outcome for sid, r in runs.items()} == {
+            "acme-a": "baseline", "acme-b": "baseline", "acme-c": "baseline",
+            "acme-slow": "failed"}
+        assert "deadline" in (runs["acme-slow"].error or "")
+        engine.dispose()
+    finally:
+        site.stop()

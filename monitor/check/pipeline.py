@@ -563,12 +563,13 @@ class Checker:
         parsing: set[asyncio.Task[None]] = set()
         done_ids: set[str] = set()
         limit = self.pass_timeout(len(rows), self._facts(watches)[0])
-        # The pass's deadline comes through the results queue: one timer for the pass,
-        # not one armed and cancelled around every wait for a result.
-        expiry = loop.call_at(loop.time() + limit, results.put_nowait, _DEADLINE)
+        deadline = loop.time() + limit
         async with self._fetcher() as fetcher:
             tasks = _Tasks(one, _interleaved(rows, watches, hosts),
                            max(SPAWN, 4 * self.fetch_options.concurrency))
+            # The pass's deadline comes through the results queue: one timer for the
+            # pass, not one armed and cancelled around every wait for a result.
+            expiry = loop.call_at(deadline, results.put_nowait, _DEADLINE)
             tasks.start()
             try:
                 while len(done_ids) < len(rows):
