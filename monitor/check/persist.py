@@ -126,20 +126,21 @@ def persist(session: Session, outcomes: Sequence[Outcome], *, now: datetime, wor
         # same vendors wait for each other instead of deadlocking on PostgreSQL.
         outcomes = sorted(outcomes, key=_by_vendor)
     for out in outcomes:
+        source_id = out.source_id
         snapshot_id = _snapshot(session, out) if out.store_snapshot else None
         new = [stored for event in out.events if (stored := store_trigger(
-            session, event, dedupe_source=out.source_id, vendor_id=out.watch.vendor.id,
-            now=now, router=router, source_id=out.source_id,
+            session, event, dedupe_source=source_id, vendor_id=out.watch.vendor.id,
+            now=now, router=router, source_id=source_id,
             old_snapshot_id=out.old_snapshot_id, new_snapshot_id=snapshot_id)) is not None]
         fired += new
         row = _source_update(out, snapshot_id, now,
                              jitter(out) if callable(jitter) else jitter, interval_of(out),
-                             failures_before.get(out.source_id, 0))
+                             failures_before.get(source_id, 0))
         updates.append(row)
         if router is not None:
             router.checked(session, out, row, now)
         runs.append({
-            "source_id": out.source_id, "started_at": out.started_at,
+            "source_id": source_id, "started_at": out.started_at,
             "duration_ms": out.fetch.elapsed_ms, "outcome": out.outcome,
             "http_status": out.fetch.status, "error": out.error or out.reason,
             "snapshot_id": snapshot_id or out.current_snapshot_id,
@@ -169,8 +170,13 @@ def _write_batch(session: Session, updates: list[dict[str, Any]],
         # failures), in id order within each (two writers on PostgreSQL lock rows in the
         # same order).
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        sorted_keys = _SORTED_KEYS
         for row in updates:
-            groups.setdefault(tuple(sorted(row)), []).append(row)
+            names = tuple(row)  # rows are built in a few orders: each sorted once
+            keys = sorted_keys.get(names)
+            if keys is None:
+                keys = sorted_keys[names] = tuple(sorted(names))
+            groups.setdefault(keys, []).append(row)
         for keys in sorted(groups):
             stmt, order, convert = sql.update(keys)
             rows = sorted(groups[keys], key=_by_id)
@@ -179,6 +185,11 @@ def _write_batch(session: Session, updates: list[dict[str, Any]],
         convert = sql.run_values
         conn.exec_driver_sql(sql.insert_run, [convert([row[k] for k in CHECKRUN_COLUMNS])
                                               for row in runs])
+
+
+# A source update's column names in the order its row was built → the same sorted (a
+# handful of orders ever: ``_source_update``'s branches, ``Router.checked``'s addition).
+_SORTED_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def _by_vendor(out: Outcome) -> tuple[str, str]:
@@ -202,9 +213,20 @@ def fast_datetime(proc: Callable[[Any], Any], sqlite: bool) -> Callable[[Any], A
     default storage format) by one C call. Anything else (naive, another zone, a date)
     goes through ``proc``, its errors included."""
     if sqlite:
+        # The last datetime converted and its text: a batch binds its ``now`` twice a
+        # row (checked and succeeded at), the same object. One tuple, replaced whole, so
+        # a reader in another thread never pairs one value with another's text.
+        last: tuple[Any, str] = (None, "")
+
         def convert(value: Any) -> Any:
+            nonlocal last
             if value.__class__ is datetime and value.tzinfo is UTC:
-                return value.isoformat(" ", "microseconds")[:26]
+                seen = last
+                if seen[0] is value:
+                    return seen[1]
+                text = value.isoformat(" ", "microseconds")[:26]
+                last = (value, text)
+                return text
             return proc(value)
     else:
         def convert(value: Any) -> Any:

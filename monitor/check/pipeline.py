@@ -59,6 +59,7 @@ from .analyse import (
     conclude,
     parse_body,
     parse_failed,
+    plain_request,
     stale,
     triage,
 )
@@ -114,13 +115,18 @@ PASS_MARGIN = 60.0  # seconds a pass's worked-out deadline allows beyond its sou
 START_GRID = 0.1  # seconds: a claimed source not yet due starts at the next slot after
 
 
+# Put in a pass's results queue when its deadline passes (``Checker._run``).
+_DEADLINE: Any = object()
+
+
 def build_watches(config: Config) -> dict[str, Watch]:
     watches: dict[str, Watch] = {}
     secrets: list[str] = []
     for vendor, source in config.sources():
         kind = get_kind(source.kind)
         settings = kind.Settings.model_validate(source.settings())
-        watches[source.id] = Watch(vendor=vendor, source=source, kind=kind, settings=settings)
+        watches[source.id] = Watch(vendor=vendor, source=source, kind=kind, settings=settings,
+                                   plain=plain_request(source))
         secrets += source.secrets()
     if secrets:  # the log redactor learns them before anything could log one
         from monitor.logs import add_secrets
@@ -561,16 +567,17 @@ class Checker:
         async with self._fetcher() as fetcher:
             tasks = _Tasks(one, _interleaved(rows, watches, hosts),
                            max(SPAWN, 4 * self.fetch_options.concurrency))
+            # The pass's deadline comes through the results queue: one timer for the
+            # pass, not one armed and cancelled around every wait for a result.
+            expiry = loop.call_at(deadline, results.put_nowait, _DEADLINE)
             tasks.start()
             try:
                 while len(done_ids) < len(rows):
-                    try:
-                        if results.empty():  # else no deadline to arm, no wake-up to wait for
-                            async with asyncio.timeout_at(deadline):
-                                item = await results.get()
-                        else:
-                            item = results.get_nowait()
-                    except TimeoutError:
+                    item = results.get_nowait() if not results.empty() else await results.get()
+                    if item is _DEADLINE:
+                        if not results.empty():  # what already waits is taken first
+                            results.put_nowait(_DEADLINE)
+                            continue
                         await self._cut_short(rows, done_ids, watches, started_at, record,
                                               limit)
                         break
@@ -580,6 +587,7 @@ class Checker:
                         done_ids.add(out.source_id)
                         await record(out)
             finally:
+                expiry.cancel()
                 tasks.cancel()
                 for task in list(parsing):
                     task.cancel()
@@ -647,18 +655,22 @@ class Checker:
         fresh = not is_paged and not stale(watch.kind, row.current_snapshot_id,
                                            row.parser_version)
         source = watch.source
-        request = FetchRequest(source_id=row.id, url=source.request_url(),
+        plain = watch.plain  # what the config's request_url(), request_headers(),
+        # fetch_via() and secrets() would give for it is known: the url, {}, None and {}
+        request = FetchRequest(source_id=row.id,
+                               url=source.url if plain else source.request_url(),
                                etag=row.etag if fresh else None,
                                last_modified=row.last_modified if fresh else None,
-                               headers=source.request_headers(), timeout=source.timeout,
-                               via=source.fetch_via())
+                               headers={} if plain else source.request_headers(),
+                               timeout=source.timeout,
+                               via=None if plain else source.fetch_via())
         # The host worked out once per set of watches, when the request goes to the URL
         # as configured (no ``${VAR}`` in it: ``request_url`` gave back the same string).
         host = hosts.get(row.id) if hosts is not None and request.url is source.url else None
         result = await fetcher.fetch(request, backlog, via_for(request), host)
         if is_paged:
             result = await follow_pages(fetcher, request, result, watch.kind, watch.settings)
-        return started, redact_result(result, source.secrets())
+        return started, result if plain else redact_result(result, source.secrets())
 
     def _flush(self, outcomes: list[Outcome], states: dict[str, SourceState],
                held: set[str] | None = None) -> int:
@@ -694,7 +706,9 @@ class Checker:
                 session, outcomes, now=utcnow(), worker=self.worker,
                 jitter=lambda o: _jitter(self.config, o),
                 interval_of=lambda o: self.config.interval_for(o.watch.vendor, o.watch.source),
-                failures_before={k: v.consecutive_failures for k, v in states.items()},
+                # the batch's own sources (a ``reassess check`` pass holds every source's)
+                failures_before={o.source_id: states[o.source_id].consecutive_failures
+                                 for o in outcomes if o.source_id in states},
                 router=self.router,
             )
 

@@ -295,7 +295,10 @@ def _alert_states(session: Session) -> dict[str, str]:
     """Sources not in state ok, read once per transaction (they are few)."""
     states = session.info.get(_STATES_KEY)
     if states is None:
-        states = {sid: state for sid, state in session.execute(_NOT_OK).all()}
+        # On the session's connection (its transaction): a Core select of two columns
+        # needs none of the ORM's execution (its compile state, loading options), which
+        # cost several times the query itself in every batch a daemon writes.
+        states = {sid: state for sid, state in session.connection().execute(_NOT_OK).all()}
         session.info[_STATES_KEY] = states
     return states
 
