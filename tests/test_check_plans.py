@@ -5,8 +5,9 @@ lives, on tables that only grow (snapshots, triggers, flags, audit events, the o
 the chain): one that scans a table, or sorts a source's whole history to take its
 newest rows, costs more with every week of history. Here a seeded install (a history of
 triggers and check runs, true baselines) is checked twice against the simulated site,
-documents changing in between, the notifier delivers what they queued, retention prunes,
-and the plan of every statement those rounds ran is read
+documents changing in between, the notifier delivers what they queued, the periodic jobs
+run (reviews due, deadline reminders, retention), and the plan of every statement those
+rounds ran is read
 (``EXPLAIN``; on PostgreSQL with sequential scans disabled, as a large table has them).
 """
 
@@ -28,7 +29,9 @@ from bench.workload import documents, reassess_config, vendor_count
 from config import load_config
 from monitor.check.pipeline import Checker
 from monitor.clock import utcnow
+from monitor.daemon.lifecycle import fire_review_due
 from monitor.demo.vendorsite import VendorSite
+from monitor.evidence.deadlines import notify_deadlines
 from monitor.notify.notifier import deliver_due
 from monitor.notify.routing import Routing
 from storage.db import open_database
@@ -161,10 +164,13 @@ def test_every_statement_of_a_check_uses_an_index(db_url: str, tmp_path: Path,
     finally:
         engine.dispose()
     assert report.retrying >= 1, report
-    # retention, with every snapshot old enough to be asked about
+    # the periodic jobs: reviews due, deadline reminders, then retention with every
+    # snapshot old enough to be asked about
     engine = open_database(config.database)
     seen_on.append(_record(engine))
     try:
+        fire_review_due(config, engine)
+        notify_deadlines(config, engine, utcnow() + timedelta(days=400))
         pruned = prune(engine, utcnow() + timedelta(days=400), older_than=86400,
                        keep_versions=1, batch=7)
     finally:

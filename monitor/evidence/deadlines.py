@@ -231,19 +231,31 @@ def notify_deadlines(config: Config, engine: Engine, now: datetime | None = None
     now = now or utcnow()
     due: list[tuple[int, str, str, datetime]] = []
     with session_scope(engine, write=False) as session:
-        sent = {tuple(r) for r in session.execute(select(
-            col(DeadlineNotice.trigger_id), col(DeadlineNotice.deadline),
-            col(DeadlineNotice.stage)))}
         for t in _candidates(session, config):
             for name, when in deadlines_of(config, t):
                 remind = when - timedelta(seconds=config.deadlines.remind_before)
                 stage = "overdue" if now >= when else "reminder" if now >= remind else None
-                if stage is not None and (t.id, name, stage) not in sent:
+                if stage is not None:
                     due.append((t.id, name, stage, when))
+        sent = _sent(session, {d[0] for d in due})
+    due = [d for d in due if d[:3] not in sent]
     count = 0
     for at in range(0, len(due), WRITE_BATCH):
         count += _send(config, engine, due[at:at + WRITE_BATCH], now)
     return count
+
+
+def _sent(session: Session, trigger_ids: set[int]) -> set[tuple[int, str, str]]:
+    """The notices already sent for these triggers (by the notices' trigger index, not
+    every notice ever sent: those of closed triggers only pile up)."""
+    ids = sorted(trigger_ids)
+    sent: set[tuple[int, str, str]] = set()
+    for at in range(0, len(ids), 5000):
+        sent.update((r[0], r[1], r[2]) for r in session.execute(select(
+            col(DeadlineNotice.trigger_id), col(DeadlineNotice.deadline),
+            col(DeadlineNotice.stage)).where(
+                col(DeadlineNotice.trigger_id).in_(ids[at:at + 5000]))))
+    return sent
 
 
 def _send(config: Config, engine: Engine, notices: list[tuple[int, str, str, datetime]],
