@@ -80,6 +80,19 @@ def site() -> Iterator[Any]:
 
 
 @pytest.fixture
+def generated_site(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The simulated site with the generated vendors of the test module's ``N`` documents
+    (``bench.workload``: the benchmark's three documents a vendor), on 127.0.0.1."""
+    from bench.workload import vendor_count
+    from monitor.demo.vendorsite import VendorSite
+
+    s = VendorSite.generated(vendor_count(getattr(request.module, "N", 12)))
+    s.start(host="127.0.0.1", port=0)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
 def site_url(site: Any) -> str:
     return str(site.base_url)
 

@@ -7,28 +7,18 @@ document after the seed fires as it would after a real first check."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from bench.seed import seed
-from bench.workload import documents, vendor_count
+from bench.workload import documents
 from config import load_config
 from monitor.check.pipeline import Checker
 from monitor.demo.vendorsite import VendorSite
 from storage.db import open_database
 
 N = 12
-
-
-@pytest.fixture
-def generated_site() -> Iterator[VendorSite]:
-    site = VendorSite.generated(vendor_count(N))
-    site.start(host="127.0.0.1", port=0)
-    yield site
-    site.stop()
 
 
 def _check(config_path: Path) -> tuple[dict[str, int], int, int]:

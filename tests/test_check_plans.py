@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import event, update
+from plans import explain, record
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from bench.seed import seed
-from bench.workload import documents, reassess_config, vendor_count
+from bench.workload import documents, reassess_config
 from config import load_config
 from monitor.check.pipeline import Checker
 from monitor.clock import utcnow
@@ -44,39 +43,6 @@ N = 30
 GROWING = ("source", "snapshot", "checkrun", "trigger", "assessmentflag", "auditevent",
            "outbox", "chain_record", "deadline_notice", "trigger_count", "vendor_activity")
 HISTORIES = ("snapshot", "checkrun", "trigger", "assessmentflag", "auditevent", "chain_record")
-
-
-@pytest.fixture
-def generated_site() -> Iterator[VendorSite]:
-    site = VendorSite.generated(vendor_count(N))
-    site.start(host="127.0.0.1", port=0)
-    yield site
-    site.stop()
-
-
-def _record(engine: Engine) -> list[tuple[str, Any]]:
-    seen: list[tuple[str, Any]] = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-             executemany: bool) -> None:
-        seen.append((statement, parameters[0] if executemany else parameters))
-    return seen
-
-
-def _plan(engine: Engine, statement: str, parameters: Any) -> list[str]:
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        if engine.dialect.name == "postgresql":
-            cur.execute("SET enable_seqscan = off")
-            cur.execute("EXPLAIN " + statement, parameters)
-            return [row[0] for row in cur.fetchall()]
-        cur.execute("EXPLAIN QUERY PLAN " + statement, parameters)
-        return [row[3] for row in cur.fetchall()]
-    finally:
-        raw.rollback()
-        raw.close()
 
 
 def _problems(engine: Engine, statement: str, plan: list[str]) -> list[str]:
@@ -125,7 +91,7 @@ def _check_due(config_path: Path, seen_on: list[list[tuple[str, Any]]]) -> dict[
     engine = open_database(config.database)
     with engine.begin() as conn:  # everything due now
         conn.execute(update(Source).values(next_due_at=utcnow() - timedelta(seconds=1)))
-    seen = _record(engine)
+    seen = record(engine)
     checker = Checker(config, engine, router=Routing(config))
     try:
         summary = asyncio.run(checker.check_due(limit=N))
@@ -158,7 +124,7 @@ def test_every_statement_of_a_check_uses_an_index(db_url: str, tmp_path: Path,
     # the notifier's round over what the checks queued (the channel refuses: retried later)
     config = load_config(path)
     engine = open_database(config.database)
-    seen_on.append(_record(engine))
+    seen_on.append(record(engine))
     try:
         report = deliver_due(config, engine, worker="plans")
     finally:
@@ -167,7 +133,7 @@ def test_every_statement_of_a_check_uses_an_index(db_url: str, tmp_path: Path,
     # the periodic jobs: reviews due, deadline reminders, then retention with every
     # snapshot old enough to be asked about
     engine = open_database(config.database)
-    seen_on.append(_record(engine))
+    seen_on.append(record(engine))
     try:
         fire_review_due(config, engine)
         notify_deadlines(config, engine, utcnow() + timedelta(days=400))
@@ -184,7 +150,7 @@ def test_every_statement_of_a_check_uses_an_index(db_url: str, tmp_path: Path,
             if statement in checked or not _explainable(statement):
                 continue
             checked[statement] = _problems(engine, statement,
-                                           _plan(engine, statement, parameters))
+                                           explain(engine, statement, parameters))
     finally:
         engine.dispose()
     assert len(checked) >= 12, f"too few statements seen: {len(checked)}"

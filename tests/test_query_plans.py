@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from plans import explain, record
 from sqlalchemy.engine import Engine
 from web_fixtures import LiveServer
 
@@ -62,17 +62,6 @@ def seeded(db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, httpx.Client]]
         engine.dispose()
 
 
-def _record(engine: Engine) -> list[tuple[str, Any]]:
-    seen: list[tuple[str, Any]] = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def grab(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-             executemany: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and not executemany:
-            seen.append((statement, parameters))
-    return seen
-
-
 def _tables(statement: str) -> set[str]:
     return {t for t in HISTORY if re.search(rf'\b(FROM|JOIN)\s+"?{t}"?\b', statement, re.I)}
 
@@ -85,21 +74,6 @@ def _exempt(statement: str, parameters: Any) -> bool:
     patterns = [v for v in values if isinstance(v, str) and v.startswith("%")]
     return " LIKE " in statement.upper() and "count(" in statement.lower() and \
         all(len(p.strip("%")) < 3 for p in patterns)
-
-
-def _plan(engine: Engine, statement: str, parameters: Any) -> list[str]:
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        if engine.dialect.name == "postgresql":
-            cur.execute("SET enable_seqscan = off")
-            cur.execute("EXPLAIN " + statement, parameters)
-            return [row[0] for row in cur.fetchall()]
-        cur.execute("EXPLAIN QUERY PLAN " + statement, parameters)
-        return [row[3] for row in cur.fetchall()]
-    finally:
-        raw.rollback()
-        raw.close()
 
 
 def _problems(engine: Engine, statement: str, plan: list[str]) -> list[str]:
@@ -127,7 +101,7 @@ def _problems(engine: Engine, statement: str, plan: list[str]) -> list[str]:
 
 def test_every_history_query_uses_an_index(seeded: tuple[Engine, httpx.Client]) -> None:
     engine, client = seeded
-    seen = _record(engine)
+    seen = record(engine, selects_only=True)
     for path in PATHS:
         res = client.get(path)
         assert res.status_code == 200, (path, res.status_code, res.text[:300])
@@ -135,7 +109,7 @@ def test_every_history_query_uses_an_index(seeded: tuple[Engine, httpx.Client]) 
     for statement, parameters in seen:
         if statement in checked or not _tables(statement) or _exempt(statement, parameters):
             continue
-        checked[statement] = _problems(engine, statement, _plan(engine, statement, parameters))
+        checked[statement] = _problems(engine, statement, explain(engine, statement, parameters))
     assert len(checked) >= 15, f"too few history queries seen: {len(checked)}"
     bad = {s: p for s, p in checked.items() if p}
     assert not bad, "history queries without an index:\n" + "\n\n".join(
@@ -151,7 +125,7 @@ def test_text_search_uses_its_index(seeded: tuple[Engine, httpx.Client]) -> None
     words' matches (no scan of the triggers); PostgreSQL's count reads both trigram
     indexes (with sequential scans disabled, as a large table would have them)."""
     engine, client = seeded
-    seen = _record(engine)
+    seen = record(engine, selects_only=True)
     for path in SEARCHES:
         res = client.get(path)
         assert res.status_code == 200, (path, res.status_code, res.text[:300])
@@ -160,7 +134,7 @@ def test_text_search_uses_its_index(seeded: tuple[Engine, httpx.Client]) -> None
     pg = engine.dialect.name == "postgresql"
     counted = 0
     for statement, parameters in searched:
-        plan = _plan(engine, statement, parameters)
+        plan = explain(engine, statement, parameters)
         assert not _problems(engine, statement, plan), (statement, plan)
         if pg and "count(" in statement.lower() and "vendor_id" not in statement:
             counted += 1  # the words alone: only their indexes serve them
@@ -172,7 +146,7 @@ def test_text_search_uses_its_index(seeded: tuple[Engine, httpx.Client]) -> None
         fts = [(s, p) for s, p in searched if " MATCH " in s]
         assert fts and not [s for s, _ in searched if " LIKE " in s.upper()], searched
         for statement, parameters in fts:
-            plan = _plan(engine, statement, parameters)
+            plan = explain(engine, statement, parameters)
             assert any(re.match(r"\s*SCAN trigger_search VIRTUAL TABLE INDEX", line)
                        for line in plan), (statement, plan)
 
@@ -184,7 +158,7 @@ def test_dashboard_and_summary_count_nothing_from_the_history(
     (``storage/counts.py``), not from the triggers; the failing sources from their
     partial index (``ix_source_failing``), not from every source."""
     engine, client = seeded
-    seen = _record(engine)
+    seen = record(engine, selects_only=True)
     for path in ("/", "/api/summary", "/api/triggers?offset=2000&limit=20", "/triggers",
                  "/triggers?status=open&page=3", "/api/triggers?type=incident&severity=high"):
         res = client.get(path)
@@ -199,5 +173,5 @@ def test_dashboard_and_summary_count_nothing_from_the_history(
                and "consecutive_failures" in s]
     assert failing
     for statement, parameters in failing:
-        plan = "\n".join(_plan(engine, statement, parameters))
+        plan = "\n".join(explain(engine, statement, parameters))
         assert "ix_source_failing" in plan, plan
