@@ -7,8 +7,8 @@ newest rows, costs more with every week of history. Here a seeded install (a his
 triggers and check runs, true baselines) is checked twice against the simulated site,
 documents changing in between, the notifier delivers what they queued, the periodic jobs
 run (reviews due, deadline reminders, retention), and the plan of every statement those
-rounds ran is read
-(``EXPLAIN``; on PostgreSQL with sequential scans disabled, as a large table has them).
+rounds ran is read (``EXPLAIN``; on PostgreSQL with sequential scans disabled, as a large
+table has them).
 """
 
 from __future__ import annotations
