@@ -263,6 +263,15 @@ class SourceConfig(BaseModel):
                     found[value] = m.group(0)
         return found
 
+    def plain(self) -> bool:
+        """Whether a check is one GET of the url as written and nothing else:
+        ``request_url`` gives the url itself, ``request_headers`` and ``secrets`` ``{}``,
+        ``fetch_via`` ``None`` (no ``${VAR}`` in the url or a password, no headers, no
+        other way of fetching). A loaded source never changes, so a check may skip
+        asking them (``Watch.plain``)."""
+        return ("${" not in self.url and not self.headers
+                and "${" not in (self.password or "") and self.fetch_via() is None)
+
     def settings(self) -> dict[str, Any]:
         """The kind-specific options as written (validated by the kind's Settings)."""
         return dict(self.model_extra or {})

@@ -15,7 +15,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from config import parse_config
-from monitor.check.analyse import plain_request
 from monitor.check.persist import _write_batch, fast_datetime
 from monitor.check.pipeline import build_watches
 from storage.db import session_scope
@@ -52,7 +51,7 @@ def test_plain_means_the_configs_request_is_the_url_and_nothing_else() -> None:
                     source.secrets())
         trivial = (long_way[0] is source.url and long_way[1] == {} and long_way[2] is None
                    and long_way[3] == {})
-        assert watch.plain == plain_request(source) == trivial, sid
+        assert watch.plain == source.plain() == trivial, sid
         seen[sid] = watch.plain
     assert seen == {"plain": True, "var-url": False, "var-default": False, "headers": False,
                     "fixed-headers": False, "card": False, "rendered": False}

@@ -51,23 +51,13 @@ class Watch:
     kind: KindModule
     settings: BaseSettings
     # One GET of the url as written, with no headers of its own and no ``${VAR}`` in it
-    # (``plain_request``): a check then sends the source's url and no headers without
+    # (``SourceConfig.plain``): a check then sends the source's url and no headers without
     # asking the config for its expanded url, headers, secrets and way of fetching.
     plain: bool = False
 
     @property
     def id(self) -> str:
         return self.source.id
-
-
-def plain_request(source: SourceConfig) -> bool:
-    """Whether a check of ``source`` is one GET of its url as written, with no headers of
-    its own: no ``${VAR}`` in the url (``request_url`` gives it back unchanged), no
-    configured headers (``request_headers`` is empty), no variable whose value would be a
-    secret to redact (``secrets`` is empty), nor another way of fetching (``fetch_via``
-    is ``None``). The config never changes a loaded source, so this holds for its life."""
-    return ("${" not in source.url and not source.headers
-            and "${" not in (source.password or "") and source.fetch_via() is None)
 
 
 class SourceState(NamedTuple):

@@ -59,7 +59,6 @@ from .analyse import (
     conclude,
     parse_body,
     parse_failed,
-    plain_request,
     stale,
     triage,
 )
@@ -126,7 +125,7 @@ def build_watches(config: Config) -> dict[str, Watch]:
         kind = get_kind(source.kind)
         settings = kind.Settings.model_validate(source.settings())
         watches[source.id] = Watch(vendor=vendor, source=source, kind=kind, settings=settings,
-                                   plain=plain_request(source))
+                                   plain=source.plain())
         secrets += source.secrets()
     if secrets:  # the log redactor learns them before anything could log one
         from monitor.logs import add_secrets
