@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -47,8 +46,7 @@ def prune(engine: Engine, now: datetime, *, older_than: float, keep_versions: in
     fold the trigger counts' rows)."""
     counts.compact(engine)
     cutoff = now - timedelta(seconds=older_than)
-    runs = _delete_batches(engine, CheckRun, select(col(CheckRun.id))
-                           .where(col(CheckRun.started_at) < cutoff), batch)
+    runs = _prune_runs(engine, cutoff, batch)
     snaps = _prune_snapshots(engine, cutoff, keep_versions, batch)
     return PruneResult(check_runs=runs, snapshots=snaps)
 
@@ -107,14 +105,15 @@ def _needed(session: Session, ids: list[int], sources: set[str],
     return needed
 
 
-def _delete_batches(engine: Engine, model: type[CheckRun], ids: Select[Any],
-                    batch: int) -> int:
+def _prune_runs(engine: Engine, cutoff: datetime, batch: int) -> int:
+    """Delete the check runs started before ``cutoff``, ``batch`` per transaction."""
+    old = select(col(CheckRun.id)).where(col(CheckRun.started_at) < cutoff).limit(batch)
     total = 0
     while True:
         with session_scope(engine) as session:
-            chunk = list(session.execute(ids.limit(batch)).scalars())
+            chunk = list(session.execute(old).scalars())
             if chunk:
-                session.execute(delete(model).where(col(model.id).in_(chunk)))
+                session.execute(delete(CheckRun).where(col(CheckRun.id).in_(chunk)))
         total += len(chunk)
         if len(chunk) < batch:
             return total
