@@ -23,9 +23,11 @@ import pytest
 from conftest import ROOT
 from faultsite import FaultSite
 from sqlalchemy import select, text
+from sqlmodel import col
 
 from config import parse_config
 from monitor.check.pipeline import Checker
+from monitor.demo.vendorsite import VendorSite
 from storage.db import open_database, session_scope
 from storage.models import CheckRun, Source, Trigger
 
@@ -195,3 +197,77 @@ def test_a_pass_past_its_deadline_records_the_rest_as_failed(
         assert s.execute(select(Trigger)).first() is None
     engine.dispose()
 
+
+
+LATE = ("acme", "globex", "initech")
+
+
+def _late_config(db: Path, site: VendorSite, schedule: str) -> str:
+    sources = "".join(f"  - id: {v}\n    name: {v}\n    sources:\n"
+                      f"      - {{id: {v}-dpa, kind: page, url: \"{site.url(v, 'dpa')}\"}}\n"
+                      for v in LATE)
+    return (f"database: \"sqlite:///{db}\"\nschedule: {schedule}\n"
+            f"http: {{timeout: 30s, retries: 0}}\nvendors:\n{sources}")
+
+
+def test_results_queued_behind_the_deadline_are_recorded_not_cut_short(
+        tmp_path: Path) -> None:
+    """The deadline comes through the results queue, so results can wait behind it; the
+    consumer takes them before it cuts the pass short. Here the pass's first outcome
+    (acme's 304, 1.2 s in: past ``FLUSH_AFTER``, so it is written at once) waits for the
+    write lock another connection holds until 3.5 s; meanwhile the loop runs on: the 2 s
+    deadline's marker is queued, then globex's and initech's 304s (2.5 s) behind it.
+    When the write goes through, those two are recorded as checked, not as cut short."""
+    site = VendorSite(vendors=LATE)
+    site.start(host="127.0.0.1", port=0)
+    path = tmp_path / "late.db"
+    config = parse_config(_late_config(path, site, "{jitter: 0}"), "c.yaml")
+    engine = open_database(config.database)
+    checker = Checker(config, engine)
+    try:
+        checker.sync()
+        first = asyncio.run(checker.check())  # the baselines, and the ETags a 304 needs
+        assert first.baseline == 3, first
+        checker.reload(parse_config(
+            _late_config(path, site, "{jitter: 0, pass_timeout: 2s}"), "c.yaml"))
+        site.control("acme", "fail", mode="slow", path="dpa", seconds=1.2)
+        for vendor in LATE[1:]:
+            site.control(vendor, "fail", mode="slow", path="dpa", seconds=2.5)
+        held, go = threading.Event(), threading.Event()
+        started = 0.0
+
+        def hold_the_write_lock() -> None:  # another process's writer, to 3.5 s in
+            holder = sqlite3.connect(path, isolation_level=None)
+            try:
+                holder.execute("BEGIN IMMEDIATE")
+                held.set()
+                if go.wait(10):
+                    time.sleep(max(0.0, started + 3.5 - time.monotonic()))
+                holder.execute("ROLLBACK")
+            finally:
+                holder.close()
+        worker = threading.Thread(target=hold_the_write_lock)
+        worker.start()
+        try:
+            assert held.wait(10)
+            started = time.monotonic()
+            go.set()
+            summary = asyncio.run(checker.check())
+            took = time.monotonic() - started
+        finally:
+            worker.join(15)
+    finally:
+        checker.close()
+        site.stop()
+    assert took >= 3.0, took  # the first write did wait for the lock, past the deadline
+    assert summary.checked == 3 and summary.failed == 0, summary
+    assert summary.outcomes == {"not_modified": 3}, summary
+    with session_scope(engine, write=False) as s:
+        runs = s.execute(select(CheckRun).order_by(col(CheckRun.id))).scalars().all()
+        last = {r.source_id: (r.outcome, r.error) for r in runs}
+        assert last == {f"{v}-dpa": ("not_modified", None) for v in LATE}, last
+        for v in LATE:
+            source = s.get(Source, f"{v}-dpa")
+            assert source is not None
+            assert (source.last_outcome, source.consecutive_failures) == ("not_modified", 0)
+    engine.dispose()
