@@ -12,18 +12,21 @@ transaction, those that store a snapshot or a trigger still 200 at most.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from aiohttp import web
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from config.schema import Config
 from monitor.check import pipeline
 from monitor.check.pipeline import Checker
+from monitor.clock import utcnow
 from monitor.daemon.daemon import CLAIM_MAX, CLAIM_MIN, Daemon, claim_size
 from storage.db import session_scope
 from storage.models import CheckRun, Source
@@ -136,6 +139,38 @@ def test_a_round_claims_its_size_and_leaves_the_rest_due(slow: SlowServer, engin
     assert first == in_flight == claim_size(config) == 50
     assert _checked(engine) == 300  # every round until nothing was due
     assert _leased(engine, daemon.worker) == 0
+
+
+def test_the_log_tells_each_busy_round_and_quiet_rounds_once(
+        slow: SlowServer, engine: Engine, db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """120 sources in rounds of 50: the first dispatch lays baselines, a line a round; the
+    second finds every page as it was and says so in one line for its first round (the
+    next quiet rounds wait for the minute's summary)."""
+    slow.delay = 0.0
+    config = _config(db_url, slow.port, 120, concurrency=4)
+    daemon = Daemon(config, engine)
+    daemon.checker.sync()
+    caplog.set_level(logging.INFO, logger="reassess.daemon")
+
+    async def twice() -> None:
+        try:
+            await asyncio.wait_for(daemon.dispatch(), 60)
+            with session_scope(engine) as session:  # every source due again
+                session.execute(update(Source).values(next_due_at=utcnow() - timedelta(minutes=1)))
+            await asyncio.wait_for(daemon.dispatch(), 60)
+        finally:
+            await daemon.checker.aclose()
+
+    try:
+        asyncio.run(twice())
+    finally:
+        daemon.checker.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "reassess.daemon"]
+    assert lines == ["checked 50: 0 changed, 0 failed, 0 triggers",
+                     "checked 50: 0 changed, 0 failed, 0 triggers",
+                     "checked 20: 0 changed, 0 failed, 0 triggers",
+                     "checked 50: all unchanged"], lines
+    assert _checked(engine) == 240
 
 
 def test_outcomes_that_store_nothing_are_written_in_larger_batches(

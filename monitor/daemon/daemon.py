@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from config import ConfigError, load_config
 from config.schema import Config
 from monitor.check.analyse import Outcome
-from monitor.check.pipeline import Checker
+from monitor.check.pipeline import Checker, PassSummary
 from monitor.check.runner import steady_heap, thaw_heap
 from monitor.logs import setup_logging
 from monitor.notify.routing import Routing
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("reassess.daemon")
 
 Job = Callable[[], Awaitable[Any]]
+QUIET_LOG_PERIOD = 60.0  # seconds between the log lines of rounds where nothing changed
 MAX_PASSES = 4  # dispatches (each a pass) in flight at once in one daemon
 CLAIM_LANES = 4  # a round claims up to this many times ``http.concurrency`` due sources …
 CLAIM_MIN, CLAIM_MAX = 50, 500  # … within these bounds
@@ -81,6 +82,7 @@ class Daemon:
         # to be frozen again (``_refreeze``).
         self._passes = 0
         self._thawed = False
+        self.rounds = RoundLog()
 
     @property
     def worker(self) -> str:
@@ -144,10 +146,7 @@ class Daemon:
         try:
             for _ in range(100):  # bounded: at most 100 rounds per tick
                 summary = await self.checker.check_due(limit=batch, progress=_log_outcome)
-                if summary.checked:
-                    log.info("checked %d: %d changed, %d failed, %d triggers",
-                             summary.checked, summary.changed, summary.failed,
-                             summary.triggers)
+                self.rounds.add(summary)
                 self.last_tick_ok = time.monotonic()
                 if summary.checked < batch or self.stopping.is_set():
                     return
@@ -291,6 +290,34 @@ def _soon() -> Any:
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+class RoundLog:
+    """The log lines of the dispatch rounds. A round with anything but unchanged checks
+    (a change, a failure, a baseline, a held change, a trigger) says so at once. Quiet
+    rounds are told once a ``period`` (the first at once, so the log shows the daemon at
+    work), not once each: at 100,000 sources a round ends about twice a second, and a
+    line each was 150,000 lines a day saying that nothing changed."""
+
+    def __init__(self, period: float = QUIET_LOG_PERIOD,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.period, self.clock = period, clock
+        self.quiet = 0  # unchanged checks not told yet
+        self.told: float | None = None  # when quiet rounds were last told
+
+    def add(self, summary: PassSummary) -> None:
+        if not summary.checked:
+            return
+        if summary.unchanged < summary.checked or summary.triggers:
+            log.info("checked %d: %d changed, %d failed, %d triggers",
+                     summary.checked, summary.changed, summary.failed, summary.triggers)
+            return
+        self.quiet += summary.checked
+        now = self.clock()
+        if self.told is None or now - self.told >= self.period:
+            since = "" if self.told is None else f" in the last {now - self.told:.0f} s"
+            log.info("checked %d%s: all unchanged", self.quiet, since)
+            self.quiet, self.told = 0, now
 
 
 def _log_outcome(out: Outcome) -> None:
