@@ -15,7 +15,7 @@ SCRIPT = """\
 import asyncio, gc, json, sys, weakref
 from pathlib import Path
 from config import load_config
-from monitor.check.runner import GC_YOUNG
+from monitor.heap import GC_YOUNG
 from monitor.cli.common import get_engine
 from monitor.daemon.daemon import Daemon
 

@@ -43,9 +43,11 @@ def test_a_current_database_opens_without_importing_alembic(tmp_path: Path) -> N
 STEADY = """\
 import gc, sys
 from monitor.cli import main
-from monitor.cli.common import get_config, get_engine
-from monitor.check.runner import GC_YOUNG, run_check
-cfg = get_config(sys.argv[1])
+from config import load_config
+from monitor.cli.common import get_engine
+from monitor.check.runner import run_check
+from monitor.heap import GC_YOUNG
+cfg = load_config(sys.argv[1])  # a library caller: not the CLI's get_config (it freezes)
 before = gc.get_freeze_count(), gc.get_threshold()
 run_check(cfg, get_engine(cfg), ["acme-dpa"], notify=False)
 print("library", (gc.get_freeze_count(), gc.get_threshold()) == before)
@@ -59,7 +61,7 @@ except SystemExit as exc:
 
 def test_a_check_freezes_what_start_up_built(tmp_path: Path) -> None:
     """``reassess check`` takes its config, watches and engine out of the collector's
-    generations once start-up is done (``monitor.check.runner.steady_heap``); a library caller of
+    generations once start-up is done (``monitor.heap.steady_heap``); a library caller of
     ``run_check`` (a test, an embedding service) keeps its collector as it was."""
     config = tmp_path / "reassess.yaml"
     config.write_text(f"database: sqlite:///{tmp_path}/r.db\n"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 
 from sqlalchemy.engine import Engine
 
 from config.schema import Config
 from monitor.cli.common import err, out
+from monitor.heap import collector_paused, steady_heap
 from monitor.notify.routing import Routing
 
 from .analyse import Outcome
@@ -19,8 +19,9 @@ def run_check(config: Config, engine: Engine, source_ids: list[str], *,
               notify: bool = True, steady: bool = False) -> PassSummary:
     """One pass over ``source_ids``; ``steady``: this process exists for the pass (the
     CLI), so what start-up built is frozen for the collector (``steady_heap``)."""
-    checker = Checker(config, engine, router=Routing(config))
-    checker.sync()
+    with collector_paused(freeze=steady):  # what start-up builds (monitor.heap)
+        checker = Checker(config, engine, router=Routing(config))
+        checker.sync()
     if steady:
         steady_heap()
     try:
@@ -33,37 +34,6 @@ def run_check(config: Config, engine: Engine, source_ids: list[str], *,
     if notify:
         deliver_pending(config, engine)
     return summary
-
-
-# Young objects before a collection of the youngest generation (CPython's default: 700).
-# Nearly everything a check allocates is freed by reference counting, so the default
-# runs a collection every few checks for next to nothing.
-GC_YOUNG = 3000
-
-
-def steady_heap(*, collect: bool = False) -> None:
-    """Take what exists once start-up is done out of the cyclic collector's reach.
-
-    The modules, the config, the watches and the engine live until the process exits
-    (the parse worker's fork froze the modules' share already). Frozen, the full
-    collections a pass triggers walk only what the pass allocated, not everything
-    start-up built. Reference counting still frees anything dropped. Collecting the youngest
-    generation less often saves the fixed cost of a collection, not its work.
-
-    ``collect``: collect the cyclic garbage first (a process that lives on: frozen, it
-    would never be collected). A daemon that drops its config on reload gives the heap
-    back to the collector first (``thaw_heap``): a frozen cycle is never freed.
-    """
-    if collect:
-        gc.collect()
-    gc.freeze()
-    young, *older = gc.get_threshold()
-    gc.set_threshold(max(young, GC_YOUNG), *older)
-
-
-def thaw_heap() -> None:
-    """Give what ``steady_heap`` froze back to the cyclic collector."""
-    gc.unfreeze()
 
 
 def _deadlines(config: Config, engine: Engine) -> None:

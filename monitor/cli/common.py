@@ -175,8 +175,12 @@ def config_path(path: Path | None) -> Path:
 
 def get_config(path: Path | None) -> Config:
     """Load and validate; a bad file exits 2 with file, line and fix."""
+    from monitor.heap import collector_paused
+
     try:
-        return load_config(config_path(path))
+        # the config lives as long as the command: built without collections, then frozen
+        with collector_paused(freeze=True):
+            return load_config(config_path(path))
     except ConfigError as exc:
         err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

@@ -28,7 +28,7 @@ from config import ConfigError, load_config
 from config.schema import Config
 from monitor.check.analyse import Outcome
 from monitor.check.pipeline import Checker, PassSummary
-from monitor.check.runner import steady_heap, thaw_heap
+from monitor.heap import collector_paused, steady_heap, thaw_heap
 from monitor.logs import setup_logging
 from monitor.notify.routing import Routing
 
@@ -229,7 +229,8 @@ class Daemon:
         with contextlib.suppress(NotImplementedError, AttributeError):
             loop.add_signal_handler(signal.SIGHUP, self._on_hup)
         self.checker.start_pool()  # forked before anything starts a thread
-        await asyncio.to_thread(self.checker.sync)
+        with collector_paused():  # the sync's rows: nothing else runs yet (monitor.heap)
+            await asyncio.to_thread(self.checker.sync)
         await asyncio.to_thread(_reclaim, self.engine)
         self.install_jobs()
         self.scheduler.start()
@@ -339,7 +340,8 @@ def run_daemon(config: Config, *, config_file: Path | None = None, log_format: s
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stop_during_startup)
     setup_logging(log_format)
-    daemon = Daemon(config, engine or get_engine(config), config_file, web=web)
+    with collector_paused():  # the watches live as long as the daemon (monitor.heap)
+        daemon = Daemon(config, engine or get_engine(config), config_file, web=web)
     return asyncio.run(daemon.serve())
 
 
