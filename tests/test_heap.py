@@ -31,6 +31,15 @@ def test_paused_then_as_it_was() -> None:
         gc.enable()
 
 
+def _vendors(n: int) -> str:
+    """``n`` vendors of two sources each, as a config's ``vendors:`` list."""
+    return "".join(
+        f"  - id: v{i:04d}\n    name: Vendor {i}\n    sources:\n"
+        f"      - {{id: v{i:04d}-subs, kind: subprocessors, url: 'http://127.0.0.1:9/{i}/s'}}\n"
+        f"      - {{id: v{i:04d}-log, kind: changelog, url: 'http://127.0.0.1:9/{i}/c'}}\n"
+        for i in range(n))
+
+
 COUNT = """\
 import gc, sys
 from monitor.cli.common import get_config
@@ -49,13 +58,8 @@ def test_loading_a_config_runs_no_collection(tmp_path: Path) -> None:
     """A config of 2,000 sources allocates enough for collections by the hundred; loaded
     through the CLI's ``get_config`` it runs none, and the collector is on after (the
     watches built next, with it on, do run collections)."""
-    vendors = "".join(
-        f"  - id: v{i:04d}\n    name: Vendor {i}\n    sources:\n"
-        f"      - {{id: v{i:04d}-subs, kind: subprocessors, url: 'http://127.0.0.1:9/{i}/s'}}\n"
-        f"      - {{id: v{i:04d}-log, kind: changelog, url: 'http://127.0.0.1:9/{i}/c'}}\n"
-        for i in range(1000))
     config = tmp_path / "reassess.yaml"
-    config.write_text(f"database: sqlite:///{tmp_path}/r.db\nvendors:\n{vendors}",
+    config.write_text(f"database: sqlite:///{tmp_path}/r.db\nvendors:\n{_vendors(1000)}",
                       encoding="utf-8")
     res = subprocess.run([sys.executable, "-c", COUNT, str(config)], capture_output=True,
                          text=True, check=True, cwd=ROOT, timeout=120)
@@ -64,3 +68,37 @@ def test_loading_a_config_runs_no_collection(tmp_path: Path) -> None:
     assert during == "0", res.stdout
     assert int(after) > 0, res.stdout  # what the count sees when the collector is on
     assert enabled == "True", res.stdout
+
+
+RELOAD = """\
+import gc, os, sys
+from pathlib import Path
+from config import load_config
+from monitor.cli.common import get_engine
+from monitor.daemon.daemon import Daemon
+
+path = Path(sys.argv[1])
+config = load_config(path)
+daemon = Daemon(config, get_engine(config), path)
+daemon.checker.sync()
+runs = []
+gc.callbacks.append(lambda phase, info: phase == "start" and runs.append(1))
+os.utime(path)
+ok = daemon.reload()
+print(ok, len(runs), gc.isenabled(), len(daemon.checker.watches))
+daemon.checker.close()
+"""
+
+
+def test_a_reload_builds_its_config_without_collections(tmp_path: Path) -> None:
+    """A reload (in the daemon, beside the checks) loads and applies a new config of 2,000
+    sources with the collector paused: at most the one collection that follows the
+    pause, where the collector on runs dozens (28 for the load alone, above)."""
+    config = tmp_path / "reassess.yaml"
+    config.write_text(f"database: sqlite:///{tmp_path}/r.db\nvendors:\n{_vendors(1000)}",
+                      encoding="utf-8")
+    res = subprocess.run([sys.executable, "-c", RELOAD, str(config)], capture_output=True,
+                         text=True, check=True, cwd=ROOT, timeout=120)
+    ok, runs, enabled, watches = res.stdout.split()
+    assert (ok, enabled, watches) == ("True", "True", "2000"), res.stdout
+    assert int(runs) <= 1, res.stdout

@@ -170,6 +170,13 @@ class Daemon:
         intervals and settings apply from the next dispatch tick. A file that does not
         load is refused with its error, and the running configuration stays.
         """
+        # The new config, its watches and the sync's rows are built beside the checks, with
+        # the collector paused: on, it walked the growing heap ~800 times at 100,000
+        # sources, holding the event loop up to 0.35 s a time (``monitor.heap``).
+        with collector_paused():
+            return self._reload()
+
+    def _reload(self) -> bool:
         if self.config_file is None:
             log.warning("no configuration file to reload")
             return False
