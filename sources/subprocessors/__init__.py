@@ -66,7 +66,7 @@ from .names import display_name, location_key, name_key, places_of, strip_footno
 from .records import CORE, records_of
 
 NAME = "subprocessors"
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
 RULES = "triggers.subprocessors:subprocessor_rule"  # its rule in triggers/, named
 CONTEXT = ("section",)

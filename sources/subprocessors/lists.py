@@ -18,8 +18,9 @@ from .places import canonical_place
 _ITEM_SPLIT = re.compile(r"\s*[;|•·]\s*|\s+[–—-]{1,2}\s+|\s*[–—]\s*")
 # Labels of "Purpose: …" lines, by the role they name.
 _LABEL = re.compile(r"^\s*([^\W\d_][\w ()'/&-]{1,40}?)\s*[:：]\s*(.*)$")
-# Where a line holds another "Label: value": after a ";" or the end of a sentence.
-_LABEL_AHEAD = re.compile(r"(?:\s*;\s*|(?<=[.。])\s+)(?=[^\W\d_][\w ()/-]{1,40}[:：])")
+# Where a line holds another "Label: value": after a ";" or a " | ", or the end of a
+# sentence ("Type: Hosting | Location: USA").
+_LABEL_AHEAD = re.compile(r"(?:\s*;\s*|\s+\|\s+|(?<=[.。])\s+)(?=[^\W\d_][\w ()/-]{1,40}[:：])")
 
 
 def _label_role(label: str) -> str | None:

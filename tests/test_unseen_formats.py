@@ -1,0 +1,129 @@
+"""Shapes of real documents the development corpus does not hold, each as a small snippet
+written in that shape's own markup (never a copied document): what the kind makes of it
+and what a change to it fires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sources import subprocessors, vocab
+from sources.base import Change
+from triggers.rules import RuleContext
+from triggers.subprocessors import subprocessor_rule
+
+
+@pytest.fixture(autouse=True)
+def _no_additions() -> Iterator[None]:
+    vocab.extend({})
+    yield
+    vocab.extend({})
+
+
+def _entities(body: str) -> dict[str, dict[str, str]]:
+    data: dict[str, dict[str, str]] = subprocessors.parse(
+        body.encode(), subprocessors.Settings()).data["entities"]
+    return data
+
+
+def _sub_changes(old: str, new: str) -> list[Change]:
+    settings = subprocessors.Settings()
+    return subprocessors.diff(subprocessors.parse(old.encode(), settings),
+                              subprocessors.parse(new.encode(), settings))
+
+
+def _fired(changes: list[Change]) -> list[str]:
+    ctx = RuleContext(vendor_id="v", vendor_name="V", source_id="s", kind="subprocessors",
+                      old_hash="a", new_hash="b")
+    return [e for t in subprocessor_rule(changes, ctx) for e in t.entities]
+
+
+# --- subprocessors: a bold name on its own line stands for a heading --------------------
+
+_GRID = """<html><body><main><h1>Subprocessors</h1>
+<h3>1. Core infrastructure</h3>
+<p>These apply to every customer.</p>
+<div class="grid">
+  <div class="card"><p><strong>Northwind Hosting</strong></p>
+    <p class="muted">Type: Hosting | Location: USA</p></div>
+  <div class="card"><p><strong>Quill Labs</strong></p>
+    <p class="muted">Type: LLM | Location: USA</p></div>
+  {extra}
+</div>
+<h3>2. Support</h3>
+<p>These apply when you contact support.</p>
+<div class="grid">
+  <div class="card"><p><strong>Helpdesk Co</strong></p>
+    <p class="muted">Type: Ticketing | Location: {where}</p></div>
+</div>
+</main></body></html>"""
+
+
+def _grid(extra: str = "", where: str = "USA") -> str:
+    return _GRID.format(extra=extra, where=where)
+
+
+def test_bold_names_in_a_div_grid_under_category_headings_are_the_entities() -> None:
+    got = _entities(_grid())
+    assert sorted(e["name"] for e in got.values()) == ["Helpdesk Co", "Northwind Hosting",
+                                                       "Quill Labs"]
+    quill = next(e for e in got.values() if e["name"] == "Quill Labs")
+    assert (quill["purpose"], quill["location"]) == ("LLM", "USA")  # " | " splits labels
+    assert quill["section"] == "1. Core infrastructure"
+
+
+def test_a_vendor_added_to_a_div_grid_fires_with_its_name() -> None:
+    card = ('<div class="card"><p><strong>Ostrich AI</strong></p>'
+            '<p class="muted">Type: LLM | Location: USA</p></div>')
+    assert _fired(_sub_changes(_grid(), _grid(extra=card))) == ["Ostrich AI"]
+    moved = _sub_changes(_grid(), _grid(where="Ireland"))
+    assert [(c.key, c.fields) for c in moved] == [("Helpdesk Co", ("location",))]
+
+
+_MD = """# Subprocessor List
+
+## Infrastructure & Hosting
+
+**Northwind Hosting**
+- **Purpose**: Application hosting and storage
+- **Data Location**: United States
+
+## Payment Processing
+
+**Ledgerly**
+- **Purpose**: Payment processing
+- **Data Location**: {where}
+{extra}"""
+
+
+def test_markdown_bold_name_lines_with_labelled_bullets_under_categories() -> None:
+    old = _MD.format(where="United States", extra="")
+    assert sorted(e["name"] for e in _entities(old).values()) == ["Ledgerly",
+                                                                  "Northwind Hosting"]
+    added = _MD.format(where="United States", extra=(
+        "\n**Quill Labs**\n- **Purpose**: Language model inference\n"
+        "- **Data Location**: United States\n"))
+    assert _fired(_sub_changes(old, added)) == ["Quill Labs"]
+    moved = _sub_changes(old, _MD.format(where="Ireland", extra=""))
+    assert [(c.key, c.fields) for c in moved] == [("Ledgerly", ("location",))]
+
+
+def test_a_bold_label_repeated_under_every_vendor_heading_is_not_a_name() -> None:
+    body = """# Subprocessors
+
+### Northwind Hosting
+
+**Details**
+- Purpose: Hosting
+- Location: United States
+
+### Ledgerly
+
+**Details**
+- Purpose: Payments
+- Location: Ireland
+"""
+    assert sorted(e["name"] for e in _entities(body).values()) == ["Ledgerly",
+                                                                   "Northwind Hosting"]
