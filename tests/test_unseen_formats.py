@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sources import subprocessors, vocab
+from sources import incidents, subprocessors, vocab
 from sources.base import Change
 from triggers.rules import RuleContext
 from triggers.subprocessors import subprocessor_rule
@@ -127,3 +127,33 @@ def test_a_bold_label_repeated_under_every_vendor_heading_is_not_a_name() -> Non
 """
     assert sorted(e["name"] for e in _entities(body).values()) == ["Ledgerly",
                                                                    "Northwind Hosting"]
+
+
+# --- incidents: status.io's public status JSON -----------------------------------------
+
+def _statusio(title: str, messages: int = 1) -> str:
+    msgs = ",".join(
+        f'{{"_id": "m{i}", "details": "Update {i}.", "state": 100, "status": 400,'
+        f' "datetime": "2026-12-06T1{i}:00:00.000Z"}}' for i in range(messages))
+    return f"""{{"result": {{
+  "status_overall": {{"updated": "2026-12-06T10:00:00.000Z", "status": "Operational",
+                      "status_code": 100}},
+  "status": [{{"id": "c1", "name": "Inference API", "status": "Operational",
+               "status_code": 100}}],
+  "incidents": [{{"_id": "65a1f0", "name": "{title}",
+                  "datetime_open": "2026-12-06T10:55:00.000Z", "messages": [{msgs}],
+                  "components_affected": [{{"_id": "c1", "name": "Inference API"}}]}}],
+  "maintenance": {{"active": [], "upcoming": []}}}}}}"""
+
+
+def test_statusio_incident_is_keyed_by_its_id_so_a_retitle_is_not_a_new_incident() -> None:
+
+
+    settings = incidents.Settings()
+    old = incidents.parse(_statusio("Inference latency").encode(), settings)
+    (inc,) = old.data["incidents"]
+    assert (inc["id"], inc["created"], inc["components"]) == (
+        "65a1f0", "2026-12-06T10:55:00Z", ["Inference API"])
+    new = incidents.parse(_statusio("Inference latency in US East", 2).encode(), settings)
+    changes = incidents.diff(old, new)
+    assert [(c.op, c.key) for c in changes] == [("modified", "65a1f0")]

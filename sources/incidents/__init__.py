@@ -97,7 +97,7 @@ from .jsonread import from_json, status_lists
 from .readers import from_entries, from_feed_entry, from_html
 
 NAME = "incidents"
-PARSER_VERSION = "2"  # 2: kind, state and was (component states); more JSON shapes
+PARSER_VERSION = "3"  # 3: status.io keys (_id, datetime_open, messages); 2: component states
 INTERVAL = 600.0  # seconds: checked every ten minutes unless the config says otherwise
 RULES = "triggers.incidents:incidents_rule"  # its rule in triggers/, named
 MAX_INCIDENTS = 1000
