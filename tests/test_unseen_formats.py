@@ -5,6 +5,7 @@ and what a change to it fires.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 
 import pytest
@@ -157,3 +158,77 @@ def test_statusio_incident_is_keyed_by_its_id_so_a_retitle_is_not_a_new_incident
     new = incidents.parse(_statusio("Inference latency in US East", 2).encode(), settings)
     changes = incidents.diff(old, new)
     assert [(c.op, c.key) for c in changes] == [("modified", "65a1f0")]
+
+
+# --- changelog: inline code keeps its backticks ------------------------------------------
+
+_RELEASES = """# Changelog
+
+{new}## 0.37.1 (2025-12-04)
+
+### Bug Fixes
+
+* consume stream to prevent hanging ([#260](https://example.com/issues/260))
+"""
+_FEATURE = """## 0.38.0 (2025-12-10)
+
+### Features
+
+* **api:** add `acme/orbit-safeguard-20b` to the models enum ([a1b2c3d](https://example.com/c/a1b2c3d))
+
+"""
+
+_ATOM = """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <id>tag:github.com,2008:https://github.com/acme/acme-python/releases</id>
+  <title>Release notes from acme-python</title>
+  <updated>2025-12-10T00:00:00Z</updated>
+  {new}<entry>
+    <id>tag:github.com,2008:Repository/1/v0.37.1</id>
+    <updated>2025-12-04T00:00:00Z</updated>
+    <link rel="alternate" type="text/html" href="https://github.com/acme/acme-python/releases/tag/v0.37.1"/>
+    <title>v0.37.1</title>
+    <content type="html">{fixes}</content>
+  </entry>
+</feed>
+"""
+_ATOM_ENTRY = """<entry>
+    <id>tag:github.com,2008:Repository/1/v0.38.0</id>
+    <updated>2025-12-10T00:00:00Z</updated>
+    <link rel="alternate" type="text/html" href="https://github.com/acme/acme-python/releases/tag/v0.38.0"/>
+    <title>v0.38.0</title>
+    <content type="html">{features}</content>
+  </entry>
+  """.format(features=html.escape(
+    "<h3>Features</h3><ul><li><strong>api:</strong> add <code>acme/orbit-safeguard-20b</code>"
+    " to the models enum</li></ul>"))
+_ATOM = _ATOM.replace("{fixes}", html.escape(
+    "<h3>Bug Fixes</h3><ul><li>consume stream</li></ul>"))
+
+
+def _changelog_triggers(old: str, new: str) -> list[tuple[str, list[str]]]:
+    from sources import changelog
+    from triggers.changelog import changelog_rule
+
+    settings = changelog.Settings()
+    changes = changelog.diff(changelog.parse(old.encode(), settings),
+                             changelog.parse(new.encode(), settings))
+    ctx = RuleContext(vendor_id="v", vendor_name="V", source_id="s", kind="changelog",
+                      old_hash="a", new_hash="b")
+    return [(t.type, list(t.entities)) for t in changelog_rule(changes, ctx)]
+
+
+@pytest.mark.parametrize(("shape", "extra"), [(_RELEASES, _FEATURE), (_ATOM, _ATOM_ENTRY)])
+def test_a_model_id_written_as_code_in_a_release_is_a_model_change(shape: str,
+                                                                   extra: str) -> None:
+    fired = _changelog_triggers(shape.format(new=""), shape.format(new=extra))
+    assert fired == [("model_change", ["orbit-safeguard-20b"])]
+
+
+def test_inline_code_stays_code_in_the_entry_text_not_in_code_blocks() -> None:
+    from sources import changelog
+
+    body = ("# Changelog\n\n## 1.0.0 (2025-01-01)\n\n- use `acme-2` now\n\n"
+            "```\npip install acme\n```\n")
+    (entry,) = changelog.parse(body.encode(), changelog.Settings()).data["entries"]
+    assert entry["text"] == ["use `acme-2` now", "pip install acme"]

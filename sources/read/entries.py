@@ -31,6 +31,7 @@ from .html import (
     flatten_text,
     get_text,
     line_break,
+    mark_code,
     nearest,
     parse_html,
     root_of,
@@ -346,14 +347,17 @@ def _prune(root: Any) -> None:
             drop(el)
 
 
-def html_entries(roots: list[Any]) -> list[dict[str, Any]]:
+def html_entries(roots: list[Any], code: bool = False) -> list[dict[str, Any]]:
     """Raw entries ``{"title", "date", "lines"}`` of an HTML changelog, found under
-    ``roots`` (elements of one tree, which this strips of noise)."""
+    ``roots`` (elements of one tree, which this strips of noise); with ``code``, inline
+    code keeps its backticks (``html.mark_code``)."""
     if not roots:
         return []
     tree = root_of(roots[0])
     strip_noise(tree)
     flatten_text(tree)
+    if code:
+        mark_code(tree)
     out: list[dict[str, Any]] = []
     for root in roots:
         if root_of(root) is not tree:
@@ -387,5 +391,5 @@ def page_roots(markup: bytes | str, selector: str | None) -> list[Any]:
     return [body if body is not None else root]
 
 
-def markdown_entries(text: str) -> list[dict[str, Any]]:
-    return html_entries(page_roots(markdown_to_html(text), None))
+def markdown_entries(text: str, code: bool = False) -> list[dict[str, Any]]:
+    return html_entries(page_roots(markdown_to_html(text), None), code)

@@ -383,10 +383,12 @@ _SMALL_FRAGMENT = 8192
 _HTML_TAG = re.compile(r"<(/?[a-z][a-z0-9]*)(\s[^<>]*)?/?>", re.I)
 
 
-def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]:
+def fragment_lines(fragment: str | None, *, markdown: bool = False,
+                   code: bool = False) -> list[str]:
     """Clean text lines of an HTML (or, with ``markdown``, Markdown) fragment: a feed
     entry's content, a release body. Source line breaks inside a paragraph are spaces;
-    "3 days ago" and "Last updated: …" lines are dropped."""
+    "3 days ago" and "Last updated: …" lines are dropped. With ``code``, inline code
+    keeps its backticks (``mark_code``)."""
     if not fragment:
         return []
     if markdown:
@@ -399,8 +401,24 @@ def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]
             strip_noise_walk(root)
         else:
             strip_noise(root)
+        if code:
+            mark_code(root)
         lines = visible_lines([root], flatten=True)
     return clean_lines(lines)
+
+
+_CODE_MAX = 120  # characters: an id, a parameter, a command; longer code is a snippet
+
+
+def mark_code(root: Element) -> None:
+    """Inline code (a ``<code>`` outside ``<pre>`` holding only a short text) written
+    between backticks, as Markdown writes it: in release notes a model id is code
+    ("add `acme-large-2` to the models enum"), and the backticks are what says it is one."""
+    for el in list(root.iter("code")):
+        text = el.text or ""
+        if (len(el) == 0 and text.strip() and len(text) <= _CODE_MAX and "`" not in text
+                and "\n" not in text and not _in_pre(el)):
+            el.text = f"`{text.strip()}`"
 
 
 def flatten_text(root: Element) -> None:
