@@ -232,3 +232,53 @@ def test_inline_code_stays_code_in_the_entry_text_not_in_code_blocks() -> None:
             "```\npip install acme\n```\n")
     (entry,) = changelog.parse(body.encode(), changelog.Settings()).data["entries"]
     assert entry["text"] == ["use `acme-2` now", "pip install acme"]
+
+
+# --- MDX components (Mintlify, Docusaurus): unwrapped, titled ones as <details> ----------
+
+_ACCORDIONS = """---
+title: "Subprocessors"
+---
+
+<AccordionGroup>
+  <Accordion title="Northwind Hosting">
+    **Purpose:** Cloud infrastructure
+
+    **Location:** {where}
+  </Accordion>
+  <Accordion
+    title="Quill Labs"
+    icon="robot">
+    **Purpose:** LLM inference
+
+    **Location:** United States
+  </Accordion>
+{extra}</AccordionGroup>
+"""
+
+
+def test_mdx_accordions_are_one_vendor_each() -> None:
+    old = _ACCORDIONS.format(where="United States", extra="")
+    got = _entities(old)
+    assert {e["name"]: e["location"] for e in got.values()} == {
+        "Northwind Hosting": "United States", "Quill Labs": "United States"}
+    added = _ACCORDIONS.format(where="United States", extra=(
+        '  <Accordion title="Ostrich AI">\n    **Purpose:** Embeddings\n\n'
+        "    **Location:** Canada\n  </Accordion>\n"))
+    assert _fired(_sub_changes(old, added)) == ["Ostrich AI"]
+    moved = _sub_changes(old, _ACCORDIONS.format(where="Ireland", extra=""))
+    assert [(c.key, c.fields) for c in moved] == [("Northwind Hosting", ("location",))]
+
+
+def test_unwrap_components_keeps_markdown_inside_and_leaves_plain_text_alone() -> None:
+    from sources.read.markdown import unwrap_components
+
+    plain = "# Title\n\n    indented code\n\n<div>html</div>\n"
+    assert unwrap_components(plain) == plain
+    mdx = ("<Note>\n  Read this.\n</Note>\n<Tabs>\n  <Tab title=\"Python\">\n"
+           "    - a\n      - nested\n    ```py\n    x = 1\n    ```\n  </Tab>\n</Tabs>\n")
+    out = unwrap_components(mdx)
+    assert "<Note>" not in out and "<Tabs>" not in out
+    assert "<details><summary>Python</summary>" in out and "</details>" in out
+    assert "\nRead this.\n" in out
+    assert "\n- a\n  - nested\n```py\nx = 1\n```\n" in out  # nesting and fences kept

@@ -83,7 +83,7 @@ from .facts import read_facts, take_line_facts
 from .fields import flatten, front_matter, hub_fields
 
 NAME = "model_card"
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: MDX components unwrapped (titled ones as <details>)
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
 RULES = "triggers.model_card:model_card_rule"  # its rule in triggers/, named
 
