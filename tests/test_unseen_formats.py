@@ -282,3 +282,19 @@ def test_unwrap_components_keeps_markdown_inside_and_leaves_plain_text_alone() -
     assert "<details><summary>Python</summary>" in out and "</details>" in out
     assert "\nRead this.\n" in out
     assert "\n- a\n  - nested\n```py\nx = 1\n```\n" in out  # nesting and fences kept
+
+
+def test_a_details_cell_of_labelled_lines_gives_purpose_and_location() -> None:
+    table = """<html><body><main><h2>Sub-processors</h2><table>
+<tr><th>Sub-processor</th><th>Details</th></tr>
+<tr><td>Northwind Hosting</td><td>Purpose: Hosting<br>Location: {where}</td></tr>
+<tr><td>Quill Labs</td><td>Purpose: AI features<br>Location: United States</td></tr>
+<tr><td>Helpdesk Co</td><td>Ticketing and chat, for customers who contact us</td></tr>
+</table></main></body></html>"""
+    got = {e["name"]: (e["purpose"], e["location"])
+           for e in _entities(table.format(where="United States")).values()}
+    assert got == {"Northwind Hosting": ("Hosting", "United States"),
+                   "Quill Labs": ("AI features", "United States"),
+                   "Helpdesk Co": ("Ticketing and chat, for customers who contact us", "")}
+    moved = _sub_changes(table.format(where="United States"), table.format(where="Ireland"))
+    assert [(c.key, c.fields) for c in moved] == [("Northwind Hosting", ("location",))]
