@@ -298,3 +298,46 @@ def test_a_details_cell_of_labelled_lines_gives_purpose_and_location() -> None:
                    "Helpdesk Co": ("Ticketing and chat, for customers who contact us", "")}
     moved = _sub_changes(table.format(where="United States"), table.format(where="Ireland"))
     assert [(c.key, c.fields) for c in moved] == [("Northwind Hosting", ("location",))]
+
+
+# --- incidents: a feed that posts the resolution as an entry of its own ------------------
+
+def _rss(*items: tuple[str, str, str]) -> str:
+    body = "".join(
+        f"<item><title><![CDATA[{title}]]></title><link>https://status.example.com/</link>"
+        f"<pubDate>{date}</pubDate><guid isPermaLink=\"false\">https://status.example.com/"
+        f"#svc_{guid}</guid><description><![CDATA[{title}.]]></description></item>"
+        for title, guid, date in items)
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Service Status'
+            f"</title><link>https://status.example.com/</link>{body}</channel></rss>")
+
+
+_OPEN = ("Informational message: Increased Latency", "2", "Fri, 06 Dec 2026 09:12:00 PST")
+_CLOSE = ("Service is operating normally: [RESOLVED] Increased Latency", "3",
+          "Fri, 06 Dec 2026 11:40:00 PST")
+_EARLIER = ("Service is operating normally: [RESOLVED] Increased Error Rates", "1",
+            "Sat, 30 Nov 2026 12:40:00 PST")
+
+
+def _incident_triggers(old: str, new: str) -> list[list[str]]:
+    from triggers.incidents import incidents_rule
+
+    settings = incidents.Settings()
+    changes = incidents.diff(incidents.parse(old.encode(), settings),
+                             incidents.parse(new.encode(), settings))
+    ctx = RuleContext(vendor_id="v", vendor_name="V", source_id="s", kind="incidents",
+                      old_hash="a", new_hash="b")
+    return [list(t.entities) for t in incidents_rule(changes, ctx)]
+
+
+def test_the_resolution_post_of_a_known_incident_fires_nothing() -> None:
+    assert _incident_triggers(_rss(_EARLIER), _rss(_OPEN, _EARLIER)) == [[_OPEN[0]]]
+    assert _incident_triggers(_rss(_OPEN, _EARLIER), _rss(_CLOSE, _OPEN, _EARLIER)) == []
+    # opened and resolved between two checks: one incident, not two
+    assert _incident_triggers(_rss(_EARLIER), _rss(_CLOSE, _OPEN, _EARLIER)) == [[_OPEN[0]]]
+
+
+def test_a_recurring_incident_resolved_before_it_was_seen_still_fires() -> None:
+    again = ("Service is operating normally: [RESOLVED] Increased Error Rates", "4",
+             "Sat, 07 Dec 2026 10:00:00 PST")
+    assert _incident_triggers(_rss(_EARLIER), _rss(again, _EARLIER)) == [[again[0]]]
