@@ -341,3 +341,24 @@ def test_a_recurring_incident_resolved_before_it_was_seen_still_fires() -> None:
     again = ("Service is operating normally: [RESOLVED] Increased Error Rates", "4",
              "Sat, 07 Dec 2026 10:00:00 PST")
     assert _incident_triggers(_rss(_EARLIER), _rss(again, _EARLIER)) == [[again[0]]]
+
+
+_LOGOS = """<html><body><main><h1>Subprocessors</h1><table>
+<thead><tr><th>Vendor</th><th>Purpose</th><th>Location</th></tr></thead><tbody>
+<tr><td><img src="/l/a.svg" alt="Northwind Hosting"></td><td>Hosting</td><td>USA</td></tr>
+<tr><td><a href="https://quill.example"><img src="/l/q.svg" alt="Quill Labs"></a></td>
+    <td>AI features</td><td>USA</td></tr>
+<tr><td><img src="/l/h.svg" alt="logo"> Helpdesk Co</td><td>Support</td><td>USA</td></tr>
+{extra}</tbody></table></main></body></html>"""
+
+
+@pytest.mark.parametrize("select", [None, "main"])
+def test_a_logo_alone_in_a_name_cell_names_the_vendor(select: str | None) -> None:
+    settings = subprocessors.Settings(select=select)
+    extra = ('<tr><td><img src="/l/o.svg" alt="Ostrich AI"></td><td>AI features</td>'
+             "<td>USA</td></tr>")
+    old = subprocessors.parse(_LOGOS.format(extra="").encode(), settings)
+    assert sorted(e["name"] for e in old.data["entities"].values()) == [
+        "Helpdesk Co", "Northwind Hosting", "Quill Labs"]  # a cell with text keeps it
+    new = subprocessors.parse(_LOGOS.format(extra=extra).encode(), settings)
+    assert _fired(subprocessors.diff(old, new)) == ["Ostrich AI"]
