@@ -362,3 +362,27 @@ def test_a_logo_alone_in_a_name_cell_names_the_vendor(select: str | None) -> Non
         "Helpdesk Co", "Northwind Hosting", "Quill Labs"]  # a cell with text keeps it
     new = subprocessors.parse(_LOGOS.format(extra=extra).encode(), settings)
     assert _fired(subprocessors.diff(old, new)) == ["Ostrich AI"]
+
+
+_CMS_ITEM = ('<div role="listitem" class="w-dyn-item"><div class="row"><div class="n">{}</div>'
+             '<div class="p">{}</div><div class="l">{}</div></div></div>')
+_CMS_ROWS = [("Northwind Hosting", "Cloud hosting", "United States"),
+             ("Quill Labs", "AI model provider", "United States"),
+             ("Helpdesk Co", "Error monitoring", "United States")]
+
+
+def _cms(rows: list[tuple[str, str, str]], header: bool = True) -> str:
+    head = ('<div class="row header"><div>Name</div><div>Purpose</div><div>Location</div>'
+            "</div>" if header else "")
+    items = "".join(_CMS_ITEM.format(*r) for r in rows)
+    return (f"<html><body><main><h1>Subprocessors</h1>{head}<div class=\"w-dyn-list\">"
+            f"<div role=\"list\" class=\"w-dyn-items\">{items}</div></div></main></body></html>")
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_a_cms_collection_list_with_wrapped_rows_is_a_table(header: bool) -> None:
+    got = _entities(_cms(_CMS_ROWS, header))
+    assert {e["name"]: e["location"] for e in got.values()} == {
+        n: loc for n, _, loc in _CMS_ROWS}
+    more = [*_CMS_ROWS, ("Ostrich AI", "AI model provider", "United States")]
+    assert _fired(_sub_changes(_cms(_CMS_ROWS, header), _cms(more, header))) == ["Ostrich AI"]
