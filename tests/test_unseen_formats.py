@@ -386,3 +386,23 @@ def test_a_cms_collection_list_with_wrapped_rows_is_a_table(header: bool) -> Non
         n: loc for n, _, loc in _CMS_ROWS}
     more = [*_CMS_ROWS, ("Ostrich AI", "AI model provider", "United States")]
     assert _fired(_sub_changes(_cms(_CMS_ROWS, header), _cms(more, header))) == ["Ostrich AI"]
+
+
+_NESTED = """# Subprocessors
+
+- Infrastructure
+  - Northwind Hosting — hosting — United States
+  - Cobalt CDN — content delivery — United States
+- AI
+  - Quill Labs — LLM inference — United States
+{extra}- Support
+  - Helpdesk Co — ticketing — Ireland
+"""
+
+
+def test_a_category_with_one_vendor_in_a_nested_list_is_read_like_its_siblings() -> None:
+    old = _NESTED.format(extra="")
+    assert sorted(e["name"] for e in _entities(old).values()) == [
+        "Cobalt CDN", "Helpdesk Co", "Northwind Hosting", "Quill Labs"]
+    new = _NESTED.format(extra="  - Ostrich AI — embeddings — United States\n")
+    assert _fired(_sub_changes(old, new)) == ["Ostrich AI"]

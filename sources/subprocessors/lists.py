@@ -203,9 +203,19 @@ def list_records(roots: Iterable[Any]) -> list[dict[str, str]]:
                 nested += [(li, r) for li, r in good]
                 taken.update(id(_nested(li)) for li, _ in good)
                 taken.update(id(li) for li, _ in good)
-        groups = [[li for li in lst if li.tag == "li" and id(li) not in taken
-                   and next(li.iterdescendants(*_LISTS), None) is None]
-                  for lst in lists if id(lst) not in taken]
+        # the sublists of one list ("- AI" / "  - OpenAI — …") are one group: a category
+        # with a single vendor is no less a list of vendors than its siblings
+        by_list: dict[int, list[Any]] = {}
+        for lst in lists:
+            if id(lst) in taken:
+                continue
+            up = lst.getparent()
+            outer = up.getparent() if up is not None and up.tag == "li" else None
+            key = id(outer) if outer is not None and outer.tag in _LISTS else id(lst)
+            by_list.setdefault(key, []).extend(
+                li for li in lst if li.tag == "li" and id(li) not in taken
+                and next(li.iterdescendants(*_LISTS), None) is None)
+        groups = list(by_list.values())
         paragraphs = [p for p in descendants(root, "p") if _leading_name(p, bold_only=True)]
         accepted: list[tuple[Any, tuple[str, dict[str, str], bool]]] = []
         for items in [*groups, paragraphs]:
