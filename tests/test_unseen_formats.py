@@ -406,3 +406,26 @@ def test_a_category_with_one_vendor_in_a_nested_list_is_read_like_its_siblings()
         "Cobalt CDN", "Helpdesk Co", "Northwind Hosting", "Quill Labs"]
     new = _NESTED.format(extra="  - Ostrich AI — embeddings — United States\n")
     assert _fired(_sub_changes(old, new)) == ["Ostrich AI"]
+
+
+_PLACES = """# Subprocessors
+
+These subprocessors are all located in the United States:
+
+* [Northwind Hosting](https://northwind.example) - Cloud services provider
+* [Quill Labs](https://quill.example) - Language model provider
+{us}
+This subprocessor is located in the United Kingdom:
+{uk}
+If you want to be notified of changes, watch this page.
+"""
+_HELPDESK = "* [Helpdesk Co](https://helpdesk.example) - Support desk\n"
+
+
+def test_list_items_take_the_one_place_their_introduction_names() -> None:
+    old = _PLACES.format(us="", uk=_HELPDESK)
+    got = {e["name"]: e["location"] for e in _entities(old).values()}
+    assert got == {"Northwind Hosting": "United States", "Quill Labs": "United States",
+                   "Helpdesk Co": "United Kingdom"}  # a one-item list beside the other
+    moved = _sub_changes(old, _PLACES.format(us=_HELPDESK, uk=""))
+    assert [(c.key, c.fields) for c in moved] == [("Helpdesk Co", ("location",))]
