@@ -429,3 +429,39 @@ def test_list_items_take_the_one_place_their_introduction_names() -> None:
                    "Helpdesk Co": "United Kingdom"}  # a one-item list beside the other
     moved = _sub_changes(old, _PLACES.format(us=_HELPDESK, uk=""))
     assert [(c.key, c.fields) for c in moved] == [("Helpdesk Co", ("location",))]
+
+
+# --- model_card: the model's own deprecation written in prose ---------------------------
+
+_CARD = """<html><body><main><article><h1>Orbit 2 Pro</h1>
+{notice}<p>Orbit 2 Pro is our most capable model for reasoning.</p>
+<table><tr><th>Property</th><th>Value</th></tr>
+<tr><td>Context window</td><td>200,000 tokens</td></tr>
+<tr><td>Knowledge cutoff</td><td>June 2026</td></tr></table>
+<h2>Parameters</h2><p>{param}Temperature defaults to 1.</p>
+</article></main></body></html>"""
+
+
+def _card_triggers(old: str, new: str) -> list[tuple[str, list[str]]]:
+    from sources import model_card
+    from triggers.model_card import model_card_rule
+
+    settings = model_card.Settings()
+    changes = model_card.diff(model_card.parse(old.encode(), settings),
+                              model_card.parse(new.encode(), settings))
+    ctx = RuleContext(vendor_id="v", vendor_name="V", source_id="s", kind="model_card",
+                      old_hash="a", new_hash="b")
+    return [(t.type, list(t.entities)) for t in model_card_rule(changes, ctx)]
+
+
+def test_a_deprecation_notice_for_the_model_is_a_model_change_naming_it() -> None:
+    old = _CARD.format(notice="", param="")
+    notice = ("<p>Orbit 2 Pro is deprecated and will be retired on March 1, 2027. "
+              "Migrate to Orbit 3.</p>")
+    new = _CARD.format(notice=notice, param="")
+    assert _card_triggers(old, new) == [("model_change", ["Orbit 2 Pro — 2027-03-01"])]
+    reworded = _CARD.format(notice="<p>Orbit 2 Pro has been deprecated; it will be retired "
+                                   "on 1 March 2027.</p>", param="")
+    assert _card_triggers(new, reworded) == []
+    param = "The <code>logit_bias</code> parameter is deprecated since 2026-11-01. "
+    assert _card_triggers(old, _CARD.format(notice="", param=param)) == []
