@@ -465,3 +465,18 @@ def test_a_deprecation_notice_for_the_model_is_a_model_change_naming_it() -> Non
     assert _card_triggers(new, reworded) == []
     param = "The <code>logit_bias</code> parameter is deprecated since 2026-11-01. "
     assert _card_triggers(old, _CARD.format(notice="", param=param)) == []
+
+
+def test_a_docusaurus_heading_anchor_is_not_part_of_the_entry_title() -> None:
+    from sources import changelog
+
+    page = ('<html><body><main><article><h1>Changelog</h1>'
+            '<h2 id="d">December 4, 2026<a href="#d" class="hash-link">{}</a></h2>'
+            "<ul><li>Fixed a timeout.</li></ul>"
+            '<h2 id="e">November 2, 2026<a href="#e" class="hash-link">{}</a></h2>'
+            "<ul><li>Fixed streaming.</li></ul></article></main></body></html>")
+    old = changelog.parse(page.format("\u200b", "\u200b").encode(), changelog.Settings())
+    assert [e["title"] for e in old.data["entries"]] == ["December 4, 2026",
+                                                           "November 2, 2026"]
+    new = changelog.parse(page.format("#", "#").encode(), changelog.Settings())
+    assert changelog.diff(old, new) == []

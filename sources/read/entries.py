@@ -62,8 +62,10 @@ _MD_HEADING = re.compile(r"^ {0,3}(#{1,6} \S|(=+|-+)[ \t]*$)", re.M)
 # plain-text changelogs: a short line that opens with a version or a date is a heading
 _PLAIN_HEADING = re.compile(r"^[ \t]*((?:version\s+|release\s+|v)?\d+\.\d+(?:\.\d+)*\b[^\n]{0,60}|"
                             r"\d{4}-\d\d-\d\d\b[^\n]{0,60})[ \t]*$", re.M | re.I)
-_TITLE_JUNK = re.compile(r"^[\s#¶🔗§]+|[\s#¶🔗§]+$|\s*(link to this heading|permalink)\s*$",
-                         re.I)
+# a heading's anchor link: "#", "¶", "🔗", "§", or a zero-width space (Docusaurus)
+_ANCHOR = "\\s#¶🔗§\u200b-\u200d\u2060\ufeff"
+_TITLE_JUNK = re.compile(rf"^[{_ANCHOR}]+|[{_ANCHOR}]+$|"
+                         r"\s*(link to this heading|permalink|direct link)\s*$", re.I)
 
 
 def has_version(text: str) -> bool:
