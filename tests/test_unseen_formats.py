@@ -480,3 +480,22 @@ def test_a_docusaurus_heading_anchor_is_not_part_of_the_entry_title() -> None:
                                                            "November 2, 2026"]
     new = changelog.parse(page.format("#", "#").encode(), changelog.Settings())
     assert changelog.diff(old, new) == []
+
+
+_ROLES = """# Subprocessors
+
+We use the following subprocessors to provide the service:
+
+- **Infrastructure:** Northwind Hosting, Cobalt CDN
+- **AI model providers:** Quill Labs{more}
+- **Payment processor:** Ledgerly
+"""
+
+
+def test_an_item_labelled_with_a_role_lists_one_entity_per_name() -> None:
+    old = _ROLES.format(more="")
+    got = {e["name"]: e["purpose"] for e in _entities(old).values()}
+    assert got["Quill Labs"] == "AI model providers" and got["Ledgerly"] == "Payment processor"
+    assert got["Infrastructure"] == "Northwind Hosting, Cobalt CDN"  # no role word: as read
+    new = _ROLES.format(more=", Ostrich AI and Pelican Labs")
+    assert _fired(_sub_changes(old, new)) == ["Ostrich AI", "Pelican Labs"]

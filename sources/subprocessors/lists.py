@@ -15,6 +15,7 @@ from ..read.tables import elements_before, headings_before
 from ..read.text import normalise_space
 from .columns import ROLES, norm_header, role_scores, slug
 from .places import canonical_place, places_in
+from .prose import name_like
 
 _ITEM_SPLIT = re.compile(r"\s*[;|•·]\s*|\s+[–—-]{1,2}\s+|\s*[–—]\s*")
 # Labels of "Purpose: …" lines, by the role they name.
@@ -242,11 +243,38 @@ def list_records(roots: Iterable[Any]) -> list[dict[str, str]]:
                 if one:
                     accepted.append((items[0], one))
         _intro_places([(item, p[1]) for item, p in accepted if item.tag == "li"])
+        accepted = [(item, one) for item, p in accepted for one in _role_items(item, p)]
         nodes = [item for item, _ in nested] + [item for item, _ in accepted]
         sections = [_text_of(h) for h in headings_before(nodes)]
         records = [(n, f) for _, (n, f) in nested] + [(p[0], p[1]) for _, p in accepted]
         out += [_record(n, f, s) for (n, f), s in zip(records, sections, strict=True)]
     return out
+
+
+_NAMES_SPLIT = re.compile(r"\s*[,;]\s*|\s+(?:and|&)\s+")
+
+
+def _role_items(item: Any, parsed: tuple[str, dict[str, str], bool],
+                ) -> list[tuple[str, dict[str, str], bool]]:
+    """An item whose bold label names the role of the entities it lists ("**AI model
+    providers:** OpenAI, Anthropic", "**Payment processor:** Stripe": a word of the
+    ``name`` role in ``header_words``) as one entity per name, the label its purpose;
+    any other item as it was read."""
+    lead = _leading_name(item, bold_only=True)
+    text = " ".join(_text_parts(item))
+    if not lead or not text.startswith(lead):
+        return [parsed]
+    after = text[len(lead):]
+    if not (lead.rstrip().endswith((":", "：")) or after.lstrip().startswith((":", "："))):
+        return [parsed]
+    label = lead.strip().rstrip(":：").strip()
+    if _label_role(label) != "name":
+        return [parsed]
+    names = [n.strip(" .") for n in _NAMES_SPLIT.split(after.strip().lstrip(":：").strip())]
+    names = [n for n in names if n]
+    if not names or not all(name_like(n) for n in names):
+        return [parsed]
+    return [(n, {**parsed[1], "purpose": label}, True) for n in names]
 
 
 def _container(item: Any) -> Any:
