@@ -75,7 +75,7 @@ from .match import merged, rekeyed
 from .releases import raw_entries
 
 NAME = "changelog"
-PARSER_VERSION = "3"  # 3: bare date lines are entries; a version in the first line keys one
+PARSER_VERSION = "4"  # 4: inline code keeps its backticks; 3: bare date lines are entries
 INTERVAL = 3600.0  # seconds: checked every hour unless the config says otherwise
 RULES = "triggers.changelog:changelog_rule"  # its rule in triggers/, named
 MAX_ENTRIES = 500

@@ -49,7 +49,7 @@ def _feed_entries(body: bytes) -> list[dict[str, Any]]:
         link = clean_url(entry.link)
         out.append({"key": entry.id or link, "title": title, "link": link,
                     "date": stamp[:10] if stamp else None,
-                    "lines": fragment_lines(html, markdown="<" not in html)})
+                    "lines": fragment_lines(html, markdown="<" not in html, code=True)})
     return out
 
 
@@ -83,7 +83,8 @@ def _json_entries(data: Any) -> list[dict[str, Any]]:
             continue
         out.append({"key": pick(rec, _J_ID) or link, "title": title, "link": link,
                     "date": iso_date(pick(rec, _J_DATE)),
-                    "lines": fragment_lines(text, markdown=not re.search(r"<[a-z]", text))})
+                    "lines": fragment_lines(text, markdown=not re.search(r"<[a-z]", text),
+                                            code=True)})
     return out
 
 
@@ -97,13 +98,13 @@ def _raw_entries(body: bytes, settings: BaseSettings, fmt: str) -> list[dict[str
     if fmt == "json":
         return _json_entries(load_json(body))
     if fmt == "html":
-        found = html_entries(page_roots(body, settings.select))
+        found = html_entries(page_roots(body, settings.select), code=True)
         if len(found) > 2:
             return found
         page = visible_lines(page_roots(body, None))
         return [] if looks_like_wall(" ".join(page)) else found
     if fmt in ("markdown", "text"):
-        return markdown_entries(decode(body))
+        return markdown_entries(decode(body), code=True)
     return []
 
 

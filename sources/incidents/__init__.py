@@ -97,7 +97,7 @@ from .jsonread import from_json, status_lists
 from .readers import from_entries, from_feed_entry, from_html
 
 NAME = "incidents"
-PARSER_VERSION = "2"  # 2: kind, state and was (component states); more JSON shapes
+PARSER_VERSION = "3"  # 3: status.io keys (_id, datetime_open, messages); 2: component states
 INTERVAL = 600.0  # seconds: checked every ten minutes unless the config says otherwise
 RULES = "triggers.incidents:incidents_rule"  # its rule in triggers/, named
 MAX_INCIDENTS = 1000
@@ -183,10 +183,14 @@ def diff(old: Document, new: Document) -> list[Change]:
     after = {inc["id"]: inc for inc in new.data.get("incidents", [])}
     horizon = max((str(inc["created"]) for inc in before.values() if inc.get("created")),
                   default="") if before else "~~"
+    follows = follow_ups(list(before.values()), [after[k] for k in after.keys() - before.keys()])
     changes = [Change("added", key, None, after[key], path="entry",
                       fields=(OLDER,) if str(after[key].get("created") or "~") < horizon
                       else ())
-               for key in sorted(after.keys() - before.keys())]
+               for key in sorted(after.keys() - before.keys()) if key not in follows]
+    for key, was in sorted(follows.items()):
+        fields = tuple(f for f in COMPARED if was.get(f) != after[key].get(f))
+        changes.append(Change("modified", key, was, after[key], path="entry", fields=fields))
     for key in sorted(before.keys() & after.keys()):
         fields = tuple(f for f in COMPARED if before[key].get(f) != after[key].get(f))
         if fields:
@@ -195,6 +199,48 @@ def diff(old: Document, new: Document) -> list[Change]:
     changes += [Change("removed", key, before[key], None, path="entry")
                 for key in sorted(before.keys() - after.keys())]
     return changes
+
+
+# A title's status marks and notice prefix: "[RESOLVED]", "(Resolved)", "Service is
+# operating normally:", "Informational message:" — what a follow-up post changes in it.
+_MARKS = re.compile(r"[\[(]\s*(?:resolved|update[d]?|investigating|identified|monitoring|"
+                    r"mitigated|fixed)\s*[\])]", re.I)
+_PREFIX = re.compile(r"^[^:]{1,60}:\s+")
+
+
+def _core(title: str | None) -> str:
+    """An incident title without its status marks and its notice prefix, folded."""
+    text = _MARKS.sub(" ", str(title or ""))
+    text = _PREFIX.sub("", " ".join(text.split()))
+    return " ".join(re.sub(r"[^\w\s]", " ", text).lower().split())
+
+
+def follow_ups(old: list[dict[str, Any]], added: list[dict[str, Any]],
+               ) -> dict[str, dict[str, Any]]:
+    """Added incidents that are the closing post of one the old document holds (a feed
+    that posts the resolution as an entry of its own: "Informational message: Increased
+    Latency", then "Service is operating normally: [RESOLVED] Increased Latency"), by
+    id, each with the incident it follows (one the old document holds, or an open one
+    added with it): closed, created no earlier, and titled alike but for status marks
+    and notice prefix (at least two words). A closed incident titled exactly as an earlier
+    one is another incident of a recurring kind, not a follow-up."""
+    by_core: dict[str, list[dict[str, Any]]] = {}
+    closing = [i for i in added if i.get("kind") == "incident" and i.get("status") in CLOSED]
+    for inc in [*old, *(i for i in added if i not in closing)]:
+        core = _core(inc.get("title"))
+        if inc.get("kind") == "incident" and len(core.split()) >= 2:
+            by_core.setdefault(core, []).append(inc)
+    out: dict[str, dict[str, Any]] = {}
+    for inc in closing:
+        created = str(inc.get("created") or "~")
+        earlier = [o for o in by_core.get(_core(inc.get("title")), ())
+                   if str(o.get("created") or "") <= created and o.get("title") != inc.get("title")]
+        if earlier:
+            out[inc["id"]] = max(earlier, key=lambda o: str(o.get("created") or ""))
+    return out
+
+
+CLOSED = ("resolved", "postmortem", "completed")
 
 
 def size(document: Document) -> int:

@@ -14,7 +14,7 @@ outage, major outage); a recovery, a component measured for the first time, an u
 reading or maintenance is not (``triggers/incidents.py``).
 
 The state words are the enumerations status pages use (Statuspage, instatus, incident.io,
-Better Stack, Upptime) and the plain words their feeds write; they belong to the formats,
+Better Stack, Upptime, status.io) and the plain words their feeds write; they belong to the formats,
 like the statuses in ``record.py``.
 """
 
@@ -32,9 +32,10 @@ STATES: dict[str, tuple[str, ...]] = {
     "degraded": ("degraded", "degraded performance", "performance issues", "slow",
                  "minor outage", "yellow"),
     "partial_outage": ("partial outage", "partially down", "partially unavailable",
-                       "partial disruption", "orange"),
+                       "partial disruption", "partial service disruption", "orange"),
     "major_outage": ("major outage", "full outage", "outage", "down", "offline",
-                     "unavailable", "unreachable", "red", "downtime", "unhealthy"),
+                     "unavailable", "unreachable", "red", "downtime", "unhealthy",
+                     "service disruption"),
     "maintenance": ("maintenance", "under maintenance", "in maintenance",
                     "scheduled maintenance", "planned maintenance"),
     "unknown": ("unknown", "not measured", "not monitored", "unmeasured", "unmonitored",

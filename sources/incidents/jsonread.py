@@ -1,6 +1,7 @@
 """Incident records out of JSON bodies (pure): Statuspage, incident.io, Google Cloud,
-Slack's status API, instatus, Better Stack's JSON:API, webhooks, plain history files,
-state-change logs and component lists; each record of ``record.record``'s shape."""
+Slack's status API, instatus, Better Stack's JSON:API, status.io (MongoDB-style ``_id``,
+``datetime_open``, ``messages``), webhooks, plain history files, state-change logs and
+component lists; each record of ``record.record``'s shape."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from .record import (
 )
 from .updatelog import update_log
 
-ID_KEYS = ("id", "incident_id", "guid", "uuid", "key", "code", "number", "slug")
+ID_KEYS = ("id", "_id", "incident_id", "guid", "uuid", "key", "code", "number", "slug")
 TITLE_KEYS = ("name", "title", "external_desc", "headline", "subject", "summary")
 STATUS_KEYS = ("status", "state", "incident_status", "current_status", "phase")
 IMPACT_KEYS = ("impact", "impact_override", "current_worst_impact", "worst_impact",
@@ -39,19 +40,20 @@ IMPACT_KEYS = ("impact", "impact_override", "current_worst_impact", "worst_impac
 CREATED_KEYS = ("created_at", "started_at", "starts_at", "start", "begin", "createdAt",
                 "startedAt", "startsAt", "published_at", "date_published", "published",
                 "start_time", "startTime", "opened_at", "reported_at", "detected_at",
-                "occurred_at", "date_created", "started", "date", "created")
+                "occurred_at", "date_created", "datetime_open", "started", "date", "created")
 RESOLVED_KEYS = ("resolved_at", "resolvedAt", "ended_at", "endedAt", "ends_at", "end",
-                 "end_time", "endTime", "closed_at", "mitigated_at", "fixed_at")
+                 "end_time", "endTime", "closed_at", "datetime_closed", "mitigated_at", "fixed_at")
 LINK_KEYS = ("shortlink", "url", "link", "html_url", "permalink", "uri", "href")
 UPDATE_KEYS = ("incident_updates", "updates", "status_updates", "timeline", "history",
-               "notes")
+               "notes", "messages")
 TEXT_KEYS = ("body", "text", "message", "message_string", "last_update_message",
-             "content_html", "content_text", "content", "markdown", "description")
+             "content_html", "content_text", "content", "markdown", "description", "details")
 AT_KEYS = ("display_at", "created_at", "when", "published_at", "timestamp", "date",
-           "updated_at", "time", "createdAt", "publishedAt", "date_created")
+           "updated_at", "time", "createdAt", "publishedAt", "date_created", "datetime")
 COMPONENT_KEYS = ("components", "affected_components", "affected_products",
                   "affected_services", "impacted_components", "impacted_services",
-                  "affected", "affects", "services", "products", "service_name")
+                  "affected", "affects", "services", "products", "service_name",
+                  "components_affected")
 # Lists of incidents and maintenances, as status pages name them (Statuspage, incident.io,
 # Slack, instatus, Better Stack, JSON Feed and plain history files).
 INCIDENT_LISTS = ("incidents", "ongoing_incidents", "active_incidents", "activeIncidents",

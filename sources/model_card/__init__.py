@@ -65,6 +65,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import Field
@@ -72,6 +73,7 @@ from pydantic import Field
 from config.errors import ParseError
 
 from ..base import BaseSettings, Change, ChangeOp, Document, canonical_json
+from ..read.dates import find_date
 from ..read.detect import detect_format
 from ..read.encoding import decode
 from ..read.html import content_root, get_text
@@ -79,11 +81,11 @@ from ..read.markdown import markdown_page, split_front_matter
 from ..read.pdf import is_pdf, pdf_markdown
 from ..read.sections import INTRO, heading_key, split_sections
 from ..read.text import looks_like_wall
-from .facts import read_facts, take_line_facts
+from .facts import key_role, read_facts, take_line_facts
 from .fields import flatten, front_matter, hub_fields
 
 NAME = "model_card"
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: MDX components unwrapped (titled ones as <details>)
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
 RULES = "triggers.model_card:model_card_rule"  # its rule in triggers/, named
 
@@ -126,10 +128,40 @@ def _parse(body: bytes, settings: BaseSettings) -> dict[str, Any]:
     sections = take_line_facts(sections, facts)
     if title and "title" not in fields:
         fields["title"] = title
+    notice = deprecation_notice(sections, str(fields.get("title") or title or ""))
+    if notice and not any(key_role(k) == "deprecation_date" for k in facts):
+        facts["deprecation"] = notice
     data = {"fields": fields, "facts": facts, "variants": variants, "sections": sections}
     if _is_empty(data, roots):
         return {"fields": {}, "facts": {}, "variants": {}, "sections": {}}
     return _select(data, settings)
+
+
+# A sentence that says the model is deprecated or retired: "Orbit 2 Pro is deprecated
+# and will be retired on March 1, 2027", "This model will be shut down on 2027-03-01".
+_RETIRED = re.compile(r"\b(?:is|are|has been|have been|was|were|will be|is being)\s+"
+                      r"(?:now\s+|officially\s+)?(?:deprecated|retired|sunset|discontinued|"
+                      r"shut\s*down)\b|\bwill no longer be (?:available|supported)\b", re.I)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def deprecation_notice(sections: dict[str, str], title: str) -> str | None:
+    """What a card's prose says of the model's own deprecation, as a fact: the card's
+    title and the date the sentence names (``YYYY-MM-DD``), else "deprecated" ("Orbit 2
+    Pro — 2027-03-01"), so that a rewording changes nothing; ``None`` when it says
+    nothing. Only a
+    sentence whose subject is the model counts: it opens with the card's title, "This
+    model" or "The model" (a deprecated parameter is not a deprecated model)."""
+    subjects = [s for s in (title.strip(), "this model", "the model") if len(s) >= 3]
+    for text in sections.values():
+        for sentence in _SENTENCE.split(text):
+            sentence = sentence.strip(" -*>")
+            if not any(sentence.casefold().startswith(s.casefold()) for s in subjects):
+                continue
+            if _RETIRED.search(sentence):
+                when = find_date(sentence) or "deprecated"
+                return f"{title.strip()} — {when}" if title.strip() else when
+    return None
 
 
 def _is_empty(data: dict[str, Any], roots: list[Any]) -> bool:

@@ -95,7 +95,7 @@ from .apis import PAGES, api_models, api_shape
 from .tables import table_models
 
 NAME = "models"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: MDX components unwrapped (titled ones as <details>)
 INTERVAL = 21600.0  # seconds: model lists change with releases and deprecations; 6 hours
 RULES = "triggers.models:models_rule"  # its rule in triggers/, named
 MAX_MODELS = 5000

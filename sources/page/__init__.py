@@ -43,7 +43,7 @@ from .fold import changed_runs, line_key, opcodes, units
 from .read import page_lines
 
 NAME = "page"
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: MDX components unwrapped (titled ones as <details>)
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
 RULES = "triggers.page:page_rule"  # its rule in triggers/, named
 

@@ -31,6 +31,7 @@ from .html import (
     flatten_text,
     get_text,
     line_break,
+    mark_code,
     nearest,
     parse_html,
     root_of,
@@ -61,8 +62,10 @@ _MD_HEADING = re.compile(r"^ {0,3}(#{1,6} \S|(=+|-+)[ \t]*$)", re.M)
 # plain-text changelogs: a short line that opens with a version or a date is a heading
 _PLAIN_HEADING = re.compile(r"^[ \t]*((?:version\s+|release\s+|v)?\d+\.\d+(?:\.\d+)*\b[^\n]{0,60}|"
                             r"\d{4}-\d\d-\d\d\b[^\n]{0,60})[ \t]*$", re.M | re.I)
-_TITLE_JUNK = re.compile(r"^[\s#¶🔗§]+|[\s#¶🔗§]+$|\s*(link to this heading|permalink)\s*$",
-                         re.I)
+# a heading's anchor link: "#", "¶", "🔗", "§", or a zero-width space (Docusaurus)
+_ANCHOR = "\\s#¶🔗§\u200b-\u200d\u2060\ufeff"
+_TITLE_JUNK = re.compile(rf"^[{_ANCHOR}]+|[{_ANCHOR}]+$|"
+                         r"\s*(link to this heading|permalink|direct link)\s*$", re.I)
 
 
 def has_version(text: str) -> bool:
@@ -346,14 +349,17 @@ def _prune(root: Any) -> None:
             drop(el)
 
 
-def html_entries(roots: list[Any]) -> list[dict[str, Any]]:
+def html_entries(roots: list[Any], code: bool = False) -> list[dict[str, Any]]:
     """Raw entries ``{"title", "date", "lines"}`` of an HTML changelog, found under
-    ``roots`` (elements of one tree, which this strips of noise)."""
+    ``roots`` (elements of one tree, which this strips of noise); with ``code``, inline
+    code keeps its backticks (``html.mark_code``)."""
     if not roots:
         return []
     tree = root_of(roots[0])
     strip_noise(tree)
     flatten_text(tree)
+    if code:
+        mark_code(tree)
     out: list[dict[str, Any]] = []
     for root in roots:
         if root_of(root) is not tree:
@@ -387,5 +393,5 @@ def page_roots(markup: bytes | str, selector: str | None) -> list[Any]:
     return [body if body is not None else root]
 
 
-def markdown_entries(text: str) -> list[dict[str, Any]]:
-    return html_entries(page_roots(markdown_to_html(text), None))
+def markdown_entries(text: str, code: bool = False) -> list[dict[str, Any]]:
+    return html_entries(page_roots(markdown_to_html(text), None), code)

@@ -249,13 +249,30 @@ def _attr_text(el: Element) -> str:
     return " ".join([el.get("id") or "", *(el.get("class") or "").split()])
 
 
-def strip_chrome(root: Element, keep_share: float | None = None) -> None:
+NAMED_BY_IMAGE = ("td", "th", "li", "dt", "dd", "h2", "h3", "h4", "h5", "h6")
+
+
+def image_names(root: Element) -> None:
+    """A cell, item or heading whose only content is a logo is named by the logo's
+    ``alt`` text (``<td><img alt="OpenAI"></td>``): the alt becomes its text."""
+    for img in root.iter("img"):
+        alt = " ".join((img.get("alt") or "").split())
+        if not alt or len(alt) > 100:
+            continue
+        box = next((a for a in img.iterancestors() if a.tag in NAMED_BY_IMAGE), None)
+        if box is not None and not plain_text(box).strip():
+            img.tail = f"{alt}{img.tail or ''}"
+
+
+def strip_chrome(root: Element, keep_share: float | None = None,
+                 names: bool = False) -> None:
     """Remove navigation, page header and footer, sidebars, cookie banners and images.
 
     A header or aside inside ``<main>`` or an ``<article>`` is content (a model card's
     metadata sidebar). With ``keep_share``, an element that holds more than that share of
     the page's text stays: it wraps the content (a cookie policy's
-    ``<div class="cookie-policy">``) rather than decorating it."""
+    ``<div class="cookie-policy">``) rather than decorating it. With ``names``, a logo
+    that is all a cell, item or heading holds leaves its ``alt`` text (``image_names``)."""
     total = len(plain_text(root)) if keep_share is not None else 0
 
     def wraps(el: Element) -> bool:
@@ -274,6 +291,8 @@ def strip_chrome(root: Element, keep_share: float | None = None) -> None:
     for el in chrome:
         if not any(a in marked for a in el.iterancestors()) and not wraps(el):
             drop(el)
+    if names:
+        image_names(root)
     for el in list(root.iter("img", "picture", "video", "audio", "source")):
         drop(el)
 
@@ -287,15 +306,17 @@ def visible_roots(markup: bytes | str, selector: str | None) -> list[Element]:
 
 
 def content_root(markup: bytes | str, selector: str | None,
-                 keep_share: float | None = None) -> list[Element]:
+                 keep_share: float | None = None, logo_names: bool = False,
+                 ) -> list[Element]:
     """The parts of a page worth reading, noise removed: what ``selector`` picks, else the
     page's ``<main>`` (when it holds content), else its body, chrome removed (see
-    ``strip_chrome`` for ``keep_share``)."""
+    ``strip_chrome`` for ``keep_share``; ``logo_names``: a logo alone in a cell, item or
+    heading leaves its ``alt`` text)."""
     if selector:
         return visible_roots(markup, selector)
     root = parse_html(markup)
     strip_noise(root)  # a hidden <html> empties the page
-    strip_chrome(root, keep_share)
+    strip_chrome(root, keep_share, logo_names)
     main = next(root.iter("main"), None)
     if main is None:
         main = next((el for el in root.iter() if isinstance(el.tag, str)
@@ -383,10 +404,12 @@ _SMALL_FRAGMENT = 8192
 _HTML_TAG = re.compile(r"<(/?[a-z][a-z0-9]*)(\s[^<>]*)?/?>", re.I)
 
 
-def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]:
+def fragment_lines(fragment: str | None, *, markdown: bool = False,
+                   code: bool = False) -> list[str]:
     """Clean text lines of an HTML (or, with ``markdown``, Markdown) fragment: a feed
     entry's content, a release body. Source line breaks inside a paragraph are spaces;
-    "3 days ago" and "Last updated: …" lines are dropped."""
+    "3 days ago" and "Last updated: …" lines are dropped. With ``code``, inline code
+    keeps its backticks (``mark_code``)."""
     if not fragment:
         return []
     if markdown:
@@ -399,8 +422,24 @@ def fragment_lines(fragment: str | None, *, markdown: bool = False) -> list[str]
             strip_noise_walk(root)
         else:
             strip_noise(root)
+        if code:
+            mark_code(root)
         lines = visible_lines([root], flatten=True)
     return clean_lines(lines)
+
+
+_CODE_MAX = 120  # characters: an id, a parameter, a command; longer code is a snippet
+
+
+def mark_code(root: Element) -> None:
+    """Inline code (a ``<code>`` outside ``<pre>`` holding only a short text) written
+    between backticks, as Markdown writes it: in release notes a model id is code
+    ("add `acme-large-2` to the models enum"), and the backticks are what says it is one."""
+    for el in list(root.iter("code")):
+        text = el.text or ""
+        if (len(el) == 0 and text.strip() and len(text) <= _CODE_MAX and "`" not in text
+                and "\n" not in text and not _in_pre(el)):
+            el.text = f"`{text.strip()}`"
 
 
 def flatten_text(root: Element) -> None:

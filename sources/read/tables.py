@@ -252,10 +252,21 @@ def _shape(kid: Any) -> tuple[str, str]:
     return kid.tag, " ".join(sorted((kid.get("class") or "").split()))
 
 
+def _unwrapped(el: Any, depth: int = 3) -> Any:
+    """An element seen through its wrappers: while it holds one element and no text of
+    its own, that element (``<div class="w-dyn-item"><div class="row">…``)."""
+    for _ in range(depth):
+        kids = elements(el)
+        if len(kids) != 1 or (el.text or "").strip() or (kids[0].tail or "").strip():
+            break
+        el = kids[0]
+    return el
+
+
 def _grid_row(row: Any) -> list[str] | None:
-    """The cell texts of one repeated element of a div grid (its element children), or
-    None when it does not read as a row."""
-    cells = elements(row)
+    """The cell texts of one repeated element of a div grid (its element children, seen
+    through wrappers), or None when it does not read as a row."""
+    cells = elements(_unwrapped(row))
     if not 2 <= len(cells) <= 8 or any(c.tag in ("ul", "ol", "dl", "table") for c in cells):
         return None  # a list item with a list in it is a record with details, not a row
     texts = ["; ".join(text_parts(c)) for c in cells]
@@ -265,12 +276,19 @@ def _grid_row(row: Any) -> list[str] | None:
 
 
 def _header_before(parent: Any, is_header: HeaderTest) -> list[str] | None:
-    before = next((s for s in parent.itersiblings(preceding=True) if isinstance(s.tag, str)),
-                  None)
-    if before is None:
-        return None
-    cells = [" ".join(text_parts(c)) for c in elements(before)]
-    return cells if is_header(cells) else None
+    """The header row just before a grid's parent, or before the wrappers around it (a
+    CMS list's ``<div class="w-dyn-list">``)."""
+    for _ in range(3):
+        before = next((s for s in parent.itersiblings(preceding=True)
+                       if isinstance(s.tag, str)), None)
+        if before is not None:
+            cells = [" ".join(text_parts(c)) for c in elements(_unwrapped(before))]
+            return cells if is_header(cells) else None
+        up = parent.getparent()
+        if up is None or len(elements(up)) != 1 or (up.text or "").strip():
+            return None
+        parent = up
+    return None
 
 
 def div_grids(root: Any, is_header: HeaderTest) -> list[Grid]:

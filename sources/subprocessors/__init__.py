@@ -62,11 +62,12 @@ from ..base import BaseSettings, Change, Document
 from ..read.dates import is_date_noise
 from ..read.text import clean_text
 from .columns import is_header_text, is_location
+from .lists import labelled_fields
 from .names import display_name, location_key, name_key, places_of, strip_footnotes, text_key
 from .records import CORE, records_of
 
 NAME = "subprocessors"
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 INTERVAL = 6 * 3600.0  # seconds: checked every six hours unless the config says otherwise
 RULES = "triggers.subprocessors:subprocessor_rule"  # its rule in triggers/, named
 CONTEXT = ("section",)
@@ -117,6 +118,8 @@ def build_entities(found: Iterable[dict[str, str]], ignore: Iterable[str] = (),
             if value is None:
                 value = cleaned[text] = _value(text, rx)
             values[field] = value
+        if not values.get("location") and "; " in values.get("purpose", ""):
+            values.update(_labelled_cell(values["purpose"]))
         raw = values.pop("name", "").split("; ")[0]
         if _NOT_A_NAME.match(raw) or len(raw.split()) > 12 or _PLACEHOLDER.match(raw):
             continue  # a footnote, a note written into the table, a template's placeholder
@@ -141,6 +144,19 @@ def build_entities(found: Iterable[dict[str, str]], ignore: Iterable[str] = (),
         entity.update({f: "; ".join(sorted(v)) for f, v in sorted(slot.items())})
         out[key] = entity
     return out
+
+
+def _labelled_cell(text: str) -> dict[str, str]:
+    """The fields of a cell written as "Label: value" lines ("Purpose: Hosting" /
+    "Location: Ireland" under a "Details" header), when every line is labelled and one
+    names the purpose or the location; else nothing (the cell stays the purpose)."""
+    parts = [p for p in text.split("; ") if p.strip()]
+    if len(parts) < 2:
+        return {}
+    fields, rest = labelled_fields(parts, any_label=True)
+    if rest or not {"purpose", "location"} & fields.keys():
+        return {}
+    return {"purpose": "", **fields}
 
 
 Substitutions = frozenset[tuple[str, str]]

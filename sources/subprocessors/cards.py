@@ -11,6 +11,13 @@ Two shapes:
   description ("### Exoscale" / "Exoscale runs the data centres …"): a page of topical
   sections ("## Payment processing" over prose) is not a list of vendors.
 
+A name set in bold on a line of its own (``<p><strong>Render</strong></p>``, a Markdown
+``**Stripe**`` line) stands for a heading one level below the page's smallest when two or
+more such names, each different, are followed by labelled lines or bullets: a page of
+"## Payment processing" categories, each listing its vendors that way, is a list of
+those vendors, not of its categories. A bold line repeated under each heading
+("**Details**") is a label, not a name.
+
 A card's section is the heading above it ("AI Model Providers"): context, never compared.
 """
 
@@ -33,6 +40,10 @@ _LISTS = ("ul", "ol")
 _MAX_WORDS = 80  # a described card's description is short
 
 
+_BOLD = ("strong", "b")
+_BOLD_LEVEL = len(HEADINGS)  # a bold name on its own line: below every heading
+
+
 @dataclass
 class Card:
     heading: Any
@@ -51,15 +62,46 @@ def _link_only(el: Any) -> bool:
     return linked.replace(" ", "") == text.replace(" ", "")
 
 
-def _card(heading: Any) -> Card | None:
-    """What follows a heading up to the next heading, as a card; ``None`` when a table,
-    a definition list or a list of entities follows (a section of entities, not one)."""
-    card = Card(heading, " ".join(_text_parts(heading)), HEADINGS.index(heading.tag))
+def _level(heading: Any) -> int:
+    return HEADINGS.index(heading.tag) if heading.tag in HEADINGS else _BOLD_LEVEL
+
+
+def _bold_name(el: Any) -> bool:
+    """A paragraph (or block) whose whole text is one short bold phrase: a name set as a
+    heading ("**Stripe**" on its own line), not a bold label ("**Note:**")."""
+    if el.tag not in ("p", "div") or (el.text or "").strip():
+        return False
+    kids = [c for c in el if isinstance(c.tag, str)]
+    if len(kids) != 1 or kids[0].tag not in _BOLD or (kids[0].tail or "").strip():
+        return False
+    if next(kids[0].iterdescendants(*_BLOCKS, *HEADINGS, "p", "div"), None) is not None:
+        return False
+    text = " ".join(_text_parts(kids[0]))
+    return 0 < len(text.split()) <= 8 and not text.endswith((":", "：", "?"))
+
+
+Stops = dict[int, Any]  # the bold names read as headings, by id (the dict keeps each alive:
+# an lxml element's id is its proxy's, which is reused once no reference holds it)
+
+
+def _stops_at(sib: Any, stops: Stops) -> bool:
+    """A sibling that starts the next card: a heading, a bold name, or one that holds one."""
+    if sib.tag in HEADINGS or next(sib.iterdescendants(*HEADINGS), None) is not None:
+        return True
+    return bool(stops) and (id(sib) in stops or any(
+        id(d) in stops for d in sib.iterdescendants("p", "div")))
+
+
+def _card(heading: Any, stops: Stops | None = None) -> Card | None:
+    """What follows a heading (or a bold name, see ``_bold_name``) up to the next one, as
+    a card; ``None`` when a table, a definition list or a list of entities follows (a
+    section of entities, not one). ``stops``: the bold names read as headings."""
+    card = Card(heading, " ".join(_text_parts(heading)), _level(heading))
     if (heading.tail or "").strip():
         card.lines.append(heading.tail.strip())
     for sib in heading.itersiblings():
         if isinstance(sib.tag, str):
-            if sib.tag in HEADINGS or next(sib.iterdescendants(*HEADINGS), None) is not None:
+            if _stops_at(sib, stops or {}):
                 break
             if not _take(sib, card, 0):
                 return None
@@ -146,7 +188,7 @@ def _sections(headings: list[Any]) -> list[str]:
     out: list[str] = []
     stack: list[tuple[int, str]] = []
     for heading in headings:
-        level = HEADINGS.index(heading.tag)
+        level = _level(heading)
         while stack and stack[-1][0] >= level:
             stack.pop()
         out.append(stack[-1][1] if stack else "")
@@ -174,10 +216,12 @@ def card_records(roots: Iterable[Any]) -> list[dict[str, str]]:
     lines or bullets, else as one followed by a description that names it."""
     out: list[dict[str, str]] = []
     for root in roots:
-        headings = descendants(root, *HEADINGS)
+        stops = _bold_names(root)
+        headings = [el for el in root.iter(*HEADINGS, "p", "div")
+                    if el.tag in HEADINGS or id(el) in stops]
         sections = _sections(headings)
-        cards = [(_card(h) if h.tag != "h1" else None, s) for h, s in zip(headings, sections,
-                                                                            strict=True)]
+        cards = [(_card(h, stops) if h.tag != "h1" else None, s)
+                 for h, s in zip(headings, sections, strict=True)]
         folds = [d for d in descendants(root, "details")
                  if next(d.iterdescendants("details"), None) is None]
         cards += [(_folded(d), " ".join(_text_parts(h)) if h is not None else "")
@@ -188,6 +232,19 @@ def card_records(roots: Iterable[Any]) -> list[dict[str, str]]:
             continue
         out += _described([(c, s) for c, s in cards if c])
     return out
+
+
+def _bold_names(root: Any) -> Stops:
+    """The bold names (``_bold_name``) of a page that stand for headings: two or
+    more, nearly all different, each followed by labelled lines or bullets."""
+    stops = {id(el): el for el in root.iter("p", "div") if _bold_name(el)}
+    if len(stops) < 2:
+        return {}
+    cards = [c for c in (_card(el, stops) for el in stops.values()) if c is not None]
+    named = [c.name for c in cards if _labelled(c) is not None]
+    if len(named) < 2 or len({n.casefold() for n in named}) < 0.8 * len(named):
+        return {}
+    return stops
 
 
 def _described(cards: list[tuple[Card, str]]) -> list[dict[str, str]]:

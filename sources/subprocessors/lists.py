@@ -8,18 +8,21 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .. import vocab
 from ..read.html import HEADINGS, descendants, nearest, stripped_text
 from ..read.html import text_parts as _text_parts
 from ..read.tables import elements_before, headings_before
 from ..read.text import normalise_space
 from .columns import ROLES, norm_header, role_scores, slug
-from .places import canonical_place
+from .places import canonical_place, places_in
+from .prose import name_like
 
 _ITEM_SPLIT = re.compile(r"\s*[;|•·]\s*|\s+[–—-]{1,2}\s+|\s*[–—]\s*")
 # Labels of "Purpose: …" lines, by the role they name.
 _LABEL = re.compile(r"^\s*([^\W\d_][\w ()'/&-]{1,40}?)\s*[:：]\s*(.*)$")
-# Where a line holds another "Label: value": after a ";" or the end of a sentence.
-_LABEL_AHEAD = re.compile(r"(?:\s*;\s*|(?<=[.。])\s+)(?=[^\W\d_][\w ()/-]{1,40}[:：])")
+# Where a line holds another "Label: value": after a ";" or a " | ", or the end of a
+# sentence ("Type: Hosting | Location: USA").
+_LABEL_AHEAD = re.compile(r"(?:\s*;\s*|\s+\|\s+|(?<=[.。])\s+)(?=[^\W\d_][\w ()/-]{1,40}[:：])")
 
 
 def _label_role(label: str) -> str | None:
@@ -202,11 +205,22 @@ def list_records(roots: Iterable[Any]) -> list[dict[str, str]]:
                 nested += [(li, r) for li, r in good]
                 taken.update(id(_nested(li)) for li, _ in good)
                 taken.update(id(li) for li, _ in good)
-        groups = [[li for li in lst if li.tag == "li" and id(li) not in taken
-                   and next(li.iterdescendants(*_LISTS), None) is None]
-                  for lst in lists if id(lst) not in taken]
+        # the sublists of one list ("- AI" / "  - OpenAI — …") are one group: a category
+        # with a single vendor is no less a list of vendors than its siblings
+        by_list: dict[int, list[Any]] = {}
+        for lst in lists:
+            if id(lst) in taken:
+                continue
+            up = lst.getparent()
+            outer = up.getparent() if up is not None and up.tag == "li" else None
+            key = id(outer) if outer is not None and outer.tag in _LISTS else id(lst)
+            by_list.setdefault(key, []).extend(
+                li for li in lst if li.tag == "li" and id(li) not in taken
+                and next(li.iterdescendants(*_LISTS), None) is None)
+        groups = list(by_list.values())
         paragraphs = [p for p in descendants(root, "p") if _leading_name(p, bold_only=True)]
         accepted: list[tuple[Any, tuple[str, dict[str, str], bool]]] = []
+        lists_in: set[int] = set()  # the containers of the lists of entities accepted
         for items in [*groups, paragraphs]:
             if len(items) < 2:
                 continue
@@ -219,11 +233,78 @@ def list_records(roots: Iterable[Any]) -> list[dict[str, str]]:
                     _text_of(elements_before([items[0]], (*HEADINGS, "p"))[0])):
                 continue
             accepted += [(item, p) for item, p in good_items]
+            if items is not paragraphs:
+                lists_in.add(id(_container(items[0])))
+        # a one-item list beside accepted ones ("This subprocessor is located in the
+        # United Kingdom:" / "- Ko-Fi - Payment facilitator") lists an entity too
+        for items in groups:
+            if len(items) == 1 and id(_container(items[0])) in lists_in:
+                one = split_item(items[0])
+                if one:
+                    accepted.append((items[0], one))
+        _intro_places([(item, p[1]) for item, p in accepted if item.tag == "li"])
+        accepted = [(item, one) for item, p in accepted for one in _role_items(item, p)]
         nodes = [item for item, _ in nested] + [item for item, _ in accepted]
         sections = [_text_of(h) for h in headings_before(nodes)]
         records = [(n, f) for _, (n, f) in nested] + [(p[0], p[1]) for _, p in accepted]
         out += [_record(n, f, s) for (n, f), s in zip(records, sections, strict=True)]
     return out
+
+
+_NAMES_SPLIT = re.compile(r"\s*[,;]\s*|\s+(?:and|&)\s+")
+
+
+def _role_items(item: Any, parsed: tuple[str, dict[str, str], bool],
+                ) -> list[tuple[str, dict[str, str], bool]]:
+    """An item whose bold label names the role of the entities it lists ("**AI model
+    providers:** OpenAI, Anthropic", "**Payment processor:** Stripe": a word of the
+    ``name`` role in ``header_words``) as one entity per name, the label its purpose;
+    any other item as it was read."""
+    lead = _leading_name(item, bold_only=True)
+    text = " ".join(_text_parts(item))
+    if not lead or not text.startswith(lead):
+        return [parsed]
+    after = text[len(lead):]
+    if not (lead.rstrip().endswith((":", "：")) or after.lstrip().startswith((":", "："))):
+        return [parsed]
+    label = lead.strip().rstrip(":：").strip()
+    if _label_role(label) != "name":
+        return [parsed]
+    names = [n.strip(" .") for n in _NAMES_SPLIT.split(after.strip().lstrip(":：").strip())]
+    names = [n for n in names if n]
+    if not names or not all(name_like(n) for n in names):
+        return [parsed]
+    return [(n, {**parsed[1], "purpose": label}, True) for n in names]
+
+
+def _container(item: Any) -> Any:
+    """The element that holds an item's list."""
+    lst = item.getparent()
+    up = lst.getparent() if lst is not None else None
+    return up if up is not None else lst
+
+
+def _intro_places(items: list[tuple[Any, dict[str, str]]]) -> None:
+    """Items of a list introduced by a sentence that names one place ("These subprocessors
+    are all located in the United States:") are located there, unless they say where."""
+    lists: dict[int, tuple[Any, list[dict[str, str]]]] = {}
+    for item, fields in items:
+        if "location" not in fields:
+            lst = item.getparent()
+            lists.setdefault(id(lst), (lst, []))[1].append(fields)
+    if not lists:
+        return
+    intros = elements_before([lst for lst, _ in lists.values()], ("p", *HEADINGS))
+    for (lst, fields_of), intro in zip(lists.values(), intros, strict=True):
+        if intro is None or intro.tag != "p" or nearest(lst, "p") is not None:
+            continue
+        text = _text_of(intro)
+        places = places_in(text) if text.rstrip().endswith((":", "：")) else []
+        if len(set(places)) == 1 and intro.getnext() is lst:
+            name = next((n for n in vocab.get("countries") if n.casefold() == places[0]),
+                        places[0])
+            for fields in fields_of:
+                fields["location"] = name
 
 
 def dl_records(roots: Iterable[Any]) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ from typing import Any
 from ..base import BaseSettings
 from ..read.detect import detect_format
 from ..read.encoding import decode
-from ..read.html import content_root, get_text, plain_text
+from ..read.html import content_root, get_text, image_names, plain_text
 from ..read.markdown import markdown_page, split_front_matter
 from ..read.tables import Grid, page_grids
 from ..read.text import clean_text, looks_like_wall
@@ -120,7 +120,7 @@ def yaml_module() -> Any:
 def html_records(markup: bytes | str, settings: BaseSettings) -> list[dict[str, str]]:
     """Entities of a page: its entity tables, else one heading per entity, definition
     lists, lists, and last the names written in bold (or linked) inside its prose."""
-    return page_records(content_root(markup, settings.select), settings)
+    return page_records(content_root(markup, settings.select, logo_names=True), settings)
 
 
 def page_records(roots: list[Any], settings: BaseSettings) -> list[dict[str, str]]:
@@ -130,6 +130,8 @@ def page_records(roots: list[Any], settings: BaseSettings) -> list[dict[str, str
     guard's business, not a list that lost its entities), unless its entities are
     structured (a table, cards, a definition list): a vendor's purpose may well be "DDoS
     protection", and a challenge page has no table of vendors."""
+    for root in roots:
+        image_names(root)  # a page read with ``select`` keeps its images
     found = (grid_records(page_grids(roots, looks_like_header), _overrides(settings))
              or card_records(roots) or dl_records(roots))
     if found:
