@@ -25,7 +25,10 @@ page is generated from the kinds' own help text (`python tools/gen_sources_doc.p
 
 - **Format detection.** HTML, RSS 1.0/2.0, Atom, JSON, CSV and Markdown/MDX (with or
   without YAML front matter) are told apart by their content, not the URL or the
-  Content-Type; `format:` forces one.
+  Content-Type; `format:` forces one. In MDX, components on lines of their own are
+  unwrapped: a titled one (`<Accordion title="Stripe">`, `<Card title=…>`) reads as a
+  named block, the tags of others (`<AccordionGroup>`, `<Note>`) are dropped, and their
+  content is de-indented so that it reads as Markdown, not as code.
 - **`select`** (a CSS selector) narrows an HTML body; **`ignore`** (regexes) removes
   volatile text before diffing. Both are checked when the config loads.
 - **Noise is removed while parsing**: scripts, styles, hidden elements, nonces, CSRF

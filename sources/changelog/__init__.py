@@ -7,7 +7,8 @@ Formats (detected from the content, or forced with ``format:``):
   with front matter, ``<Update label="…" description="…">``-style components, and bare
   date lines ("March 12, 2025", "**2025-03-12**") each followed by its list;
 * HTML pages whose entries are headings (dated or versioned, at any level) with their
-  following content, ``<article>`` elements, or dated list items;
+  following content, ``<article>`` elements, or dated list items (a heading's anchor link,
+  a zero-width space or "Direct link" as docs sites write it, is not part of the title);
 * JSON lists of releases (GitHub REST ``/releases``, JSON Feed, ``{"entries": [...]}``).
 
 Each entry holds its key (feed guid or link without tracking parameters; else the version
@@ -31,7 +32,8 @@ statements support; entities name the models and capabilities as the entry write
 ("Claude Fable 5", "gpt-4.1-mini", "Sonnet", "audio input"; a capability's tag goes in the
 evidence). Model names come from the ``model_families`` vocabulary (a family with its
 versions and variants; a family alone where a model is added, retired or switched to; an
-id in backticks where the entry speaks of models), capabilities from the ``capabilities``
+id in backticks where the entry speaks of models: every reader keeps inline code's
+backticks in an entry's text), capabilities from the ``capabilities``
 vocabulary (several-word phrases as written, a single word in a capability's shape: "file
 support", "support for MCP"); the config's ``vocabulary:`` adds to both. Unclassified
 entries and removals fire nothing; an edit fires only when it brings a type or a named

@@ -8,14 +8,19 @@ Formats (detected from the content, or forced with ``format:``):
   ``incidents/unresolved.json``, ``components.json`` and subscriber webhook payloads
   (incident and ``component_update``);
 * any other RSS 1.0/2.0 or Atom feed (status from "[Resolved]"-style titles), state-change
-  feeds included ("API is now degraded", "API changed from degraded to operational");
+  feeds included ("API is now degraded", "API changed from degraded to operational"); a
+  closed entry titled as an earlier incident but for its status marks and notice prefix
+  (a feed that posts "Service is operating normally: [RESOLVED] Increased Latency" after
+  "Informational message: Increased Latency") is that incident's follow-up, not another
+  incident;
 * JSON lists of incidents under any common name (``incidents``, ``ongoing_incidents``,
   ``active_incidents``, ``activeIncidents``, ``items``, ``data`` …: incident.io, Google
   Cloud ``incidents.json``, Slack's status API, instatus, JSON Feed), Better Stack's
   JSON:API ``index.json`` (reports with the resources they affect), state-change logs
   (records with a state before and after: ``{"label", "from", "to", "at"}``) and component
   lists (``components.json``, Upptime's ``summary.json``: a component in a bad state is an
-  incident when the document lists no incidents);
+  incident when the document lists no incidents), and status.io's JSON (``_id``,
+  ``datetime_open``/``datetime_closed``, ``messages``, ``components_affected``);
 * HTML status pages: one incident per ``/incidents/<id>`` link (Statuspage's
   ``impact-major`` classes give the impact); other HTML or Markdown pages (security
   advisories, post-mortem lists) as one incident per dated heading.

@@ -27,6 +27,9 @@ A card is read as facts, not prose. The document is ``{"fields", "facts", "varia
   and no column holds scores: a benchmark or comparison table stays prose. A table
   with a model per column ("Feature | Model A | Model B") and a page of label/value
   tables, one per model ("Model code | kite-2-pro"), are read as variants too.
+  A sentence whose subject is the model (the card's title, "This model") saying it is
+  deprecated, retired or shut down is a fact too: the title and the date it names, so
+  a rewording changes nothing and a deprecated parameter is not the model.
 - ``sections``: the prose by heading, without the tables and lines read as facts.
 
 YAML key order and flow or block lists, the order of list values, of ``model-index``

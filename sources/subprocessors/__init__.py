@@ -7,12 +7,20 @@ Reads the shapes vendors publish, first that gives entities:
   found by their headers in any wording and language, from the ``header_words``
   vocabulary (``vocabulary: {header_words: {name: [Auftragnehmer]}}`` adds a word);
   cookie tables and change logs ("Date | Change") are not entity tables.
-* **One heading per vendor** (or an accordion's ``<summary>``) followed by "Purpose: …"
-  lines, "**Region:** …" bullets or a "label | value" table, every label kept as a field;
+* **One heading per vendor** (or an accordion's ``<summary>``, or a bold name on a line of
+  its own, as several vendors in a row are listed) followed by "Purpose: …" lines
+  ("Type: X | Location: Y" splits at the pipe), "**Region:** …" bullets or a "label |
+  value" table, every label kept as a field; a logo alone in a name cell, item or heading
+  names the vendor by its ``alt`` text; a table cell of "Label: value" lines (a "Details"
+  column) gives each label as its field;
   or followed by a short description that names the vendor ("### Exoscale" / "Exoscale
   runs our data centres"), links to its DPA ignored.
 * **Definition lists** and **lists**: "Name – purpose – location" items, and a bold name
-  with "key: value" (or short plain) sub-bullets.
+  with "key: value" (or short plain) sub-bullets. The sublists of one list are one group
+  (a category holding a single vendor is read); a list takes the one place the sentence
+  introducing it names ("These subprocessors are located in the United States:"); an item
+  whose bold label names a role from ``header_words`` ("**AI model providers:** OpenAI,
+  Anthropic") gives one entity per name, the label its purpose.
 * **Names in prose**: bold names inside sentences ("powered by **Intercom**") and links
   whose text names the site they point to; the sentence around them is not kept.
 * **Data files**: JSON, YAML (block or flow style) and CSV (also ``;`` or tab separated):
