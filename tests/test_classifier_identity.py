@@ -38,6 +38,7 @@ class _Ref:
         rx = self.rx = lambda p: re.compile(p, re.I)
         self.section_words = re.compile(fast._SECTION_WORDS, re.I)
         self.skip_section = re.compile(rf"^({P.SKIP_SECTIONS})$", re.I)
+        self.chore_section = re.compile(rf"^({P.CHORE_SECTIONS})$", re.I)
         self.split = re.compile(fast._SPLIT)
         self.skip = [rx(p) for p in P.SKIP]
         name_patterns, cap_patterns = fast.builtin_patterns()
@@ -52,7 +53,7 @@ class _Ref:
         self.policy = {label: rx(p) for label, p in P.POLICY_TERMS.items()}
         self.policy_verbs = rx(P.POLICY_VERBS)
 
-    def model_names(self, text: str) -> list[str]:
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
         spans: list[tuple[int, int, str]] = []
         for rx in self.names:
             for m in rx.finditer(text):
@@ -60,13 +61,26 @@ class _Ref:
                 if found:
                     spans.append(found)
         spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-        out: list[str] = []
+        out: list[tuple[int, int, str]] = []
         last_end = -1
         for start, end, name in spans:
-            if start >= last_end and name.lower() not in {n.lower() for n in out}:
-                out.append(name)
+            if start >= last_end:
+                out.append((start, end, name))
             last_end = max(last_end, end)
         return out
+
+    def model_names(self, text: str) -> list[str]:
+        out: list[str] = []
+        for _, _, name in self.spans(text):
+            if name.lower() not in {n.lower() for n in out}:
+                out.append(name)
+        return out
+
+    def retires_model(self, text: str, item: bool) -> bool:
+        rest = fast.chore_rest(text, item)
+        if not rest or any(rx.search(rest) for rx in self.skip):
+            return False
+        return fast.retires(rest, self.spans(rest))
 
     def statements(self, title: str, lines: Sequence[str]) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
@@ -77,6 +91,7 @@ class _Ref:
                 verb = next((v for rx, v in P.SECTION_VERBS.items() if re.fullmatch(rx, word)),
                             "")
                 verb = "skip" if self.skip_section.match(word) else verb
+                verb = "chore" if self.chore_section.match(word) else verb
                 continue
             if verb != "skip":
                 out.extend((s.strip()[:400], verb) for s in self.split.split(line or "")
@@ -131,7 +146,12 @@ class _Ref:
         signals: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
         for text, verb in self.statements(title, lines):
-            if any(rx.search(text) for rx in (*self.skip, *skip)):
+            chore = verb == "chore"
+            verb = "" if chore else verb
+            if (chore or any(rx.search(text) for rx in self.skip)) and not self.retires_model(
+                    text, chore):
+                continue
+            if any(rx.search(text) for rx in skip):
                 continue
             found = self.builtin(f"{verb}: {text}" if verb else text, text) if builtin else []
             for kind, rx in own:

@@ -14,7 +14,9 @@ source's own ``classify`` patterns:
 * ``policy_change`` — terms, usage / privacy policies, DPA, SLA with a change verb.
 
 Statements about fixes, docs and chores ("Fixed …", ``docs:``, ``chore(deps):``) never
-classify, nor do those matching the source's ``exclude`` patterns; ``builtin=False``
+classify — but for a chore that retires a model it names ("chore(models): remove obsolete
+Grok 2 models", ``changelog_patterns.CHORE``) —, nor do those matching the source's
+``exclude`` patterns; ``builtin=False``
 keeps only the source's own patterns. ``triggers/changelog.py`` (the rule) calls it.
 """
 
@@ -288,6 +290,7 @@ class Rules(NamedTuple):
     policy_verbs: Rule
     heading: re.Pattern[str]  # ``_SECTION_WORDS`` for folded text, case-sensitive: faster
     skip_section: re.Pattern[str]
+    chore_section: re.Pattern[str]
     section_verbs: tuple[tuple[re.Pattern[str], str], ...]
     split: re.Pattern[str]
     gates: Gates
@@ -344,6 +347,7 @@ def _compiled(generation: int) -> Rules:
         training=training, policy=policy, policy_verbs=rule(P.POLICY_VERBS),
         heading=re.compile(_SECTION_WORDS),
         skip_section=re.compile(rf"^({P.SKIP_SECTIONS})$", re.I),
+        chore_section=re.compile(rf"^({P.CHORE_SECTIONS})$", re.I),
         section_verbs=tuple((re.compile(rx), v) for rx, v in P.SECTION_VERBS.items()),
         split=re.compile(_SPLIT_FAST), gates=Gates(made), skip_bits=_bits(skip),
         names_bits=names_bits, phrase_bits=phrase_bits, caps_bits=caps_bits,
@@ -389,6 +393,18 @@ def name_match(m: re.Match[str], text: str, context: Callable[[], bool],
 
 
 def _model_names(text: str, bits: int) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for _, _, name in _name_spans(text, bits):
+        if name.lower() not in seen:
+            out.append(name)
+            seen.add(name.lower())
+    return out
+
+
+def _name_spans(text: str, bits: int) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each model name written in ``text``, in order, overlapping
+    mentions merged into the first."""
     spans: list[tuple[int, int, str]] = []
     r = rules()
     known: list[bool] = []
@@ -408,13 +424,11 @@ def _model_names(text: str, bits: int) -> list[str]:
     if not spans:
         return []
     spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-    out: list[str] = []
-    seen: set[str] = set()
+    out: list[tuple[int, int, str]] = []
     last_end = -1
     for start, end, name in spans:
-        if start >= last_end and name.lower() not in seen:
-            out.append(name)
-            seen.add(name.lower())
+        if start >= last_end:
+            out.append((start, end, name))
         last_end = max(last_end, end)
     return out
 
@@ -426,7 +440,8 @@ def model_names(text: str) -> list[str]:
 
 def statements(title: str, lines: Sequence[str]) -> list[tuple[str, str]]:
     """The title and each line, split into sentences, each with the verb its section
-    heading lends it ("Added", "Deprecated", "Removed" or "")."""
+    heading lends it ("Added", "Deprecated", "Removed" or ""; "chore" under a chores
+    heading, whose items classify only when they retire a model: ``_retires_model``)."""
     r = rules()
     heading, split = r.heading.match, r.split.split
     out: list[tuple[str, str]] = []
@@ -440,6 +455,7 @@ def statements(title: str, lines: Sequence[str]) -> list[tuple[str, str]]:
             word = re.sub(r"[^\w' ]+", "", line).strip().lower()
             verb = next((v for rx, v in r.section_verbs if rx.fullmatch(word)), "")
             verb = "skip" if r.skip_section.match(word) else verb
+            verb = "chore" if r.chore_section.match(word) else verb
             continue
         if verb != "skip":
             # a split needs one of ".!?•·" followed by a space: not at the end only
@@ -543,6 +559,48 @@ def _skipped(text: str, bits: int) -> bool:
     return any(bits & rule.bit and rule.regex().search(text) for rule in rules().skip)
 
 
+_CHORE = re.compile(P.CHORE, re.I)
+_CHORE_ITEM = re.compile(P.CHORE_ITEM, re.I)
+_CHORE_NOISE = re.compile(P.CHORE_NOISE, re.I)
+_CHORE_NOISE_WORDS = re.compile(P.CHORE_NOISE_WORDS, re.I)
+_RETIRE_BEFORE = re.compile(P.RETIRE_BEFORE, re.I)
+_RETIRE_AFTER = re.compile(P.RETIRE_AFTER, re.I)
+
+
+def chore_rest(text: str, item: bool) -> str | None:
+    """What a chore says past its "chore(scope):" prefix (an ``item`` of a chores section:
+    past its "scope:", if any); None for what is no chore, or a chore of dependencies, CI,
+    builds, tests and the like (``changelog_patterns.CHORE_NOISE``)."""
+    m = _CHORE.match(text) or (_CHORE_ITEM.match(text) if item else None)
+    if m is None:
+        return None if not item or _CHORE_NOISE_WORDS.search(text) else text
+    scope = m.group("scope") or ""
+    rest = text[m.end():]
+    if any(_CHORE_NOISE.match(part.strip()) for part in re.split(r"[/,]", scope)) or (
+            _CHORE_NOISE_WORDS.search(f"{scope} {rest}")):
+        return None
+    return rest
+
+
+def retires(text: str, spans: Sequence[tuple[int, int, str]]) -> bool:
+    """Whether ``text`` retires one of the model names at ``spans``: a removal verb before
+    it ("remove obsolete Grok 2 models"), or the name said to be removed after it."""
+    return any(_RETIRE_BEFORE.search(text, max(0, start - 80), start)
+               or _RETIRE_AFTER.match(text[end:end + 160]) for start, end, _ in spans)
+
+
+def _retires_model(text: str, item: bool) -> bool:
+    """Whether a chore (``item``: one of a chores section) retires a model it names: such
+    a chore classifies like any statement; any other chore is skipped."""
+    rest = chore_rest(text, item)
+    if not rest:
+        return False
+    bits = rules().gates.bits(fold(rest))
+    if bits & rules().skip_bits and _skipped(rest, bits):  # "chore: bump …"
+        return False
+    return retires(rest, _name_spans(rest, bits))
+
+
 def classify(title: str, lines: Sequence[str],
              extra: Mapping[str, Sequence[str]] | None = None, exclude: Sequence[str] = (),
              builtin: bool = True) -> list[dict[str, Any]]:
@@ -558,7 +616,10 @@ def classify(title: str, lines: Sequence[str],
     for text, verb in statements(title, lines):
         low = fold(text)
         bits = gates.bits(low)
-        if bits & skip_bits and _skipped(text, bits):
+        chore = verb == "chore"
+        verb = "" if chore else verb
+        if (chore or (bits & skip_bits and _skipped(text, bits))) and not _retires_model(
+                text, chore):
             continue
         if skip and any(rx.search(text) for rx in skip):
             continue

@@ -369,8 +369,35 @@ POLICY_VERBS = (r"\b(updat\w*|chang\w*|revis\w*|amend\w*|new|introduc\w*|effecti
                 r"publish\w*|releas\w*|adds?|added|remov\w*|modif\w*|replac\w*|"
                 r"will (apply|take effect))\b")
 
+# A chore ("chore(models): …", "abc1234: chore: …", an item under a "Chores" heading) never
+# classifies unless it retires a model it names: a removal verb then (modifiers and) the
+# name, "remove obsolete Grok 2 models", or the name said to be removed, "gpt-4-32k is
+# retired". A chore of dependencies, CI, builds, tests, lint or releases stays silent
+# whatever it says; so does one that removes something of a model ("remove deprecated
+# `maxTokens` handling for gpt-4o").
+CHORE = r"^\W*(?:[0-9a-f]{6,40}:\s+)?chore(?:\((?P<scope>[^)]*)\))?!?:\s*"
+# an item's scope as a "Chores" section writes it (release-please's "**deps:** …")
+CHORE_ITEM = r"^\W*(?P<scope>[\w/.-]+):\s+"
+CHORE_NOISE = (r"^(?:deps?|dev-?deps?|dependencies|deps-dev|ci|cd|build|builds|test|tests|"
+               r"lint|linting|format|style|release|releases|docs?|tooling|config|scripts|"
+               r"workflows?|actions|github|types|typing|internal)$")
+# … and a chore about tests, examples or tooling, whatever model it names
+CHORE_NOISE_WORDS = (r"\b(?:tests?|testing|examples?|fixtures?|mocks?|cassettes?|docs?|readme|"
+                     r"lint\w*|ci|workflows?|lockfile|deps|dependenc\w*|typings?|stubs?)\b")
+CHORE_SECTIONS = r"chores?|miscellaneous chores"
+RETIRE_VERB = (r"(?:remov\w*|retir\w*|deprecat\w*|sunset\w*|decommission\w*|"
+               r"discontinu\w*)")
+RETIRE_BEFORE = (rf"\b{RETIRE_VERB}\s+(?:(?:the|a|an|all|old|older|obsolete|legacy|deprecated|"
+                 r"retired|outdated|unsupported|unused|previous|remaining|support\s+for)\s+)"
+                 r"{0,3}[`\"'“]?$")
+RETIRE_AFTER = (r"^[`\"'”]?\s+(?:(?:and\s+[\w.:-]+\s+)?(?:[\w.-]+\s+)?models?\s+)?"
+                r"(?:(?:is|are|has|have|been|will|be|was|were|now|being|that)\s+)*"
+                r"(?:removed|retired|deprecated|shut\s?down|sunset|discontinued|"
+                r"decommissioned)\b")
+
 # Keep-a-Changelog style section headings lend their verb to the items below them; items
-# under fix, chore and docs headings never classify.
+# under fix, chore and docs headings never classify (a chore's that retires a model does:
+# ``CHORE``).
 SKIP_SECTIONS = (r"fixed|fixes|bug ?fixes|chores?|documentation|docs|dependencies|deps|"
                  r"tests?|build( system)?|ci|refactor\w*|internal|performance|style|"
                  r"miscellaneous chores|reverts?")

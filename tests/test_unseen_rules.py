@@ -1,0 +1,103 @@
+"""Rules on statements of real changelogs and model cards the development corpus does not
+hold, each as a small snippet written in that document's own markup (never a copied
+document): what a new entry or sentence fires, and what stays silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sources import changelog, vocab
+from sources.base import Change
+from triggers.changelog import changelog_rule
+from triggers.rules import RuleContext
+
+
+@pytest.fixture(autouse=True)
+def _no_additions() -> Iterator[None]:
+    vocab.extend({})
+    yield
+    vocab.extend({})
+
+
+def _changelog_changes(old: str, new: str) -> list[Change]:
+    settings = changelog.Settings()
+    return changelog.diff(changelog.parse(old.encode(), settings),
+                          changelog.parse(new.encode(), settings))
+
+
+def _fired(old: str, new: str) -> list[tuple[str, tuple[str, ...]]]:
+    ctx = RuleContext(vendor_id="v", vendor_name="V", source_id="s", kind="changelog",
+                      old_hash="a", new_hash="b")
+    return [(t.type, t.entities) for t in changelog_rule(_changelog_changes(old, new), ctx)]
+
+
+# --- changelog: a chore that retires a model -------------------------------------------
+
+_CHANGESETS = """# @acme/ai-provider
+
+{new}## 2.0.4
+
+### Patch Changes
+
+- 3c1d9e2: fix(provider): handle empty tool results
+"""
+
+_RELEASE_PLEASE = """# Changelog
+
+{new}## 1.4.0 (2026-10-02)
+
+### Features
+
+* **api:** add streaming usage events ([1a2b3c4](https://github.com/acme/acme-python/commit/1a2b3c4))
+"""
+
+
+def _changeset(*items: str) -> str:
+    lines = "".join(f"- {item}\n" for item in items)
+    return _CHANGESETS.format(new=f"## 2.0.5\n\n### Patch Changes\n\n{lines}\n")
+
+
+def _release(heading: str, *items: str) -> str:
+    lines = "".join(f"* {item} ([3c4d5e6](https://github.com/acme/acme-python/commit/3c4d5e6))\n"
+                    for item in items)
+    return _RELEASE_PLEASE.format(new=f"## 1.4.1 (2026-10-09)\n\n### {heading}\n\n{lines}\n")
+
+
+@pytest.mark.parametrize("item", [
+    "aa5a583: chore(models): remove obsolete Grok 2 models now that they are shut down",
+    "chore: gpt-4-32k is retired upstream, drop it from the enum",
+])
+def test_a_chore_that_retires_a_model_fires(item: str) -> None:
+    fired = _fired(_changeset(), _changeset(item))
+    assert [t for t, _ in fired] == ["model_change"]
+    assert fired[0][1][0] in ("Grok 2", "gpt-4-32k")
+
+
+def test_a_chores_section_item_that_retires_a_model_fires() -> None:
+    new = _release("Chores",
+                   "**models:** remove obsolete Grok 2 models now that they are shut down",
+                   "**deps:** bump httpx to 0.28")
+    assert _fired(_release("Chores"), new) == [("model_change", ("Grok 2",))]
+
+
+@pytest.mark.parametrize("items", [
+    ("1f2e3d4: chore(deps): bump zod to 3.25.1", "5e6f7a8: chore: remove unused lint config",
+     "7a8b9c0: chore(ci): drop Node 18 from the test matrix"),
+    ("chore: remove deprecated `maxTokens` handling for gpt-4o",
+     "chore(models): update the models enum", "chore: remove gpt-4o from the tests",
+     "chore(examples): remove gemini-1.5-pro", "chore(deps): remove gpt-4o",
+     "chore: remove obsolete model IDs for Anthropic, Google, OpenAI, xAI"),
+])
+def test_plain_chores_stay_silent(items: tuple[str, ...]) -> None:
+    assert _fired(_changeset(), _changeset(*items)) == []
+
+
+def test_chores_and_fixes_sections_stay_silent() -> None:
+    new = _release("Chores", "**internal:** remove deprecated test helpers",
+                   "**deps:** bump httpx to 0.28", "**ci:** remove Python 3.8 from the matrix")
+    new = new.replace("\n## 1.4.0", "### Bug Fixes\n\n* handle removed gpt-4 model gracefully\n"
+                      "* deprecate nothing: remove the stale claude-2.1 retry\n\n## 1.4.0")
+    assert _fired(_release("Chores"), new) == []
