@@ -101,3 +101,24 @@ def test_chores_and_fixes_sections_stay_silent() -> None:
     new = new.replace("\n## 1.4.0", "### Bug Fixes\n\n* handle removed gpt-4 model gracefully\n"
                       "* deprecate nothing: remove the stale claude-2.1 retry\n\n## 1.4.0")
     assert _fired(_release("Chores"), new) == []
+
+
+# --- changelog: "(e.g. `id`)" belongs to its statement ----------------------------------
+
+def test_an_example_in_brackets_stays_in_its_statement() -> None:
+    from triggers.changelog_classifier import statements
+
+    line = "feat(provider): add the new reasoning models (e.g. `acme-reason-2-mini`)"
+    assert statements("2.0.5", [line]) == [("2.0.5", ""), (line, "")]
+    assert statements("x", ["Use i.e. Grok. Then retire it."]) == [
+        ("x", ""), ("Use i.e. Grok.", ""), ("Then retire it.", "")]
+
+
+@pytest.mark.parametrize("item", [
+    "4d5e6f7: feat(provider): add the new reasoning models (e.g. `acme-reason-2-mini`)",
+    "4d5e6f7: feat(provider): new default model for chat (e.g. `acme-reason-2-mini`). "
+    "Faster first token.",
+])
+def test_the_model_an_example_names_is_the_entity(item: str) -> None:
+    fired = dict(_fired(_changeset(), _changeset(item)))
+    assert fired["model_change"] == ("acme-reason-2-mini",)

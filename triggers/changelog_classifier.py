@@ -44,10 +44,14 @@ _SECTION_WORDS = (
     r"improvements?|enhancements?|fixed|fixes|bug ?fixes|security|chores?|misc\w*|other|"
     r"documentation|docs|breaking changes?|performance|internal|dependencies|refactor\w*|"
     r"tests?|build( system)?|ci|miscellaneous chores|reverts?)\W*$")
-_SPLIT = r"(?<=[.!?])\s+(?=[A-Z\"'`(\[])|\s+[•·]\s+"
+# A sentence ends at ".!?" and a space before a capital, a quote or a bracket, but not
+# after "e.g." or "i.e.": "(e.g. `acme-2`)" belongs to the statement it gives an example of.
+_SPLIT = (r"(?<=[.!?])(?<!\b[eE]\.[gG]\.)(?<!\b[iI]\.[eE]\.)\s+(?=[A-Z\"'`(\[])|"
+          r"\s+[•·]\s+")
 # The same splits, found faster: every match starts with a space, which the regex engine
 # then looks for before trying the rest (tests/test_classifier_identity.py compares them).
-_SPLIT_FAST = r"\s(?:(?<=[.!?]\s)\s*(?=[A-Z\"'`(\[])|\s*[•·]\s+)"
+_SPLIT_FAST = (r"\s(?:(?<=[.!?]\s)(?<!\b[eE]\.[gG]\.\s)(?<!\b[iI]\.[eE]\.\s)\s*"
+               r"(?=[A-Z\"'`(\[])|\s*[•·]\s+)")
 MAX_SIGNALS = 30
 
 # --- speed: gates ----------------------------------------------------------------------
