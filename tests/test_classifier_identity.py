@@ -109,12 +109,14 @@ class _Ref:
     def builtin(self, text: str, shown: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         names = self.model_names(text)
+        fresh = [] if names else fast.new_model_names(text)
+        names = names or fresh
         caps = [(label, P.capability_as_written(m)) for _, label, m in sorted(
             ((m.start(), label, m) for label, rx in self.caps.items() for m in rx.finditer(text)),
             key=lambda item: item[0])]
         caps = caps if caps and self.cap_verbs.search(text) else []
         phrase = any(rx.search(text) for rx in self.model_phrases)
-        model = phrase or bool(names and self.model_verbs.search(text))
+        model = phrase or bool(names and self.model_verbs.search(text)) or bool(fresh)
         if model and not phrase and (self.model_weak.search(text) or caps):
             model = bool(self.model_strong.search(text))
         if model:

@@ -122,3 +122,57 @@ def test_an_example_in_brackets_stays_in_its_statement() -> None:
 def test_the_model_an_example_names_is_the_entity(item: str) -> None:
     fired = dict(_fired(_changeset(), _changeset(item)))
     assert fired["model_change"] == ("acme-reason-2-mini",)
+
+
+# --- changelog: a new model of a family no vocabulary knows ----------------------------
+
+_KEEP = """# Changelog
+
+All notable changes to this project will be documented in this file.
+
+{new}## [1.2.0] - 2026-09-14
+
+### Added
+
+- Streaming responses for the chat endpoint.
+
+### Fixed
+
+- Retries no longer drop the request body.
+"""
+
+
+def _kept(*sections: tuple[str, tuple[str, ...]]) -> str:
+    body = "".join(f"### {heading}\n\n" + "".join(f"- {item}\n" for item in items) + "\n"
+                   for heading, items in sections)
+    return _KEEP.format(new=f"## [1.3.0] - 2026-10-20\n\n{body}" if sections else "")
+
+
+@pytest.mark.parametrize(("items", "names"), [
+    (("Nimbus 2 Pro is now available as our most capable model.",), ("Nimbus 2 Pro",)),
+    (("Orbit 3 and Orbit 3 Mini models are now supported.",), ("Orbit 3", "Orbit 3 Mini")),
+    (("Added Orbit 3, our new flagship model.",), ("Orbit 3",)),
+    (("The new Stratus 1.5 70B model is available in the EU.",), ("Stratus 1.5 70B",)),
+])
+def test_a_new_model_of_an_unknown_family_is_named(items: tuple[str, ...],
+                                                  names: tuple[str, ...]) -> None:
+    fired = _fired(_kept(), _kept(("Added", items)))
+    assert fired == [("model_change", names)]
+
+
+def test_a_new_model_in_a_changeset_is_named() -> None:
+    item = "4d5e6f7: feat(provider): add Orbit 3, our new flagship model"
+    assert _fired(_changeset(), _changeset(item)) == [("model_change", ("Orbit 3",))]
+
+
+@pytest.mark.parametrize("items", [
+    ("Support for Python 3.14 and Node 22.", "Tested against Postgres 17 (e.g. `pg-17`)."),
+    ("Added Python 3.14 wheels for the model client.",
+     "Models hosted in Azure Region 2 can be selected.",
+     "New model picker groups Orbit 3 variants.", "Added Step 2 of the model setup guide.",
+     "Orbit 3 pricing reduced for all models."),
+])
+def test_other_versioned_names_are_no_new_model(items: tuple[str, ...]) -> None:
+    new = _kept(("Added", items), ("Fixed", ("The model picker no longer shows retired "
+                                             "Orbit 2 models twice.",)))
+    assert _fired(_kept(), new) == []

@@ -437,6 +437,26 @@ def _name_spans(text: str, bits: int) -> list[tuple[int, int, str]]:
     return out
 
 
+_NEW_MODEL_CONTEXT = re.compile(P.NEW_MODEL_CONTEXT, re.I)
+_NEW_MODEL_VERBS = re.compile(P.NEW_MODEL_VERBS, re.I)
+_NEW_MODEL_NAME = re.compile(P.NEW_MODEL_NAME, re.I)
+_NOT_MODEL_VERB = re.compile(P.NOT_MODEL_VERB, re.I)
+
+
+def new_model_names(text: str) -> list[str]:
+    """Models of families no vocabulary knows, in a statement that adds, launches or
+    supports models ("Added Orbit 3, our new flagship model"): a capitalised word and a
+    version (``changelog_patterns.NEW_MODEL_NAME``), unless the word versions something
+    else ("Python 3.14", "March 2026")."""
+    if not (_NEW_MODEL_CONTEXT.search(text) and _NEW_MODEL_VERBS.search(text)):
+        return []
+    names = [m.group("name") for m in _NEW_MODEL_NAME.finditer(text)]
+    firsts = [re.split(r"[ -]", n, maxsplit=1)[0] for n in names]
+    return list(_distinct(n for n, w in zip(names, firsts, strict=True)
+                          if w.lower() not in P.NOT_MODEL_WORDS
+                          and not _NOT_MODEL_VERB.fullmatch(w)))
+
+
 def model_names(text: str) -> list[str]:
     """Model names written in ``text``, in order, overlapping mentions merged."""
     return _model_names(text, rules().gates.bits(fold(text)))
@@ -493,6 +513,9 @@ def _builtin_found(text: str, bits: int) -> Found:
         return ()
     found: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = []
     names = _model_names(text, bits) if bits & r.names_bits else []
+    # a model of a family the vocabulary does not know, where the statement adds one
+    fresh = [] if names else new_model_names(text)
+    names = names or fresh
     caps: list[tuple[str, str]] = []
     if bits & r.caps_bits:
         at: list[tuple[int, str, str]] = []
@@ -505,7 +528,7 @@ def _builtin_found(text: str, bits: int) -> Found:
         caps = caps if caps and _hit(r.cap_verbs, text, bits) else []
     phrase = bool(bits & r.phrase_bits) and any(
         bits & rule.bit and rule.regex().search(text) for rule in r.model_phrases)
-    model = phrase or bool(names and _hit(r.model_verbs, text, bits))
+    model = phrase or bool(names and _hit(r.model_verbs, text, bits)) or bool(fresh)
     # a price, a rate limit or a capability added to a model ("Added image input to X")
     # names the model without changing it, unless the verb is a release or retirement
     if model and not phrase and (caps or _hit(r.model_weak, text, bits)):

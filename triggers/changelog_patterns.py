@@ -107,6 +107,40 @@ def model_name_patterns(families: Sequence[str]) -> tuple[str, ...]:
     )
 
 
+# A model of a family no vocabulary knows, named where a statement adds, launches or
+# supports models: a capitalised word and a version, its variants after it ("Orbit 3",
+# "Nimbus 2 Pro", "Orbit 3 Mini", "Stratus 1.5 70B"). Used only when the statement names
+# no model the patterns above know; words that version something else (a month, a
+# runtime, a step) are no model.
+NEW_MODEL_CONTEXT = r"\bmodels?\b" + _NOT_UI
+NEW_MODEL_VERBS = (r"\b(?:adds?|added|adding|introduc\w*|launch\w*|releas\w*|announc\w*|"
+                   r"unveil\w*|new|(?:now|generally) available|available (?:now|today)|"
+                   r"supports?|supported|support for)\b")
+_CAP_VARIANT = "|".join(sorted({v.capitalize() for v in VARIANTS} | {"Mini", "Pro"},
+                               key=lambda v: (-len(v), v)))
+NEW_MODEL_NAME = (r"(?<![\w.-])(?P<name>(?-i:[A-Z][a-z]+(?:[A-Z][a-z]+)*)[ -]v?\d+(?:\.\d+)*"
+                  r"(?:[ -](?:(?-i:" + _CAP_VARIANT + r")|\d+(?:\.\d+)?[BbMmKk]|"
+                  r"\d+x\d+[Bb]))*)(?![\w-]|\.\w)")
+NOT_MODEL_WORDS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "version", "release", "step", "phase", "part", "section",
+    "chapter", "stage", "tier", "level", "day", "week", "month", "year", "quarter", "page",
+    "issue", "pr", "item", "table", "figure", "python", "node", "java", "ruby", "rust",
+    "swift", "kotlin", "php", "perl", "dotnet", "net", "windows", "macos", "ubuntu",
+    "debian", "android", "ios", "postgres", "postgresql", "mysql", "redis", "react", "next",
+    "vue", "angular", "django", "rails", "chrome", "firefox", "safari", "edge", "electron",
+    "pydantic", "numpy", "typescript", "ecmascript", "unicode", "http", "tls", "oauth",
+    "openapi", "swagger", "gradle", "maven", "webpack", "vite", "deno", "bun", "laravel",
+    "spring", "cuda", "intel", "arm", "openssl", "sqlite", "region", "zone", "area", "plan",
+    "gen", "generation", "wave", "round", "sprint", "build", "patch", "update", "edition",
+    "batch", "team", "group", "slot",
+})
+# … nor is a verb that opens the statement ("Released v2.3 of the SDK")
+NOT_MODEL_VERB = (r"(?:\w+(?:ed|ing)|adds?|new|now|supports?|introduces?|launch(?:es)?|"
+                  r"releases?|announces?|unveils?|ships?|meet|try|use|get)")
+
+
 # A statement that speaks of models: a family name alone ("Sonnet is now the default")
 # or an id in backticks counts as a model there.
 MODEL_CONTEXT = (r"\b(models?|llms?|default|deprecat\w*|retir\w*|sunset\w*|decommission\w*|"
