@@ -176,3 +176,59 @@ def test_other_versioned_names_are_no_new_model(items: tuple[str, ...]) -> None:
     new = _kept(("Added", items), ("Fixed", ("The model picker no longer shows retired "
                                              "Orbit 2 models twice.",)))
     assert _fired(_kept(), new) == []
+
+
+# --- model_card: a new sentence of what the model is trained on, outside its section ----
+
+_CARD = """---
+license: apache-2.0
+language:
+- en
+base_model: acme/nimbus-7b-base
+---
+
+# Nimbus-7B-Chat
+
+Nimbus-7B-Chat is a 7 billion parameter instruction-tuned model for support chat.
+{intro}It answers in English and follows short system prompts.
+
+## Training Data
+
+The model was fine-tuned on 1.2M synthetic support dialogues and the OpenAssist corpus.
+
+## Limitations
+
+The model may produce incorrect answers about products it has not seen.
+"""
+
+
+def _card_fired(old_intro: str, new_intro: str) -> list[tuple[str, tuple[str, ...]]]:
+    from sources import model_card
+    from triggers.model_card import model_card_rule
+
+    settings = model_card.Settings()
+    old = model_card.parse(_CARD.format(intro=old_intro).encode(), settings)
+    new = model_card.parse(_CARD.format(intro=new_intro).encode(), settings)
+    ctx = RuleContext(vendor_id="v", vendor_name="V", source_id="s", kind="model_card",
+                      old_hash="a", new_hash="b")
+    return [(t.type, t.entities) for t in model_card_rule(model_card.diff(old, new), ctx)]
+
+
+@pytest.mark.parametrize("sentence", [
+    "As of 2027-01-15 this model is trained on an expanded corpus that includes licensed "
+    "news archives and support transcripts from partner companies.",
+    "Since January 2027, Nimbus-7B-Chat has been trained with additional multilingual web "
+    "data.",
+])
+def test_a_new_intro_sentence_of_training_data_fires(sentence: str) -> None:
+    assert _card_fired("", sentence + "\n") == [("training_data_change", ())]
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("", "As of 2027-01-15 this card is maintained by the Acme developer relations team.\n"),
+    ("It was trained on public dialogues and synthetic tickets.\n",
+     "It has been trained on synthetic tickets and public dialogues.\n"),
+    ("", "Outputs of this model may not be used to train other models.\n"),
+])
+def test_other_intro_sentences_stay_silent(old: str, new: str) -> None:
+    assert _card_fired(old, new) == []
