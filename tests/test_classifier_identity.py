@@ -38,6 +38,7 @@ class _Ref:
         rx = self.rx = lambda p: re.compile(p, re.I)
         self.section_words = re.compile(fast._SECTION_WORDS, re.I)
         self.skip_section = re.compile(rf"^({P.SKIP_SECTIONS})$", re.I)
+        self.chore_section = re.compile(rf"^({P.CHORE_SECTIONS})$", re.I)
         self.split = re.compile(fast._SPLIT)
         self.skip = [rx(p) for p in P.SKIP]
         name_patterns, cap_patterns = fast.builtin_patterns()
@@ -52,7 +53,7 @@ class _Ref:
         self.policy = {label: rx(p) for label, p in P.POLICY_TERMS.items()}
         self.policy_verbs = rx(P.POLICY_VERBS)
 
-    def model_names(self, text: str) -> list[str]:
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
         spans: list[tuple[int, int, str]] = []
         for rx in self.names:
             for m in rx.finditer(text):
@@ -60,13 +61,26 @@ class _Ref:
                 if found:
                     spans.append(found)
         spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-        out: list[str] = []
+        out: list[tuple[int, int, str]] = []
         last_end = -1
         for start, end, name in spans:
-            if start >= last_end and name.lower() not in {n.lower() for n in out}:
-                out.append(name)
+            if start >= last_end:
+                out.append((start, end, name))
             last_end = max(last_end, end)
         return out
+
+    def model_names(self, text: str) -> list[str]:
+        out: list[str] = []
+        for _, _, name in self.spans(text):
+            if name.lower() not in {n.lower() for n in out}:
+                out.append(name)
+        return out
+
+    def retires_model(self, text: str, item: bool) -> bool:
+        rest = fast.chore_rest(text, item)
+        if not rest or any(rx.search(rest) for rx in self.skip):
+            return False
+        return fast.retires(rest, self.spans(rest))
 
     def statements(self, title: str, lines: Sequence[str]) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
@@ -77,6 +91,7 @@ class _Ref:
                 verb = next((v for rx, v in P.SECTION_VERBS.items() if re.fullmatch(rx, word)),
                             "")
                 verb = "skip" if self.skip_section.match(word) else verb
+                verb = "chore" if self.chore_section.match(word) else verb
                 continue
             if verb != "skip":
                 out.extend((s.strip()[:400], verb) for s in self.split.split(line or "")
@@ -94,12 +109,14 @@ class _Ref:
     def builtin(self, text: str, shown: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         names = self.model_names(text)
+        fresh = [] if names else fast.new_model_names(text)
+        names = names or fresh
         caps = [(label, P.capability_as_written(m)) for _, label, m in sorted(
             ((m.start(), label, m) for label, rx in self.caps.items() for m in rx.finditer(text)),
             key=lambda item: item[0])]
         caps = caps if caps and self.cap_verbs.search(text) else []
         phrase = any(rx.search(text) for rx in self.model_phrases)
-        model = phrase or bool(names and self.model_verbs.search(text))
+        model = phrase or bool(names and self.model_verbs.search(text)) or bool(fresh)
         if model and not phrase and (self.model_weak.search(text) or caps):
             model = bool(self.model_strong.search(text))
         if model:
@@ -131,7 +148,12 @@ class _Ref:
         signals: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
         for text, verb in self.statements(title, lines):
-            if any(rx.search(text) for rx in (*self.skip, *skip)):
+            chore = verb == "chore"
+            verb = "" if chore else verb
+            if (chore or any(rx.search(text) for rx in self.skip)) and not self.retires_model(
+                    text, chore):
+                continue
+            if any(rx.search(text) for rx in skip):
                 continue
             found = self.builtin(f"{verb}: {text}" if verb else text, text) if builtin else []
             for kind, rx in own:
@@ -485,7 +507,8 @@ def test_the_faster_split_splits_alike(calls: list[Call]) -> None:
     for _ in range(3000):
         texts.append("".join(rnd.choice(["a", "B", ".", "!", "?", " ", "  ", "\t", "\n",
                                          "\u00a0", "\u2003", "•", "·", "(", "[", "`", "'",
-                                         '"', "É", "x"]) for _ in range(rnd.randint(1, 30))))
+                                         '"', "É", "x", "e.g.", "I.E.", "e"])
+                                for _ in range(rnd.randint(1, 30))))
     for text in texts:
         assert quick.split(text) == slow.split(text), text
 

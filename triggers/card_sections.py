@@ -13,7 +13,9 @@ and model ids — is compared.
 
 What counts, by the class of the sentence's heading: training data → new or removed
 claims are a ``training_data_change``; licence and terms → ``policy_change``;
-limitations, risks, safety → a new claim is a ``model_change`` (low); evaluation,
+limitations, risks, safety → a new claim is a ``model_change`` (low); a new claim of
+what the model is trained on ("As of 2027-01-15 this model is trained on …") is a
+``training_data_change`` under any other heading but licence and scores; evaluation,
 results, benchmarks → nothing (scores and metric names are not facts of the model);
 identity (overview, model details, release) → another date is a ``model_change``; a line
 that is only a model id (a list of snapshots or tags) added or removed → a
@@ -61,6 +63,17 @@ _WHOSE = re.compile(r"\b(customers?|users?|clients?|consumers?|your|personal|bus
                     r"enterprise|api)\b", re.I)
 _WHAT = re.compile(r"\b(data|prompts?|inputs?|outputs?|content|conversations?|completions?|"
                    r"chats?|interactions?|feedback|messages?|files?)\b", re.I)
+
+# A sentence saying what the model is trained on, wherever it stands ("As of 2027-01-15
+# this model is trained on …", "Nimbus has been fine-tuned with …"; not "outputs may not
+# be used to train other models").
+_TRAINED_ON = re.compile(
+    r"\b(?:is|was|were|are|been|be|being|now)\s+(?:(?:additionally|also|further|jointly|"
+    r"continually|now|then|first|primarily|mainly|mostly|exclusively)\s+)?"
+    r"(?:pre-?|post-?|re-?|co-?)?(?:trained|fine-?tuned|distilled)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:on|with|using|from)\b|"
+    r"\bwe\s+(?:\w+\s+)?(?:pre-?|re-?)?(?:train(?:ed)?|fine-?tun(?:e|ed))\s+"
+    r"(?:it|the model|this model|[\w.-]+)\s+(?:[\w-]+\s+){0,3}?(?:on|with|using)\b", re.I)
 
 _H_TRAINING = re.compile(r"train\w*( and \w+)? data|train(ing)? (set|corpus|mix)|pre-?training|"
                          r"datasets?\b|"
@@ -331,6 +344,10 @@ def _judge_added(unit: Unit, pair: Unit | None, said_before: Said) -> list[Findi
                       f"{where}: use of customer data for training", ()))
     if unit.cls == "training" and said:
         found.append(("training_data_change", "medium", f"{where} edited", ()))
+    elif said and unit.cls not in ("scores", "limits", "policy") and not unit.row and (
+            _TRAINED_ON.search(unit.text[:MAX_SENTENCE])):
+        found.append(("training_data_change", "medium",
+                      f"{where}: what the model is trained on", ()))
     elif (unit.cls == "policy" or _LICENCE.search(unit.text)) and not unit.row and (
             said or (pair is not None and _renamed(_licences(pair.text), _licences(unit.text)))):
         found.append(("policy_change", "medium", f"{where} edited",

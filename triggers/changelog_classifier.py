@@ -14,7 +14,9 @@ source's own ``classify`` patterns:
 * ``policy_change`` — terms, usage / privacy policies, DPA, SLA with a change verb.
 
 Statements about fixes, docs and chores ("Fixed …", ``docs:``, ``chore(deps):``) never
-classify, nor do those matching the source's ``exclude`` patterns; ``builtin=False``
+classify — but for a chore that retires a model it names ("chore(models): remove obsolete
+Grok 2 models", ``changelog_patterns.CHORE``) —, nor do those matching the source's
+``exclude`` patterns; ``builtin=False``
 keeps only the source's own patterns. ``triggers/changelog.py`` (the rule) calls it.
 """
 
@@ -42,10 +44,14 @@ _SECTION_WORDS = (
     r"improvements?|enhancements?|fixed|fixes|bug ?fixes|security|chores?|misc\w*|other|"
     r"documentation|docs|breaking changes?|performance|internal|dependencies|refactor\w*|"
     r"tests?|build( system)?|ci|miscellaneous chores|reverts?)\W*$")
-_SPLIT = r"(?<=[.!?])\s+(?=[A-Z\"'`(\[])|\s+[•·]\s+"
+# A sentence ends at ".!?" and a space before a capital, a quote or a bracket, but not
+# after "e.g." or "i.e.": "(e.g. `acme-2`)" belongs to the statement it gives an example of.
+_SPLIT = (r"(?<=[.!?])(?<!\b[eE]\.[gG]\.)(?<!\b[iI]\.[eE]\.)\s+(?=[A-Z\"'`(\[])|"
+          r"\s+[•·]\s+")
 # The same splits, found faster: every match starts with a space, which the regex engine
 # then looks for before trying the rest (tests/test_classifier_identity.py compares them).
-_SPLIT_FAST = r"\s(?:(?<=[.!?]\s)\s*(?=[A-Z\"'`(\[])|\s*[•·]\s+)"
+_SPLIT_FAST = (r"\s(?:(?<=[.!?]\s)(?<!\b[eE]\.[gG]\.\s)(?<!\b[iI]\.[eE]\.\s)\s*"
+               r"(?=[A-Z\"'`(\[])|\s*[•·]\s+)")
 MAX_SIGNALS = 30
 
 # --- speed: gates ----------------------------------------------------------------------
@@ -288,6 +294,7 @@ class Rules(NamedTuple):
     policy_verbs: Rule
     heading: re.Pattern[str]  # ``_SECTION_WORDS`` for folded text, case-sensitive: faster
     skip_section: re.Pattern[str]
+    chore_section: re.Pattern[str]
     section_verbs: tuple[tuple[re.Pattern[str], str], ...]
     split: re.Pattern[str]
     gates: Gates
@@ -344,6 +351,7 @@ def _compiled(generation: int) -> Rules:
         training=training, policy=policy, policy_verbs=rule(P.POLICY_VERBS),
         heading=re.compile(_SECTION_WORDS),
         skip_section=re.compile(rf"^({P.SKIP_SECTIONS})$", re.I),
+        chore_section=re.compile(rf"^({P.CHORE_SECTIONS})$", re.I),
         section_verbs=tuple((re.compile(rx), v) for rx, v in P.SECTION_VERBS.items()),
         split=re.compile(_SPLIT_FAST), gates=Gates(made), skip_bits=_bits(skip),
         names_bits=names_bits, phrase_bits=phrase_bits, caps_bits=caps_bits,
@@ -389,6 +397,18 @@ def name_match(m: re.Match[str], text: str, context: Callable[[], bool],
 
 
 def _model_names(text: str, bits: int) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for _, _, name in _name_spans(text, bits):
+        if name.lower() not in seen:
+            out.append(name)
+            seen.add(name.lower())
+    return out
+
+
+def _name_spans(text: str, bits: int) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each model name written in ``text``, in order, overlapping
+    mentions merged into the first."""
     spans: list[tuple[int, int, str]] = []
     r = rules()
     known: list[bool] = []
@@ -408,15 +428,33 @@ def _model_names(text: str, bits: int) -> list[str]:
     if not spans:
         return []
     spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-    out: list[str] = []
-    seen: set[str] = set()
+    out: list[tuple[int, int, str]] = []
     last_end = -1
     for start, end, name in spans:
-        if start >= last_end and name.lower() not in seen:
-            out.append(name)
-            seen.add(name.lower())
+        if start >= last_end:
+            out.append((start, end, name))
         last_end = max(last_end, end)
     return out
+
+
+_NEW_MODEL_CONTEXT = re.compile(P.NEW_MODEL_CONTEXT, re.I)
+_NEW_MODEL_VERBS = re.compile(P.NEW_MODEL_VERBS, re.I)
+_NEW_MODEL_NAME = re.compile(P.NEW_MODEL_NAME, re.I)
+_NOT_MODEL_VERB = re.compile(P.NOT_MODEL_VERB, re.I)
+
+
+def new_model_names(text: str) -> list[str]:
+    """Models of families no vocabulary knows, in a statement that adds, launches or
+    supports models ("Added Orbit 3, our new flagship model"): a capitalised word and a
+    version (``changelog_patterns.NEW_MODEL_NAME``), unless the word versions something
+    else ("Python 3.14", "March 2026")."""
+    if not (_NEW_MODEL_CONTEXT.search(text) and _NEW_MODEL_VERBS.search(text)):
+        return []
+    names = [m.group("name") for m in _NEW_MODEL_NAME.finditer(text)]
+    firsts = [re.split(r"[ -]", n, maxsplit=1)[0] for n in names]
+    return list(_distinct(n for n, w in zip(names, firsts, strict=True)
+                          if w.lower() not in P.NOT_MODEL_WORDS
+                          and not _NOT_MODEL_VERB.fullmatch(w)))
 
 
 def model_names(text: str) -> list[str]:
@@ -426,7 +464,8 @@ def model_names(text: str) -> list[str]:
 
 def statements(title: str, lines: Sequence[str]) -> list[tuple[str, str]]:
     """The title and each line, split into sentences, each with the verb its section
-    heading lends it ("Added", "Deprecated", "Removed" or "")."""
+    heading lends it ("Added", "Deprecated", "Removed" or ""; "chore" under a chores
+    heading, whose items classify only when they retire a model: ``_retires_model``)."""
     r = rules()
     heading, split = r.heading.match, r.split.split
     out: list[tuple[str, str]] = []
@@ -440,6 +479,7 @@ def statements(title: str, lines: Sequence[str]) -> list[tuple[str, str]]:
             word = re.sub(r"[^\w' ]+", "", line).strip().lower()
             verb = next((v for rx, v in r.section_verbs if rx.fullmatch(word)), "")
             verb = "skip" if r.skip_section.match(word) else verb
+            verb = "chore" if r.chore_section.match(word) else verb
             continue
         if verb != "skip":
             # a split needs one of ".!?•·" followed by a space: not at the end only
@@ -473,6 +513,9 @@ def _builtin_found(text: str, bits: int) -> Found:
         return ()
     found: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = []
     names = _model_names(text, bits) if bits & r.names_bits else []
+    # a model of a family the vocabulary does not know, where the statement adds one
+    fresh = [] if names else new_model_names(text)
+    names = names or fresh
     caps: list[tuple[str, str]] = []
     if bits & r.caps_bits:
         at: list[tuple[int, str, str]] = []
@@ -485,7 +528,7 @@ def _builtin_found(text: str, bits: int) -> Found:
         caps = caps if caps and _hit(r.cap_verbs, text, bits) else []
     phrase = bool(bits & r.phrase_bits) and any(
         bits & rule.bit and rule.regex().search(text) for rule in r.model_phrases)
-    model = phrase or bool(names and _hit(r.model_verbs, text, bits))
+    model = phrase or bool(names and _hit(r.model_verbs, text, bits)) or bool(fresh)
     # a price, a rate limit or a capability added to a model ("Added image input to X")
     # names the model without changing it, unless the verb is a release or retirement
     if model and not phrase and (caps or _hit(r.model_weak, text, bits)):
@@ -543,6 +586,48 @@ def _skipped(text: str, bits: int) -> bool:
     return any(bits & rule.bit and rule.regex().search(text) for rule in rules().skip)
 
 
+_CHORE = re.compile(P.CHORE, re.I)
+_CHORE_ITEM = re.compile(P.CHORE_ITEM, re.I)
+_CHORE_NOISE = re.compile(P.CHORE_NOISE, re.I)
+_CHORE_NOISE_WORDS = re.compile(P.CHORE_NOISE_WORDS, re.I)
+_RETIRE_BEFORE = re.compile(P.RETIRE_BEFORE, re.I)
+_RETIRE_AFTER = re.compile(P.RETIRE_AFTER, re.I)
+
+
+def chore_rest(text: str, item: bool) -> str | None:
+    """What a chore says past its "chore(scope):" prefix (an ``item`` of a chores section:
+    past its "scope:", if any); None for what is no chore, or a chore of dependencies, CI,
+    builds, tests and the like (``changelog_patterns.CHORE_NOISE``)."""
+    m = _CHORE.match(text) or (_CHORE_ITEM.match(text) if item else None)
+    if m is None:
+        return None if not item or _CHORE_NOISE_WORDS.search(text) else text
+    scope = m.group("scope") or ""
+    rest = text[m.end():]
+    if any(_CHORE_NOISE.match(part.strip()) for part in re.split(r"[/,]", scope)) or (
+            _CHORE_NOISE_WORDS.search(f"{scope} {rest}")):
+        return None
+    return rest
+
+
+def retires(text: str, spans: Sequence[tuple[int, int, str]]) -> bool:
+    """Whether ``text`` retires one of the model names at ``spans``: a removal verb before
+    it ("remove obsolete Grok 2 models"), or the name said to be removed after it."""
+    return any(_RETIRE_BEFORE.search(text, max(0, start - 80), start)
+               or _RETIRE_AFTER.match(text[end:end + 160]) for start, end, _ in spans)
+
+
+def _retires_model(text: str, item: bool) -> bool:
+    """Whether a chore (``item``: one of a chores section) retires a model it names: such
+    a chore classifies like any statement; any other chore is skipped."""
+    rest = chore_rest(text, item)
+    if not rest:
+        return False
+    bits = rules().gates.bits(fold(rest))
+    if bits & rules().skip_bits and _skipped(rest, bits):  # "chore: bump …"
+        return False
+    return retires(rest, _name_spans(rest, bits))
+
+
 def classify(title: str, lines: Sequence[str],
              extra: Mapping[str, Sequence[str]] | None = None, exclude: Sequence[str] = (),
              builtin: bool = True) -> list[dict[str, Any]]:
@@ -558,7 +643,10 @@ def classify(title: str, lines: Sequence[str],
     for text, verb in statements(title, lines):
         low = fold(text)
         bits = gates.bits(low)
-        if bits & skip_bits and _skipped(text, bits):
+        chore = verb == "chore"
+        verb = "" if chore else verb
+        if (chore or (bits & skip_bits and _skipped(text, bits))) and not _retires_model(
+                text, chore):
             continue
         if skip and any(rx.search(text) for rx in skip):
             continue

@@ -107,6 +107,40 @@ def model_name_patterns(families: Sequence[str]) -> tuple[str, ...]:
     )
 
 
+# A model of a family no vocabulary knows, named where a statement adds, launches or
+# supports models: a capitalised word and a version, its variants after it ("Orbit 3",
+# "Nimbus 2 Pro", "Orbit 3 Mini", "Stratus 1.5 70B"). Used only when the statement names
+# no model the patterns above know; words that version something else (a month, a
+# runtime, a step) are no model.
+NEW_MODEL_CONTEXT = r"\bmodels?\b" + _NOT_UI
+NEW_MODEL_VERBS = (r"\b(?:adds?|added|adding|introduc\w*|launch\w*|releas\w*|announc\w*|"
+                   r"unveil\w*|new|(?:now|generally) available|available (?:now|today)|"
+                   r"supports?|supported|support for)\b")
+_CAP_VARIANT = "|".join(sorted({v.capitalize() for v in VARIANTS} | {"Mini", "Pro"},
+                               key=lambda v: (-len(v), v)))
+NEW_MODEL_NAME = (r"(?<![\w.-])(?P<name>(?-i:[A-Z][a-z]+(?:[A-Z][a-z]+)*)[ -]v?\d+(?:\.\d+)*"
+                  r"(?:[ -](?:(?-i:" + _CAP_VARIANT + r")|\d+(?:\.\d+)?[BbMmKk]|"
+                  r"\d+x\d+[Bb]))*)(?![\w-]|\.\w)")
+NOT_MODEL_WORDS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "version", "release", "step", "phase", "part", "section",
+    "chapter", "stage", "tier", "level", "day", "week", "month", "year", "quarter", "page",
+    "issue", "pr", "item", "table", "figure", "python", "node", "java", "ruby", "rust",
+    "swift", "kotlin", "php", "perl", "dotnet", "net", "windows", "macos", "ubuntu",
+    "debian", "android", "ios", "postgres", "postgresql", "mysql", "redis", "react", "next",
+    "vue", "angular", "django", "rails", "chrome", "firefox", "safari", "edge", "electron",
+    "pydantic", "numpy", "typescript", "ecmascript", "unicode", "http", "tls", "oauth",
+    "openapi", "swagger", "gradle", "maven", "webpack", "vite", "deno", "bun", "laravel",
+    "spring", "cuda", "intel", "arm", "openssl", "sqlite", "region", "zone", "area", "plan",
+    "gen", "generation", "wave", "round", "sprint", "build", "patch", "update", "edition",
+    "batch", "team", "group", "slot",
+})
+# … nor is a verb that opens the statement ("Released v2.3 of the SDK")
+NOT_MODEL_VERB = (r"(?:\w+(?:ed|ing)|adds?|new|now|supports?|introduces?|launch(?:es)?|"
+                  r"releases?|announces?|unveils?|ships?|meet|try|use|get)")
+
+
 # A statement that speaks of models: a family name alone ("Sonnet is now the default")
 # or an id in backticks counts as a model there.
 MODEL_CONTEXT = (r"\b(models?|llms?|default|deprecat\w*|retir\w*|sunset\w*|decommission\w*|"
@@ -369,8 +403,35 @@ POLICY_VERBS = (r"\b(updat\w*|chang\w*|revis\w*|amend\w*|new|introduc\w*|effecti
                 r"publish\w*|releas\w*|adds?|added|remov\w*|modif\w*|replac\w*|"
                 r"will (apply|take effect))\b")
 
+# A chore ("chore(models): …", "abc1234: chore: …", an item under a "Chores" heading) never
+# classifies unless it retires a model it names: a removal verb then (modifiers and) the
+# name, "remove obsolete Grok 2 models", or the name said to be removed, "gpt-4-32k is
+# retired". A chore of dependencies, CI, builds, tests, lint or releases stays silent
+# whatever it says; so does one that removes something of a model ("remove deprecated
+# `maxTokens` handling for gpt-4o").
+CHORE = r"^\W*(?:[0-9a-f]{6,40}:\s+)?chore(?:\((?P<scope>[^)]*)\))?!?:\s*"
+# an item's scope as a "Chores" section writes it (release-please's "**deps:** …")
+CHORE_ITEM = r"^\W*(?P<scope>[\w/.-]+):\s+"
+CHORE_NOISE = (r"^(?:deps?|dev-?deps?|dependencies|deps-dev|ci|cd|build|builds|test|tests|"
+               r"lint|linting|format|style|release|releases|docs?|tooling|config|scripts|"
+               r"workflows?|actions|github|types|typing|internal)$")
+# … and a chore about tests, examples or tooling, whatever model it names
+CHORE_NOISE_WORDS = (r"\b(?:tests?|testing|examples?|fixtures?|mocks?|cassettes?|docs?|readme|"
+                     r"lint\w*|ci|workflows?|lockfile|deps|dependenc\w*|typings?|stubs?)\b")
+CHORE_SECTIONS = r"chores?|miscellaneous chores"
+RETIRE_VERB = (r"(?:remov\w*|retir\w*|deprecat\w*|sunset\w*|decommission\w*|"
+               r"discontinu\w*)")
+RETIRE_BEFORE = (rf"\b{RETIRE_VERB}\s+(?:(?:the|a|an|all|old|older|obsolete|legacy|deprecated|"
+                 r"retired|outdated|unsupported|unused|previous|remaining|support\s+for)\s+)"
+                 r"{0,3}[`\"'“]?$")
+RETIRE_AFTER = (r"^[`\"'”]?\s+(?:(?:and\s+[\w.:-]+\s+)?(?:[\w.-]+\s+)?models?\s+)?"
+                r"(?:(?:is|are|has|have|been|will|be|was|were|now|being|that)\s+)*"
+                r"(?:removed|retired|deprecated|shut\s?down|sunset|discontinued|"
+                r"decommissioned)\b")
+
 # Keep-a-Changelog style section headings lend their verb to the items below them; items
-# under fix, chore and docs headings never classify.
+# under fix, chore and docs headings never classify (a chore's that retires a model does:
+# ``CHORE``).
 SKIP_SECTIONS = (r"fixed|fixes|bug ?fixes|chores?|documentation|docs|dependencies|deps|"
                  r"tests?|build( system)?|ci|refactor\w*|internal|performance|style|"
                  r"miscellaneous chores|reverts?")
