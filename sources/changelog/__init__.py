@@ -33,11 +33,15 @@ statements support; entities name the models and capabilities as the entry write
 evidence). Model names come from the ``model_families`` vocabulary (a family with its
 versions and variants; a family alone where a model is added, retired or switched to; an
 id in backticks where the entry speaks of models: every reader keeps inline code's
-backticks in an entry's text), capabilities from the ``capabilities``
-vocabulary (several-word phrases as written, a single word in a capability's shape: "file
-support", "support for MCP"); the config's ``vocabulary:`` adds to both. Unclassified
+backticks in an entry's text; a capitalised name and a version, "Nimbus 2 Pro", where a
+statement adds, launches or supports models and names no known one), capabilities from
+the ``capabilities`` vocabulary (several-word phrases as written, a single word in a
+capability's shape: "file support", "support for MCP"); the config's ``vocabulary:`` adds
+to both. Unclassified
 entries and removals fire nothing; an edit fires only when it brings a type or a named
-model / capability the entry did not have.
+model / capability the entry did not have. Items of fixes, docs, dependencies and chores
+sections are skipped, and so are chores, except one that retires a model it names
+("chore(models): remove obsolete Grok 2 models").
 
 Options besides ``select``, ``ignore`` and ``format``:
 
