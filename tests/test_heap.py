@@ -40,6 +40,16 @@ def _vendors(n: int) -> str:
         for i in range(n))
 
 
+def _child(script: str, tmp_path: Path) -> list[str]:
+    """What ``script`` prints, run in a child process over a config of 1,000 vendors."""
+    config = tmp_path / "reassess.yaml"
+    config.write_text(f"database: sqlite:///{tmp_path}/r.db\nvendors:\n{_vendors(1000)}",
+                      encoding="utf-8")
+    res = subprocess.run([sys.executable, "-c", script, str(config)], capture_output=True,
+                         text=True, check=True, cwd=ROOT, timeout=120)
+    return res.stdout.split()
+
+
 COUNT = """\
 import gc, sys
 from monitor.cli.common import get_config
@@ -58,16 +68,11 @@ def test_loading_a_config_runs_no_collection(tmp_path: Path) -> None:
     """A config of 2,000 sources allocates enough for collections by the hundred; loaded
     through the CLI's ``get_config`` it runs none, and the collector is on after (the
     watches built next, with it on, do run collections)."""
-    config = tmp_path / "reassess.yaml"
-    config.write_text(f"database: sqlite:///{tmp_path}/r.db\nvendors:\n{_vendors(1000)}",
-                      encoding="utf-8")
-    res = subprocess.run([sys.executable, "-c", COUNT, str(config)], capture_output=True,
-                         text=True, check=True, cwd=ROOT, timeout=120)
-    during, after, enabled, vendors_loaded = res.stdout.split()
-    assert vendors_loaded == "1000", res.stdout
-    assert during == "0", res.stdout
-    assert int(after) > 0, res.stdout  # what the count sees when the collector is on
-    assert enabled == "True", res.stdout
+    during, after, enabled, vendors_loaded = _child(COUNT, tmp_path)
+    assert vendors_loaded == "1000"
+    assert during == "0"
+    assert int(after) > 0  # what the count sees when the collector is on
+    assert enabled == "True"
 
 
 RELOAD = """\
@@ -94,11 +99,6 @@ def test_a_reload_builds_its_config_without_collections(tmp_path: Path) -> None:
     """A reload (in the daemon, beside the checks) loads and applies a new config of 2,000
     sources with the collector paused: at most the one collection that follows the
     pause, where the collector on runs dozens (28 for the load alone, above)."""
-    config = tmp_path / "reassess.yaml"
-    config.write_text(f"database: sqlite:///{tmp_path}/r.db\nvendors:\n{_vendors(1000)}",
-                      encoding="utf-8")
-    res = subprocess.run([sys.executable, "-c", RELOAD, str(config)], capture_output=True,
-                         text=True, check=True, cwd=ROOT, timeout=120)
-    ok, runs, enabled, watches = res.stdout.split()
-    assert (ok, enabled, watches) == ("True", "True", "2000"), res.stdout
-    assert int(runs) <= 1, res.stdout
+    ok, runs, enabled, watches = _child(RELOAD, tmp_path)
+    assert (ok, enabled, watches) == ("True", "True", "2000")
+    assert int(runs) <= 1

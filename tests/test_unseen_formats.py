@@ -12,6 +12,7 @@ import pytest
 
 from sources import incidents, subprocessors, vocab
 from sources.base import Change
+from triggers.offline import diff_bodies
 from triggers.rules import RuleContext
 from triggers.subprocessors import subprocessor_rule
 
@@ -64,6 +65,17 @@ _GRID = """<html><body><main><h1>Subprocessors</h1>
 
 def _grid(extra: str = "", where: str = "USA") -> str:
     return _GRID.format(extra=extra, where=where)
+
+
+def _diff_triggers(kind: str, old: str, new: str) -> list[tuple[str, list[str]]]:
+    """The triggers ``reassess diff`` fires for two bodies of ``kind``: type and entities."""
+    result = diff_bodies(kind, old.encode(), new.encode(), vendor_id="v", vendor_name="V",
+                         source_id="s")
+    return [(t["type"], list(t["entities"])) for t in result["triggers"]]
+
+
+def _incident_entities(old: str, new: str) -> list[list[str]]:
+    return [entities for _, entities in _diff_triggers("incidents", old, new)]
 
 
 def test_bold_names_in_a_div_grid_under_category_headings_are_the_entities() -> None:
@@ -206,22 +218,10 @@ _ATOM = _ATOM.replace("{fixes}", html.escape(
     "<h3>Bug Fixes</h3><ul><li>consume stream</li></ul>"))
 
 
-def _changelog_triggers(old: str, new: str) -> list[tuple[str, list[str]]]:
-    from sources import changelog
-    from triggers.changelog import changelog_rule
-
-    settings = changelog.Settings()
-    changes = changelog.diff(changelog.parse(old.encode(), settings),
-                             changelog.parse(new.encode(), settings))
-    ctx = RuleContext(vendor_id="v", vendor_name="V", source_id="s", kind="changelog",
-                      old_hash="a", new_hash="b")
-    return [(t.type, list(t.entities)) for t in changelog_rule(changes, ctx)]
-
-
 @pytest.mark.parametrize(("shape", "extra"), [(_RELEASES, _FEATURE), (_ATOM, _ATOM_ENTRY)])
 def test_a_model_id_written_as_code_in_a_release_is_a_model_change(shape: str,
                                                                    extra: str) -> None:
-    fired = _changelog_triggers(shape.format(new=""), shape.format(new=extra))
+    fired = _diff_triggers("changelog", shape.format(new=""), shape.format(new=extra))
     assert fired == [("model_change", ["orbit-safeguard-20b"])]
 
 
@@ -319,28 +319,17 @@ _EARLIER = ("Service is operating normally: [RESOLVED] Increased Error Rates", "
             "Sat, 30 Nov 2026 12:40:00 PST")
 
 
-def _incident_triggers(old: str, new: str) -> list[list[str]]:
-    from triggers.incidents import incidents_rule
-
-    settings = incidents.Settings()
-    changes = incidents.diff(incidents.parse(old.encode(), settings),
-                             incidents.parse(new.encode(), settings))
-    ctx = RuleContext(vendor_id="v", vendor_name="V", source_id="s", kind="incidents",
-                      old_hash="a", new_hash="b")
-    return [list(t.entities) for t in incidents_rule(changes, ctx)]
-
-
 def test_the_resolution_post_of_a_known_incident_fires_nothing() -> None:
-    assert _incident_triggers(_rss(_EARLIER), _rss(_OPEN, _EARLIER)) == [[_OPEN[0]]]
-    assert _incident_triggers(_rss(_OPEN, _EARLIER), _rss(_CLOSE, _OPEN, _EARLIER)) == []
+    assert _incident_entities(_rss(_EARLIER), _rss(_OPEN, _EARLIER)) == [[_OPEN[0]]]
+    assert _incident_entities(_rss(_OPEN, _EARLIER), _rss(_CLOSE, _OPEN, _EARLIER)) == []
     # opened and resolved between two checks: one incident, not two
-    assert _incident_triggers(_rss(_EARLIER), _rss(_CLOSE, _OPEN, _EARLIER)) == [[_OPEN[0]]]
+    assert _incident_entities(_rss(_EARLIER), _rss(_CLOSE, _OPEN, _EARLIER)) == [[_OPEN[0]]]
 
 
 def test_a_recurring_incident_resolved_before_it_was_seen_still_fires() -> None:
     again = ("Service is operating normally: [RESOLVED] Increased Error Rates", "4",
              "Sat, 07 Dec 2026 10:00:00 PST")
-    assert _incident_triggers(_rss(_EARLIER), _rss(again, _EARLIER)) == [[again[0]]]
+    assert _incident_entities(_rss(_EARLIER), _rss(again, _EARLIER)) == [[again[0]]]
 
 
 _LOGOS = """<html><body><main><h1>Subprocessors</h1><table>
@@ -442,29 +431,18 @@ _CARD = """<html><body><main><article><h1>Orbit 2 Pro</h1>
 </article></main></body></html>"""
 
 
-def _card_triggers(old: str, new: str) -> list[tuple[str, list[str]]]:
-    from sources import model_card
-    from triggers.model_card import model_card_rule
-
-    settings = model_card.Settings()
-    changes = model_card.diff(model_card.parse(old.encode(), settings),
-                              model_card.parse(new.encode(), settings))
-    ctx = RuleContext(vendor_id="v", vendor_name="V", source_id="s", kind="model_card",
-                      old_hash="a", new_hash="b")
-    return [(t.type, list(t.entities)) for t in model_card_rule(changes, ctx)]
-
-
 def test_a_deprecation_notice_for_the_model_is_a_model_change_naming_it() -> None:
     old = _CARD.format(notice="", param="")
     notice = ("<p>Orbit 2 Pro is deprecated and will be retired on March 1, 2027. "
               "Migrate to Orbit 3.</p>")
     new = _CARD.format(notice=notice, param="")
-    assert _card_triggers(old, new) == [("model_change", ["Orbit 2 Pro — 2027-03-01"])]
+    assert _diff_triggers("model_card", old, new) == [
+        ("model_change", ["Orbit 2 Pro — 2027-03-01"])]
     reworded = _CARD.format(notice="<p>Orbit 2 Pro has been deprecated; it will be retired "
                                    "on 1 March 2027.</p>", param="")
-    assert _card_triggers(new, reworded) == []
+    assert _diff_triggers("model_card", new, reworded) == []
     param = "The <code>logit_bias</code> parameter is deprecated since 2026-11-01. "
-    assert _card_triggers(old, _CARD.format(notice="", param=param)) == []
+    assert _diff_triggers("model_card", old, _CARD.format(notice="", param=param)) == []
 
 
 def test_a_docusaurus_heading_anchor_is_not_part_of_the_entry_title() -> None:
